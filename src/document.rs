@@ -97,12 +97,32 @@ impl Document {
             .unwrap_or(0)
     }
 
-    /// The line that best shows source offset `offset`: the last line that
-    /// starts at or before it.
+    /// The line that best shows source offset `offset`: the first of the
+    /// lines that start at the greatest offset not after it (several lines
+    /// can share one offset, e.g. decoration above a block).
     pub fn line_for_offset(&self, offset: usize) -> usize {
-        self.offsets
-            .partition_point(|&o| o <= offset)
-            .saturating_sub(1)
+        let after = self.offsets.partition_point(|&o| o <= offset);
+        let Some(&best) = after.checked_sub(1).and_then(|i| self.offsets.get(i)) else {
+            return 0;
+        };
+        self.offsets.partition_point(|&o| o < best)
+    }
+
+    /// Puts `lines` (e.g. a notice about broken frontmatter) above the
+    /// document, keeping heading and link line numbers true.
+    pub fn prepend(&mut self, lines: Vec<Line<'static>>) {
+        let n = lines.len();
+        if n == 0 {
+            return;
+        }
+        self.lines.splice(0..0, lines);
+        self.offsets.splice(0..0, std::iter::repeat_n(0, n));
+        for h in &mut self.headings {
+            h.line += n;
+        }
+        for l in &mut self.links {
+            l.line += n;
+        }
     }
 
     /// Heading with the given anchor slug.
@@ -157,5 +177,23 @@ mod tests {
         let d = doc();
         assert_eq!(d.line_for_offset(d.offset_of_line(17)), 17);
         assert_eq!(d.line_for_offset(175), 17);
+    }
+
+    #[test]
+    fn shared_offsets_pick_the_first_line() {
+        let mut d = doc();
+        d.offsets = vec![0, 0, 0, 5, 5, 9];
+        assert_eq!(d.line_for_offset(0), 0);
+        assert_eq!(d.line_for_offset(7), 3);
+        assert_eq!(d.line_for_offset(100), 5);
+    }
+
+    #[test]
+    fn prepend_shifts_positions() {
+        let mut d = doc();
+        d.prepend(vec![Line::from("note"), Line::default()]);
+        assert_eq!(d.headings[1].line, 12);
+        assert_eq!(d.lines.len(), d.offsets.len());
+        assert_eq!(d.line_for_offset(0), 0);
     }
 }

@@ -8,10 +8,22 @@
 //! - [`sanitize`] is the one gate post-derived text passes before display.
 //! - [`theme`] holds the styles, read from the embedded `themes/` files.
 //! - [`highlight`] wraps syntect, loaded lazily once per process.
+//! - [`keymap`] and [`action`]: our own key type and the commands keys map to.
+//! - [`app`] is the state and `update(Action)`: no I/O, no clock, no terminal.
+//! - [`ui`] draws an [`app::App`] into a ratatui frame, read-only.
+//! - [`term`] is the local runner, the only module that sees crossterm events
+//!   (enforced by `disallowed-types` in `.clippy.toml`).
+//! - [`ansi`] writes styled lines as SGR text for `--print`.
 
+pub mod action;
+pub mod ansi;
+pub mod app;
 pub mod document;
 pub mod highlight;
+pub mod keymap;
 pub mod markdown;
 pub mod posts;
 pub mod sanitize;
+pub mod term;
 pub mod theme;
+pub mod ui;

@@ -5,5 +5,8 @@ use crate::theme::Theme;
 /// Renders `source` (a post body without frontmatter) at `width` columns.
 pub fn render(source: &str, width: u16, theme: &Theme) -> Document {
     let _ = (source, theme);
-    Document { width, ..Document::default() }
+    Document {
+        width,
+        ..Document::default()
+    }
 }

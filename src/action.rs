@@ -1,0 +1,150 @@
+//! Everything a person can ask folio to do. Keys map to these through
+//! [`crate::keymap`]; the app interprets them according to which pane or
+//! overlay has focus, so `j` means "down" in the list, the reader and the
+//! outline alike.
+
+use serde::{Deserialize, Serialize};
+
+use crate::posts::PostSource;
+
+/// A user command, as named in the keymap and the help overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    Quit,
+    Help,
+    FocusNext,
+    FocusPrev,
+    Open,
+    Back,
+    Down,
+    Up,
+    HalfPageDown,
+    HalfPageUp,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    NextPost,
+    PrevPost,
+    NextHeading,
+    PrevHeading,
+    Outline,
+    ToggleList,
+}
+
+/// Where a command belongs in the help overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Focus,
+    Moving,
+    Headings,
+    Other,
+}
+
+impl Command {
+    pub const ALL: [Command; 20] = [
+        Command::FocusNext,
+        Command::FocusPrev,
+        Command::Open,
+        Command::Back,
+        Command::Down,
+        Command::Up,
+        Command::HalfPageDown,
+        Command::HalfPageUp,
+        Command::PageDown,
+        Command::PageUp,
+        Command::Top,
+        Command::Bottom,
+        Command::NextPost,
+        Command::PrevPost,
+        Command::NextHeading,
+        Command::PrevHeading,
+        Command::Outline,
+        Command::ToggleList,
+        Command::Help,
+        Command::Quit,
+    ];
+
+    /// One line for the help overlay.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Command::Quit => "quit",
+            Command::Help => "show or hide this help",
+            Command::FocusNext | Command::FocusPrev => "switch to the other pane",
+            Command::Open => "open the selected post in the reader",
+            Command::Back => "back to the list (closes an overlay)",
+            Command::Down => "down one line / next post in the list",
+            Command::Up => "up one line / previous post in the list",
+            Command::HalfPageDown => "down half a page",
+            Command::HalfPageUp => "up half a page",
+            Command::PageDown => "down a page",
+            Command::PageUp => "up a page",
+            Command::Top => "to the top (first post)",
+            Command::Bottom => "to the bottom (last post); with a count, to line N",
+            Command::NextPost => "open the next post in the list",
+            Command::PrevPost => "open the previous post in the list",
+            Command::NextHeading => "jump to the next heading",
+            Command::PrevHeading => "jump to the previous heading",
+            Command::Outline => "outline: the post's headings",
+            Command::ToggleList => "hide or show the list",
+        }
+    }
+
+    pub fn group(self) -> Group {
+        match self {
+            Command::FocusNext | Command::FocusPrev | Command::Open | Command::Back => Group::Focus,
+            Command::NextHeading | Command::PrevHeading | Command::Outline => Group::Headings,
+            Command::Quit | Command::Help | Command::ToggleList => Group::Other,
+            _ => Group::Moving,
+        }
+    }
+
+    /// Whether a vim-style count prefix (`5j`) repeats or parameterises it.
+    pub fn takes_count(self) -> bool {
+        matches!(
+            self,
+            Command::Down
+                | Command::Up
+                | Command::HalfPageDown
+                | Command::HalfPageUp
+                | Command::PageDown
+                | Command::PageUp
+                | Command::Bottom
+                | Command::NextPost
+                | Command::PrevPost
+                | Command::NextHeading
+                | Command::PrevHeading
+        )
+    }
+}
+
+/// Which way the mouse wheel turned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wheel {
+    Up,
+    Down,
+}
+
+/// Everything that can change the app: user commands and the events the
+/// runner reports (size, mouse, finished file reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Command(Command),
+    /// A digit of a count prefix.
+    Digit(u8),
+    /// The terminal now has this many columns and rows.
+    Resize(u16, u16),
+    /// The wheel turned with the pointer at (column, row).
+    Scroll(Wheel, u16, u16),
+    /// A click at (column, row).
+    Click(u16, u16),
+    /// The runner read post `index` (see [`crate::app::App::pending_load`]).
+    Loaded(usize, Result<PostSource, String>),
+}
+
+impl From<Command> for Action {
+    fn from(c: Command) -> Self {
+        Action::Command(c)
+    }
+}

@@ -1,0 +1,411 @@
+//! Drawing: a read-only view of [`App`]. Nothing here changes state or does
+//! expensive work; layout happened in `update`, so a frame only copies the
+//! visible lines into the buffer.
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::action::{Command, Group};
+use crate::app::{App, Focus, Loaded, Overlay};
+use crate::sanitize::{display_width, sanitize, truncate, wrap_words};
+
+/// Draws the whole screen.
+pub fn draw(app: &App, frame: &mut Frame) {
+    let panes = app.panes();
+    let buf = frame.buffer_mut();
+    if let Some(list) = panes.list {
+        draw_list(app, list, panes.reader.is_some(), buf);
+    }
+    if panes.reader.is_some() {
+        draw_reader(app, panes.text, buf);
+    }
+    draw_status(app, panes.status, buf);
+    match app.overlay() {
+        Some(Overlay::Help) => draw_help(app, frame),
+        Some(Overlay::Outline { selected }) => draw_outline(app, selected, frame),
+        None => {}
+    }
+}
+
+fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
+    let theme = &app.theme.ui;
+    let focused = app.focus() == Focus::List;
+    let inner = if beside_reader {
+        let border = if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        };
+        let block = Block::new().borders(Borders::RIGHT).border_style(border);
+        let inner = block.inner(area);
+        ratatui::widgets::Widget::render(block, area, buf);
+        inner
+    } else {
+        area
+    };
+    let rows = app.entry_rows();
+    let width = usize::from(inner.width);
+    let selection = if focused {
+        theme.selection
+    } else {
+        theme.selection_unfocused
+    };
+    for (i, post) in app.posts().iter().enumerate().skip(app.list_top) {
+        let y = inner.y + ((i - app.list_top) * rows) as u16;
+        if y + rows as u16 > inner.bottom() {
+            break;
+        }
+        let date = post.date.map_or_else(|| " ".repeat(10), |d| d.to_string());
+        let mut spans = vec![
+            Span::raw(" "),
+            Span::styled(date, theme.list_date),
+            Span::raw(" "),
+        ];
+        if post.error.is_some() || post.lossy {
+            spans.push(Span::styled("⚠ ", theme.marker_error));
+        }
+        if post.draft {
+            spans.push(Span::styled("✎ ", theme.marker_draft));
+        }
+        let used: usize = spans.iter().map(|s| display_width(&s.content)).sum();
+        let title = sanitize(&post.title);
+        spans.push(Span::styled(
+            truncate(&title, width.saturating_sub(used + 1)).into_owned(),
+            theme.list_title,
+        ));
+        let mut lines = vec![Line::from(spans)];
+        if rows > 1 {
+            let excerpt = sanitize(&post.excerpt);
+            lines.push(Line::from(vec![
+                Span::raw("   "),
+                Span::styled(
+                    truncate(&excerpt, width.saturating_sub(4)).into_owned(),
+                    theme.list_excerpt,
+                ),
+            ]));
+        }
+        for (r, line) in lines.iter().enumerate() {
+            let row = Rect::new(inner.x, y + r as u16, inner.width, 1);
+            if i == app.selected {
+                buf.set_style(row, selection);
+                let line = line.clone().patch_style(selection);
+                buf.set_line(row.x, row.y, &line, row.width);
+            } else {
+                buf.set_line(row.x, row.y, line, row.width);
+            }
+        }
+    }
+}
+
+fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    if app.posts().is_empty() {
+        draw_empty(app, area, buf);
+        return;
+    }
+    match app.current() {
+        Some(Loaded::Ready { doc, .. }) => {
+            let top = app.reader_top();
+            for (row, line) in doc
+                .lines
+                .iter()
+                .skip(top)
+                .take(usize::from(area.height))
+                .enumerate()
+            {
+                buf.set_line(area.x, area.y + row as u16, line, area.width);
+            }
+        }
+        Some(Loaded::Failed(err)) => {
+            let text = format!("⚠ Cannot open this post: {err}");
+            for (row, line) in wrap_words(&sanitize(&text), usize::from(area.width))
+                .into_iter()
+                .take(usize::from(area.height))
+                .enumerate()
+            {
+                buf.set_string(area.x, area.y + row as u16, line, theme.ui.error);
+            }
+        }
+        Some(Loaded::Loading) | None => {
+            buf.set_string(area.x, area.y, "Loading…", theme.ui.notice);
+        }
+    }
+}
+
+fn draw_empty(app: &App, area: Rect, buf: &mut Buffer) {
+    let ui = &app.theme.ui;
+    let label = sanitize(&app.options.source_label).into_owned();
+    let mut lines = vec![
+        Line::styled("No posts here yet", ui.pane_title),
+        Line::default(),
+    ];
+    let text = [
+        format!("folio found no .md or .markdown files in {label}."),
+        String::new(),
+        "Point it at a folder of Markdown posts:  folio ~/blog/posts".to_owned(),
+        "or open one file:  folio notes.md".to_owned(),
+        "Run folio with no argument to read its built-in guide.".to_owned(),
+        String::new(),
+        "Press q to quit.".to_owned(),
+    ];
+    for para in text {
+        if para.is_empty() {
+            lines.push(Line::default());
+        }
+        for l in wrap_words(&para, usize::from(area.width)) {
+            if !l.is_empty() {
+                lines.push(Line::styled(l, ui.text));
+            }
+        }
+    }
+    let top = area.y + area.height.saturating_sub(lines.len() as u16) / 3;
+    for (i, line) in lines.iter().enumerate() {
+        let y = top + i as u16;
+        if y >= area.bottom() {
+            break;
+        }
+        buf.set_line(area.x, y, line, area.width);
+    }
+}
+
+fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.height == 0 {
+        return;
+    }
+    let ui = &app.theme.ui;
+    buf.set_style(area, ui.status);
+    let width = usize::from(area.width);
+    let right = if let Some(count) = app.pending_count() {
+        format!("{count} ")
+    } else if app.focus() == Focus::List || app.document().is_none() {
+        let total = app.posts().len();
+        if total == 0 {
+            String::new()
+        } else {
+            format!("post {}/{total} ", app.selected + 1)
+        }
+    } else {
+        position(app)
+    };
+    let right_w = display_width(&right);
+    let mut spans = Vec::new();
+    let room = width.saturating_sub(right_w + 2);
+    if let Some(message) = app.message() {
+        spans.push(Span::styled(
+            truncate(&sanitize(message), room).into_owned(),
+            ui.notice,
+        ));
+    } else if let Some(post) = app.selected_post() {
+        let title = sanitize(&post.title);
+        let title = truncate(&title, room.min(room / 2 + 8).max(room.min(12)));
+        let title_w = display_width(&title);
+        spans.push(Span::styled(
+            title.into_owned(),
+            ui.status.add_modifier(Modifier::BOLD),
+        ));
+        if let Some(doc) = app
+            .document()
+            .filter(|_| app.focus() == Focus::Reader || !app.is_narrow())
+        {
+            let path: Vec<String> = doc
+                .section_path(app.reader_top())
+                .iter()
+                .map(|h| sanitize(&h.text).into_owned())
+                .collect();
+            let section = fit_section(&path, room.saturating_sub(title_w + 3));
+            if !section.is_empty() {
+                spans.push(Span::styled(" · ", ui.status));
+                spans.push(Span::styled(section, ui.status_section));
+            }
+        }
+    }
+    let mut line = vec![Span::raw(" ")];
+    line.extend(spans);
+    buf.set_line(area.x, area.y, &Line::from(line), area.width);
+    if right_w < width {
+        let x = area.x + (width - right_w) as u16;
+        buf.set_string(x, area.y, &right, ui.status_position);
+    }
+}
+
+/// `NN% line/total`, as less and vim show it; `All` when it fits on screen.
+fn position(app: &App) -> String {
+    let Some(doc) = app.document() else {
+        return String::new();
+    };
+    let total = doc.len();
+    let height = usize::from(app.panes().text.height);
+    let top = app.reader_top();
+    let pct = if total <= height {
+        "All".to_owned()
+    } else {
+        format!("{}%", ((top + height).min(total) * 100) / total)
+    };
+    format!("{pct} {}/{total} ", (top + 1).min(total.max(1)))
+}
+
+/// The section path (`Setup › Linux`) in at most `room` columns: outer
+/// headings are dropped first, then the innermost is cut.
+fn fit_section(path: &[String], room: usize) -> String {
+    for skip in 0..path.len() {
+        let s = path[skip..].join(" › ");
+        if display_width(&s) <= room {
+            return s;
+        }
+    }
+    path.last()
+        .map(|s| truncate(s, room).into_owned())
+        .unwrap_or_default()
+}
+
+/// A centred rectangle of at most `w`×`h` inside `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn draw_help(app: &App, frame: &mut Frame) {
+    let ui = &app.theme.ui;
+    let mut lines: Vec<Line> = Vec::new();
+    let groups = [
+        (Group::Focus, "Panes"),
+        (Group::Moving, "Moving (list and reader)"),
+        (Group::Headings, "Headings"),
+        (Group::Other, "Other"),
+    ];
+    for (group, title) in groups {
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        lines.push(Line::styled(title, ui.pane_title));
+        let mut seen: Vec<&str> = Vec::new();
+        for cmd in Command::ALL.iter().filter(|c| c.group() == group) {
+            let desc = cmd.describe();
+            if seen.contains(&desc) {
+                continue;
+            }
+            seen.push(desc);
+            let keys: Vec<String> = Command::ALL
+                .iter()
+                .filter(|c| c.describe() == desc)
+                .flat_map(|c| app.keymap().keys_for(*c))
+                .map(|k| k.to_string())
+                .collect();
+            lines.push(help_row(&keys.join(" "), desc, ui.help_key, ui.text));
+        }
+        if group == Group::Moving {
+            lines.push(help_row(
+                "5j 3] 42G",
+                "a count repeats a move, as in vim",
+                ui.help_key,
+                ui.text,
+            ));
+        }
+        if group == Group::Headings {
+            lines.push(help_row(
+                "j k Enter Esc",
+                "in the outline: move, jump, close",
+                ui.help_key,
+                ui.text,
+            ));
+        }
+    }
+    lines.push(Line::default());
+    lines.push(help_row(
+        "mouse",
+        "wheel scrolls, click selects (--no-mouse)",
+        ui.help_key,
+        ui.text,
+    ));
+    let height = lines.len() as u16 + 2;
+    let area = centered(frame.area(), 72, height);
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(Span::styled(" Keys · ? or Esc closes ", ui.pane_title))
+        .border_style(ui.border_focused)
+        .style(ui.text);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn help_row<'a>(keys: &str, desc: &'a str, key_style: Style, text: Style) -> Line<'a> {
+    let pad = 22usize.saturating_sub(display_width(keys)).max(1);
+    Line::from(vec![
+        Span::raw(" "),
+        Span::styled(keys.to_owned(), key_style),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(desc, text),
+    ])
+}
+
+fn draw_outline(app: &App, selected: usize, frame: &mut Frame) {
+    let Some(doc) = app.document() else {
+        return;
+    };
+    let ui = &app.theme.ui;
+    let area = app.panes().reader.unwrap_or(frame.area());
+    let widest = doc
+        .headings
+        .iter()
+        .map(|h| display_width(&h.text) + 2 * usize::from(h.level))
+        .max()
+        .unwrap_or(0);
+    let w = (widest + 4).clamp(24, 72) as u16;
+    let h = (doc.headings.len() + 2).min(usize::from(u16::MAX)) as u16;
+    let rect = centered(
+        area,
+        w.min(area.width.saturating_sub(2)).max(area.width.min(24)),
+        h.min(area.height.saturating_sub(2).max(3)),
+    );
+    let inner_h = usize::from(rect.height.saturating_sub(2)).max(1);
+    let first = selected
+        .saturating_sub(inner_h / 2)
+        .min(doc.headings.len().saturating_sub(inner_h));
+    let current = doc.heading_at(app.reader_top());
+    let inner_w = usize::from(rect.width.saturating_sub(2));
+    let lines: Vec<Line> = doc
+        .headings
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(inner_h)
+        .map(|(i, h)| {
+            let mark = if Some(i) == current { "▸" } else { " " };
+            let indent = "  ".repeat(usize::from(h.level.saturating_sub(1)));
+            let text = format!("{mark}{indent}{}", sanitize(&h.text));
+            let style = if i == selected {
+                ui.outline_current
+            } else {
+                app.theme.heading(h.level)
+            };
+            let text = truncate(&text, inner_w).into_owned();
+            let pad = inner_w.saturating_sub(display_width(&text));
+            Line::from(vec![
+                Span::styled(text, style),
+                Span::styled(
+                    " ".repeat(pad),
+                    if i == selected {
+                        ui.outline_current
+                    } else {
+                        ui.text
+                    },
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(Span::styled(" Outline ", ui.pane_title))
+        .border_style(ui.border_focused)
+        .style(ui.text);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
