@@ -1,0 +1,217 @@
+//! End-to-end: the real `folio` binary in a real terminal (tmux), driven with
+//! keys and read back with `capture-pane`, as a person would use it.
+//!
+//! Each test has its own tmux server (a private socket in a temp folder) of a
+//! fixed size, and waits for screens by polling with a generous timeout.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Tmux {
+    dir: tempfile::TempDir,
+    socket: PathBuf,
+}
+
+impl Tmux {
+    /// Starts `folio ARGS` in a `width`×`height` tmux pane. A shell wraps it
+    /// and reports how it exited and whether the tty was left sane.
+    fn start(args: &str, width: u16, height: u16) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tmux.sock");
+        let bin = env!("CARGO_BIN_EXE_folio");
+        for sub in ["config", "data", "cache"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let script = format!(
+            "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache'; \
+             '{bin}' {args}; echo \"FOLIO_EXITED $?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 600",
+            d = dir.path().display()
+        );
+        let tmux = Tmux { dir, socket };
+        let status = tmux
+            .cmd()
+            .args(["-f", "/dev/null", "new-session", "-d", "-x"])
+            .arg(width.to_string())
+            .arg("-y")
+            .arg(height.to_string())
+            .args(["sh", "-c", &script])
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(&self.socket);
+        c
+    }
+
+    fn output(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.output(&["capture-pane", "-p"])
+    }
+
+    /// Sends keys in tmux's notation (`j`, `Enter`, `Escape`, `C-d`).
+    fn keys(&self, keys: &[&str]) {
+        let status = self.cmd().arg("send-keys").args(keys).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits until the screen satisfies `ok`, and returns it.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "timed out waiting for {what}; the screen was:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |s| s.contains(text))
+    }
+
+    fn alternate_screen(&self) -> bool {
+        self.output(&["display-message", "-p", "#{alternate_on}"]).trim() == "1"
+    }
+
+    /// The pid of folio: the child of the pane's shell.
+    fn folio_pid(&self) -> u32 {
+        let shell: u32 = self
+            .output(&["display-message", "-p", "#{pane_pid}"])
+            .trim()
+            .parse()
+            .unwrap();
+        let start = Instant::now();
+        loop {
+            for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                    continue;
+                };
+                let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                    continue;
+                };
+                // The fields after the parenthesised name: state, ppid, ...
+                let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+                let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+                if ppid == Some(shell) && stat.contains("(folio)") {
+                    return pid;
+                }
+            }
+            assert!(start.elapsed() < TIMEOUT, "folio process not found");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+fn assert_restored(tmux: &Tmux, status: &str) {
+    let screen = tmux.wait_text("FOLIO_EXITED");
+    assert!(screen.contains(&format!("FOLIO_EXITED {status}")), "{screen}");
+    // `icanon` (not `-icanon`): raw mode was turned off.
+    let screen = tmux.wait_for("stty report", |s| s.lines().any(|l| l.trim() == "icanon" || l.trim() == "-icanon"));
+    assert!(screen.lines().any(|l| l.trim() == "icanon"), "raw mode left on:\n{screen}");
+    assert!(!tmux.alternate_screen(), "still on the alternate screen");
+}
+
+#[test]
+fn read_a_folder_jump_headings_scroll_and_quit() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    assert!(tmux.alternate_screen());
+    let s = tmux.screen();
+    assert!(s.find("Alpha: a long post").unwrap() < s.find("Bravo").unwrap());
+
+    tmux.keys(&["j"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["k", "Enter", "]", "]"]);
+    // `]` twice: past "Alpha" to "One", which lands on the reader's top line.
+    let s = tmux.wait_for("heading One on top", |s| {
+        s.lines().next().is_some_and(|l| l.contains("One")) && s.contains("Alpha › One")
+    });
+    assert!(!s.contains("Paragraph 4 of section Four"), "{s}");
+    tmux.keys(&["G"]);
+    tmux.wait_text("Paragraph 4 of section Four");
+    tmux.keys(&["g", "C-d"]);
+    tmux.wait_for("half a page down", |s| !s.lines().next().unwrap_or("").contains("Alpha"));
+    tmux.keys(&["o"]);
+    tmux.wait_text("Outline");
+    tmux.keys(&["Escape", "q"]);
+    assert_restored(&tmux, "0");
+    drop(blog);
+    let _ = tmux.dir();
+}
+
+#[test]
+fn narrow_terminal_shows_one_pane() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 60, 20);
+    let s = tmux.wait_text("Bravo");
+    assert!(!s.contains("Paragraph 1 of section One"), "{s}");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_text("Paragraph 1 of section One");
+    assert!(!s.contains("Bravo"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["C-c"]);
+    assert_restored(&tmux, "0");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    let pid = tmux.folio_pid();
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    assert_restored(&tmux, "143");
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    let pid = tmux.folio_pid();
+    let status = Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    assert_restored(&tmux, "129");
+}
+
+#[test]
+fn no_argument_opens_the_built_in_guide() {
+    let tmux = Tmux::start("", 100, 30);
+    tmux.wait_text("Welcome to folio");
+    tmux.keys(&["?"]);
+    tmux.wait_text("Keys");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
