@@ -1271,3 +1271,661 @@ impl Post {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+    use std::time::{Duration, Instant};
+
+    fn fm(text: &str) -> Frontmatter {
+        let (fm, _) = parse_frontmatter(text);
+        fm.unwrap_or_else(|e| panic!("{e} in {text:?}"))
+    }
+
+    fn fm_err(text: &str) -> FrontmatterError {
+        parse_frontmatter(text).0.expect_err("expected an error")
+    }
+
+    fn date(text: &str) -> PostDate {
+        fm(&format!("---\ndate: {text}\n---\n"))
+            .date
+            .expect("a date")
+    }
+
+    fn ymd(year: i32, month: u8, day: u8) -> PostDate {
+        PostDate {
+            year,
+            month,
+            day,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        }
+    }
+
+    fn at(d: PostDate, hour: u8, minute: u8, second: u8) -> PostDate {
+        PostDate {
+            hour,
+            minute,
+            second,
+            ..d
+        }
+    }
+
+    fn post(name: &str, text: &str) -> Post {
+        post_from_text(
+            Origin::File(PathBuf::from("/blog").join(name)),
+            PathBuf::from(name),
+            text,
+            false,
+        )
+    }
+
+    #[test]
+    fn seed_post_frontmatter() {
+        let text = "---\ntitle: \"The Convergence of Blockchain and AI: What's Next?\"\ndate: \"2025-02-10\"\nexcerpt: \"Exploring the powerful possibilities\"\n---\n\n# Heading\n";
+        let (fm, body) = parse_frontmatter(text);
+        let fm = fm.unwrap();
+        assert_eq!(
+            fm.title.as_deref(),
+            Some("The Convergence of Blockchain and AI: What's Next?")
+        );
+        assert_eq!(fm.date, Some(ymd(2025, 2, 10)));
+        assert_eq!(
+            fm.excerpt.as_deref(),
+            Some("Exploring the powerful possibilities")
+        );
+        assert_eq!(&text[body..], "\n# Heading\n");
+    }
+
+    #[test]
+    fn date_forms() {
+        let d = ymd(2025, 2, 10);
+        assert_eq!(date("2025-02-10"), d);
+        assert_eq!(date("\"2025-02-10\""), d);
+        assert_eq!(date("'2025-02-10'"), d);
+        assert_eq!(date("2025-02-10T08:30:00Z"), at(d, 8, 30, 0));
+        assert_eq!(date("2025-02-10T08:30:00"), at(d, 8, 30, 0));
+        assert_eq!(date("2025-02-10T08:30:15+02:00"), at(d, 8, 30, 15));
+        assert_eq!(date("2025-02-10T08:30:00.123-05:00"), at(d, 8, 30, 0));
+        assert_eq!(date("2025-02-10 10:00"), at(d, 10, 0, 0));
+        assert_eq!(date("2025-02-10 10:00:00 +0100"), at(d, 10, 0, 0));
+        assert_eq!(date("2024-02-29"), ymd(2024, 2, 29));
+        assert_eq!(fm("---\ndate:\n---\n").date, None);
+    }
+
+    #[test]
+    fn invalid_dates_name_the_field() {
+        for bad in [
+            "2025-02-30",
+            "2023-02-29",
+            "2025-13-01",
+            "2025-00-10",
+            "2025-02-10T25:00",
+            "yesterday",
+            "2025-2-10",
+            "2025-02-10 10:00 PST",
+            "[1, 2]",
+            "{a: b}",
+            "20250210",
+        ] {
+            let e = fm_err(&format!("---\ntitle: x\ndate: {bad}\n---\n"));
+            assert_eq!(e.line, 3, "{bad}: {e}");
+            assert!(e.message.starts_with("date: "), "{bad}: {e}");
+        }
+        let e = fm_err("---\ndate: 2025-02-30\n---\n");
+        assert!(e.message.contains("no such date"), "{e}");
+    }
+
+    #[test]
+    fn toml_frontmatter() {
+        let text = "+++\ntitle = \"Hugo post\"\ndate = 2021-05-05T10:20:30+02:00\ntags = [\"a\", \"b\"]\ndraft = true\n[author]\nname = \"Ann\"\n+++\nBody\n";
+        let (fm, body) = parse_frontmatter(text);
+        let fm = fm.unwrap();
+        assert_eq!(fm.title.as_deref(), Some("Hugo post"));
+        assert_eq!(fm.date, Some(at(ymd(2021, 5, 5), 10, 20, 30)));
+        assert_eq!(fm.tags, ["a", "b"]);
+        assert!(fm.draft);
+        assert_eq!(fm.author.as_deref(), Some("Ann"));
+        assert_eq!(&text[body..], "Body\n");
+        assert_eq!(
+            self::fm("+++\ndate = 2021-05-05\n+++\n").date,
+            Some(ymd(2021, 5, 5))
+        );
+        assert_eq!(
+            self::fm("+++\ndate = 2021-05-05 07:32:00\n+++\n").date,
+            Some(at(ymd(2021, 5, 5), 7, 32, 0))
+        );
+        assert_eq!(
+            self::fm("+++\ndate = \"2021-05-05\"\n+++\n").date,
+            Some(ymd(2021, 5, 5))
+        );
+    }
+
+    #[test]
+    fn toml_errors_have_file_lines_and_fields() {
+        let e = fm_err("+++\ntitle = \"x\"\ndate = \"2021-02-30\"\n+++\n");
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.starts_with("date"), "{e}");
+        let e = fm_err("+++\ntitle = \"x\"\n\ntags = { a = 1 }\n+++\n");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("tags"), "{e}");
+        let e = fm_err("+++\ntitle = \n+++\n");
+        assert_eq!(e.line, 2, "{e}");
+        // A time without a date is no publication date.
+        assert!(parse_frontmatter("+++\ndate = 07:32:00\n+++\n").0.is_err());
+    }
+
+    #[test]
+    fn bom_and_crlf() {
+        let text = "\u{feff}---\r\ntitle: Hello\r\ndate: 2025-02-10\r\n---\r\nBody\r\n";
+        let (fm, body) = parse_frontmatter(text);
+        let fm = fm.unwrap();
+        assert_eq!(fm.title.as_deref(), Some("Hello"));
+        assert_eq!(fm.date, Some(ymd(2025, 2, 10)));
+        assert_eq!(&text[body..], "Body\r\n");
+        let e = fm_err("\u{feff}---\r\ntitle: x\r\ntags: {a: b}\r\n---\r\n");
+        assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn no_frontmatter() {
+        assert_eq!(
+            parse_frontmatter("# Title\n\nText\n"),
+            (Ok(Frontmatter::default()), 0)
+        );
+        assert_eq!(parse_frontmatter(""), (Ok(Frontmatter::default()), 0));
+        assert_eq!(
+            parse_frontmatter("----\nx\n----\n"),
+            (Ok(Frontmatter::default()), 0)
+        );
+        assert_eq!(parse_frontmatter("---\n---\nBody").1, 8);
+        assert_eq!(fm("---\n# only a comment\n---\n"), Frontmatter::default());
+    }
+
+    #[test]
+    fn closing_with_dots_and_at_end_of_file() {
+        let text = "---\ntitle: Dots\n...\nBody";
+        let (fm, body) = parse_frontmatter(text);
+        assert_eq!(fm.unwrap().title.as_deref(), Some("Dots"));
+        assert_eq!(&text[body..], "Body");
+        let text = "---\ntitle: End\n---";
+        let (fm, body) = parse_frontmatter(text);
+        assert_eq!(fm.unwrap().title.as_deref(), Some("End"));
+        assert_eq!(body, text.len());
+    }
+
+    #[test]
+    fn broken_yaml_reports_file_line_and_skips_block() {
+        let text = "---\ntitle: ok\nexcerpt: fine\ndate: 2025-01-01\ntags: [a, b\n---\nBody\n";
+        let (fm, body) = parse_frontmatter(text);
+        let e = fm.unwrap_err();
+        assert!(e.line >= 5, "{e}");
+        assert_eq!(&text[body..], "Body\n");
+        let e = fm_err("---\ntitle: a\n  bad: indent\n---\n");
+        assert_eq!(e.line, 3, "{e}");
+        assert!(!e.message.contains(" at line "), "{e}");
+    }
+
+    #[test]
+    fn wrong_types() {
+        let cases = [
+            ("date: [1, 2]", "date"),
+            ("tags: {a: b}", "tags"),
+            ("categories: {a: b}", "categories"),
+            ("title: [a]", "title"),
+            ("draft: maybe", "draft"),
+            ("draft: [true]", "draft"),
+            ("author: 42", "author"),
+            ("excerpt: {a: 1}", "excerpt"),
+        ];
+        for (line, field) in cases {
+            let e = fm_err(&format!("---\nlayout: post\n\n{line}\n---\n"));
+            assert_eq!(e.line, 4, "{line}: {e}");
+            assert!(e.message.starts_with(&format!("{field}: ")), "{line}: {e}");
+        }
+        // A number is a perfectly readable title.
+        assert_eq!(fm("---\ntitle: 42\n---\n").title.as_deref(), Some("42"));
+        assert!(
+            fm_err("---\ntitle: a\ntitle: b\n---\n")
+                .message
+                .contains("duplicate")
+        );
+    }
+
+    #[test]
+    fn unterminated_fence() {
+        let text = "---\ntitle: x\n\nSome text";
+        let (fm, body) = parse_frontmatter(text);
+        let e = fm.unwrap_err();
+        assert_eq!(e.message, "frontmatter starts with --- but is never closed");
+        assert_eq!(e.line, 1);
+        assert_eq!(body, 0);
+        let p = post("2024-03-04-open.md", text);
+        assert_eq!(p.title, "Open");
+        assert!(p.error.is_some());
+    }
+
+    #[test]
+    fn frontmatter_bound_is_64k() {
+        let filler = "# padding\n".repeat(FRONTMATTER_LIMIT / 10 + 10);
+        let text = format!("---\ntitle: x\n{filler}---\nBody\n");
+        let (fm, body) = parse_frontmatter(&text);
+        assert_eq!(
+            fm.unwrap_err().message,
+            "frontmatter is not closed within 64 KiB"
+        );
+        assert_eq!(body, 0);
+        // Just under the bound is fine.
+        let filler = "# padding\n".repeat(FRONTMATTER_LIMIT / 10 - 10);
+        let text = format!("---\ntitle: x\n{filler}---\nBody\n");
+        let (fm, body) = parse_frontmatter(&text);
+        assert_eq!(fm.unwrap().title.as_deref(), Some("x"));
+        assert_eq!(&text[body..], "Body\n");
+    }
+
+    #[test]
+    fn deep_flow_nesting_rejected_fast() {
+        for open in ["[", "{a: "] {
+            let text = format!(
+                "---\ntitle: x\ntags: {}\n---\n",
+                open.repeat(60_000 / open.len())
+            );
+            let start = Instant::now();
+            let (fm, body) = parse_frontmatter(&text);
+            assert!(start.elapsed() < Duration::from_secs(2));
+            let e = fm.unwrap_err();
+            assert!(e.message.contains("nests deeper"), "{e}");
+            assert_eq!(e.line, 3);
+            assert_eq!(body, text.len());
+        }
+        let text = format!("---\ntags: {}\n---\n", "[".repeat(100_000));
+        let start = Instant::now();
+        assert!(parse_frontmatter(&text).0.is_err());
+        assert!(start.elapsed() < Duration::from_secs(2));
+        // Ordinary nesting is fine.
+        assert_eq!(
+            fm("---\nextra: [[a, {b: [c]}]]\ntitle: t\n---\n")
+                .title
+                .as_deref(),
+            Some("t")
+        );
+    }
+
+    #[test]
+    fn alias_bomb_rejected_fast() {
+        let mut yaml = String::from(
+            "---\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for (i, prev) in ('b'..='i').zip('a'..) {
+            let refs = vec![format!("*{prev}"); 9].join(",");
+            writeln!(yaml, "{i}: &{i} [{refs}]").unwrap();
+        }
+        // Aliases under unknown keys are skipped, never expanded.
+        let start = Instant::now();
+        let harmless = format!("{yaml}title: boom\n---\n");
+        assert_eq!(fm(&harmless).title.as_deref(), Some("boom"));
+        // Read through a field, the expansion hits serde_yaml's limit.
+        let bomb = format!("{yaml}author: *i\n---\n");
+        let e = fm_err(&bomb);
+        assert!(e.message.contains("repetition limit"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn tags_and_categories() {
+        assert_eq!(fm("---\ntags: [rust, tui]\n---\n").tags, ["rust", "tui"]);
+        assert_eq!(
+            fm("---\ntags:\n  - rust\n  - 2025\n---\n").tags,
+            ["rust", "2025"]
+        );
+        assert_eq!(
+            fm("---\ntags: rust, tui ,, terminal\n---\n").tags,
+            ["rust", "tui", "terminal"]
+        );
+        assert_eq!(fm("---\ntags: rust\n---\n").tags, ["rust"]);
+        assert_eq!(fm("---\ntags:\n---\n").tags, Vec::<String>::new());
+        assert_eq!(fm("---\ncategories: [a, b]\n---\n").categories, ["a", "b"]);
+        assert_eq!(
+            fm("---\ncategories: \"a, b\"\n---\n").categories,
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn draft_and_author() {
+        assert!(fm("---\ndraft: true\n---\n").draft);
+        assert!(fm("---\ndraft: \"true\"\n---\n").draft);
+        assert!(!fm("---\ndraft: \"false\"\n---\n").draft);
+        assert!(!fm("---\ndraft: false\n---\n").draft);
+        assert!(!fm("---\ntitle: x\n---\n").draft);
+        assert_eq!(fm("---\nauthor: Ann\n---\n").author.as_deref(), Some("Ann"));
+        assert_eq!(
+            fm("---\nauthor: [Ann, Bob]\n---\n").author.as_deref(),
+            Some("Ann, Bob")
+        );
+        assert_eq!(
+            fm("---\nauthor:\n  name: Ann\n  email: a@b.c\n---\n")
+                .author
+                .as_deref(),
+            Some("Ann")
+        );
+        assert_eq!(
+            fm("---\nauthor: [{name: Ann}, Bob]\n---\n")
+                .author
+                .as_deref(),
+            Some("Ann, Bob")
+        );
+    }
+
+    #[test]
+    fn excerpt_description_summary() {
+        let e = |t: &str| fm(t).excerpt;
+        assert_eq!(
+            e("---\nexcerpt: E\ndescription: D\nsummary: S\n---\n").as_deref(),
+            Some("E")
+        );
+        assert_eq!(
+            e("---\ndescription: D\nsummary: S\n---\n").as_deref(),
+            Some("D")
+        );
+        assert_eq!(e("---\nsummary: S\n---\n").as_deref(), Some("S"));
+        assert_eq!(
+            e("---\nexcerpt: \"\"\nsummary: S\n---\n").as_deref(),
+            Some("S")
+        );
+        assert_eq!(
+            e("---\nexcerpt: >\n  two\n  lines\n---\n").as_deref(),
+            Some("two lines")
+        );
+        let p = post(
+            "a.md",
+            "---\ndescription: From description\n---\n\nFirst paragraph.\n",
+        );
+        assert_eq!(p.excerpt, "From description");
+    }
+
+    #[test]
+    fn unknown_fields_ignored() {
+        let f = fm("---\nlayout: post\npermalink: /x/\nextra: {a: [1, 2]}\ntitle: T\n---\n");
+        assert_eq!(f.title.as_deref(), Some("T"));
+    }
+
+    #[test]
+    fn title_fallbacks() {
+        let p = post(
+            "x.md",
+            "---\ndate: 2025-01-01\n---\n\n```\n# not this\n```\n## Sub\n# The **Real** Title ##\n",
+        );
+        assert_eq!(p.title, "The Real Title");
+        let p = post("2025-01-02-my_first-post.md", "Just text.\n");
+        assert_eq!(p.title, "My first post");
+        assert_eq!(p.date, Some(ymd(2025, 1, 2)));
+        let p = post("2021-05-05-trip-report/index.md", "Text.\n");
+        assert_eq!(p.title, "Trip report");
+        assert_eq!(p.date, Some(ymd(2021, 5, 5)));
+        let p = post("notes/2021-06-07-bundle/photos.md", "Text.\n");
+        assert_eq!(p.title, "Photos");
+        assert_eq!(p.date, Some(ymd(2021, 6, 7)));
+        let p = post("2025-02-30-not-a-date.md", "");
+        assert_eq!(p.date, None);
+        assert_eq!(p.title, "2025 02 30 not a date");
+        let p = post("2025-01-01.md", "");
+        assert_eq!(p.title, "2025-01-01");
+        // Frontmatter beats every fallback.
+        let p = post(
+            "2020-01-01-name.md",
+            "---\ntitle: FM\ndate: 2022-02-02\n---\n# Heading\n",
+        );
+        assert_eq!((p.title.as_str(), p.date), ("FM", Some(ymd(2022, 2, 2))));
+    }
+
+    #[test]
+    fn excerpt_from_first_paragraph() {
+        let body = "---\ntitle: t\n---\n# Heading\n\n![hero](img.png)\n\n```rust\nlet code = 1;\n```\n\n<div class=\"x\">\nhtml\n</div>\n\n> **Bold** start, `code`, _emph_ and [a link](http://x.y)\n> with snake_case_name.\n\nSecond paragraph.\n";
+        let p = post("a.md", body);
+        assert_eq!(
+            p.excerpt,
+            "Bold start, code, emph and a link with snake_case_name."
+        );
+        let p = post("a.md", "Setext\n======\n\n- item one\n- item two\n");
+        assert_eq!(p.excerpt, "item one item two");
+        let long = "word ".repeat(100);
+        let p = post("a.md", &long);
+        assert!(p.excerpt.ends_with("word…"), "{}", p.excerpt);
+        assert!(p.excerpt.chars().count() <= EXCERPT_CHARS + 1);
+        assert_eq!(post("a.md", "# Only a heading\n").excerpt, "");
+    }
+
+    #[test]
+    fn adversarial_markup_is_fast() {
+        let text = format!("# {}\n\n{}\n", "[".repeat(100_000), "[](".repeat(50_000));
+        let start = Instant::now();
+        let _ = post("a.md", &text);
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn broken_frontmatter_post_still_listed() {
+        let p = post(
+            "2024-01-02-broken-one.md",
+            "---\ntitle: [oops\n---\n\nThe body.\n",
+        );
+        assert_eq!(p.title, "Broken one");
+        assert_eq!(p.date, Some(ymd(2024, 1, 2)));
+        assert_eq!(p.excerpt, "The body.");
+        let err = p.error.expect("an error");
+        assert!(err.starts_with("line "), "{err}");
+    }
+
+    fn dated(title: &str, rel: &str, date: Option<PostDate>) -> Post {
+        Post {
+            date,
+            title: title.into(),
+            ..post(rel, "")
+        }
+    }
+
+    #[test]
+    fn ordering() {
+        let d = ymd(2025, 1, 1);
+        let mut posts = vec![
+            dated("zeta", "z.md", None),
+            dated("Alpha", "a.md", None),
+            dated("b", "2.md", Some(d)),
+            dated("B", "1.md", Some(d)),
+            dated("a", "3.md", Some(d)),
+            dated("late", "4.md", Some(at(d, 9, 0, 0))),
+            dated("old", "5.md", Some(ymd(2020, 1, 1))),
+            dated("new", "6.md", Some(ymd(2026, 1, 1))),
+        ];
+        sort_posts(&mut posts);
+        let order: Vec<_> = posts.iter().map(|p| p.rel_path.to_str().unwrap()).collect();
+        assert_eq!(
+            order,
+            [
+                "6.md", "4.md", "3.md", "1.md", "2.md", "5.md", "a.md", "z.md"
+            ]
+        );
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFhi".to_vec(), false),
+            ("hi".into(), false)
+        );
+        assert_eq!(
+            decode(b"caf\xE9".to_vec(), false),
+            ("caf\u{FFFD}".into(), true)
+        );
+        // A character cut by the head limit is not an encoding error.
+        assert_eq!(
+            decode("café".as_bytes()[..4].to_vec(), true),
+            ("caf".into(), false)
+        );
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(
+            "---\ntitle: é\n---\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
+        assert_eq!(decode(le, false), ("---\ntitle: é\n---\n".into(), false));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend("hé".encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(decode(be, false), ("hé".into(), false));
+    }
+
+    fn write(root: &Path, rel: &str, text: &[u8]) {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    fn rels(posts: &[Post]) -> Vec<String> {
+        let mut v: Vec<_> = posts
+            .iter()
+            .map(|p| p.rel_path.to_string_lossy().replace('\\', "/"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn scan_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "2025-01-01-one.md", b"---\ntitle: One\n---\nHello\n");
+        write(root, "sub/deeper/two.MARKDOWN", b"# Two\n");
+        write(root, "sub/three.Md", b"---\ndate: 2024-05-05\n---\n");
+        write(root, "2021-05-05-bundle/index.md", b"Bundle text\n");
+        write(root, ".hidden/secret.md", b"# no\n");
+        write(root, "sub/.draft.md", b"# no\n");
+        write(root, "notes.txt", b"# no\n");
+        write(root, "image.png", b"\x89PNG");
+        write(root, "latin1.md", b"# Caf\xE9\n");
+        write(root, "broken.md", b"---\ntags: {a: b}\n---\n");
+        let posts = scan(root).unwrap();
+        assert_eq!(
+            rels(&posts),
+            [
+                "2021-05-05-bundle/index.md",
+                "2025-01-01-one.md",
+                "broken.md",
+                "latin1.md",
+                "sub/deeper/two.MARKDOWN",
+                "sub/three.Md"
+            ]
+        );
+        let titles: Vec<_> = posts.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles[..3], ["One", "Three", "Bundle"]);
+        let latin1 = posts.iter().find(|p| p.title.starts_with("Caf")).unwrap();
+        assert!(latin1.lossy);
+        assert_eq!(latin1.title, "Caf\u{FFFD}");
+        let broken = posts.iter().find(|p| p.title == "Broken").unwrap();
+        assert!(
+            broken
+                .error
+                .as_deref()
+                .unwrap()
+                .starts_with("line 2: tags: ")
+        );
+        let one = &posts[0];
+        assert_eq!(one.origin, Origin::File(root.join("2025-01-01-one.md")));
+        let source = one.read_source().unwrap();
+        assert_eq!(source.body(), "Hello\n");
+    }
+
+    #[test]
+    fn scan_single_file_and_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "2021-05-05-b/index.md", b"Text\n");
+        let file = dir.path().join("2021-05-05-b/index.md");
+        let posts = scan(&file).unwrap();
+        assert_eq!(posts.len(), 1);
+        assert_eq!(posts[0].rel_path, PathBuf::from("index.md"));
+        assert_eq!(posts[0].origin, Origin::File(file.clone()));
+        assert_eq!(posts[0].title, "B");
+        let missing = dir.path().join("nope");
+        assert!(matches!(scan(&missing), Err(PostsError::NotFound(p)) if p == missing));
+        fs::remove_file(&file).unwrap();
+        assert!(matches!(
+            posts[0].read_source(),
+            Err(PostsError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn scan_large_file_reads_only_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = b"---\ntitle: Big\n---\nFirst paragraph.\n\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 3 * HEAD_LIMIT));
+        write(dir.path(), "big.md", &text);
+        let posts = scan(dir.path()).unwrap();
+        assert_eq!(posts[0].title, "Big");
+        assert_eq!(posts[0].excerpt, "First paragraph.");
+        assert_eq!(posts[0].read_source().unwrap().text.len(), text.len());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn scan_follows_symlinks_without_looping() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "a/post.md", b"# A\n");
+        std::os::unix::fs::symlink(root.join("a"), root.join("a/loop")).unwrap();
+        std::os::unix::fs::symlink(root, root.join("a/up")).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "linked.md", b"# Linked\n");
+        std::os::unix::fs::symlink(outside.path(), root.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("linked.md"), root.join("file-link.md"))
+            .unwrap();
+        let start = Instant::now();
+        let posts = scan(root).unwrap();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            rels(&posts),
+            ["a/post.md", "elsewhere/linked.md", "file-link.md"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unreadable_file_is_listed_with_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "ok.md", b"# Ok\n");
+        write(dir.path(), "2023-03-03-locked.md", b"# Locked\n");
+        let locked = dir.path().join("2023-03-03-locked.md");
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+        if fs::read(&locked).is_ok() {
+            // Running as root: permissions do not apply.
+            return;
+        }
+        let posts = scan(dir.path()).unwrap();
+        assert_eq!(posts.len(), 2);
+        let p = posts.iter().find(|p| p.title == "Locked").unwrap();
+        assert_eq!(p.error.as_deref(), Some("cannot read: Permission denied"));
+        assert_eq!(p.date, Some(ymd(2023, 3, 3)));
+        assert!(matches!(p.read_source(), Err(PostsError::Io { .. })));
+    }
+
+    #[test]
+    fn embedded_posts() {
+        let posts = embedded();
+        assert_eq!(posts.len(), EMBEDDED.len());
+        let welcome = posts
+            .iter()
+            .find(|p| p.title == "Welcome to folio")
+            .unwrap();
+        assert_eq!(welcome.rel_path, PathBuf::from("2026-11-20-welcome.md"));
+        assert!(welcome.error.is_none());
+        assert!(welcome.date.is_some() && !welcome.excerpt.is_empty() && !welcome.tags.is_empty());
+        let source = welcome.read_source().unwrap();
+        assert!(source.body().trim_start().starts_with("# Welcome to folio"));
+        for p in &posts {
+            assert!(p.error.is_none(), "{}: {:?}", p.rel_path.display(), p.error);
+        }
+    }
+}
