@@ -265,7 +265,7 @@ fn parse_toml(block: &str, first_line: usize) -> Result<RawFrontmatter, Frontmat
 /// The frontmatter as deserialized; every flexible field has its own
 /// deserializer so a wrong type is reported against that field.
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, expecting = "fields like `title: …`")]
 struct RawFrontmatter {
     #[serde(deserialize_with = "de_text")]
     title: Option<String>,
@@ -1180,12 +1180,15 @@ fn find_files(root: &Path) -> Result<Vec<PathBuf>, PostsError> {
             let Ok(file_type) = entry.file_type() else {
                 continue;
             };
-            let is_dir = if file_type.is_symlink() {
-                // A dangling link named like a post is listed (and reported
-                // unreadable); other dangling links are ignored.
-                fs::metadata(&path).is_ok_and(|m| m.is_dir())
+            let (is_dir, is_file) = if file_type.is_symlink() {
+                match fs::metadata(&path) {
+                    Ok(meta) => (meta.is_dir(), meta.is_file()),
+                    // A dangling link named like a post is listed (and
+                    // reported unreadable) rather than silently missing.
+                    Err(_) => (false, true),
+                }
             } else {
-                file_type.is_dir()
+                (file_type.is_dir(), file_type.is_file())
             };
             if is_dir {
                 if let Ok(canonical) = fs::canonicalize(&path)
@@ -1193,7 +1196,8 @@ fn find_files(root: &Path) -> Result<Vec<PathBuf>, PostsError> {
                 {
                     stack.push(path);
                 }
-            } else if is_post_file(&name) {
+            } else if is_file && is_post_file(&name) {
+                // Only regular files: opening a FIFO named `x.md` would block.
                 files.push(path);
             }
         }
@@ -1888,6 +1892,23 @@ mod tests {
             rels(&posts),
             ["a/post.md", "elsewhere/linked.md", "file-link.md"]
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dangling_link_is_listed_with_error() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "ok.md", b"# Ok\n");
+        std::os::unix::fs::symlink(dir.path().join("gone.md"), dir.path().join("dangling.md"))
+            .unwrap();
+        let posts = scan(dir.path()).unwrap();
+        assert_eq!(rels(&posts), ["dangling.md", "ok.md"]);
+        let p = posts.iter().find(|p| p.title == "Dangling").unwrap();
+        assert_eq!(
+            p.error.as_deref(),
+            Some("cannot read: No such file or directory")
+        );
+        assert!(matches!(p.read_source(), Err(PostsError::NotFound(_))));
     }
 
     #[cfg(unix)]
