@@ -603,12 +603,7 @@ fn parse_date(s: &str) -> Result<PostDate, String> {
     let valid_offset = match rest.as_bytes().first() {
         None => true,
         Some(b'Z' | b'z') => rest.len() == 1,
-        Some(b'+' | b'-') => {
-            let o = &rest[1..];
-            matches!(digits(o, 2), Some((_, "")))
-                || matches!(digits(o, 4), Some((_, "")))
-                || matches!(digits(o, 2), Some((_, r)) if matches!(r.strip_prefix(':').and_then(|r| digits(r, 2)), Some((_, ""))))
-        }
+        Some(b'+' | b'-') => is_offset(&rest[1..]),
         _ => false,
     };
     if !valid_offset {
@@ -619,6 +614,23 @@ fn parse_date(s: &str) -> Result<PostDate, String> {
     // A leap second sorts with the second before it.
     date.second = second.min(59) as u8;
     Ok(date)
+}
+
+/// `HH:MM`, `HHMM`, `HH` or `H` (YAML 1.1 allows `-5`).
+fn is_offset(s: &str) -> bool {
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &s[n..];
+    match n {
+        1 | 2 => {
+            rest.is_empty()
+                || matches!(
+                    rest.strip_prefix(':').and_then(|r| digits(r, 2)),
+                    Some((_, ""))
+                )
+        }
+        4 => rest.is_empty(),
+        _ => false,
+    }
 }
 
 /// A valid `YYYY-MM-DD` at the start of a file or folder name, followed by
@@ -809,7 +821,7 @@ fn first_paragraph(body: &str) -> String {
             if line.starts_with("    ") || line.starts_with('\t') {
                 continue; // indented code
             }
-            if t.starts_with('<') {
+            if t.starts_with('<') && !t.contains("://") {
                 in_html = true;
                 continue;
             }
@@ -1355,6 +1367,8 @@ mod tests {
         assert_eq!(date("2025-02-10T08:30:00.123-05:00"), at(d, 8, 30, 0));
         assert_eq!(date("2025-02-10 10:00"), at(d, 10, 0, 0));
         assert_eq!(date("2025-02-10 10:00:00 +0100"), at(d, 10, 0, 0));
+        assert_eq!(date("2025-02-10 10:00:00 +01:00"), at(d, 10, 0, 0));
+        assert_eq!(date("2025-02-10t10:00:00.10 -5"), at(d, 10, 0, 0));
         assert_eq!(date("2024-02-29"), ymd(2024, 2, 29));
         assert_eq!(fm("---\ndate:\n---\n").date, None);
     }
@@ -1370,6 +1384,7 @@ mod tests {
             "yesterday",
             "2025-2-10",
             "2025-02-10 10:00 PST",
+            "2025-02-10 10:00 +123",
             "[1, 2]",
             "{a: b}",
             "20250210",
