@@ -821,11 +821,16 @@ fn first_paragraph(body: &str) -> String {
             if line.starts_with("    ") || line.starts_with('\t') {
                 continue; // indented code
             }
+            if t.starts_with("<!--") && t.ends_with("-->") {
+                continue; // a one-line comment such as `<!-- more -->`
+            }
             if t.starts_with('<') && !t.contains("://") {
                 in_html = true;
                 continue;
             }
-            if is_image_line(t) || is_link_definition(t) {
+            // Tables, Liquid tags and Hugo shortcodes are not prose.
+            let template = t.starts_with("{%") || t.starts_with("{{");
+            if is_image_line(t) || is_link_definition(t) || t.starts_with('|') || template {
                 continue;
             }
         } else if t.bytes().all(|b| b == b'=') {
@@ -879,7 +884,8 @@ fn strip_inline(s: &str) -> String {
                 out.push(chars[i + 1]);
                 i += 2;
             }
-            '*' | '`' | '~' => i += 1,
+            '*' | '`' => i += 1,
+            '~' if chars.get(i + 1) == Some(&'~') => i += 2,
             '_' => {
                 // Inside a word (snake_case) an underscore is not emphasis.
                 let prev = i.checked_sub(1).map(|j| chars[j]);
@@ -1715,6 +1721,11 @@ mod tests {
         assert!(p.excerpt.ends_with("word…"), "{}", p.excerpt);
         assert!(p.excerpt.chars().count() <= EXCERPT_CHARS + 1);
         assert_eq!(post("a.md", "# Only a heading\n").excerpt, "");
+        let p = post(
+            "a.md",
+            "<!-- note -->\n{{< figure src=x >}}\n| a | b |\n\n~~Old~~ new, ~5 min.\n",
+        );
+        assert_eq!(p.excerpt, "Old new, ~5 min.");
     }
 
     #[test]
