@@ -1162,7 +1162,11 @@ fn is_post_file(name: &str) -> bool {
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> PostsError {
-    if source.kind() == std::io::ErrorKind::NotFound {
+    // `post.md/child` is as missing as `nope`.
+    if matches!(
+        source.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    ) {
         PostsError::NotFound(path.to_path_buf())
     } else {
         PostsError::Io {
@@ -1879,6 +1883,8 @@ mod tests {
         assert_eq!(posts[0].title, "B");
         let missing = dir.path().join("nope");
         assert!(matches!(scan(&missing), Err(PostsError::NotFound(p)) if p == missing));
+        let under_file = file.join("child");
+        assert!(matches!(scan(&under_file), Err(PostsError::NotFound(_))));
         fs::remove_file(&file).unwrap();
         assert!(matches!(
             posts[0].read_source(),
@@ -1956,6 +1962,26 @@ mod tests {
         assert_eq!(p.error.as_deref(), Some("cannot read: Permission denied"));
         assert_eq!(p.date, Some(ymd(2023, 3, 3)));
         assert!(matches!(p.read_source(), Err(PostsError::Io { .. })));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unreadable_folder_is_an_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let locked = dir.path().join("locked");
+        write(&locked, "a.md", b"# A\n");
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+        let readable = fs::read_dir(&locked).is_ok();
+        let result = scan(&locked);
+        // Unreadable below the root: skipped, not fatal.
+        let outer = scan(dir.path());
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
+        if readable {
+            return; // running as root: permissions do not apply
+        }
+        assert!(matches!(result, Err(PostsError::Io { .. })), "{result:?}");
+        assert!(outer.unwrap().is_empty());
     }
 
     #[test]
