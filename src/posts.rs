@@ -120,10 +120,18 @@ const MAX_FLOW_DEPTH: usize = 64;
 const EXCERPT_CHARS: usize = 200;
 
 /// folio's own sample posts. Adding one is one line here.
-const EMBEDDED: &[(&str, &str)] = &[(
-    "2026-11-20-welcome.md",
-    include_str!("../posts/2026-11-20-welcome.md"),
-)];
+macro_rules! sample_posts {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../posts/", $name)))),*]
+    };
+}
+
+const EMBEDDED: &[(&str, &str)] = sample_posts!(
+    "2026-11-24-welcome.md",
+    "2026-11-23-keys-and-headings.md",
+    "2026-11-22-markdown-showcase.md",
+    "2026-11-21-folio-over-ssh.md",
+);
 
 // ---------------------------------------------------------------------------
 // Frontmatter
@@ -1992,7 +2000,11 @@ mod tests {
             .iter()
             .find(|p| p.title == "Welcome to folio")
             .unwrap();
-        assert_eq!(welcome.rel_path, PathBuf::from("2026-11-20-welcome.md"));
+        assert_eq!(welcome.rel_path, PathBuf::from("2026-11-24-welcome.md"));
+        assert_eq!(
+            posts[0].title, "Welcome to folio",
+            "the welcome post is the newest"
+        );
         assert!(welcome.error.is_none());
         assert!(welcome.date.is_some() && !welcome.excerpt.is_empty() && !welcome.tags.is_empty());
         let source = welcome.read_source().unwrap();

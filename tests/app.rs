@@ -36,7 +36,10 @@ fn first_screen_lists_posts_newest_first_and_previews_the_first() {
     assert!(s.contains("2025-03-01"), "{s}");
     assert!(s.contains("✎ Charlie the draft"), "draft marker: {s}");
     assert!(s.contains("⚠ Delta"), "error marker: {s}");
-    assert!(s.contains("The long one, with sections."), "excerpt line: {s}");
+    assert!(
+        s.contains("The long one, with sections."),
+        "excerpt line: {s}"
+    );
     // The reader previews the selected post while the list has focus.
     assert!(s.contains("Paragraph 1 of section One"), "{s}");
     assert_eq!(app.focus(), Focus::List);
@@ -66,7 +69,11 @@ fn moving_the_selection_previews_and_keeps_each_posts_position() {
     press(&mut app, "<Home>");
     assert_eq!(app.selected(), Some(0));
     press(&mut app, "<PageDown>");
-    assert_eq!(app.selected(), Some(4), "a page down the short list ends at the last post");
+    assert_eq!(
+        app.selected(),
+        Some(4),
+        "a page down the short list ends at the last post"
+    );
     press(&mut app, "<PageUp>");
     assert_eq!(app.selected(), Some(0));
 }
@@ -134,7 +141,15 @@ fn count_prefixes_work_as_in_vim() {
     let dir = blog();
     let mut app = app_for(dir.path(), 100, 30);
     press(&mut app, "<Enter>5");
-    assert!(screen(&app).lines().last().unwrap().trim_end().ends_with('5'), "pending count shown");
+    assert!(
+        screen(&app)
+            .lines()
+            .last()
+            .unwrap()
+            .trim_end()
+            .ends_with('5'),
+        "pending count shown"
+    );
     press(&mut app, "j");
     assert_eq!(top_of(&app), 5);
     press(&mut app, "12k");
@@ -154,16 +169,31 @@ fn heading_jumps_put_the_heading_on_the_top_line() {
     press(&mut app, "<Enter>]");
     assert_eq!(top_of(&app), heading_line(&app, "Alpha"));
     press(&mut app, "]");
-    assert!(reader_row(&app, 0).contains("One"), "{:?}", reader_row(&app, 0));
+    assert!(
+        reader_row(&app, 0).contains("One"),
+        "{:?}",
+        reader_row(&app, 0)
+    );
     press(&mut app, "]]");
-    assert!(reader_row(&app, 0).contains("Two point one"), "{:?}", reader_row(&app, 0));
+    assert!(
+        reader_row(&app, 0).contains("Two point one"),
+        "{:?}",
+        reader_row(&app, 0)
+    );
     let status = screen(&app).lines().last().unwrap().to_owned();
-    assert!(status.contains("Alpha › Two › Two point one"), "section path in the status bar: {status}");
+    assert!(
+        status.contains("Alpha › Two › Two point one"),
+        "section path in the status bar: {status}"
+    );
     press(&mut app, "[");
     assert!(reader_row(&app, 0).contains("Two"));
     assert_eq!(top_of(&app), heading_line(&app, "Two"));
     press(&mut app, "]]]]]]]]");
-    assert_eq!(top_of(&app), heading_line(&app, "Four"), "stops at the last heading");
+    assert_eq!(
+        top_of(&app),
+        heading_line(&app, "Four"),
+        "stops at the last heading"
+    );
     assert_eq!(app.message(), Some("no heading below"));
 }
 
@@ -175,14 +205,21 @@ fn the_outline_lists_headings_and_jumps() {
     assert_eq!(app.overlay(), Some(Overlay::Outline { selected: 3 }));
     let s = screen(&app);
     assert!(s.contains("Outline"), "{s}");
-    assert!(s.contains("▸    Two point one"), "current heading marked and indented: {s}");
+    assert!(
+        s.contains("▸    Two point one"),
+        "current heading marked and indented: {s}"
+    );
     insta::assert_snapshot!("outline", s);
     press(&mut app, "jj<Enter>");
     assert_eq!(app.overlay(), None);
     assert_eq!(top_of(&app), heading_line(&app, "Three"));
     press(&mut app, "o<Esc>");
     assert_eq!(app.overlay(), None);
-    assert_eq!(top_of(&app), heading_line(&app, "Three"), "Esc closes without jumping");
+    assert_eq!(
+        top_of(&app),
+        heading_line(&app, "Three"),
+        "Esc closes without jumping"
+    );
     press(&mut app, "ogk<Enter>");
     assert_eq!(top_of(&app), heading_line(&app, "Alpha"));
 }
@@ -192,10 +229,16 @@ fn narrow_terminals_show_one_pane_at_a_time() {
     let dir = blog();
     let mut app = app_for(dir.path(), 60, 20);
     let s = screen(&app);
-    assert!(s.contains("Bravo") && !s.contains("Paragraph 1"), "list only: {s}");
+    assert!(
+        s.contains("Bravo") && !s.contains("Paragraph 1"),
+        "list only: {s}"
+    );
     press(&mut app, "<Enter>");
     let s = screen(&app);
-    assert!(!s.contains("Bravo") && s.contains("Paragraph 1 of section One"), "reader only: {s}");
+    assert!(
+        !s.contains("Bravo") && s.contains("Paragraph 1 of section One"),
+        "reader only: {s}"
+    );
     assert_eq!(app.panes().text.width, 58, "full width less the margins");
     insta::assert_snapshot!("narrow_reader", s);
     press(&mut app, "<Esc>");
@@ -208,11 +251,17 @@ fn resizing_keeps_the_same_paragraph_on_top() {
     let mut app = app_for(dir.path(), 120, 30);
     press(&mut app, "<Enter>]]]]]j");
     let before = reader_row(&app, 0);
-    assert!(before.starts_with("Paragraph 1 of section Three"), "{before}");
+    assert!(
+        before.starts_with("Paragraph 1 of section Three"),
+        "{before}"
+    );
     for (w, h) in [(70, 20), (200, 50), (90, 12)] {
         app.update(Action::Resize(w, h));
         let after = reader_row(&app, 0);
-        assert!(after.starts_with("Paragraph 1 of section Three"), "at {w}x{h}: {after}");
+        assert!(
+            after.starts_with("Paragraph 1 of section Three"),
+            "at {w}x{h}: {after}"
+        );
     }
 }
 
@@ -223,7 +272,21 @@ fn help_lists_every_key() {
     press(&mut app, "?");
     assert_eq!(app.overlay(), Some(Overlay::Help));
     let s = screen(&app);
-    for needle in ["Tab", "Enter l →", "j ↓", "Ctrl-d", "Space f PageDown Ctrl-f", "]", "[", "o", "z", "q Ctrl-c", "J", "K", "5j"] {
+    for needle in [
+        "Tab",
+        "Enter l →",
+        "j ↓",
+        "Ctrl-d",
+        "Space f PageDown Ctrl-f",
+        "]",
+        "[",
+        "o",
+        "z",
+        "q Ctrl-c",
+        "J",
+        "K",
+        "5j",
+    ] {
         assert!(s.contains(needle), "help shows {needle}: {s}");
     }
     insta::assert_snapshot!("help", s);
@@ -262,7 +325,11 @@ fn z_hides_the_list_and_j_k_capitals_change_post() {
     assert!(app.list_hidden());
     let s = screen(&app);
     assert!(!s.contains("Bravo"), "{s}");
-    assert_eq!(app.panes().text.width, 100, "the reading measure caps the width");
+    assert_eq!(
+        app.panes().text.width,
+        100,
+        "the reading measure caps the width"
+    );
     press(&mut app, "J");
     assert_eq!(app.selected_post().unwrap().title, "Bravo");
     assert_eq!(app.focus(), Focus::Reader);
@@ -307,7 +374,10 @@ fn quit_and_no_op_keys() {
     let mut app = app_for(dir.path(), 100, 30);
     app.take_dirty();
     press(&mut app, "k");
-    assert!(!app.take_dirty(), "a key that changes nothing costs no redraw");
+    assert!(
+        !app.take_dirty(),
+        "a key that changes nothing costs no redraw"
+    );
     press(&mut app, "j");
     assert!(app.take_dirty());
     press(&mut app, "<C-c>");

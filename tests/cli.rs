@@ -49,7 +49,11 @@ fn print_folder_lists_posts_newest_first() {
 fn print_folder_paths_are_relative_and_recursive() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("2024/notes")).unwrap();
-    std::fs::write(dir.path().join("2024/notes/deep.md"), "---\ntitle: Deep\ndate: 2024-05-05\n---\nbody\n").unwrap();
+    std::fs::write(
+        dir.path().join("2024/notes/deep.md"),
+        "---\ntitle: Deep\ndate: 2024-05-05\n---\nbody\n",
+    )
+    .unwrap();
     let out = folio(&["-p", dir.path().to_str().unwrap()]);
     assert_eq!(stdout(&out), "2024-05-05\tDeep\t2024/notes/deep.md\n");
 }
@@ -73,7 +77,14 @@ fn print_file_renders_markdown_without_colour_when_piped() {
 fn print_with_colour_emits_only_sgr() {
     let blog = fixtures::blog();
     let file = blog.path().join("alpha.md");
-    let out = folio(&["--print", file.to_str().unwrap(), "--color", "always", "-w", "80"]);
+    let out = folio(&[
+        "--print",
+        file.to_str().unwrap(),
+        "--color",
+        "always",
+        "-w",
+        "80",
+    ]);
     let text = stdout(&out);
     assert!(text.contains("\x1b["), "colour requested");
     // Every escape must be a complete SGR sequence: ESC [ digits/; m.
@@ -82,13 +93,21 @@ fn print_with_colour_emits_only_sgr() {
         let seq = &rest[i..];
         let end = seq.find('m').expect("sequence ends with m");
         assert!(
-            seq[1..end].starts_with('[') && seq[2..end].chars().all(|c| c.is_ascii_digit() || c == ';'),
+            seq[1..end].starts_with('[')
+                && seq[2..end].chars().all(|c| c.is_ascii_digit() || c == ';'),
             "not SGR: {:?}",
             &seq[..=end]
         );
         rest = &seq[end + 1..];
     }
-    let plain = folio(&["--print", file.to_str().unwrap(), "--color", "never", "-w", "80"]);
+    let plain = folio(&[
+        "--print",
+        file.to_str().unwrap(),
+        "--color",
+        "never",
+        "-w",
+        "80",
+    ]);
     let plain_text = stdout(&plain);
     assert!(!plain_text.contains('\x1b'));
     // The same layout either way.
@@ -124,7 +143,9 @@ fn hostile_titles_and_bodies_print_no_control_bytes() {
         let text = stdout(&out);
         let stripped = strip_sgr(&text);
         assert!(
-            !stripped.chars().any(|c| c != '\n' && folio::sanitize::is_unsafe(c)),
+            !stripped
+                .chars()
+                .any(|c| c != '\n' && folio::sanitize::is_unsafe(c)),
             "control byte in {color} output: {stripped:?}"
         );
         assert!(stripped.contains("␛[2J"), "{stripped:?}");
@@ -149,7 +170,10 @@ fn errors_are_one_clear_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("/definitely/not/here") && err.contains("no such file"), "{err}");
+    assert!(
+        err.contains("/definitely/not/here") && err.contains("no such file"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"));
 
     let out = folio(&["--bogus-flag"]);
@@ -171,7 +195,11 @@ fn unreadable_file_is_an_error_not_a_panic() {
     }
     let out = folio(&["--print", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("ermission denied"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ermission denied"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -89,7 +89,9 @@ impl Tmux {
     }
 
     fn alternate_screen(&self) -> bool {
-        self.output(&["display-message", "-p", "#{alternate_on}"]).trim() == "1"
+        self.output(&["display-message", "-p", "#{alternate_on}"])
+            .trim()
+            == "1"
     }
 
     /// The pid of folio: the child of the pane's shell.
@@ -110,7 +112,10 @@ impl Tmux {
                 };
                 // The fields after the parenthesised name: state, ppid, ...
                 let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-                let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+                let ppid = after
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.parse::<u32>().ok());
                 if ppid == Some(shell) && stat.contains("(folio)") {
                     return pid;
                 }
@@ -133,10 +138,19 @@ impl Drop for Tmux {
 
 fn assert_restored(tmux: &Tmux, status: &str) {
     let screen = tmux.wait_text("FOLIO_EXITED");
-    assert!(screen.contains(&format!("FOLIO_EXITED {status}")), "{screen}");
+    assert!(
+        screen.contains(&format!("FOLIO_EXITED {status}")),
+        "{screen}"
+    );
     // `icanon` (not `-icanon`): raw mode was turned off.
-    let screen = tmux.wait_for("stty report", |s| s.lines().any(|l| l.trim() == "icanon" || l.trim() == "-icanon"));
-    assert!(screen.lines().any(|l| l.trim() == "icanon"), "raw mode left on:\n{screen}");
+    let screen = tmux.wait_for("stty report", |s| {
+        s.lines()
+            .any(|l| l.trim() == "icanon" || l.trim() == "-icanon")
+    });
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "raw mode left on:\n{screen}"
+    );
     assert!(!tmux.alternate_screen(), "still on the alternate screen");
 }
 
@@ -160,7 +174,9 @@ fn read_a_folder_jump_headings_scroll_and_quit() {
     tmux.keys(&["G"]);
     tmux.wait_text("Paragraph 4 of section Four");
     tmux.keys(&["g", "C-d"]);
-    tmux.wait_for("half a page down", |s| !s.lines().next().unwrap_or("").contains("Alpha"));
+    tmux.wait_for("half a page down", |s| {
+        !s.lines().next().unwrap_or("").contains("Alpha")
+    });
     tmux.keys(&["o"]);
     tmux.wait_text("Outline");
     tmux.keys(&["Escape", "q"]);
@@ -190,7 +206,10 @@ fn sigterm_restores_the_terminal() {
     let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
     tmux.wait_text("Bravo");
     let pid = tmux.folio_pid();
-    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     assert_restored(&tmux, "143");
 }
@@ -201,7 +220,10 @@ fn sighup_restores_the_terminal() {
     let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
     tmux.wait_text("Bravo");
     let pid = tmux.folio_pid();
-    let status = Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     assert_restored(&tmux, "129");
 }

@@ -62,7 +62,12 @@ pub fn blog() -> tempfile::TempDir {
 
 pub fn app_for(dir: &Path, width: u16, height: u16) -> App {
     let posts = posts::scan(dir).unwrap();
-    let mut app = App::new(posts, Theme::default(), Keymap::default(), Options::default());
+    let mut app = App::new(
+        posts,
+        Theme::default(),
+        Keymap::default(),
+        Options::default(),
+    );
     app.update(folio::action::Action::Resize(width, height));
     folio::term::settle(&mut app);
     app
