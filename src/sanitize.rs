@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
-/// Shown for C1 controls and for BiDi overrides/isolates, which have no
+/// Shown for C1 controls and for `BiDi` overrides/isolates, which have no
 /// control picture of their own.
 pub const PLACEHOLDER: char = '\u{FFFD}';
 
