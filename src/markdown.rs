@@ -957,7 +957,10 @@ impl<'t> Renderer<'t> {
                 if self.sinks.len() > 1 {
                     let mut sink = self.sinks.pop().expect("checked above");
                     if sink.lines.is_empty() {
-                        sink.push_line(Line::from(sink.segs[0].first.clone()), 0);
+                        let first = &sink.segs[0].first;
+                        let (n, _) = fit(first.content.trim_end(), self.width);
+                        let marker = Span::styled(first.content[..n].to_owned(), first.style);
+                        sink.push_line(Line::from(marker), 0);
                     }
                     self.notes.push((number, sink));
                 }
@@ -1382,4 +1385,324 @@ fn share(natural: &[usize], budget: usize) -> Vec<usize> {
         left = left.saturating_sub(w);
     }
     widths
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::sanitize::is_unsafe;
+
+    fn doc(src: &str, width: u16) -> Document {
+        render(src, width, &Theme::default())
+    }
+
+    fn text(line: &Line<'_>) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    fn texts(d: &Document) -> Vec<String> {
+        d.lines.iter().map(text).collect()
+    }
+
+    fn check_invariants(d: &Document, width: u16) {
+        let width = usize::from(width.max(1));
+        assert_eq!(d.lines.len(), d.offsets.len());
+        assert!(
+            d.offsets.windows(2).all(|w| w[0] <= w[1]),
+            "offsets decrease"
+        );
+        for line in &d.lines {
+            let t = text(line);
+            assert!(display_width(&t) <= width, "{t:?} wider than {width}");
+            assert!(!t.chars().any(is_unsafe), "control character in {t:?}");
+        }
+        for h in &d.headings {
+            assert!(!h.text.chars().chain(h.anchor.chars()).any(is_unsafe));
+            assert!(h.line < d.lines.len());
+        }
+        for l in &d.links {
+            assert!(!l.text.chars().chain(l.url.chars()).any(is_unsafe));
+            assert!(l.line < d.lines.len().max(1));
+        }
+    }
+
+    #[test]
+    fn headings_are_indexed_at_their_lines() {
+        let d = doc(
+            "# Title\n\nIntro.\n\n## Setup\n\ntext\n\n### Linux *too*\n",
+            40,
+        );
+        let lines = texts(&d);
+        let got: Vec<_> = d
+            .headings
+            .iter()
+            .map(|h| (h.level, h.text.as_str()))
+            .collect();
+        assert_eq!(got, [(1, "Title"), (2, "Setup"), (3, "Linux too")]);
+        for h in &d.headings {
+            assert!(
+                lines[h.line].contains(&h.text),
+                "{:?} at {}",
+                lines[h.line],
+                h.line
+            );
+        }
+        assert_eq!(d.headings[0].line, 0);
+        // A blank line separates a heading from what precedes it.
+        assert_eq!(lines[d.headings[1].line - 1], "");
+        assert!(lines[1].starts_with('═'));
+    }
+
+    #[test]
+    fn anchors_are_github_slugs_and_unique() {
+        let d = doc(
+            "# Hello, World!\n# Hello, World!\n# Hello, World!\n## Über `code` & more_stuff\n## Custom {#my-id}\n",
+            80,
+        );
+        let anchors: Vec<_> = d.headings.iter().map(|h| h.anchor.as_str()).collect();
+        assert_eq!(
+            anchors,
+            [
+                "hello-world",
+                "hello-world-1",
+                "hello-world-2",
+                "über-code--more_stuff",
+                "my-id"
+            ]
+        );
+        assert_eq!(d.headings[4].text, "Custom");
+    }
+
+    #[test]
+    fn lists_keep_start_numbers_and_indent_nesting() {
+        let d = doc("3. three\n4. four\n   - nested\n     - deeper\n", 40);
+        assert_eq!(
+            texts(&d),
+            ["3. three", "4. four", "   ◦ nested", "     ▪ deeper"]
+        );
+        let d = doc("- a\n  - b\n    - c\n      - d", 40);
+        assert_eq!(texts(&d), ["• a", "  ◦ b", "    ▪ c", "      • d"]);
+    }
+
+    #[test]
+    fn list_items_wrap_with_a_hanging_indent() {
+        let d = doc("- one two three four five six seven eight\n", 12);
+        let lines = texts(&d);
+        assert_eq!(lines[0], "• one two");
+        assert!(
+            lines[1..]
+                .iter()
+                .all(|l| l.starts_with("  ") && !l.starts_with("   "))
+        );
+        let d = doc("> one two three four five six seven eight\n", 12);
+        assert!(texts(&d).iter().all(|l| l.starts_with("│ ")));
+    }
+
+    #[test]
+    fn loose_and_tight_lists() {
+        assert_eq!(texts(&doc("- a\n- b\n", 20)), ["• a", "• b"]);
+        assert_eq!(texts(&doc("- a\n\n- b\n", 20)), ["• a", "", "• b"]);
+        assert_eq!(
+            texts(&doc("- [x] done\n- [ ] todo\n", 20)),
+            ["☑ done", "☐ todo"]
+        );
+    }
+
+    #[test]
+    fn tables_fit_the_width() {
+        let src = "| a | long header here | c |\n|:--|:--:|--:|\n| 1 | a cell with quite a lot of words in it | 3 |\n| x | y | z |\n";
+        for width in [10, 20, 30, 40, 80] {
+            let d = doc(src, width);
+            check_invariants(&d, width);
+            let all: String = texts(&d)
+                .concat()
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
+            for w in ["header", "cell", "words", "z"] {
+                assert!(all.contains(w), "{w} lost at {width}:\n{all}");
+            }
+        }
+        let d = doc(src, 80);
+        let lines = texts(&d);
+        assert!(lines[0].starts_with('┌') && lines.last().unwrap().starts_with('└'));
+        // Right-aligned third column.
+        assert!(lines.iter().any(|l| l.ends_with("│ z │")));
+    }
+
+    #[test]
+    fn footnotes_are_numbered_by_reference_and_collected_at_the_end() {
+        let src = "[^b]: Second note.\n\nText[^a] and[^b].\n\n[^a]: First note.\n\nMore text.\n";
+        let d = doc(src, 40);
+        let lines = texts(&d);
+        assert_eq!(lines[0], "Text[1] and[2].");
+        let rule = lines.iter().position(|l| l.starts_with('─')).unwrap();
+        assert!(lines[..rule].iter().any(|l| l == "More text."));
+        assert_eq!(&lines[rule + 1..], ["[1] First note.", "[2] Second note."]);
+        check_invariants(&d, 40);
+    }
+
+    #[test]
+    fn footnote_reference_in_a_table_cell() {
+        let d = doc("| a |\n|---|\n| b[^n] |\n\n[^n]: note\n", 20);
+        check_invariants(&d, 20);
+        assert!(texts(&d).iter().any(|l| l.contains("b[1]")));
+    }
+
+    #[test]
+    fn empty_constructs_do_not_crash() {
+        for src in [
+            ">", "> ", "-", "1.", "#", "```", "|a|\n|-|", "[^x]:", "* * *", "<div>", "$$$$",
+            ">\n>\n>",
+        ] {
+            for w in [1, 5, 40] {
+                check_invariants(&doc(src, w), w);
+            }
+        }
+    }
+
+    const NASTY: [&str; 5] = [
+        "&#27;[2J",
+        "&#155;31m",
+        "\u{1b}[31m",
+        "a\u{202E}b",
+        "x\u{7f}\u{9b}y",
+    ];
+
+    #[test]
+    fn control_characters_never_survive() {
+        for bad in NASTY {
+            let src = format!(
+                "# H {bad}\n\ntext {bad}\n\n`{bad}`\n\n```\n{bad}\n```\n\n[link {bad}](http://x/{bad})\n\n\
+                 ![alt {bad}](img{bad})\n\n| h {bad} |\n|---|\n| c {bad} |\n\n> {bad}\n\n- {bad}\n\n<p>{bad}</p>\n\n$m{bad}$\n"
+            );
+            for w in [5, 40] {
+                let d = doc(&src, w);
+                check_invariants(&d, w);
+                if !bad.contains('[') {
+                    assert_eq!(d.links.len(), 2, "{bad:?}");
+                }
+                assert_eq!(d.headings.len(), 1);
+            }
+        }
+        let d = doc("# &#27;[2J\n\n[a&#27;b](u&#27;v)", 40);
+        assert_eq!(d.headings[0].text, "\u{241b}[2J");
+        assert_eq!(d.links[0].text, "a\u{241b}b");
+        assert_eq!(d.links[0].url, "u\u{241b}v");
+    }
+
+    #[test]
+    fn code_expands_tabs_and_wraps_visibly() {
+        let d = doc("```\n\tx\ta\n```\n", 40);
+        assert_eq!(texts(&d)[0].trim_end(), "     x   a");
+        let d = doc(
+            &format!("```rust\nlet s = \"{}\";\n```\n", "y".repeat(60)),
+            30,
+        );
+        let lines = texts(&d);
+        assert_eq!(lines[0].trim_end(), " rust");
+        assert!(lines[2].starts_with('↪'));
+        assert_eq!(lines.concat().matches('y').count(), 60);
+        check_invariants(&d, 30);
+    }
+
+    #[test]
+    fn links_and_images_are_recorded() {
+        let d = doc(
+            "Intro line.\n\nSee [the docs](https://e.com/docs \"t\") and <https://auto.link>.\n\n![a cat](cat.png)\n",
+            80,
+        );
+        let got: Vec<_> = d
+            .links
+            .iter()
+            .map(|l| (l.text.as_str(), l.url.as_str(), l.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("the docs", "https://e.com/docs", 2),
+                ("https://auto.link", "https://auto.link", 2),
+                ("a cat", "cat.png", 4)
+            ]
+        );
+        let lines = texts(&d);
+        assert_eq!(lines[2], "See the docs and https://auto.link.");
+        assert_eq!(lines[4], "[image: a cat]");
+    }
+
+    #[test]
+    fn link_line_follows_wrapping() {
+        let d = doc("aaaa bbbb cccc [link text](u)", 10);
+        assert_eq!(texts(&d), ["aaaa bbbb", "cccc link", "text"]);
+        assert_eq!(d.links[0].line, 1);
+        let d = doc("aaaa bbbb cccc [linktext](u)", 10);
+        assert_eq!(d.links[0].line, 2);
+    }
+
+    #[test]
+    fn alerts_have_titles() {
+        let d = doc("> [!NOTE]\n> Be careful.\n\n> [!CAUTION]\n> Hot.\n", 40);
+        assert_eq!(
+            texts(&d),
+            ["│ ℹ Note", "│ Be careful.", "", "│ ✖ Caution", "│ Hot."]
+        );
+    }
+
+    #[test]
+    fn breaks_rules_html_math_definitions() {
+        let d = doc("a  \nb\nc\n\n---\n\n<b>x</b> $y$\n\nTerm\n: Def\n", 20);
+        assert_eq!(
+            texts(&d),
+            [
+                "a",
+                "b c",
+                "",
+                "─".repeat(20).as_str(),
+                "",
+                "<b>x</b> y",
+                "",
+                "Term",
+                "    Def"
+            ]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_linear_and_keeps_text() {
+        for (unit, n) in [("> ", 50_000), ("- ", 50_000), ("1. ", 20_000)] {
+            let src = format!("{}deep text here", unit.repeat(n));
+            let start = Instant::now();
+            let d = doc(&src, 80);
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{unit:?} too slow"
+            );
+            check_invariants(&d, 80);
+            assert!(texts(&d).concat().contains("deep text here"));
+        }
+        let src = "> ".repeat(50_000) + "\n" + &"- ".repeat(50_000) + "x";
+        check_invariants(&doc(&src, 40), 40);
+    }
+
+    #[test]
+    fn width_invariants_hold_at_tiny_widths() {
+        let srcs = [
+            include_str!("../tests/fixtures/tech-post.md"),
+            include_str!("../tests/fixtures/cjk-emoji.md"),
+            "- > - > 1. > nested 日本語 text with a verylongwordthatneverends",
+        ];
+        for src in srcs {
+            for w in [0, 1, 2, 5, 20, 40, 80] {
+                check_invariants(&doc(src, w), w);
+            }
+        }
+    }
+
+    #[test]
+    fn cjk_breaks_between_characters() {
+        let d = doc("日本語の文章", 6);
+        assert_eq!(texts(&d), ["日本語", "の文章"]);
+    }
 }
