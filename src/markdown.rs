@@ -693,7 +693,7 @@ impl<'t> Renderer<'t> {
                 let style = self.style().patch(self.theme.md.html);
                 let mut lines = t.split('\n').peekable();
                 while let Some(line) = lines.next() {
-                    self.push_text(line, style, 0);
+                    self.push_text(line.strip_suffix('\r').unwrap_or(line), style, 0);
                     if lines.peek().is_some() {
                         self.inline.push_kind(Kind::Break, self.offset);
                     }
@@ -1133,7 +1133,8 @@ impl<'t> Renderer<'t> {
             }
             starts.push(pos);
             pos += line.len() + 1;
-            clean.push_str(&expand_tabs(line, 4));
+            // CRLF files: the CR is line ending, not content.
+            clean.push_str(&expand_tabs(line.strip_suffix('\r').unwrap_or(line), 4));
         }
         let highlighted = if self.theme.syntax.is_empty() {
             None
@@ -1352,35 +1353,72 @@ impl<'t> Renderer<'t> {
 /// column per cell does not fit.
 fn column_widths(t: &TableState, ncols: usize, avail: usize) -> Option<(usize, Vec<usize>)> {
     let mut natural = vec![1; ncols];
+    let mut longest_word = vec![1; ncols];
     for (row, _) in &t.rows {
         for (c, cell) in row.iter().enumerate() {
             natural[c] = natural[c].max(display_width(&cell.text));
+            let word = cell
+                .text
+                .split_whitespace()
+                .map(display_width)
+                .max()
+                .unwrap_or(0);
+            longest_word[c] = longest_word[c].max(word);
         }
     }
     let borders = ncols + 1;
-    let (pad, budget) = if avail >= borders + ncols * 3 + 2 * ncols {
+    let min_sum: usize = natural
+        .iter()
+        .zip(&longest_word)
+        .map(|(&n, &w)| n.min(w))
+        .sum();
+    // Padding goes first when dropping it is what lets words stay whole.
+    let padded_ok = avail >= borders + ncols * 5;
+    let words_fit_padded = avail >= borders + 2 * ncols + min_sum;
+    let words_fit_bare = avail >= borders + min_sum;
+    let (pad, budget) = if padded_ok && (words_fit_padded || !words_fit_bare) {
         (1, avail - borders - 2 * ncols)
     } else if avail >= borders + ncols * 2 {
         (0, avail - borders)
     } else {
         return None;
     };
-    Some((pad, share(&natural, budget)))
+    Some((pad, share(&natural, &longest_word, budget)))
 }
 
-/// Column widths: narrow columns get their natural width, the rest share
-/// what is left equally.
-fn share(natural: &[usize], budget: usize) -> Vec<usize> {
+/// Column widths within `budget`: every column gets its natural width if all
+/// fit; otherwise each gets room for its longest word, and the rest is
+/// handed out in proportion to how much each column still wants.
+fn share(natural: &[usize], longest_word: &[usize], budget: usize) -> Vec<usize> {
     if natural.iter().sum::<usize>() <= budget {
         return natural.to_vec();
     }
-    let mut order: Vec<usize> = (0..natural.len()).collect();
-    order.sort_by_key(|&c| natural[c]);
-    let mut widths = vec![1; natural.len()];
+    let mins: Vec<usize> = natural
+        .iter()
+        .zip(longest_word)
+        .map(|(&n, &w)| n.min(w).max(1))
+        .collect();
+    let min_sum: usize = mins.iter().sum();
+    if min_sum > budget {
+        return water_fill(&mins, budget)
+            .into_iter()
+            .map(|w| w.max(1))
+            .collect();
+    }
+    let wants: Vec<usize> = natural.iter().zip(&mins).map(|(&n, &m)| n - m).collect();
+    let extra = water_fill(&wants, budget - min_sum);
+    mins.iter().zip(extra).map(|(m, e)| m + e).collect()
+}
+
+/// Narrow columns keep their width, the rest share what is left equally.
+fn water_fill(wanted: &[usize], budget: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    order.sort_by_key(|&c| wanted[c]);
+    let mut widths = vec![0; wanted.len()];
     let mut left = budget;
     for (k, &c) in order.iter().enumerate() {
-        let fair = left / (natural.len() - k);
-        let w = natural[c].min(fair).max(1);
+        let fair = left / (wanted.len() - k);
+        let w = wanted[c].min(fair);
         widths[c] = w;
         left = left.saturating_sub(w);
     }
