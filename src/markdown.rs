@@ -159,6 +159,8 @@ struct Wrapper<'a> {
     word_space: Option<Style>,
     marks: Vec<usize>,
     resolved: Vec<(usize, usize)>,
+    /// The word ends in a wide character: a break may follow it.
+    after_wide: bool,
 }
 
 /// The longest prefix of `s` at most `max` columns wide: (bytes, columns).
@@ -176,6 +178,14 @@ fn fit(s: &str, max: usize) -> (usize, usize) {
         w += gw;
     }
     (s.len(), w)
+}
+
+/// Closing punctuation and small kana, which must not start a line (kinsoku).
+fn no_break_before(g: &str) -> bool {
+    g.chars().next().is_some_and(|c| {
+        "、。，．：；？！）］｝〉》」』】〕〗〙・ー々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ.,;:!?)]}%"
+            .contains(c)
+    })
 }
 
 fn push_styled(cur: &mut Vec<Span<'static>>, text: &str, style: Style) {
@@ -208,6 +218,7 @@ impl<'a> Wrapper<'a> {
             word_space: None,
             marks: Vec::new(),
             resolved: Vec::new(),
+            after_wide: false,
         };
         for f in &inl.frags {
             match f.kind {
@@ -245,6 +256,10 @@ impl<'a> Wrapper<'a> {
                     self.place_word();
                     self.space = Some(f.style);
                 } else if seg.is_none() {
+                    if self.after_wide && !b".,;:!?)]}%".contains(&b) {
+                        self.place_word();
+                    }
+                    self.after_wide = false;
                     if self.word.is_empty() {
                         self.begin_word(offset_of(i));
                     }
@@ -265,16 +280,26 @@ impl<'a> Wrapper<'a> {
                 self.space = Some(f.style);
                 continue;
             }
+            let glue = no_break_before(g);
+            if self.after_wide && !glue {
+                self.place_word();
+            }
+            self.after_wide = false;
             let gw = grapheme_width(g);
             if gw >= 2 {
-                // Wide characters (CJK, emoji) allow a break on either side.
+                // Wide characters (CJK, emoji) allow a break on either side,
+                // except before closing punctuation.
                 if let Some(st) = seg.take() {
                     self.add(f.start + st, f.start + i, f.style, seg_w);
                 }
-                self.place_word();
-                self.begin_word(offset_of(i));
+                if !glue {
+                    self.place_word();
+                }
+                if self.word.is_empty() {
+                    self.begin_word(offset_of(i));
+                }
                 self.add(f.start + i, f.start + i + g.len(), f.style, gw);
-                self.place_word();
+                self.after_wide = true;
                 continue;
             }
             if seg.is_none() {
@@ -312,6 +337,7 @@ impl<'a> Wrapper<'a> {
     }
 
     fn place_word(&mut self) {
+        self.after_wide = false;
         if self.word.is_empty() {
             return;
         }
@@ -1742,5 +1768,10 @@ mod tests {
     fn cjk_breaks_between_characters() {
         let d = doc("日本語の文章", 6);
         assert_eq!(texts(&d), ["日本語", "の文章"]);
+        // Closing punctuation stays with the character before it.
+        let d = doc("日本語。文章", 6);
+        assert_eq!(texts(&d), ["日本", "語。文", "章"]);
+        let d = doc("日本語abc", 6);
+        assert_eq!(texts(&d), ["日本語", "abc"]);
     }
 }
