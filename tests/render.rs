@@ -339,3 +339,71 @@ fn one_megabyte_post() {
         );
     }
 }
+
+/// Random soup of Markdown syntax: finds panics and edge cases the
+/// structured generator does not reach.
+#[test]
+fn markdown_soup() {
+    const ALPHABET: &[&str] = &[
+        "-",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        ">",
+        "*",
+        "_",
+        "`",
+        "```",
+        "#",
+        "[",
+        "]",
+        "(",
+        ")",
+        "!",
+        "|",
+        ":",
+        "1.",
+        "日本",
+        "🦀",
+        "\t",
+        "\u{1b}",
+        "&#27;",
+        "$",
+        "$$",
+        "<",
+        "~",
+        "^",
+        "[^1]",
+        "[^1]:",
+        "word ",
+        "x",
+        "\\",
+        "[!NOTE]",
+        "---",
+        "<div>",
+        "http://a.b",
+        "e\u{301}",
+        "\r\n",
+        "    ",
+    ];
+    let theme = Theme::default();
+    let mut rng = Rng(0xDEAD_BEEF_CAFE_F00D);
+    // FOLIO_SOUP=N runs more rounds when hunting bugs.
+    let rounds = std::env::var("FOLIO_SOUP")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3000);
+    for i in 0..rounds {
+        let mut src = String::new();
+        for _ in 0..(rng.next() % 120) {
+            src.push_str(rng.pick(ALPHABET));
+        }
+        let width = [1, 2, 3, 4, 7, 10, 16, 40][i % 8];
+        let doc = render(&src, width, &theme);
+        check(&doc, width, &format!("soup #{i} {src:?}"));
+        if width >= 3 {
+            assert_no_text_lost(&src, &doc, &format!("soup #{i} {src:?}"));
+        }
+    }
+}
