@@ -1765,6 +1765,40 @@ mod tests {
     }
 
     #[test]
+    fn offsets_point_at_the_text_that_starts_each_line() {
+        let src = "# Title here\n\nFirst paragraph with several words to wrap around.\n\n- item one with words\n- item two\n\n> quoted words that wrap too\n";
+        for width in [12, 20, 80] {
+            let d = doc(src, width);
+            check_invariants(&d, width);
+            for (line, &offset) in d.lines.iter().zip(&d.offsets) {
+                let t = text(line);
+                let first = t
+                    .trim_start_matches(['#', '•', '│', ' '])
+                    .split(' ')
+                    .next()
+                    .unwrap();
+                if !first.is_empty() && !first.starts_with(['═', '─']) {
+                    assert!(
+                        src[offset..].starts_with(first),
+                        "{t:?} at {offset}: {:?}",
+                        &src[offset..]
+                    );
+                }
+            }
+        }
+        // The same paragraph is found again after a resize.
+        let narrow = doc(src, 12);
+        let wide = doc(src, 80);
+        let line = texts(&narrow)
+            .iter()
+            .position(|l| l.contains("around"))
+            .unwrap();
+        assert!(line > 2, "{:?}", texts(&narrow));
+        let back = wide.line_for_offset(narrow.offset_of_line(line));
+        assert!(texts(&wide)[back].starts_with("First paragraph"));
+    }
+
+    #[test]
     fn cjk_breaks_between_characters() {
         let d = doc("日本語の文章", 6);
         assert_eq!(texts(&d), ["日本語", "の文章"]);

@@ -325,6 +325,43 @@ fn one_megabyte_post() {
         src.push_str(&generate(&mut rng));
     }
     let theme = Theme::default();
+    let prose = FIXTURES
+        .iter()
+        .map(|(_, s)| *s)
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut code = String::from("```rust\n");
+    while code.len() < 200_000 {
+        code.push_str("    let value = compute(&input, 42).expect(\"works\"); // note\n");
+    }
+    code.push_str("```\n");
+    let cases = [
+        (
+            "fixtures repeated",
+            prose.repeat((1 << 20) / prose.len() + 1),
+        ),
+        ("one long word", "x".repeat(1 << 20)),
+        ("CJK paragraph", "日本語の文章。".repeat(50_000)),
+        (
+            "table rows",
+            "| a | b c d | e |\n|---|---|---|\n".to_owned()
+                + &"| 1 | two words | three |\n".repeat(40_000),
+        ),
+        ("code blocks", code.repeat(5)),
+        ("links", "[link](http://example.com) text ".repeat(35_000)),
+        ("100k nested quotes", "> ".repeat(100_000) + "x"),
+        ("100k nested items", "- ".repeat(100_000) + "x"),
+    ];
+    for (label, src) in cases {
+        let start = std::time::Instant::now();
+        let doc = render(&src, 80, &theme);
+        println!(
+            "{label} ({} bytes): {} lines in {:?}",
+            src.len(),
+            doc.lines.len(),
+            start.elapsed()
+        );
+    }
     for (label, theme) in [
         ("with highlighting", theme.clone()),
         ("no colour", theme.without_color()),
