@@ -490,6 +490,72 @@ struct Renderer<'t> {
     tables: Vec<TableState>,
     note_numbers: HashMap<String, usize>,
     slugs: HashSet<String>,
+    /// Code blocks highlighted up front, in document order; empty when they
+    /// are highlighted as they come.
+    highlighted: Vec<Highlighted>,
+    code_index: usize,
+}
+
+type Highlighted = Option<Vec<Vec<(Style, String)>>>;
+
+/// Below this much code, threads cost more than they save.
+const PARALLEL_CODE_BYTES: usize = 64 * 1024;
+
+/// Code as displayed (tabs expanded, sanitized, no CRs, no final newline) and
+/// the byte offset of each line in the raw text.
+fn clean_code(text: &str) -> (String, Vec<usize>) {
+    let raw = text.strip_suffix('\n').unwrap_or(text);
+    let mut clean = String::with_capacity(raw.len());
+    let mut starts = Vec::new();
+    let mut pos = 0;
+    for (i, line) in raw.split('\n').enumerate() {
+        if i > 0 {
+            clean.push('\n');
+        }
+        starts.push(pos);
+        pos += line.len() + 1;
+        // CRLF files: the CR is line ending, not content.
+        clean.push_str(&expand_tabs(line.strip_suffix('\r').unwrap_or(line), 4));
+    }
+    (clean, starts)
+}
+
+/// Highlights `(lang, raw text)` blocks on all cores. syntect is the
+/// dominant cost of rendering a code-heavy post and blocks are independent.
+fn highlight_all(blocks: &[(String, String)], syntax: &str) -> Vec<Highlighted> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
+        .min(blocks.len());
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Highlighted> = vec![None; blocks.len()];
+    let done: Vec<Vec<(usize, Highlighted)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((lang, text)) = blocks.get(i) else {
+                            break;
+                        };
+                        let (clean, _) = clean_code(text);
+                        out.push((i, highlight::highlight_block(&clean, lang, syntax)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, h) in done.into_iter().flatten() {
+        results[i] = h;
+    }
+    results
 }
 
 fn note_key(label: &str) -> String {
@@ -512,12 +578,42 @@ impl<'t> Renderer<'t> {
         // Footnotes are numbered by first reference, but a definition can come
         // before its first reference, so number them in a cheap pre-pass.
         let mut note_numbers = HashMap::new();
+        // Code blocks are collected in the same pass so that a code-heavy
+        // post can be highlighted on several threads up front.
+        let collect_code = !theme.syntax.is_empty();
+        let mut blocks: Vec<(String, String)> = Vec::new();
+        let mut in_code = false;
         for event in Parser::new_ext(source, options()) {
-            if let Event::FootnoteReference(label) = event {
-                let next = note_numbers.len() + 1;
-                note_numbers.entry(note_key(&label)).or_insert(next);
+            match event {
+                Event::FootnoteReference(label) => {
+                    let next = note_numbers.len() + 1;
+                    note_numbers.entry(note_key(&label)).or_insert(next);
+                }
+                Event::Start(Tag::CodeBlock(kind)) if collect_code => {
+                    in_code = true;
+                    let lang = match kind {
+                        CodeBlockKind::Fenced(info) => {
+                            sanitize(highlight::language_of(&info)).into_owned()
+                        }
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    blocks.push((lang, String::new()));
+                }
+                Event::End(TagEnd::CodeBlock) => in_code = false,
+                Event::Text(t) if in_code => {
+                    if let Some((_, text)) = blocks.last_mut() {
+                        text.push_str(&t);
+                    }
+                }
+                _ => {}
             }
         }
+        let code_bytes: usize = blocks.iter().map(|(_, t)| t.len()).sum();
+        let highlighted = if blocks.len() > 1 && code_bytes >= PARALLEL_CODE_BYTES {
+            highlight_all(&blocks, &theme.syntax)
+        } else {
+            Vec::new()
+        };
         Renderer {
             theme,
             width,
@@ -534,6 +630,8 @@ impl<'t> Renderer<'t> {
             tables: Vec::new(),
             note_numbers,
             slugs: HashSet::new(),
+            highlighted,
+            code_index: 0,
         }
     }
 
@@ -1149,24 +1247,19 @@ impl<'t> Renderer<'t> {
         let md = &self.theme.md;
         let base = md.text.patch(md.code_block);
         let cont_style = base.patch(md.code_continuation);
-        let raw = code.text.strip_suffix('\n').unwrap_or(&code.text);
-        let mut clean = String::with_capacity(raw.len());
-        let mut starts = Vec::new();
-        let mut pos = 0;
-        for (i, line) in raw.split('\n').enumerate() {
-            if i > 0 {
-                clean.push('\n');
+        let (clean, starts) = clean_code(&code.text);
+        let highlighted = if self.highlighted.is_empty() {
+            if self.theme.syntax.is_empty() {
+                None
+            } else {
+                highlight::highlight_block(&clean, &code.lang, &self.theme.syntax)
             }
-            starts.push(pos);
-            pos += line.len() + 1;
-            // CRLF files: the CR is line ending, not content.
-            clean.push_str(&expand_tabs(line.strip_suffix('\r').unwrap_or(line), 4));
-        }
-        let highlighted = if self.theme.syntax.is_empty() {
-            None
         } else {
-            highlight::highlight_block(&clean, &code.lang, &self.theme.syntax)
+            self.highlighted
+                .get_mut(self.code_index)
+                .and_then(Option::take)
         };
+        self.code_index += 1;
         // Column 0 is a gutter (blank, or ↪ on continuation rows); one column
         // of padding on the right when there is room.
         let (gutter, cw) = match avail {
@@ -1796,6 +1889,37 @@ mod tests {
         assert!(line > 2, "{:?}", texts(&narrow));
         let back = wide.line_for_offset(narrow.offset_of_line(line));
         assert!(texts(&wide)[back].starts_with("First paragraph"));
+    }
+
+    #[test]
+    fn parallel_highlighting_matches_sequential() {
+        let block = |lang: &str, line: &str| {
+            format!("```{lang}\n{}```\n\n", format!("{line}\n").repeat(1200))
+        };
+        let blocks = [
+            block("rust", "let x: u32 = 1; // one"),
+            block("py", "def f(x): return x  # two"),
+            block("klingon", "plain\ttext"),
+            block("sh", "echo \"$HOME\" | wc -l"),
+        ];
+        let all = blocks.concat();
+        assert!(all.len() > PARALLEL_CODE_BYTES);
+        let together = doc(&all, 60);
+        let mut separately = Vec::new();
+        for b in &blocks {
+            assert!(b.len() < PARALLEL_CODE_BYTES);
+            if !separately.is_empty() {
+                separately.push(Line::default());
+            }
+            separately.extend(doc(b, 60).lines);
+        }
+        assert_eq!(together.lines, separately);
+        assert!(
+            together.lines[1]
+                .spans
+                .iter()
+                .any(|s| s.style.fg != together.lines[1].spans[0].style.fg)
+        );
     }
 
     #[test]
