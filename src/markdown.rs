@@ -436,6 +436,7 @@ enum Container {
         ordered: bool,
         loose: bool,
         items: usize,
+        number_width: usize,
     },
     Item {
         seg: bool,
@@ -494,6 +495,9 @@ struct Renderer<'t> {
     /// are highlighted as they come.
     highlighted: Vec<Highlighted>,
     code_index: usize,
+    /// The last item number of every list, in document order.
+    list_last: Vec<u64>,
+    list_index: usize,
 }
 
 type Highlighted = Option<Vec<Vec<(Style, String)>>>;
@@ -583,8 +587,23 @@ impl<'t> Renderer<'t> {
         let collect_code = !theme.syntax.is_empty();
         let mut blocks: Vec<(String, String)> = Vec::new();
         let mut in_code = false;
+        // Ordered markers are right-aligned to the widest number in their list.
+        let mut list_last: Vec<u64> = Vec::new();
+        let mut open_lists: Vec<usize> = Vec::new();
         for event in Parser::new_ext(source, options()) {
             match event {
+                Event::Start(Tag::List(start)) => {
+                    open_lists.push(list_last.len());
+                    list_last.push(start.unwrap_or(1).saturating_sub(1));
+                }
+                Event::End(TagEnd::List(_)) => {
+                    open_lists.pop();
+                }
+                Event::Start(Tag::Item) => {
+                    if let Some(&i) = open_lists.last() {
+                        list_last[i] = list_last[i].saturating_add(1);
+                    }
+                }
                 Event::FootnoteReference(label) => {
                     let next = note_numbers.len() + 1;
                     note_numbers.entry(note_key(&label)).or_insert(next);
@@ -632,6 +651,8 @@ impl<'t> Renderer<'t> {
             slugs: HashSet::new(),
             highlighted,
             code_index: 0,
+            list_last,
+            list_index: 0,
         }
     }
 
@@ -901,11 +922,14 @@ impl<'t> Renderer<'t> {
             Tag::List(start) => {
                 self.flush_inline();
                 self.list_depth += 1;
+                let last = self.list_last.get(self.list_index).copied().unwrap_or(1);
+                self.list_index += 1;
                 self.containers.push(Container::List {
                     next: start.unwrap_or(1),
                     ordered: start.is_some(),
                     loose: false,
                     items: 0,
+                    number_width: last.max(1).to_string().len(),
                 });
             }
             Tag::Item => self.start_item(),
@@ -1046,13 +1070,14 @@ impl<'t> Renderer<'t> {
                 ordered,
                 loose,
                 items,
+                number_width,
             }) => {
                 clear_blank = *items > 0 && !*loose;
                 *items += 1;
                 let n = *next;
                 *next = next.saturating_add(1);
                 if *ordered {
-                    format!("{n}. ")
+                    format!("{n:>w$}. ", w = *number_width)
                 } else {
                     ["• ", "◦ ", "▪ "][depth % 3].to_owned()
                 }
@@ -1641,6 +1666,15 @@ mod tests {
         );
         let d = doc("- a\n  - b\n    - c\n      - d", 40);
         assert_eq!(texts(&d), ["• a", "  ◦ b", "    ▪ c", "      • d"]);
+    }
+
+    #[test]
+    fn ordered_markers_align_on_the_widest_number() {
+        let src = "8. item 8\n9. item 9\n10. item 10\n11. item 11\n";
+        assert_eq!(
+            texts(&doc(src, 40)),
+            [" 8. item 8", " 9. item 9", "10. item 10", "11. item 11"]
+        );
     }
 
     #[test]
