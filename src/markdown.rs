@@ -1202,6 +1202,19 @@ impl<'t> Renderer<'t> {
             .to_owned();
         if state.image {
             let style = self.style().patch(self.theme.md.image);
+            if text.is_empty() && self.inline.text.ends_with(": ") {
+                // No alt text: `[image]` rather than `[image: ]`.
+                self.inline.text.truncate(self.inline.text.len() - 2);
+                if let Some(f) = self
+                    .inline
+                    .frags
+                    .iter_mut()
+                    .rev()
+                    .find(|f| matches!(f.kind, Kind::Text))
+                {
+                    f.end = f.end.min(self.inline.text.len());
+                }
+            }
             self.push_text("]", style, 0);
         }
         if let Some(link) = self.sink().links.get_mut(state.index) {
@@ -1821,6 +1834,10 @@ mod tests {
         let lines = texts(&d);
         assert_eq!(lines[2], "See the docs and https://auto.link.");
         assert_eq!(lines[4], "[image: a cat]");
+        assert_eq!(
+            texts(&doc("![](x.png) and ![*b*](y.png)", 80)),
+            ["[image] and [image: b]"]
+        );
     }
 
     #[test]
