@@ -5,6 +5,16 @@
 //! hundreds of thousands of levels deep and recursion would overflow the
 //! stack. Inline content is buffered per block and wrapped when the block
 //! ends, because a word can span several events (`**foo**bar`).
+//!
+//! Indentation (quote bars, list markers) is a stack of segments per output
+//! sink, capped at half the width: deeper containers still render their text,
+//! just without further indent, so a line's prefix never costs more than
+//! `width / 2` segments however deep the nesting. Footnote bodies render into
+//! their own sink and are appended under a rule at the end.
+//!
+//! A cheap pre-pass numbers footnotes by first reference, sizes ordered list
+//! markers, and collects code blocks so a code-heavy post is highlighted on
+//! all cores before layout.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
