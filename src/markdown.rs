@@ -742,9 +742,11 @@ impl<'t> Renderer<'t> {
 
     fn emit_blank(&mut self) {
         let (use_prefix, _) = self.layout();
-        let offset = self.offset;
-        let sink = self.sink();
+        // Just before the block below: looking up that block's offset finds
+        // its first line, not the separator above it.
+        let offset = self.offset.saturating_sub(1);
         let mut all: Vec<Span<'static>> = Vec::new();
+        let sink = self.sink();
         if use_prefix {
             all.extend(sink.segs.iter().map(|s| s.rest.clone()));
             while let Some(last) = all.last_mut() {
@@ -1950,6 +1952,12 @@ mod tests {
         assert!(line > 2, "{:?}", texts(&narrow));
         let back = wide.line_for_offset(narrow.offset_of_line(line));
         assert!(texts(&wide)[back].starts_with("First paragraph"));
+        // Separators never share the offset of the block below.
+        for (i, l) in texts(&wide).iter().enumerate() {
+            if l.is_empty() {
+                assert!(wide.offsets[i + 1] > wide.offsets[i]);
+            }
+        }
     }
 
     #[test]
