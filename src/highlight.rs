@@ -1,1 +1,196 @@
-//! placeholder
+//! Syntax highlighting for code blocks, via syntect.
+//!
+//! Loading syntect's syntax and theme dumps costs tens of milliseconds, so it
+//! happens once per process and only when a block is actually highlighted.
+//! syntect is quadratic on long lines, hence the caps below: anything over
+//! them is shown plain rather than stalling the reader.
+
+use std::sync::LazyLock;
+
+use ratatui::style::{Color, Modifier, Style};
+use syntect::easy::HighlightLines;
+use syntect::highlighting::{FontStyle, ThemeSet};
+use syntect::parsing::{SyntaxReference, SyntaxSet};
+
+/// Lines longer than this are shown plain.
+pub const MAX_LINE_BYTES: usize = 2_000;
+/// Blocks with more lines than this are shown plain.
+pub const MAX_LINES: usize = 5_000;
+/// Blocks larger than this are shown plain.
+pub const MAX_BLOCK_BYTES: usize = 256 * 1024;
+/// Used when the theme names a syntect theme that is not bundled.
+pub const FALLBACK_THEME: &str = "base16-ocean.dark";
+
+static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
+static THEMES: LazyLock<ThemeSet> = LazyLock::new(ThemeSet::load_defaults);
+
+/// The first word of a fenced block's info string (`rust,ignore` → `rust`,
+/// `{.python}` → `python`).
+pub fn language_of(info: &str) -> &str {
+    info.split(|c: char| c.is_whitespace() || c == ',')
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c| c == '{' || c == '}' || c == '.')
+}
+
+/// Maps the names people write after a fence to tokens syntect knows.
+fn alias(lang: &str) -> &str {
+    match lang {
+        "js" | "javascript" | "jsx" | "mjs" | "cjs" | "node" => "js",
+        "sh" | "bash" | "shell" | "zsh" | "console" | "shellsession" | "ksh" => "sh",
+        "yml" | "yaml" => "yaml",
+        "py" | "python" | "python3" | "py3" => "py",
+        "rs" | "rust" => "rs",
+        "rb" | "ruby" => "rb",
+        "md" | "markdown" => "md",
+        "c++" | "cpp" | "cxx" | "hpp" | "cc" => "cpp",
+        "golang" | "go" => "go",
+        "htm" | "html" | "xhtml" => "html",
+        "dockerfile" | "docker" => "Dockerfile",
+        "objc" | "objective-c" => "m",
+        "cs" | "csharp" | "c#" => "cs",
+        "patch" | "diff" => "diff",
+        _ => lang,
+    }
+}
+
+/// The syntax for a code block's language, if syntect bundles one.
+pub fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
+    let lower = language_of(lang).to_ascii_lowercase();
+    if lower.is_empty() || matches!(lower.as_str(), "text" | "txt" | "plain" | "plaintext") {
+        return None;
+    }
+    let set = &*SYNTAXES;
+    let token = alias(&lower);
+    set.find_syntax_by_token(token)
+        .or_else(|| set.find_syntax_by_name(token))
+        .or_else(|| {
+            // syntect's defaults have no TypeScript; JavaScript is close enough.
+            matches!(lower.as_str(), "ts" | "typescript" | "tsx")
+                .then(|| set.find_syntax_by_token("js"))
+                .flatten()
+        })
+}
+
+/// Converts a syntect style: foreground and font style only, because the
+/// block draws its own background.
+fn convert(s: syntect::highlighting::Style) -> Style {
+    let mut style = Style::default().fg(Color::Rgb(s.foreground.r, s.foreground.g, s.foreground.b));
+    for (f, m) in [
+        (FontStyle::BOLD, Modifier::BOLD),
+        (FontStyle::ITALIC, Modifier::ITALIC),
+        (FontStyle::UNDERLINE, Modifier::UNDERLINED),
+    ] {
+        if s.font_style.contains(f) {
+            style = style.add_modifier(m);
+        }
+    }
+    style
+}
+
+/// Highlights `code` (already sanitized, tabs expanded, lines joined by
+/// `\n`) as `lang` with the syntect theme `theme_name`. Returns one entry per
+/// line of `code.split('\n')`; a line over [`MAX_LINE_BYTES`] comes back as
+/// one piece with the default style. `None` means "show it plain": no theme,
+/// unknown language, or a block over the caps.
+pub fn highlight_block(
+    code: &str,
+    lang: &str,
+    theme_name: &str,
+) -> Option<Vec<Vec<(Style, String)>>> {
+    if theme_name.is_empty() || code.len() > MAX_BLOCK_BYTES || code.lines().count() > MAX_LINES {
+        return None;
+    }
+    let syntax = find_syntax(lang)?;
+    let theme = THEMES
+        .themes
+        .get(theme_name)
+        .or_else(|| THEMES.themes.get(FALLBACK_THEME))?;
+    let mut hl = HighlightLines::new(syntax, theme);
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    for line in code.split('\n') {
+        if line.len() > MAX_LINE_BYTES {
+            out.push(vec![(Style::default(), line.to_owned())]);
+            continue;
+        }
+        buf.clear();
+        buf.push_str(line);
+        buf.push('\n');
+        let Ok(pieces) = hl.highlight_line(&buf, &SYNTAXES) else {
+            out.push(vec![(Style::default(), line.to_owned())]);
+            continue;
+        };
+        let mut styled: Vec<(Style, String)> = Vec::with_capacity(pieces.len());
+        for (s, text) in pieces {
+            let text = text.strip_suffix('\n').unwrap_or(text);
+            if text.is_empty() {
+                continue;
+            }
+            let style = convert(s);
+            match styled.last_mut() {
+                Some((last, t)) if *last == style => t.push_str(text),
+                _ => styled.push((style, text.to_owned())),
+            }
+        }
+        out.push(styled);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_resolve() {
+        for (lang, name) in [
+            ("rust", "Rust"),
+            ("RS", "Rust"),
+            ("py", "Python"),
+            ("js", "JavaScript"),
+            ("ts", "JavaScript"),
+            ("bash", "Bourne Again Shell (bash)"),
+            ("console", "Bourne Again Shell (bash)"),
+            ("yml", "YAML"),
+            ("golang", "Go"),
+            ("c++", "C++"),
+            ("rust,ignore", "Rust"),
+            ("json", "JSON"),
+        ] {
+            assert_eq!(
+                find_syntax(lang).map(|s| s.name.as_str()),
+                Some(name),
+                "{lang}"
+            );
+        }
+        assert!(find_syntax("no-such-language").is_none());
+        assert!(find_syntax("").is_none());
+        assert!(find_syntax("text").is_none());
+    }
+
+    #[test]
+    fn highlights_with_colour() {
+        let out = highlight_block("fn main() {}\nlet x = 1;", "rust", "base16-ocean.dark").unwrap();
+        assert_eq!(out.len(), 2);
+        let joined: String = out[0].iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(joined, "fn main() {}");
+        assert!(
+            out[0]
+                .iter()
+                .any(|(s, _)| matches!(s.fg, Some(Color::Rgb(..))))
+        );
+    }
+
+    #[test]
+    fn caps_and_fallbacks() {
+        assert!(highlight_block("x", "rust", "").is_none());
+        assert!(highlight_block("x", "klingon", "base16-ocean.dark").is_none());
+        assert!(highlight_block("x", "rust", "no-such-theme").is_some());
+        let long = "a".repeat(MAX_LINE_BYTES + 1);
+        let out = highlight_block(&long, "rust", "base16-ocean.dark").unwrap();
+        assert_eq!(out[0], vec![(Style::default(), long)]);
+        let many = "x\n".repeat(MAX_LINES + 1);
+        assert!(highlight_block(&many, "rust", "base16-ocean.dark").is_none());
+    }
+}
