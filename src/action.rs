@@ -81,7 +81,7 @@ impl Command {
             Command::PageDown => "down a page",
             Command::PageUp => "up a page",
             Command::Top => "to the top (first post)",
-            Command::Bottom => "to the bottom (last post); with a count, to line N",
+            Command::Bottom => "to the bottom (last post)",
             Command::NextPost => "open the next post in the list",
             Command::PrevPost => "open the previous post in the list",
             Command::NextHeading => "jump to the next heading",

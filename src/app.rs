@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 
 use crate::action::{Action, Command, Wheel};
 use crate::document::Document;
-use crate::keymap::{Key, Keymap};
+use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
 use crate::posts::{Post, PostSource};
 use crate::sanitize::{sanitize, wrap_words};
@@ -301,6 +301,14 @@ impl App {
 
     /// Maps a key through the keymap and applies it.
     pub fn key(&mut self, key: Key) {
+        // Esc and the next key often arrive in one read (typed quickly, or
+        // over SSH), and terminals encode that the same as Alt+key. folio
+        // binds no Alt keys, so such a key is read as the two keys it was.
+        if key.alt && self.keymap.action(key, false).is_none() {
+            self.key(Key::new(KeyCode::Esc));
+            self.key(Key { alt: false, ..key });
+            return;
+        }
         if let Some(action) = self.keymap.action(key, self.count.is_some()) {
             self.update(action);
         } else if self.count.take().is_some() {

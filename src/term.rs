@@ -21,7 +21,7 @@ use crossterm::event::{
     MouseButton, MouseEvent, MouseEventKind,
 };
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
@@ -59,8 +59,9 @@ pub fn run(mut app: App, mouse: bool) -> io::Result<Exit> {
     spawn_signal_thread(tx.clone())?;
     let _guard = TerminalGuard::enter(mouse)?;
     spawn_input_thread(tx);
+    // Not `terminal.clear()`: it asks the terminal for the cursor position,
+    // and the input thread would swallow the reply.
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
     let size = terminal.size()?;
     app.update(Action::Resize(size.width, size.height));
     run_loop(&mut terminal, &mut app, &rx)
@@ -222,7 +223,12 @@ impl TerminalGuard {
         enable_raw_mode()?;
         let guard = TerminalGuard;
         let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen, cursor::Hide)?;
+        execute!(
+            out,
+            EnterAlternateScreen,
+            Clear(ClearType::All),
+            cursor::Hide
+        )?;
         if mouse {
             execute!(out, EnableMouseCapture)?;
         }

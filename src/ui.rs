@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -276,75 +276,73 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 fn draw_help(app: &App, frame: &mut Frame) {
     let ui = &app.theme.ui;
-    let mut lines: Vec<Line> = Vec::new();
     let groups = [
         (Group::Focus, "Panes"),
         (Group::Moving, "Moving (list and reader)"),
         (Group::Headings, "Headings"),
         (Group::Other, "Other"),
     ];
+    // (group title, rows of (keys, description)), built from the keymap so
+    // the help can never disagree with what the keys do.
+    let mut sections: Vec<(&str, Vec<(String, &str)>)> = Vec::new();
     for (group, title) in groups {
-        if !lines.is_empty() {
-            lines.push(Line::default());
-        }
-        lines.push(Line::styled(title, ui.pane_title));
-        let mut seen: Vec<&str> = Vec::new();
+        let mut rows: Vec<(String, &str)> = Vec::new();
         for cmd in Command::ALL.iter().filter(|c| c.group() == group) {
             let desc = cmd.describe();
-            if seen.contains(&desc) {
+            if rows.iter().any(|(_, d)| *d == desc) {
                 continue;
             }
-            seen.push(desc);
             let keys: Vec<String> = Command::ALL
                 .iter()
                 .filter(|c| c.describe() == desc)
                 .flat_map(|c| app.keymap().keys_for(*c))
                 .map(|k| k.to_string())
                 .collect();
-            lines.push(help_row(&keys.join(" "), desc, ui.help_key, ui.text));
+            rows.push((keys.join(" "), desc));
         }
-        if group == Group::Moving {
-            lines.push(help_row(
-                "5j 3] 42G",
-                "a count repeats a move, as in vim",
-                ui.help_key,
-                ui.text,
-            ));
+        let extra = match group {
+            Group::Moving => Some(("5j 3] 42G", "a count repeats a move; 42G goes to line 42")),
+            Group::Headings => Some(("j k Enter Esc", "in the outline: move, jump, close")),
+            Group::Other => Some(("mouse", "wheel scrolls, click selects (--no-mouse)")),
+            Group::Focus => None,
+        };
+        rows.extend(extra.map(|(k, d)| (k.to_owned(), d)));
+        sections.push((title, rows));
+    }
+    let key_w = sections
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|(k, _)| display_width(k)))
+        .max()
+        .unwrap_or(0);
+    let desc_w = sections
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|(_, d)| display_width(d)))
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line> = Vec::new();
+    for (title, rows) in sections {
+        if !lines.is_empty() {
+            lines.push(Line::default());
         }
-        if group == Group::Headings {
-            lines.push(help_row(
-                "j k Enter Esc",
-                "in the outline: move, jump, close",
-                ui.help_key,
-                ui.text,
-            ));
+        lines.push(Line::styled(format!(" {title}"), ui.pane_title));
+        for (keys, desc) in rows {
+            let pad = key_w + 2 - display_width(&keys);
+            lines.push(Line::from(vec![
+                Span::raw(" "),
+                Span::styled(keys, ui.help_key),
+                Span::raw(" ".repeat(pad)),
+                Span::styled(desc, ui.text),
+            ]));
         }
     }
-    lines.push(Line::default());
-    lines.push(help_row(
-        "mouse",
-        "wheel scrolls, click selects (--no-mouse)",
-        ui.help_key,
-        ui.text,
-    ));
-    let height = lines.len() as u16 + 2;
-    let area = centered(frame.area(), 72, height);
+    let width = (key_w + desc_w + 6) as u16;
+    let area = centered(frame.area(), width, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(Span::styled(" Keys · ? or Esc closes ", ui.pane_title))
         .border_style(ui.border_focused)
         .style(ui.text);
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-fn help_row<'a>(keys: &str, desc: &'a str, key_style: Style, text: Style) -> Line<'a> {
-    let pad = 22usize.saturating_sub(display_width(keys)).max(1);
-    Line::from(vec![
-        Span::raw(" "),
-        Span::styled(keys.to_owned(), key_style),
-        Span::raw(" ".repeat(pad)),
-        Span::styled(desc, text),
-    ])
 }
 
 fn draw_outline(app: &App, selected: usize, frame: &mut Frame) {

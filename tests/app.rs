@@ -154,8 +154,9 @@ fn count_prefixes_work_as_in_vim() {
     assert_eq!(top_of(&app), 5);
     press(&mut app, "12k");
     assert_eq!(top_of(&app), 0);
+    // "Alpha" is on the top line already: three jumps pass One and Two.
     press(&mut app, "3]");
-    assert_eq!(top_of(&app), heading_line(&app, "Two"));
+    assert_eq!(top_of(&app), heading_line(&app, "Two point one"));
     press(&mut app, "10G");
     assert_eq!(top_of(&app), 9);
     press(&mut app, "g<Esc>2j");
@@ -166,9 +167,14 @@ fn count_prefixes_work_as_in_vim() {
 fn heading_jumps_put_the_heading_on_the_top_line() {
     let dir = blog();
     let mut app = app_for(dir.path(), 100, 30);
-    press(&mut app, "<Enter>]");
-    assert_eq!(top_of(&app), heading_line(&app, "Alpha"));
+    press(&mut app, "<Enter>");
+    assert_eq!(
+        heading_line(&app, "Alpha"),
+        0,
+        "the first heading is on the top line"
+    );
     press(&mut app, "]");
+    assert_eq!(top_of(&app), heading_line(&app, "One"));
     assert!(
         reader_row(&app, 0).contains("One"),
         "{:?}",
@@ -249,17 +255,24 @@ fn narrow_terminals_show_one_pane_at_a_time() {
 fn resizing_keeps_the_same_paragraph_on_top() {
     let dir = blog();
     let mut app = app_for(dir.path(), 120, 30);
-    press(&mut app, "<Enter>]]]]]j");
+    press(&mut app, "<Enter>]]]]");
+    assert_eq!(top_of(&app), heading_line(&app, "Two point two"));
+    for _ in 0..10 {
+        if reader_row(&app, 0).starts_with("Paragraph 1 of section Two point two") {
+            break;
+        }
+        press(&mut app, "j");
+    }
     let before = reader_row(&app, 0);
     assert!(
-        before.starts_with("Paragraph 1 of section Three"),
+        before.starts_with("Paragraph 1 of section Two point two"),
         "{before}"
     );
     for (w, h) in [(70, 20), (200, 50), (90, 12)] {
         app.update(Action::Resize(w, h));
         let after = reader_row(&app, 0);
         assert!(
-            after.starts_with("Paragraph 1 of section Three"),
+            after.starts_with("Paragraph 1 of section Two point two"),
             "at {w}x{h}: {after}"
         );
     }
@@ -382,6 +395,21 @@ fn quit_and_no_op_keys() {
     assert!(app.take_dirty());
     press(&mut app, "<C-c>");
     assert!(app.should_quit());
+}
+
+#[test]
+fn esc_and_a_key_in_one_read_are_two_keys() {
+    let dir = blog();
+    let mut app = app_for(dir.path(), 100, 30);
+    press(&mut app, "<Enter>o");
+    assert!(app.overlay().is_some());
+    // What a terminal sends for Esc then `j` in one packet: Alt-j.
+    app.key(folio::keymap::Key {
+        alt: true,
+        ..folio::keymap::Key::char('j')
+    });
+    assert_eq!(app.overlay(), None, "Esc closed the outline");
+    assert_eq!(app.reader_top(), 1, "then j scrolled");
 }
 
 #[test]
