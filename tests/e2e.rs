@@ -107,16 +107,16 @@ impl Tmux {
                 let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
                     continue;
                 };
-                let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                let Ok(proc_stat) = std::fs::read_to_string(entry.path().join("stat")) else {
                     continue;
                 };
                 // The fields after the parenthesised name: state, ppid, ...
-                let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-                let ppid = after
+                let after = proc_stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+                let parent = after
                     .split_whitespace()
                     .nth(1)
                     .and_then(|p| p.parse::<u32>().ok());
-                if ppid == Some(shell) && stat.contains("(folio)") {
+                if parent == Some(shell) && proc_stat.contains("(folio)") {
                     return pid;
                 }
             }
