@@ -211,9 +211,12 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
             .document()
             .filter(|_| app.focus() == Focus::Reader || !app.is_narrow())
         {
+            // A post often repeats its title as its first heading; saying it
+            // twice in one status bar is noise.
             let path: Vec<String> = doc
                 .section_path(app.reader_top())
                 .iter()
+                .filter(|h| !h.text.eq_ignore_ascii_case(post.title.trim()))
                 .map(|h| sanitize(&h.text).into_owned())
                 .collect();
             let section = fit_section(&path, room.saturating_sub(title_w + 3));
