@@ -1,0 +1,122 @@
+//! `cargo bench`: folio's hot paths on generated input (see `corpus.rs`).
+//! Figures and the machine they were taken on go in the closing notes and,
+//! later, the README's performance section.
+
+mod corpus;
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use folio::action::{Action, Command};
+use folio::app::{App, Options};
+use folio::keymap::Keymap;
+use folio::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const SIZES: &[(&str, usize)] = &[("5KB", 5_000), ("100KB", 100_000), ("1MB", 1_000_000)];
+
+fn render(c: &mut Criterion) {
+    let theme = Theme::default();
+    let plain = theme.without_color();
+    let mut group = c.benchmark_group("render");
+    group.sample_size(10);
+    for &(name, bytes) in SIZES {
+        let src = corpus::post(bytes, 1);
+        let body = &src[src.find("\n---\n").map_or(0, |i| i + 5)..];
+        group.throughput(criterion::Throughput::Bytes(body.len() as u64));
+        for width in [80u16, 120] {
+            group.bench_with_input(
+                BenchmarkId::new(format!("{name}/w{width}"), "highlight"),
+                &width,
+                |b, &w| {
+                    b.iter(|| black_box(folio::markdown::render(body, w, &theme)));
+                },
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("{name}/w{width}"), "plain"),
+                &width,
+                |b, &w| {
+                    b.iter(|| black_box(folio::markdown::render(body, w, &plain)));
+                },
+            );
+        }
+        // The floor: pulldown-cmark's bare parse of the same input.
+        group.bench_function(BenchmarkId::new(format!("{name}/parse-floor"), ""), |b| {
+            b.iter(|| {
+                let parser = pulldown_cmark::Parser::new_ext(body, folio::markdown::options());
+                black_box(parser.count())
+            });
+        });
+    }
+    group.finish();
+}
+
+fn scan(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    corpus::folder(dir.path(), 1000);
+    let mut group = c.benchmark_group("folder-1000");
+    group.sample_size(20);
+    group.bench_function("scan", |b| {
+        b.iter(|| black_box(folio::posts::scan(dir.path()).unwrap()))
+    });
+    // From nothing to the first drawn frame: scan, lay out the first post,
+    // draw at 100x30.
+    group.bench_function("first-frame", |b| {
+        b.iter(|| {
+            let posts = folio::posts::scan(dir.path()).unwrap();
+            let mut app = App::new(
+                posts,
+                Theme::default(),
+                Keymap::default(),
+                Options::default(),
+            );
+            app.update(Action::Resize(100, 30));
+            folio::term::settle(&mut app);
+            let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+            black_box(terminal.backend().buffer().area)
+        });
+    });
+    group.finish();
+}
+
+fn keypress(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.md"), corpus::post(1_000_000, 3)).unwrap();
+    let posts = folio::posts::scan(dir.path()).unwrap();
+    let mut app = App::new(
+        posts,
+        Theme::default(),
+        Keymap::default(),
+        Options::default(),
+    );
+    app.update(Action::Resize(100, 30));
+    folio::term::settle(&mut app);
+    app.update(Action::Command(Command::Open));
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut group = c.benchmark_group("keypress-1MB");
+    // One scroll step: update + draw, alternating down and up so the
+    // position stays in the middle of the post.
+    let mut down = true;
+    app.update(Action::Command(Command::PageDown));
+    group.bench_function("scroll-line", |b| {
+        b.iter(|| {
+            let cmd = if down { Command::Down } else { Command::Up };
+            down = !down;
+            app.update(Action::Command(cmd));
+            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+        });
+    });
+    group.bench_function("next-heading", |b| {
+        b.iter(|| {
+            app.update(Action::Command(Command::NextHeading));
+            app.update(Action::Command(Command::PrevHeading));
+            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, render, scan, keypress);
+criterion_main!(benches);
