@@ -2,6 +2,7 @@
 //! Figures and the machine they were taken on go in the closing notes and,
 //! later, the README's performance section.
 
+#[path = "support/corpus.rs"]
 mod corpus;
 
 use std::hint::black_box;
