@@ -59,7 +59,7 @@ fn scan(c: &mut Criterion) {
     let mut group = c.benchmark_group("folder-1000");
     group.sample_size(20);
     group.bench_function("scan", |b| {
-        b.iter(|| black_box(folio::posts::scan(dir.path()).unwrap()))
+        b.iter(|| black_box(folio::posts::scan(dir.path()).unwrap()));
     });
     // From nothing to the first drawn frame: scan, lay out the first post,
     // draw at 100x30.
