@@ -32,7 +32,7 @@ pub fn push_line(out: &mut String, line: &Line<'_>, color: bool) {
     out.push('\n');
 }
 
-fn push_sgr(out: &mut String, style: Style) {
+pub(crate) fn push_sgr(out: &mut String, style: Style) {
     for (m, code) in [
         (Modifier::BOLD, 1),
         (Modifier::DIM, 2),

@@ -14,6 +14,8 @@
 //! - [`term`] is the local runner, the only module that sees crossterm events
 //!   (enforced by `disallowed-types` in `.clippy.toml`).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
+//! - [`wire`] is the backend that writes frames to a terminal in few bytes
+//!   (terminal scrolling, synchronized output).
 
 pub mod action;
 pub mod ansi;
@@ -27,3 +29,4 @@ pub mod sanitize;
 pub mod term;
 pub mod theme;
 pub mod ui;
+pub mod wire;

@@ -25,13 +25,14 @@ use crossterm::terminal::{
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
-use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::backend::Backend;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::action::{Action, Wheel};
 use crate::app::App;
 use crate::keymap::{Key, KeyCode};
 use crate::ui;
+use crate::wire::WireBackend;
 
 /// What the loop waits on: terminal input and signals arrive on one channel.
 #[derive(Debug)]
@@ -61,7 +62,8 @@ pub fn run(mut app: App, mouse: bool) -> io::Result<Exit> {
     spawn_input_thread(tx);
     // Not `terminal.clear()`: it asks the terminal for the cursor position,
     // and the input thread would swallow the reply.
-    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let backend = WireBackend::with_size_query(io::stdout(), crossterm::terminal::size)?;
+    let mut terminal = Terminal::new(backend)?;
     let size = terminal.size()?;
     app.update(Action::Resize(size.width, size.height));
     run_loop(&mut terminal, &mut app, &rx)
