@@ -34,7 +34,8 @@ pub type SizeQuery = fn() -> io::Result<(u16, u16)>;
 
 pub struct WireBackend<W: Write> {
     out: W,
-    size: Size,
+    /// The size last reported to ratatui: the geometry of its next frame.
+    size: std::cell::Cell<Size>,
     /// Asks the real terminal for its size; `None` when the size is set from
     /// outside (tests, a remote session).
     query_size: Option<SizeQuery>,
@@ -57,7 +58,7 @@ impl<W: Write> WireBackend<W> {
         let area = Rect::new(0, 0, width, height);
         WireBackend {
             out,
-            size: Size::new(width, height),
+            size: std::cell::Cell::new(Size::new(width, height)),
             query_size: None,
             shadow: Buffer::empty(area),
             next: Buffer::empty(area),
@@ -81,7 +82,7 @@ impl<W: Write> WireBackend<W> {
     /// Sets the size `size()` reports; ratatui resizes (and repaints) on the
     /// next draw.
     pub fn set_size(&mut self, width: u16, height: u16) {
-        self.size = Size::new(width, height);
+        self.size.set(Size::new(width, height));
     }
 
     /// Bytes written so far.
@@ -98,7 +99,8 @@ impl<W: Write> WireBackend<W> {
     }
 
     fn reset_shadow(&mut self) {
-        let area = Rect::new(0, 0, self.size.width, self.size.height);
+        let size = self.size.get();
+        let area = Rect::new(0, 0, size.width, size.height);
         self.shadow = Buffer::empty(area);
         self.next = Buffer::empty(area);
     }
@@ -390,10 +392,14 @@ impl<W: Write> Backend for WireBackend<W> {
     }
 
     fn size(&self) -> io::Result<Size> {
-        match self.query_size {
-            Some(query) => query().map(|(w, h)| Size::new(w, h)),
-            None => Ok(self.size),
+        // ratatui asks for the size before a frame and, when it changed,
+        // clears; remembering the answer keeps our buffers in its geometry
+        // even if the terminal is resized again in between.
+        if let Some(query) = self.query_size {
+            let (w, h) = query()?;
+            self.size.set(Size::new(w, h));
         }
+        Ok(self.size.get())
     }
 
     fn window_size(&mut self) -> io::Result<WindowSize> {
@@ -404,15 +410,6 @@ impl<W: Write> Backend for WireBackend<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let size = self.size()?;
-        if size != self.size {
-            self.size = size;
-        }
-        if self.next.area.width != self.size.width || self.next.area.height != self.size.height {
-            // ratatui clears on resize before drawing; be safe if it didn't.
-            let area = Rect::new(0, 0, self.size.width, self.size.height);
-            self.next.resize(area);
-        }
         self.encode();
         if !self.frame.is_empty() {
             let frame = std::mem::take(&mut self.frame);
@@ -465,6 +462,28 @@ mod tests {
         assert!(s.len() < 120, "{} bytes: {s:?}", s.len());
         let back = String::from_utf8(draw_lines(&mut terminal, &text[0..10])).unwrap();
         assert!(back.contains("\x1b[1T"), "{back:?}");
+    }
+
+    static WIDTH: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(40);
+
+    #[allow(clippy::unnecessary_wraps)] // the signature of a size query
+    fn fake_tty_size() -> io::Result<(u16, u16)> {
+        Ok((WIDTH.load(std::sync::atomic::Ordering::SeqCst), 10))
+    }
+
+    #[test]
+    fn a_queried_resize_repaints_in_the_new_geometry() {
+        let backend = WireBackend::with_size_query(Vec::new(), fake_tty_size).unwrap();
+        let mut terminal = Terminal::new(backend).unwrap();
+        let text: Vec<String> = (0..10).map(|i| format!("row {i}")).collect();
+        draw_lines(&mut terminal, &text);
+        WIDTH.store(41, std::sync::atomic::Ordering::SeqCst);
+        let out = draw_lines(&mut terminal, &text);
+        let mut vt = vt100::Parser::new(10, 41, 0);
+        vt.process(&out);
+        for (i, line) in vt.screen().rows(0, 41).enumerate() {
+            assert_eq!(line.trim_end(), format!("row {i}"));
+        }
     }
 
     #[test]

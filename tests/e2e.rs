@@ -196,6 +196,29 @@ fn narrow_terminal_shows_one_pane() {
     assert!(!s.contains("Bravo"), "{s}");
     tmux.keys(&["Escape"]);
     tmux.wait_text("Bravo");
+    // Growing the window brings back both panes, laid out cleanly.
+    let status = tmux
+        .cmd()
+        .args(["resize-window", "-x", "100", "-y", "30"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let s = tmux.wait_for("two panes at 100x30", |s| {
+        s.contains("Paragraph 1 of section One") && s.contains("Bravo")
+    });
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(
+        lines[0].starts_with(" 2025-03-01 Alpha: a long post"),
+        "{s}"
+    );
+    assert!(
+        lines[2].starts_with(" 2025-02-01 Bravo"),
+        "rows stay aligned: {s}"
+    );
+    assert!(
+        lines[29].starts_with(" Alpha: a long post"),
+        "status bar on the last row: {s}"
+    );
     tmux.keys(&["C-c"]);
     assert_restored(&tmux, "0");
 }
