@@ -15,7 +15,12 @@ use folio::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-const SIZES: &[(&str, usize)] = &[("5KB", 5_000), ("100KB", 100_000), ("1MB", 1_000_000)];
+const SIZES: &[(&str, usize)] = &[
+    ("5KB", 5_000),
+    ("100KB", 100_000),
+    ("1MB", 1_000_000),
+    ("10MB", 10_000_000),
+];
 
 fn render(c: &mut Criterion) {
     let theme = Theme::default();
@@ -42,15 +47,55 @@ fn render(c: &mut Criterion) {
                 },
             );
         }
-        // The floor: pulldown-cmark's bare parse of the same input.
+        // The floors: pulldown-cmark's bare parse of the same input, and
+        // syntect highlighting its code blocks one after another.
         group.bench_function(BenchmarkId::new(format!("{name}/parse-floor"), ""), |b| {
             b.iter(|| {
                 let parser = pulldown_cmark::Parser::new_ext(body, folio::markdown::options());
                 black_box(parser.count())
             });
         });
+        let blocks = code_blocks(body);
+        group.bench_function(
+            BenchmarkId::new(format!("{name}/highlight-floor"), ""),
+            |b| {
+                b.iter(|| {
+                    for (lang, code) in &blocks {
+                        black_box(folio::highlight::highlight_block(code, lang, &theme.syntax));
+                    }
+                });
+            },
+        );
     }
     group.finish();
+}
+
+/// The fenced code blocks of `body`, with their language.
+fn code_blocks(body: &str) -> Vec<(String, String)> {
+    use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
+    let mut blocks = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for event in pulldown_cmark::Parser::new_ext(body, folio::markdown::options()) {
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_owned()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                current = Some((lang, String::new()));
+            }
+            Event::Text(t) => {
+                if let Some((_, code)) = &mut current {
+                    code.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => blocks.extend(current.take()),
+            _ => {}
+        }
+    }
+    blocks
 }
 
 fn scan(c: &mut Criterion) {

@@ -149,8 +149,9 @@ fn random_sessions_leave_the_emulated_screen_exact() {
     }
 }
 
-/// Bytes for one line of scrolling in the reader at 100×30.
-fn scroll_bytes(hide_list: bool) -> usize {
+/// The most bytes any of `steps` costs in the reader at 100×30, each
+/// checked against the emulated screen.
+fn scroll_bytes(hide_list: bool, steps: &[&str]) -> usize {
     let dir = fixtures::blog();
     let mut app = fixtures::app_for(dir.path(), 100, 30);
     fixtures::press(&mut app, if hide_list { "z" } else { "<Enter>" });
@@ -158,7 +159,7 @@ fn scroll_bytes(hide_list: bool) -> usize {
     let mut screens = Screens::new(100, 30);
     screens.draw(&app);
     let mut worst = 0;
-    for keys in ["j", "j", "k", "j"] {
+    for &keys in steps {
         fixtures::press(&mut app, keys);
         screens.draw(&app);
         screens.assert_same(keys);
@@ -169,9 +170,17 @@ fn scroll_bytes(hide_list: bool) -> usize {
 
 #[test]
 fn one_line_of_scrolling_is_cheap() {
-    let two_panes = scroll_bytes(false);
-    let reader_only = scroll_bytes(true);
-    eprintln!("one-line scroll at 100x30: {two_panes} bytes with the list, {reader_only} without");
+    let lines = ["j", "j", "k", "j"];
+    let two_panes = scroll_bytes(false, &lines);
+    let reader_only = scroll_bytes(true, &lines);
+    let pages = ["<PageDown>", "<PageUp>", "<PageDown>"];
+    let page_two = scroll_bytes(false, &pages);
+    let page_one = scroll_bytes(true, &pages);
+    // `cargo test --test wire -- --nocapture` shows the figures.
+    eprintln!(
+        "bytes at 100x30: one line {two_panes} (list shown) / {reader_only} (list hidden); \
+         one page {page_two} / {page_one}"
+    );
     assert!(two_panes < 1500, "{two_panes} bytes with the list shown");
     assert!(
         reader_only < 300,
