@@ -18,6 +18,7 @@
 pub mod action;
 pub mod ansi;
 pub mod app;
+pub mod color;
 pub mod document;
 pub mod highlight;
 pub mod keymap;
