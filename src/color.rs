@@ -219,6 +219,18 @@ pub fn nearest_16(rgb: [u8; 3]) -> Color {
     }
 }
 
+/// For a theme that follows the terminal's palette: greys become the
+/// terminal's default colour (`None`), which reads on any background;
+/// anything with hue, the nearest ANSI colour.
+pub fn nearest_palette(rgb: [u8; 3]) -> Option<Color> {
+    let [_, a, b] = oklab(rgb);
+    if a.hypot(b) < 0.04 {
+        None
+    } else {
+        Some(nearest_16(rgb))
+    }
+}
+
 fn distance(p: [f32; 3], q: [f32; 3], lightness_weight: f32) -> f32 {
     let dl = (p[0] - q[0]) * lightness_weight;
     let da = p[1] - q[1];
