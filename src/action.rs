@@ -66,6 +66,14 @@ impl Command {
         Command::Quit,
     ];
 
+    /// The name used in the config file's `keys:` (`next_heading`).
+    pub fn name(self) -> String {
+        serde_yaml::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     /// One line for the help overlay.
     pub fn describe(self) -> &'static str {
         match self {
