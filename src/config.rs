@@ -132,7 +132,7 @@ impl Config {
                 "wrap_code" => match get::<bool>(&v) {
                     Ok(true) => config.wrap_code = true,
                     Ok(false) => {
-                        bad("only `true` is supported so far: code lines always wrap".into())
+                        bad("only `true` is supported so far: code lines always wrap".into());
                     }
                     Err(e) => bad(e),
                 },
@@ -284,8 +284,10 @@ mod tests {
 
     #[test]
     fn printed_config_reads_back() {
-        let mut c = Config::default();
-        c.theme = "it's".into();
+        let c = Config {
+            theme: "it's".into(),
+            ..Config::default()
+        };
         let (map, _) = Keymap::default().with_overrides(&BTreeMap::from([(
             "next_heading".to_owned(),
             vec!["n".to_owned(), "]".to_owned()],
