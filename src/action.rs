@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::posts::PostSource;
+use crate::theme::Theme;
 
 /// A user command, as named in the keymap and the help overlay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,6 +66,14 @@ impl Command {
         Command::Help,
         Command::Quit,
     ];
+
+    /// The name used in the config file's `keys:` (`next_heading`).
+    pub fn name(self) -> String {
+        serde_yaml::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
 
     /// One line for the help overlay.
     pub fn describe(self) -> &'static str {
@@ -141,6 +150,9 @@ pub enum Action {
     Click(u16, u16),
     /// The runner read post `index` (see [`crate::app::App::pending_load`]).
     Loaded(usize, Result<PostSource, String>),
+    /// Use this theme from now on (the terminal turned out to have a light
+    /// background, say). Layout does not depend on it, so nothing moves.
+    SetTheme(Box<Theme>),
 }
 
 impl From<Command> for Action {

@@ -321,7 +321,7 @@ impl App {
         let before = self.fingerprint();
         if !matches!(
             action,
-            Action::Digit(_) | Action::Loaded(..) | Action::Resize(..)
+            Action::Digit(_) | Action::Loaded(..) | Action::Resize(..) | Action::SetTheme(_)
         ) {
             self.message = None;
         }
@@ -342,6 +342,7 @@ impl App {
             Action::Scroll(dir, col, row) => self.wheel(dir, col, row),
             Action::Click(col, row) => self.click(col, row),
             Action::Loaded(index, result) => self.loaded_post(index, result),
+            Action::SetTheme(theme) => self.set_theme(*theme),
         }
         self.settle_layout();
         if self.fingerprint() != before {
@@ -621,6 +622,33 @@ impl App {
 
     /// Lays out post `index` at the current text width, with any notices
     /// about the post above its body.
+    /// Shows `message` in the status bar until the next key (start-up
+    /// problems with the config or a theme, say).
+    pub fn notify(&mut self, message: impl Into<String>) {
+        self.message = Some(message.into());
+        self.dirty = true;
+    }
+
+    fn set_theme(&mut self, theme: Theme) {
+        if theme == self.theme {
+            return;
+        }
+        self.theme = theme;
+        // Lines stay where they were: only styles change with a theme.
+        let ready: Vec<usize> = self
+            .loaded
+            .iter()
+            .filter_map(|(i, l)| matches!(l, Loaded::Ready { .. }).then_some(*i))
+            .collect();
+        for index in ready {
+            if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&index) {
+                let doc = self.layout(index, &source);
+                self.loaded.insert(index, Loaded::Ready { source, doc });
+            }
+        }
+        self.dirty = true;
+    }
+
     fn layout(&self, index: usize, source: &PostSource) -> Document {
         let width = self.text_width();
         let mut doc = markdown::render(source.body(), width, &self.theme);

@@ -2,6 +2,7 @@
 //! that maps keys to commands. Runners translate their events into [`Key`]s;
 //! nothing else in the app knows where keys come from.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::action::{Action, Command};
@@ -54,6 +55,93 @@ impl Key {
             ctrl: true,
             alt: false,
         }
+    }
+}
+
+impl Key {
+    /// Reads the notation of the config file: a single character, a name
+    /// (`Enter`, `Esc`, `Tab`, `S-Tab`/`Shift-Tab`, `Up`, `Down`, `Left`,
+    /// `Right`, `Home`, `End`, `PageUp`, `PageDown`, `Space`, `Backspace`,
+    /// `Delete`, `Insert`, `F1`–`F12`), with `Ctrl-`/`C-` and `Alt-`/`M-`
+    /// prefixes. Names ignore case; single characters do not (`G` is
+    /// Shift-g).
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let mut key = Key::new(KeyCode::Esc);
+        let mut rest = text;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let prefix = ["ctrl-", "c-", "alt-", "m-", "a-"]
+                .into_iter()
+                .find(|p| lower.starts_with(p) && rest.len() > p.len());
+            match prefix {
+                Some(p @ ("ctrl-" | "c-")) => {
+                    key.ctrl = true;
+                    rest = &rest[p.len()..];
+                }
+                Some(p) => {
+                    key.alt = true;
+                    rest = &rest[p.len()..];
+                }
+                None => break,
+            }
+        }
+        let mut chars = rest.chars();
+        key.code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCode::Char(if key.ctrl { c.to_ascii_lowercase() } else { c }),
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "enter" | "return" => KeyCode::Enter,
+                "esc" | "escape" => KeyCode::Esc,
+                "tab" => KeyCode::Tab,
+                "s-tab" | "shift-tab" | "backtab" => KeyCode::BackTab,
+                "backspace" => KeyCode::Backspace,
+                "space" => KeyCode::Char(' '),
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                "pageup" | "pgup" => KeyCode::PageUp,
+                "pagedown" | "pgdn" => KeyCode::PageDown,
+                "delete" | "del" => KeyCode::Delete,
+                "insert" | "ins" => KeyCode::Insert,
+                f if f.starts_with('f')
+                    && f[1..].parse::<u8>().is_ok_and(|n| (1..=24).contains(&n)) =>
+                {
+                    KeyCode::F(f[1..].parse().unwrap_or(1))
+                }
+                _ => {
+                    return Err(format!(
+                        "'{text}' is not a key (e.g. j, G, Enter, Ctrl-d, PageDown, F1)"
+                    ));
+                }
+            },
+        };
+        Ok(key)
+    }
+
+    /// The key as [`Key::parse`] reads it (the help overlay shows arrows;
+    /// config files use names).
+    pub fn notation(&self) -> String {
+        let name = match self.code {
+            KeyCode::Up => "Up".to_owned(),
+            KeyCode::Down => "Down".to_owned(),
+            KeyCode::Left => "Left".to_owned(),
+            KeyCode::Right => "Right".to_owned(),
+            _ => {
+                let plain = Key {
+                    ctrl: false,
+                    alt: false,
+                    ..*self
+                };
+                plain.to_string()
+            }
+        };
+        format!(
+            "{}{}{name}",
+            if self.ctrl { "Ctrl-" } else { "" },
+            if self.alt { "Alt-" } else { "" }
+        )
     }
 }
 
@@ -160,6 +248,44 @@ impl Keymap {
         }
     }
 
+    /// The default bindings with some commands remapped, as the config
+    /// file's `keys:` says: each command named gets exactly the keys given,
+    /// and those keys leave whatever they did before. Entries that make no
+    /// sense are skipped and described, one message each.
+    pub fn with_overrides(&self, keys: &BTreeMap<String, Vec<String>>) -> (Keymap, Vec<String>) {
+        let mut map = self.clone();
+        let mut problems = Vec::new();
+        for (name, texts) in keys {
+            let Ok(cmd) =
+                serde_yaml::from_value::<Command>(serde_yaml::Value::String(name.clone()))
+            else {
+                let known: Vec<String> = Command::ALL.iter().map(|c| c.name()).collect();
+                problems.push(format!(
+                    "keys.{name}: unknown action (known: {})",
+                    known.join(", ")
+                ));
+                continue;
+            };
+            let mut parsed = Vec::new();
+            for text in texts {
+                match Key::parse(text) {
+                    Ok(k) => parsed.push(k),
+                    Err(e) => problems.push(format!("keys.{name}: {e}")),
+                }
+            }
+            if parsed.is_empty() {
+                if texts.is_empty() {
+                    problems.push(format!("keys.{name}: no keys given; keeping the defaults"));
+                }
+                continue;
+            }
+            map.bindings
+                .retain(|(k, c)| *c != cmd && !parsed.contains(k));
+            map.bindings.extend(parsed.into_iter().map(|k| (k, cmd)));
+        }
+        (map, problems)
+    }
+
     /// The keys bound to `cmd`, in the order they were bound.
     pub fn keys_for(&self, cmd: Command) -> impl Iterator<Item = Key> + '_ {
         self.bindings
@@ -200,6 +326,91 @@ mod tests {
         assert_eq!(
             map.action(Key::ctrl('d'), false),
             Some(Action::Command(Command::HalfPageDown))
+        );
+    }
+
+    #[test]
+    fn key_notation_round_trips() {
+        for (text, key) in [
+            ("j", Key::char('j')),
+            ("G", Key::char('G')),
+            ("]", Key::char(']')),
+            ("Ctrl-d", Key::ctrl('d')),
+            ("C-d", Key::ctrl('d')),
+            ("c-D", Key::ctrl('d')),
+            ("Enter", Key::new(KeyCode::Enter)),
+            ("esc", Key::new(KeyCode::Esc)),
+            ("S-Tab", Key::new(KeyCode::BackTab)),
+            ("Shift-Tab", Key::new(KeyCode::BackTab)),
+            ("Space", Key::char(' ')),
+            ("PageDown", Key::new(KeyCode::PageDown)),
+            ("Up", Key::new(KeyCode::Up)),
+            ("F1", Key::new(KeyCode::F(1))),
+            (
+                "Alt-x",
+                Key {
+                    alt: true,
+                    ..Key::char('x')
+                },
+            ),
+            (
+                "M-x",
+                Key {
+                    alt: true,
+                    ..Key::char('x')
+                },
+            ),
+            ("-", Key::char('-')),
+        ] {
+            assert_eq!(Key::parse(text), Ok(key), "{text}");
+            assert_eq!(Key::parse(&key.notation()), Ok(key), "{text}");
+        }
+        for bad in ["", "Hyper-x", "F99", "ab", "Ctrl-"] {
+            assert!(Key::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overrides_remap_and_report() {
+        let mut keys = BTreeMap::new();
+        keys.insert(
+            "next_heading".to_owned(),
+            vec!["]".to_owned(), "n".to_owned()],
+        );
+        keys.insert(
+            "down".to_owned(),
+            vec!["Ctrl-n".to_owned(), "nope-key".to_owned()],
+        );
+        keys.insert("quit".to_owned(), vec!["x".to_owned()]);
+        keys.insert("fly".to_owned(), vec!["f".to_owned()]);
+        let (map, problems) = Keymap::default().with_overrides(&keys);
+        assert_eq!(
+            map.action(Key::char('n'), false),
+            Some(Action::Command(Command::NextHeading))
+        );
+        assert_eq!(
+            map.action(Key::char(']'), false),
+            Some(Action::Command(Command::NextHeading))
+        );
+        assert_eq!(
+            map.action(Key::ctrl('n'), false),
+            Some(Action::Command(Command::Down))
+        );
+        // `down` now has only the keys given: j is free.
+        assert_eq!(map.action(Key::char('j'), false), None);
+        assert_eq!(map.action(Key::char('q'), false), None);
+        assert_eq!(
+            map.action(Key::char('x'), false),
+            Some(Action::Command(Command::Quit))
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("keys.down: 'nope-key' is not a key"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("keys.fly: unknown action"),
+            "{problems:?}"
         );
     }
 

@@ -20,10 +20,13 @@
 pub mod action;
 pub mod ansi;
 pub mod app;
+pub mod color;
+pub mod config;
 pub mod document;
 pub mod highlight;
 pub mod keymap;
 pub mod markdown;
+pub mod paths;
 pub mod posts;
 pub mod sanitize;
 pub mod term;

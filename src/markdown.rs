@@ -536,7 +536,7 @@ fn clean_code(text: &str) -> (String, Vec<usize>) {
 
 /// Highlights `(lang, raw text)` blocks on all cores. syntect is the
 /// dominant cost of rendering a code-heavy post and blocks are independent.
-fn highlight_all(blocks: &[(String, String)], syntax: &str) -> Vec<Highlighted> {
+fn highlight_all(blocks: &[(String, String)], syntax: &highlight::SyntaxTheme) -> Vec<Highlighted> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -594,7 +594,7 @@ impl<'t> Renderer<'t> {
         let mut note_numbers = HashMap::new();
         // Code blocks are collected in the same pass so that a code-heavy
         // post can be highlighted on several threads up front.
-        let collect_code = !theme.syntax.is_empty();
+        let collect_code = !theme.syntax.is_off();
         let mut blocks: Vec<(String, String)> = Vec::new();
         let mut in_code = false;
         // Ordered markers are right-aligned to the widest number in their list.
@@ -1299,7 +1299,7 @@ impl<'t> Renderer<'t> {
         let cont_style = base.patch(md.code_continuation);
         let (clean, starts) = clean_code(&code.text);
         let highlighted = if self.highlighted.is_empty() {
-            if self.theme.syntax.is_empty() {
+            if self.theme.syntax.is_off() {
                 None
             } else {
                 highlight::highlight_block(&clean, &code.lang, &self.theme.syntax)

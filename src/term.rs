@@ -15,6 +15,7 @@ use std::io::{self, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, Once};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, KeyEvent, KeyEventKind, KeyModifiers,
@@ -30,9 +31,25 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::action::{Action, Wheel};
 use crate::app::App;
+use crate::color::{self, Background};
 use crate::keymap::{Key, KeyCode};
+use crate::theme::Theme;
 use crate::ui;
 use crate::wire::WireBackend;
+
+/// The query for the background colour, ST-terminated (the reply uses the
+/// same terminator in xterm; the filter accepts BEL or ST either way).
+const OSC11_QUERY: &str = "\x1b]11;?\x1b\\";
+/// A reply later than this is still swallowed, but no longer switches the
+/// theme: by then the reader is in use and a sudden change would jar.
+pub const REPLY_DEADLINE: Duration = Duration::from_millis(200);
+
+/// The two themes `theme: auto` picks between once the terminal answers.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub dark: Box<Theme>,
+    pub light: Box<Theme>,
+}
 
 /// What the loop waits on: terminal input and signals arrive on one channel.
 #[derive(Debug)]
@@ -54,7 +71,7 @@ pub enum Exit {
 }
 
 /// Runs the reader in the current terminal until the user quits.
-pub fn run(mut app: App, mouse: bool) -> io::Result<Exit> {
+pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> {
     install_panic_hook(mouse);
     let (tx, rx) = mpsc::channel();
     spawn_signal_thread(tx.clone())?;
@@ -66,7 +83,19 @@ pub fn run(mut app: App, mouse: bool) -> io::Result<Exit> {
     let mut terminal = Terminal::new(backend)?;
     let size = terminal.size()?;
     app.update(Action::Resize(size.width, size.height));
-    run_loop(&mut terminal, &mut app, &rx)
+    let mut filter = ReplyFilter::default();
+    if let Some(probe) = probe {
+        // The first frame goes out with the guess; the question follows it.
+        settle(&mut app);
+        draw(&mut terminal, &mut app)?;
+        let mut out = io::stdout();
+        out.write_all(OSC11_QUERY.as_bytes())?;
+        out.flush()?;
+        filter.sent = Some((Instant::now(), probe));
+    }
+    let exit = run_loop_filtered(&mut terminal, &mut app, &rx, &mut filter);
+    filter.drain_unanswered();
+    exit
 }
 
 /// Reads the posts the app asks for and reports them back. The runner owns
@@ -89,6 +118,18 @@ pub fn run_loop<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
+    run_loop_filtered(terminal, app, rx, &mut ReplyFilter::default())
+}
+
+fn run_loop_filtered<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &Receiver<Input>,
+    filter: &mut ReplyFilter,
+) -> io::Result<Exit>
+where
+    B::Error: Send + Sync + 'static,
+{
     settle(app);
     draw(terminal, app)?;
     loop {
@@ -99,7 +140,14 @@ where
         // keys (key repeat, a paste, a slow link) costs one frame.
         for input in std::iter::once(first).chain(rx.try_iter()) {
             match input {
-                Input::Event(event) => apply_event(app, event),
+                Input::Event(event) => {
+                    for event in filter.feed(event) {
+                        match event {
+                            Filtered::Event(event) => apply_event(app, event),
+                            Filtered::Theme(theme) => app.update(Action::SetTheme(theme)),
+                        }
+                    }
+                }
                 Input::Signal(sig) => return Ok(Exit::Signal(sig)),
                 Input::Closed(_) => return Ok(Exit::Closed),
             }
@@ -123,6 +171,134 @@ where
         .draw(|frame| ui::draw(app, frame))
         .map_err(io::Error::other)?;
     Ok(())
+}
+
+/// What comes out of [`ReplyFilter::feed`].
+#[derive(Debug)]
+pub enum Filtered {
+    Event(Event),
+    /// The terminal answered in time: switch to this theme.
+    Theme(Box<Theme>),
+}
+
+/// Holds back key bursts that may be an OSC 11 reply (see the module doc).
+/// A burst that stops looking like one is let through in order, so a person
+/// pressing `Alt-]` loses nothing.
+#[derive(Debug, Default)]
+pub struct ReplyFilter {
+    /// When the query went out, and what to do with the answer.
+    pub sent: Option<(Instant, Probe)>,
+    answered: bool,
+    held: Vec<Event>,
+    body: String,
+    /// An `Esc` inside a reply: the first half of an ST split across reads.
+    esc: bool,
+}
+
+impl ReplyFilter {
+    pub fn feed(&mut self, event: Event) -> Vec<Filtered> {
+        let Event::Key(key) = &event else {
+            // Resizes and the mouse are never part of a reply.
+            return vec![Filtered::Event(event)];
+        };
+        let key = *key;
+        if key.kind == KeyEventKind::Release {
+            return if self.held.is_empty() {
+                vec![Filtered::Event(event)]
+            } else {
+                Vec::new()
+            };
+        }
+        let ch = match key.code {
+            event::KeyCode::Char(c) => Some(c),
+            _ => None,
+        };
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.held.is_empty() {
+            if alt && ch == Some(']') {
+                self.held.push(event);
+                return Vec::new();
+            }
+            return vec![Filtered::Event(event)];
+        }
+        let end = (ctrl && ch == Some('g'))
+            || (alt && ch == Some('\\'))
+            || (self.esc && ch == Some('\\'));
+        if end && self.body.starts_with("11;") {
+            return self.finish();
+        }
+        if !ctrl && !alt && !self.esc && key.code == event::KeyCode::Esc {
+            self.esc = true;
+            self.held.push(event);
+            return Vec::new();
+        }
+        if let (Some(c), false, false, false) = (ch, ctrl, alt, self.esc) {
+            self.body.push(c);
+            if plausible_reply(&self.body) {
+                self.held.push(event);
+                return Vec::new();
+            }
+        }
+        self.held.push(event);
+        self.flush()
+    }
+
+    /// The whole reply is in: swallow it, and switch themes if it came in
+    /// time and was understood.
+    fn finish(&mut self) -> Vec<Filtered> {
+        let body = std::mem::take(&mut self.body);
+        self.held.clear();
+        self.esc = false;
+        let first = !self.answered;
+        self.answered = true;
+        let (Some(rgb), Some((at, probe)), true) =
+            (color::parse_osc11_body(&body), &self.sent, first)
+        else {
+            return Vec::new();
+        };
+        if at.elapsed() > REPLY_DEADLINE {
+            return Vec::new();
+        }
+        let theme = match Background::of_rgb(rgb) {
+            Background::Light => probe.light.clone(),
+            Background::Dark => probe.dark.clone(),
+        };
+        vec![Filtered::Theme(theme)]
+    }
+
+    fn flush(&mut self) -> Vec<Filtered> {
+        self.body.clear();
+        self.esc = false;
+        self.held.drain(..).map(Filtered::Event).collect()
+    }
+
+    /// On the way out: a reply still on its way would land in the shell as
+    /// typed text, so give it the rest of the deadline to arrive and drop it
+    /// from the terminal's input queue.
+    fn drain_unanswered(&self) {
+        let Some((at, _)) = &self.sent else { return };
+        if self.answered {
+            return;
+        }
+        if let Some(left) = REPLY_DEADLINE.checked_sub(at.elapsed()) {
+            thread::sleep(left);
+        }
+        let _ = rustix::termios::tcflush(io::stdin(), rustix::termios::QueueSelector::IFlush);
+    }
+}
+
+/// Whether `body` (what followed `ESC ]`) can still become `11;rgb:…`.
+fn plausible_reply(body: &str) -> bool {
+    const PREFIX: &str = "11;";
+    if body.len() <= PREFIX.len() {
+        return PREFIX.starts_with(body);
+    }
+    body.starts_with(PREFIX)
+        && body.len() < 48
+        && body[PREFIX.len()..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, 'r' | 'g' | 'b' | 'a' | ':' | '/'))
 }
 
 /// Turns one crossterm event into app actions.
@@ -272,4 +448,108 @@ fn install_panic_hook(mouse: bool) {
             previous(info);
         }));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys crossterm makes of `bytes`, as its parser does for an OSC
+    /// reply: `ESC x` is Alt-x, BEL is Ctrl-g.
+    fn keys(bytes: &str) -> Vec<Event> {
+        let mut out = Vec::new();
+        let mut chars = bytes.chars().peekable();
+        while let Some(c) = chars.next() {
+            let key = match c {
+                '\x1b' => match chars.next() {
+                    Some(n) => KeyEvent::new(event::KeyCode::Char(n), KeyModifiers::ALT),
+                    None => KeyEvent::new(event::KeyCode::Esc, KeyModifiers::NONE),
+                },
+                '\x07' => KeyEvent::new(event::KeyCode::Char('g'), KeyModifiers::CONTROL),
+                c => KeyEvent::new(event::KeyCode::Char(c), KeyModifiers::NONE),
+            };
+            out.push(Event::Key(key));
+        }
+        out
+    }
+
+    fn probe() -> Probe {
+        Probe {
+            dark: Box::new(Theme::builtin("dark").unwrap()),
+            light: Box::new(Theme::builtin("light").unwrap()),
+        }
+    }
+
+    fn run(filter: &mut ReplyFilter, input: &str) -> (Vec<Event>, Vec<String>) {
+        let mut events = Vec::new();
+        let mut themes = Vec::new();
+        for e in keys(input) {
+            for f in filter.feed(e) {
+                match f {
+                    Filtered::Event(e) => events.push(e),
+                    Filtered::Theme(t) => themes.push(t.name),
+                }
+            }
+        }
+        (events, themes)
+    }
+
+    #[test]
+    fn reply_in_time_switches_and_is_swallowed() {
+        let mut f = ReplyFilter {
+            sent: Some((Instant::now(), probe())),
+            ..ReplyFilter::default()
+        };
+        let (events, themes) = run(&mut f, "j\x1b]11;rgb:ffff/ffff/ffff\x07k");
+        assert_eq!(events, keys("jk"));
+        assert_eq!(themes, ["light"]);
+    }
+
+    #[test]
+    fn st_terminator_and_a_split_st() {
+        let mut f = ReplyFilter {
+            sent: Some((Instant::now(), probe())),
+            ..ReplyFilter::default()
+        };
+        let (events, themes) = run(&mut f, "\x1b]11;rgb:1c1c/1c1c/1c1c\x1b\\");
+        assert!(events.is_empty());
+        assert_eq!(themes, ["dark"]);
+        let mut f = ReplyFilter::default();
+        let mut input = keys("\x1b]11;rgb:00/00/00");
+        input.push(Event::Key(KeyEvent::new(
+            event::KeyCode::Esc,
+            KeyModifiers::NONE,
+        )));
+        input.extend(keys("\\q"));
+        let out: Vec<_> = input.into_iter().flat_map(|e| f.feed(e)).collect();
+        assert!(
+            matches!(&out[..], [Filtered::Event(e)] if *e == keys("q")[0]),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn late_reply_is_swallowed_without_switching() {
+        let mut f = ReplyFilter {
+            sent: Some((
+                Instant::now().checked_sub(Duration::from_secs(5)).unwrap(),
+                probe(),
+            )),
+            ..ReplyFilter::default()
+        };
+        let (events, themes) = run(&mut f, "\x1b]11;rgb:ffff/ffff/ffff\x07G");
+        assert_eq!(events, keys("G"));
+        assert!(themes.is_empty());
+    }
+
+    #[test]
+    fn what_is_not_a_reply_goes_through_in_order() {
+        let mut f = ReplyFilter::default();
+        for input in ["\x1b]j", "\x1b]1x", "\x1b]11;rgb:zz", "\x1b]12;?"] {
+            let (events, _) = run(&mut f, input);
+            assert_eq!(events, keys(input), "{input:?}");
+        }
+        let (events, _) = run(&mut f, "abc");
+        assert_eq!(events, keys("abc"));
+    }
 }

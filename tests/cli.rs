@@ -210,3 +210,193 @@ fn print_without_a_path_lists_the_built_in_posts() {
     assert!(text.contains("Welcome to folio"), "{text}");
     assert!(text.lines().count() >= 4, "{text}");
 }
+
+/// folio with a chosen environment (TERM, COLORTERM, ...) and config folder.
+fn folio_env(args: &[&str], config: &std::path::Path, vars: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
+    cmd.args(args)
+        .env("XDG_CONFIG_HOME", config)
+        .env_remove("NO_COLOR")
+        .env_remove("COLORTERM")
+        .env_remove("FOLIO_THEME")
+        .env_remove("FOLIO_POSTS")
+        .env_remove("COLORFGBG")
+        .env("TERM", "xterm-256color");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("folio runs")
+}
+
+fn showcase() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/posts/2026-11-22-markdown-showcase.md"
+    )
+    .to_owned()
+}
+
+#[test]
+fn colour_depth_shapes_the_byte_stream() {
+    let home = tempfile::tempdir().unwrap();
+    let post = showcase();
+    let print = |extra: &[&str], vars: &[(&str, &str)]| {
+        let mut args = vec!["--print", post.as_str()];
+        if !extra.contains(&"--color") {
+            args.extend(["--color", "always"]);
+        }
+        args.extend_from_slice(extra);
+        let out = folio_env(&args, home.path(), vars);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let c256 = print(&[], &[]);
+    assert!(c256.contains("38;5;"), "256 colours are used");
+    assert!(
+        !c256.contains("38;2;") && !c256.contains("48;2;"),
+        "no RGB in 256 colours"
+    );
+    let truecolor = print(&[], &[("COLORTERM", "truecolor")]);
+    assert!(truecolor.contains("38;2;"));
+    for theme in ["dark", "light", "warm", "contrast", "ansi"] {
+        let c16 = print(&["--color", "16", "--theme", theme], &[]);
+        assert!(c16.contains('\x1b'), "{theme}");
+        for extended in ["38;5;", "48;5;", "38;2;", "48;2;"] {
+            assert!(!c16.contains(extended), "{theme}: only the 16 colours");
+        }
+        assert_eq!(
+            strip_sgr(&c16),
+            strip_sgr(&c256),
+            "{theme}: same lines at every depth"
+        );
+    }
+    // No colour: only bold, italic and the like, or nothing at all.
+    let out = folio_env(&["--print", &post, "--color", "never"], home.path(), &[]);
+    assert!(!stdout(&out).contains('\x1b'));
+    let out = folio_env(&["--print", &post], home.path(), &[("NO_COLOR", "1")]);
+    assert!(!stdout(&out).contains('\x1b'));
+}
+
+#[test]
+fn config_precedence_flag_env_file_default() {
+    let home = tempfile::tempdir().unwrap();
+    let cfg = |args: &[&str], vars: &[(&str, &str)]| {
+        let mut a = vec!["--print-config"];
+        a.extend_from_slice(args);
+        let out = folio_env(&a, home.path(), vars);
+        assert!(out.status.success(), "{}", stderr(&out));
+        (stdout(&out), stderr(&out))
+    };
+    let (yaml, err) = cfg(&[], &[]);
+    assert!(err.is_empty(), "a missing config file is normal: {err}");
+    assert!(
+        yaml.contains("theme: 'auto'\n") && yaml.contains("max_width: 100\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("  next_heading: [']']\n"), "{yaml}");
+
+    std::fs::create_dir_all(home.path().join("folio")).unwrap();
+    std::fs::write(
+        home.path().join("folio/config.yaml"),
+        "theme: warm\nposts: /from/file\nmax_width: 72\nkeys:\n  next_heading: [']', n]\n",
+    )
+    .unwrap();
+    let (yaml, _) = cfg(&[], &[]);
+    assert!(
+        yaml.contains("theme: 'warm'\n") && yaml.contains("posts: '/from/file'\n"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("max_width: 72\n") && yaml.contains("  next_heading: [']', 'n']\n"),
+        "{yaml}"
+    );
+    let (yaml, _) = cfg(
+        &[],
+        &[("FOLIO_THEME", "light"), ("FOLIO_POSTS", "/from/env")],
+    );
+    assert!(
+        yaml.contains("theme: 'light'\n") && yaml.contains("posts: '/from/env'\n"),
+        "{yaml}"
+    );
+    let (yaml, _) = cfg(
+        &["--theme", "contrast", "/from/flag"],
+        &[("FOLIO_THEME", "light")],
+    );
+    assert!(
+        yaml.contains("theme: 'contrast'\n") && yaml.contains("posts: '/from/flag'\n"),
+        "{yaml}"
+    );
+}
+
+#[test]
+fn broken_config_and_themes_are_messages_not_failures() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("folio");
+    std::fs::create_dir_all(dir.join("themes")).unwrap();
+    std::fs::write(
+        dir.join("config.yaml"),
+        "max_width: wide\nmystery: 1\ntheme: mine\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("themes/mine.yaml"),
+        "base: dark\nmarkdown:\n  h1: {fg: \"#zzzzzz\"}\n",
+    )
+    .unwrap();
+    let out = folio_env(
+        &["--print", &showcase(), "--color", "always"],
+        home.path(),
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let cfg = dir.join("config.yaml");
+    assert!(
+        err.contains(&format!("{}:1: max_width:", cfg.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}:2: mystery: unknown key", cfg.display())),
+        "{err}"
+    );
+    let theme = dir.join("themes/mine.yaml");
+    assert!(
+        err.contains(&format!("{}:3: markdown.h1: '#zzzzzz'", theme.display())),
+        "{err}"
+    );
+    assert!(err.contains("using the built-in 'dark'"), "{err}");
+    assert!(
+        stdout(&out).contains("\x1b["),
+        "still prints, in the default theme"
+    );
+
+    std::fs::write(dir.join("config.yaml"), "theme: [broken\n").unwrap();
+    let out = folio_env(
+        &["--print", &showcase(), "--theme", "nosuch"],
+        home.path(),
+        &[],
+    );
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("config.yaml:2:") && err.contains("using the defaults"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown theme 'nosuch' (available: ansi, contrast, dark, light, mine, warm)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_themes_marks_the_built_in_ones() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("folio/themes")).unwrap();
+    std::fs::write(home.path().join("folio/themes/mine.yaml"), "base: warm\n").unwrap();
+    std::fs::write(home.path().join("folio/themes/dark.yaml"), "base: dark\n").unwrap();
+    let out = folio_env(&["--list-themes"], home.path(), &[]);
+    assert_eq!(
+        stdout(&out),
+        "ansi\tbuilt-in\ncontrast\tbuilt-in\ndark\tuser, overrides built-in\nlight\tbuilt-in\nmine\tuser\nwarm\tbuilt-in\n"
+    );
+}

@@ -260,3 +260,36 @@ fn no_argument_opens_the_built_in_guide() {
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }
+
+/// `theme: auto` asks the terminal for its background (OSC 11). A detached
+/// tmux 3.3 does not answer, so this is the "nothing answers" case there
+/// (newer tmux answers at once, which the same assertions cover): the first
+/// frame must not wait, keys must work, and nothing may leak. Then a reply
+/// arrives long after the deadline, as over a slow link, typed into the pane
+/// as the terminal would: it contains `b`, `f`, `g` and digits, all bound,
+/// and must act as none of them.
+#[test]
+fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(
+        &format!("--theme auto '{}'", blog.path().display()),
+        100,
+        30,
+    );
+    tmux.wait_text("Bravo");
+    std::thread::sleep(Duration::from_millis(400));
+    tmux.keys(&["Enter"]);
+    let before = tmux.wait_text("Paragraph 1 of section One");
+    for terminator in ["\x07", "\x1b\\"] {
+        let reply = format!("\x1b]11;rgb:ffff/ffff/ffff{terminator}");
+        tmux.keys(&["-l", &reply]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let after = tmux.screen();
+    assert_eq!(before, after, "the late reply changed the screen");
+    assert!(!after.contains("rgb:") && !after.contains("11;"), "{after}");
+    tmux.keys(&["G"]);
+    tmux.wait_text("Paragraph 4 of section Four");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}

@@ -1,0 +1,304 @@
+//! The configuration file, `config.yaml`: read key by key, so one broken
+//! value costs only that key (it keeps its default) and the rest still
+//! applies. A missing file is the normal case and says nothing.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_yaml::Value;
+
+use crate::action::Command;
+use crate::color::ColorChoice;
+use crate::keymap::Keymap;
+use crate::theme::{self, AUTO};
+
+/// The narrowest reading measure that still makes sense.
+pub const MIN_MAX_WIDTH: u16 = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The folder read when folio is given no path.
+    pub posts: Option<PathBuf>,
+    /// A theme name, or `auto` for light or dark after the terminal.
+    pub theme: String,
+    pub color: ColorChoice,
+    /// The widest the reader's text gets.
+    pub max_width: u16,
+    pub mouse: bool,
+    /// Long code lines wrap (`↪`) rather than run off the edge.
+    pub wrap_code: bool,
+    /// Remapped commands: action name to keys, as written.
+    pub keys: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            posts: None,
+            theme: AUTO.to_owned(),
+            color: ColorChoice::Auto,
+            max_width: 100,
+            mouse: true,
+            wrap_code: true,
+            keys: BTreeMap::new(),
+        }
+    }
+}
+
+const KEYS: [&str; 7] = [
+    "posts",
+    "theme",
+    "color",
+    "max_width",
+    "mouse",
+    "wrap_code",
+    "keys",
+];
+
+impl Config {
+    /// Reads `path`. A missing file gives the defaults and no messages;
+    /// anything wrong gives a message naming the file, the line and the key.
+    pub fn load(path: &Path) -> (Config, Vec<String>) {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Config::default(), Vec::new()),
+            Err(e) => (
+                Config::default(),
+                vec![format!("{}: {e}; using the defaults", path.display())],
+            ),
+        }
+    }
+
+    /// Parses a config file's text; `label` names it in messages.
+    pub fn parse(text: &str, label: &str) -> (Config, Vec<String>) {
+        let mut config = Config::default();
+        let mut problems = Vec::new();
+        let map = match serde_yaml::from_str::<Value>(text) {
+            Ok(Value::Mapping(m)) => m,
+            Ok(Value::Null) => return (config, problems),
+            Ok(_) => {
+                problems.push(format!(
+                    "{label}:1: expected `key: value` lines; using the defaults"
+                ));
+                return (config, problems);
+            }
+            Err(e) => {
+                let at = e
+                    .location()
+                    .map_or(String::new(), |l| format!(":{}", l.line()));
+                let msg = e.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg);
+                problems.push(format!("{label}{at}: {msg}; using the defaults"));
+                return (config, problems);
+            }
+        };
+        let at = |key: &str| {
+            theme::key_line(text, &[key])
+                .map_or_else(|| label.to_owned(), |l| format!("{label}:{l}"))
+        };
+        for (k, v) in map {
+            let Some(key) = k.as_str() else {
+                problems.push(format!("{label}: {k:?} is not a key; ignored"));
+                continue;
+            };
+            let mut bad = |what: String| {
+                problems.push(format!("{}: {key}: {what}; using the default", at(key)));
+            };
+            match key {
+                "posts" => match get::<Option<PathBuf>>(&v) {
+                    Ok(p) => config.posts = p.map(expand_home),
+                    Err(e) => bad(e),
+                },
+                "theme" => match get::<String>(&v) {
+                    Ok(t) => config.theme = t,
+                    Err(e) => bad(e),
+                },
+                "color" => match scalar(&v).as_deref().and_then(ColorChoice::parse) {
+                    Some(c) => config.color = c,
+                    None => bad(format!("must be one of {}", ColorChoice::NAMES.join(", "))),
+                },
+                "max_width" => match get::<u16>(&v) {
+                    Ok(w) if w >= MIN_MAX_WIDTH => config.max_width = w,
+                    Ok(_) | Err(_) => bad(format!(
+                        "must be a number of columns from {MIN_MAX_WIDTH} to 65535"
+                    )),
+                },
+                "mouse" => match get::<bool>(&v) {
+                    Ok(b) => config.mouse = b,
+                    Err(e) => bad(e),
+                },
+                "wrap_code" => match get::<bool>(&v) {
+                    Ok(true) => config.wrap_code = true,
+                    Ok(false) => {
+                        bad("only `true` is supported so far: code lines always wrap".into());
+                    }
+                    Err(e) => bad(e),
+                },
+                "keys" => match get::<BTreeMap<String, OneOrMany>>(&v) {
+                    Ok(keys) => {
+                        config.keys = keys.into_iter().map(|(k, v)| (k, v.into_vec())).collect();
+                    }
+                    Err(e) => bad(format!("{e} (write e.g. `next_heading: [']', n]`)")),
+                },
+                _ => problems.push(format!(
+                    "{}: {key}: unknown key, ignored (known: {})",
+                    at(key),
+                    KEYS.join(", ")
+                )),
+            }
+        }
+        (config, problems)
+    }
+
+    /// The configuration as YAML, every key present, so `--print-config`
+    /// gives a file to start from. `keymap` is the effective one.
+    pub fn to_yaml(&self, keymap: &Keymap) -> String {
+        let mut out = String::from(
+            "# folio's effective configuration: defaults, then config.yaml, then\n\
+             # FOLIO_THEME / FOLIO_POSTS, then command-line flags.\n",
+        );
+        let posts = self
+            .posts
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), |p| quote(&p.to_string_lossy()));
+        let _ = writeln!(out, "posts: {posts}");
+        let _ = writeln!(out, "theme: {}", quote(&self.theme));
+        let _ = writeln!(out, "color: {}", quote(self.color.name()));
+        let _ = writeln!(out, "max_width: {}", self.max_width);
+        let _ = writeln!(out, "mouse: {}", self.mouse);
+        let _ = writeln!(out, "wrap_code: {}", self.wrap_code);
+        out.push_str("keys:\n");
+        for cmd in Command::ALL {
+            let keys: Vec<String> = keymap.keys_for(cmd).map(|k| quote(&k.notation())).collect();
+            let _ = writeln!(out, "  {}: [{}]", cmd.name(), keys.join(", "));
+        }
+        out
+    }
+}
+
+/// A YAML single-quoted string: safe for any key notation (`]`, `?`, `'`).
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A scalar as text: `color: 256` is a number to YAML.
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn get<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+    serde_yaml::from_value(v.clone()).map_err(|e| e.to_string())
+}
+
+/// `next_heading: n` as well as `next_heading: [n, ']']`.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// `~/blog` as people write it in config files.
+fn expand_home(p: PathBuf) -> PathBuf {
+    match (p.strip_prefix("~"), directories::BaseDirs::new()) {
+        (Ok(rest), Some(base)) => base.home_dir().join(rest),
+        _ => p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_full() {
+        assert_eq!(Config::parse("", "c"), (Config::default(), vec![]));
+        let (c, problems) = Config::parse(
+            "posts: /srv/blog\ntheme: warm\ncolor: 256\nmax_width: 80\nmouse: false\nwrap_code: true\nkeys:\n  next_heading: [']', n]\n  quit: x\n",
+            "c",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(c.posts, Some(PathBuf::from("/srv/blog")));
+        assert_eq!(c.theme, "warm");
+        assert_eq!(c.color, ColorChoice::Ansi256);
+        assert_eq!(c.max_width, 80);
+        assert!(!c.mouse);
+        assert_eq!(c.keys["next_heading"], ["]", "n"]);
+        assert_eq!(c.keys["quit"], ["x"]);
+    }
+
+    #[test]
+    fn broken_keys_keep_their_defaults() {
+        let (c, problems) = Config::parse(
+            "theme: light\nmax_width: wide\ncolor: sometimes\nmouse: 3\nfancy: yes\n",
+            "config.yaml",
+        );
+        assert_eq!(c.theme, "light");
+        assert_eq!(c.max_width, 100);
+        assert_eq!(c.color, ColorChoice::Auto);
+        assert!(c.mouse);
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(
+            problems[0].starts_with("config.yaml:2: max_width:"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("config.yaml:3: color: must be one of"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[2].starts_with("config.yaml:4: mouse:"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[3].starts_with("config.yaml:5: fancy: unknown key"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn broken_file_gives_defaults_and_a_line() {
+        let (c, problems) = Config::parse("theme: warm\nkeys: [unclosed\n", "config.yaml");
+        assert_eq!(c, Config::default());
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("config.yaml:3:"), "{problems:?}");
+        let (c, problems) = Config::parse("- a list\n", "config.yaml");
+        assert_eq!(c, Config::default());
+        assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn printed_config_reads_back() {
+        let c = Config {
+            theme: "it's".into(),
+            ..Config::default()
+        };
+        let (map, _) = Keymap::default().with_overrides(&BTreeMap::from([(
+            "next_heading".to_owned(),
+            vec!["n".to_owned(), "]".to_owned()],
+        )]));
+        let yaml = c.to_yaml(&map);
+        let (back, problems) = Config::parse(&yaml, "printed");
+        assert!(problems.is_empty(), "{problems:?}\n{yaml}");
+        assert_eq!(back.theme, "it's");
+        assert_eq!(back.keys["next_heading"], ["n", "]"]);
+        let (again, problems) = Keymap::default().with_overrides(&back.keys);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(again, map.clone().with_overrides(&back.keys).0);
+    }
+}
