@@ -29,6 +29,8 @@ pub struct Options {
     pub max_width: u16,
     /// Shown on the empty screen: where folio looked for posts.
     pub source_label: String,
+    /// Wrap long code lines rather than cut them.
+    pub wrap_code: bool,
 }
 
 impl Default for Options {
@@ -36,6 +38,7 @@ impl Default for Options {
         Options {
             max_width: 100,
             source_label: String::new(),
+            wrap_code: true,
         }
     }
 }
@@ -651,7 +654,10 @@ impl App {
 
     fn layout(&self, index: usize, source: &PostSource) -> Document {
         let width = self.text_width();
-        let mut doc = markdown::render(source.body(), width, &self.theme);
+        let opts = markdown::RenderOptions {
+            wrap_code: self.options.wrap_code,
+        };
+        let mut doc = markdown::render_with(source.body(), width, &self.theme, opts);
         let post = &self.posts[index];
         let mut notices: Vec<Line<'static>> = Vec::new();
         let mut notice = |text: String| {

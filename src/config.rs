@@ -130,10 +130,7 @@ impl Config {
                     Err(e) => bad(e),
                 },
                 "wrap_code" => match get::<bool>(&v) {
-                    Ok(true) => config.wrap_code = true,
-                    Ok(false) => {
-                        bad("only `true` is supported so far: code lines always wrap".into());
-                    }
+                    Ok(b) => config.wrap_code = b,
                     Err(e) => bad(e),
                 },
                 "keys" => match get::<BTreeMap<String, OneOrMany>>(&v) {

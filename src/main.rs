@@ -148,16 +148,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let paths = Paths::resolve();
     let mut problems = Vec::new();
     if cli.list_themes {
-        let mut out = String::new();
-        for l in theme::list(paths.themes_dir().as_deref()) {
-            let mark = match (l.builtin, l.user) {
-                (true, true) => "\tuser, overrides built-in",
-                (true, false) => "\tbuilt-in",
-                _ => "\tuser",
-            };
-            let _ = writeln!(out, "{}{mark}", l.name);
-        }
-        write_stdout(&out)?;
+        list_themes(&paths)?;
         return Ok(ExitCode::SUCCESS);
     }
     let config = effective_config(cli, &paths, &mut problems);
@@ -221,7 +212,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             }
         });
         if single_file {
-            print_post(&posts[0], width, &theme, depth != Depth::None)?;
+            print_post(
+                &posts[0],
+                width,
+                &theme,
+                depth != Depth::None,
+                config.wrap_code,
+            )?;
         } else {
             print_list(&posts)?;
         }
@@ -234,6 +231,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let options = Options {
         max_width: config.max_width,
         source_label: label,
+        wrap_code: config.wrap_code,
     };
     let mut app = App::new(posts, theme, keymap, options);
     if single_file {
@@ -253,7 +251,21 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
-fn print_post(post: &Post, width: u16, theme: &Theme, color: bool) -> Result<()> {
+/// `--list-themes`: one name per line, with where it comes from.
+fn list_themes(paths: &Paths) -> Result<()> {
+    let mut out = String::new();
+    for l in theme::list(paths.themes_dir().as_deref()) {
+        let mark = match (l.builtin, l.user) {
+            (true, true) => "\tuser, overrides built-in",
+            (true, false) => "\tbuilt-in",
+            _ => "\tuser",
+        };
+        let _ = writeln!(out, "{}{mark}", l.name);
+    }
+    write_stdout(&out)
+}
+
+fn print_post(post: &Post, width: u16, theme: &Theme, color: bool, wrap_code: bool) -> Result<()> {
     let source = post.read_source()?;
     if let Some(err) = &post.error {
         eprintln!(
@@ -262,7 +274,8 @@ fn print_post(post: &Post, width: u16, theme: &Theme, color: bool) -> Result<()>
             sanitize(err)
         );
     }
-    let doc = markdown::render(source.body(), width, theme);
+    let opts = markdown::RenderOptions { wrap_code };
+    let doc = markdown::render_with(source.body(), width, theme, opts);
     let mut out = String::with_capacity(source.text.len() * 2);
     for line in &doc.lines {
         ansi::push_line(&mut out, line, color);

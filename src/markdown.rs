@@ -57,9 +57,29 @@ pub fn options() -> Options {
         | Options::ENABLE_MATH
 }
 
+/// Choices about layout that are the reader's, not the theme's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Wrap long code lines (marked `↪`); when off they are cut at the
+    /// width and end in `…`, which keeps columns of code aligned.
+    pub wrap_code: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions { wrap_code: true }
+    }
+}
+
 /// Renders `source` (a post body without frontmatter) at `width` columns.
 pub fn render(source: &str, width: u16, theme: &Theme) -> Document {
+    render_with(source, width, theme, RenderOptions::default())
+}
+
+/// [`render`] with layout options.
+pub fn render_with(source: &str, width: u16, theme: &Theme, opts: RenderOptions) -> Document {
     let mut r = Renderer::new(theme, usize::from(width.max(1)), source);
+    r.wrap_code = opts.wrap_code;
     for (event, range) in Parser::new_ext(source, options()).into_offset_iter() {
         r.offset = range.start;
         r.event(event, range.len());
@@ -488,6 +508,7 @@ struct LinkState {
 struct Renderer<'t> {
     theme: &'t Theme,
     width: usize,
+    wrap_code: bool,
     offset: usize,
     sinks: Vec<Sink>,
     notes: Vec<(usize, Sink)>,
@@ -646,6 +667,7 @@ impl<'t> Renderer<'t> {
         Renderer {
             theme,
             width,
+            wrap_code: true,
             offset: 0,
             sinks: vec![Sink::default()],
             notes: Vec::new(),
@@ -1338,10 +1360,28 @@ impl<'t> Renderer<'t> {
                 };
             let mut cur: Vec<Span<'static>> = vec![Span::styled(spaces(gutter), base)];
             let mut cur_w = 0;
-            for (style, text) in pieces {
+            // Without wrapping, a line too long for the block keeps its last
+            // column for the `…` that says it was cut.
+            let limit = if !self.wrap_code && display_width(line) > cw {
+                Some(cw.saturating_sub(1))
+            } else {
+                None
+            };
+            'pieces: for (style, text) in pieces {
                 let style = base.patch(*style);
                 let mut rest = text.as_str();
                 while !rest.is_empty() {
+                    if let Some(limit) = limit {
+                        let (n, w) = fit(rest, limit.saturating_sub(cur_w));
+                        push_styled(&mut cur, &rest[..n], style);
+                        cur_w += w;
+                        if n < rest.len() {
+                            cur.push(Span::styled("…", cont_style));
+                            cur_w += 1;
+                            break 'pieces;
+                        }
+                        break;
+                    }
                     let (mut n, mut w) = fit(rest, cw - cur_w);
                     if n == 0 && cur_w == 0 {
                         // Wider than the block: unshowable, keep a trace.
@@ -2000,5 +2040,24 @@ mod tests {
         assert_eq!(texts(&d), ["日本", "語。文", "章"]);
         let d = doc("日本語abc", 6);
         assert_eq!(texts(&d), ["日本語", "abc"]);
+    }
+
+    #[test]
+    fn unwrapped_code_is_cut_with_a_marker() {
+        let theme = Theme::default();
+        let src = "```\nshort\nthis line is much too long for the block it is in\n```\n";
+        let opts = RenderOptions { wrap_code: false };
+        let doc = render_with(src, 20, &theme, opts);
+        let text: Vec<String> = doc
+            .lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[1].trim_end().ends_with('…'), "{text:?}");
+        assert!(text.iter().all(|l| display_width(l) <= 20));
+        assert!(text[0].contains("short") && !text[0].contains('…'));
+        let wrapped = render(src, 20, &theme);
+        assert!(wrapped.lines.len() > 2, "wrapping is the default");
     }
 }

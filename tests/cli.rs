@@ -400,3 +400,32 @@ fn list_themes_marks_the_built_in_ones() {
         "ansi\tbuilt-in\ncontrast\tbuilt-in\ndark\tuser, overrides built-in\nlight\tbuilt-in\nmine\tuser\nwarm\tbuilt-in\n"
     );
 }
+
+#[test]
+fn wrap_code_false_cuts_long_code_lines() {
+    let home = tempfile::tempdir().unwrap();
+    let post = home.path().join("code.md");
+    std::fs::write(
+        &post,
+        "```\nlet x = \"a line of code that is far too long for forty columns\";\n```\n",
+    )
+    .unwrap();
+    let out = folio_env(
+        &["--print", post.to_str().unwrap(), "-w", "40"],
+        home.path(),
+        &[],
+    );
+    let wrapped = stdout(&out);
+    assert!(wrapped.contains('↪'), "wraps by default: {wrapped}");
+    std::fs::create_dir_all(home.path().join("folio")).unwrap();
+    std::fs::write(home.path().join("folio/config.yaml"), "wrap_code: false\n").unwrap();
+    let out = folio_env(
+        &["--print", post.to_str().unwrap(), "-w", "40"],
+        home.path(),
+        &[],
+    );
+    let cut = stdout(&out);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    assert!(!cut.contains('↪') && cut.contains('…'), "{cut}");
+    assert_eq!(cut.lines().count(), 1, "{cut}");
+}
