@@ -14,6 +14,8 @@
 //! - [`term`] is the local runner, the only module that sees crossterm events
 //!   (enforced by `disallowed-types` in `.clippy.toml`).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
+//! - [`logging`] resolves folio's folders and writes the opt-in log file
+//!   (`FOLIO_LOG`, `--log-file`), never to the terminal.
 
 pub mod action;
 pub mod ansi;
@@ -21,6 +23,7 @@ pub mod app;
 pub mod document;
 pub mod highlight;
 pub mod keymap;
+pub mod logging;
 pub mod markdown;
 pub mod posts;
 pub mod sanitize;

@@ -5,49 +5,120 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum, ValueHint};
 use folio::action::{Action, Command};
 use folio::app::{App, Options};
 use folio::keymap::Keymap;
 use folio::posts::{self, Post};
 use folio::sanitize::sanitize;
 use folio::theme::Theme;
-use folio::{ansi, markdown, term};
+use folio::{ansi, logging, markdown, term};
 
 /// A fast terminal reader for folders of Markdown posts.
 #[derive(Debug, Parser)]
 #[command(
     version,
     about,
-    after_help = "Run without PATH to read folio's built-in guide."
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    after_long_help = LONG_HELP,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
+
     /// A folder of posts (searched recursively for .md and .markdown) or one post.
+    ///
+    /// Without PATH, folio opens its built-in guide. `man` and `completions`
+    /// are commands only as the first argument: open a folder of that name
+    /// as `folio ./man`.
+    #[arg(value_hint = ValueHint::AnyPath)]
     path: Option<PathBuf>,
 
-    /// Print instead of opening the reader: a file is rendered to stdout, a
-    /// folder is listed as DATE<TAB>TITLE<TAB>PATH lines, newest first.
-    #[arg(short, long)]
+    /// Print to stdout instead of opening the reader.
+    ///
+    /// A file is rendered as text (in colour on a terminal); a folder is
+    /// listed as DATE<TAB>TITLE<TAB>PATH lines, newest first. This is also
+    /// what happens when stdout is not a terminal.
+    #[arg(short, long, help_heading = "Printing")]
     print: bool,
 
     /// Width to render at with --print [default: the terminal's, else 80].
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Printing")]
     width: Option<u16>,
 
     /// When to use colour.
-    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, help_heading = "Display")]
     color: ColorWhen,
 
     /// The widest the reader's text gets, however wide the terminal.
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(20..))]
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(20..), help_heading = "Display")]
     max_width: u16,
 
     /// Leave the mouse to the terminal (its own text selection keeps working).
-    #[arg(long)]
+    #[arg(long, help_heading = "Display")]
     no_mouse: bool,
+
+    /// Write a log to FILE (at `info` unless `FOLIO_LOG` says otherwise).
+    ///
+    /// Logging is off by default. `FOLIO_LOG=debug` alone logs to the default
+    /// log file, shown by `folio --version`.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Logging")]
+    log_file: Option<PathBuf>,
 }
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// Print a completion script for SHELL to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print folio's man page (roff) to stdout.
+    Man,
+}
+
+const LONG_ABOUT: &str = "A fast terminal reader for folders of Markdown posts.
+
+Lists the posts of a folder (YAML or TOML frontmatter) newest first and reads \
+them as styled Markdown in two panes. Press ? in the reader for every key.";
+
+const EXAMPLES: &str = "\
+Examples:
+  folio ~/blog/content/posts       read a folder of posts
+  folio post.md                    read one post
+  folio -p post.md | less -R       render a post to stdout
+  folio completions bash           print a completion script
+
+`folio --help` shows more examples and the environment variables.";
+
+const LONG_HELP: &str = "\
+Examples:
+  folio                            read folio's built-in guide
+  folio ~/blog/content/posts       read a folder of posts (recursively)
+  folio post.md                    read one post, full screen
+  folio -p post.md --color=always | less -R
+                                   render a post to stdout, in colour
+  folio -p ~/blog                  list DATE<TAB>TITLE<TAB>PATH, newest first
+  folio ./man                      a folder named like a command
+  ssh -t host folio ~/blog         read over SSH (a `folio serve` is coming)
+  FOLIO_LOG=debug folio ~/blog     log to the file `folio --version` shows
+  folio completions zsh > ~/.zfunc/_folio
+  folio man | gzip > ~/.local/share/man/man1/folio.1.gz
+
+Environment:
+  FOLIO_LOG      log filter (error, warn, info, debug, trace); off when unset
+  NO_COLOR       when set and not empty, --color=auto means no colour
+  XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME
+                 where the config, data and log files live (`folio --version`)
+
+Exit status: 0 on success, 1 on an error (e.g. a missing path), 2 for a bad \
+command line, 128+N when ended by signal N.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorWhen {
@@ -58,8 +129,16 @@ enum ColorWhen {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
+    // Built at run time, so `--version` can show the paths this user gets.
+    let matches = Cli::command()
+        .long_version(logging::long_version().leak() as &str)
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let result = match &cli.command {
+        Some(sub) => generate(sub),
+        None => start_logging(&cli).and_then(|()| run(&cli)),
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             let msg = err
@@ -67,10 +146,37 @@ fn main() -> ExitCode {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(": ");
-            let _ = writeln!(std::io::stderr(), "folio: {}", sanitize(&msg));
+            let msg = sanitize(&msg);
+            tracing::error!("exiting with an error: {msg}");
+            let _ = writeln!(std::io::stderr(), "folio: {msg}");
             ExitCode::from(1)
         }
     }
+}
+
+/// `folio completions SHELL` and `folio man`: generated from [`Cli`].
+fn generate(sub: &Sub) -> Result<ExitCode> {
+    let mut out = Vec::new();
+    match sub {
+        Sub::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "folio", &mut out);
+        }
+        Sub::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+    }
+    write_stdout(&String::from_utf8_lossy(&out))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logging is silent unless `FOLIO_LOG` or `--log-file` asks for it.
+fn start_logging(cli: &Cli) -> Result<()> {
+    let started = logging::init(cli.log_file.as_deref())?;
+    if let Some(warning) = &started.warning {
+        eprintln!("folio: warning: {}", sanitize(warning));
+    }
+    if let Some(file) = &started.file {
+        tracing::info!(version = env!("CARGO_PKG_VERSION"), log = %file.display(), "folio starting");
+    }
+    Ok(())
 }
 
 fn run(cli: &Cli) -> Result<ExitCode> {
@@ -87,10 +193,12 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Theme::default().without_color()
     };
     let single_file = cli.path.as_deref().is_some_and(Path::is_file);
+    let scan_start = Instant::now();
     let posts = match &cli.path {
         Some(path) => posts::scan(path)?,
         None => posts::embedded(),
     };
+    log_scan(cli.path.as_deref(), &posts, scan_start.elapsed());
     // Like bat and less, a pipe gets printed output rather than a TUI.
     if cli.print || !stdout_tty {
         let width = cli.width.unwrap_or_else(|| {
@@ -135,12 +243,38 @@ fn print_post(post: &Post, width: u16, theme: &Theme, color: bool) -> Result<()>
             sanitize(err)
         );
     }
+    let layout_start = Instant::now();
     let doc = markdown::render(source.body(), width, theme);
+    tracing::debug!(
+        post = %post.rel_path.display(),
+        bytes = source.text.len(),
+        width,
+        lines = doc.lines.len(),
+        layout_ms = ms(layout_start.elapsed()),
+        "rendered for --print"
+    );
     let mut out = String::with_capacity(source.text.len() * 2);
     for line in &doc.lines {
         ansi::push_line(&mut out, line, color);
     }
     write_stdout(&out)
+}
+
+/// The start-up event, and one warning per post whose frontmatter is broken.
+fn log_scan(path: Option<&Path>, posts: &[Post], took: Duration) {
+    let path = path.map_or_else(|| "(built-in posts)".into(), |p| p.display().to_string());
+    tracing::info!(path = %sanitize(&path), posts = posts.len(), scan_ms = ms(took), "scanned posts");
+    for post in posts {
+        if let Some(err) = &post.error {
+            let rel = post.rel_path.to_string_lossy();
+            tracing::warn!(post = %sanitize(&rel), error = %sanitize(err), "frontmatter error");
+        }
+    }
+}
+
+/// Milliseconds, to the microsecond.
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn print_list(posts: &[Post]) -> Result<()> {
