@@ -130,7 +130,7 @@ enum ColorWhen {
 
 fn main() -> ExitCode {
     // Built at run time, so `--version` can show the paths this user gets.
-    let matches = Cli::command()
+    let matches = command()
         .long_version(logging::long_version().leak() as &str)
         .get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
@@ -154,14 +154,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// The command line as clap sees it, for parsing and for generated files.
+fn command() -> clap::Command {
+    Cli::command().disable_version_flag(true).arg(
+        clap::Arg::new("version")
+            .short('V')
+            .long("version")
+            .action(clap::ArgAction::Version)
+            .help("Print version (--version: and the paths folio uses)"),
+    )
+}
+
 /// `folio completions SHELL` and `folio man`: generated from [`Cli`].
 fn generate(sub: &Sub) -> Result<ExitCode> {
     let mut out = Vec::new();
     match sub {
         Sub::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "folio", &mut out);
+            clap_complete::generate(*shell, &mut command(), "folio", &mut out);
         }
-        Sub::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+        Sub::Man => clap_mangen::Man::new(command()).render(&mut out)?,
     }
     write_stdout(&String::from_utf8_lossy(&out))?;
     Ok(ExitCode::SUCCESS)

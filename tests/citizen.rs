@@ -210,3 +210,20 @@ fn a_bad_folio_log_warns_once_and_carries_on() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("FOLIO_LOG"), "{err}");
 }
+
+#[test]
+fn panics_are_logged_then_passed_on() {
+    // In this test process only: no other test here logs or panics in-process.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("panic.log");
+    let started = folio::logging::init(Some(&file)).unwrap();
+    assert_eq!(started.file.as_deref(), Some(file.as_path()));
+    let result = std::panic::catch_unwind(|| panic!("boom {}", 42));
+    assert!(result.is_err());
+    let log = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        log.contains("ERROR") && log.contains("panic") && log.contains("boom 42"),
+        "{log}"
+    );
+    assert!(log.contains("tests/citizen.rs"), "with the location: {log}");
+}
