@@ -60,4 +60,10 @@ shot screenshot-reader "folio — the list and a post"
 tm send-keys o
 sleep 0.5
 shot screenshot-outline "folio — jumping along the headings (o)"
-tm send-keys Escape q
+tm send-keys Escape
+
+# 3. A highlighted code block: jump 15 headings down, to "Rust".
+tm send-keys 1 5 ]
+wait_for "Python"
+shot screenshot-code "folio — code blocks, highlighted"
+tm send-keys q
