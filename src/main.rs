@@ -93,6 +93,7 @@ Examples:
   folio ~/blog/content/posts       read a folder of posts
   folio post.md                    read one post
   folio -p post.md | less -R       render a post to stdout
+  ssh -t host folio ~/blog         read on a server (`folio serve` is coming)
   folio completions bash           print a completion script
 
 `folio --help` shows more examples and the environment variables.";
