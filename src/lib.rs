@@ -16,6 +16,8 @@
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
 //! - [`wire`] is the backend that writes frames to a terminal in few bytes
 //!   (terminal scrolling, synchronized output).
+//! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),
+//!   never to the terminal.
 
 pub mod action;
 pub mod ansi;
@@ -25,6 +27,7 @@ pub mod config;
 pub mod document;
 pub mod highlight;
 pub mod keymap;
+pub mod logging;
 pub mod markdown;
 pub mod paths;
 pub mod posts;

@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueHint};
 use folio::action::{Action, Command};
 use folio::app::{App, Options};
 use folio::color::{self, Background, ColorChoice, Depth};
@@ -17,55 +18,137 @@ use folio::paths::Paths;
 use folio::posts::{self, Post};
 use folio::sanitize::sanitize;
 use folio::theme::{self, AUTO, Theme};
-use folio::{ansi, markdown, term};
+use folio::{ansi, logging, markdown, term};
 
 /// A fast terminal reader for folders of Markdown posts.
 #[derive(Debug, Parser)]
 #[command(
     version,
     about,
-    after_help = "Run without PATH to read folio's built-in guide (or the `posts` folder of \
-                  your config file). Configuration: `folio --print-config`."
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    after_long_help = LONG_HELP,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
+
     /// A folder of posts (searched recursively for .md and .markdown) or one post.
+    ///
+    /// Without PATH, folio opens the `posts` folder of its config file, or
+    /// else its built-in guide. `man` and `completions` are commands only as
+    /// the first argument: open a folder of that name as `folio ./man`.
+    #[arg(value_hint = ValueHint::AnyPath)]
     path: Option<PathBuf>,
 
-    /// Print instead of opening the reader: a file is rendered to stdout, a
-    /// folder is listed as DATE<TAB>TITLE<TAB>PATH lines, newest first.
-    #[arg(short, long)]
+    /// Print to stdout instead of opening the reader.
+    ///
+    /// A file is rendered as text (in colour on a terminal); a folder is
+    /// listed as DATE<TAB>TITLE<TAB>PATH lines, newest first. This is also
+    /// what happens when stdout is not a terminal.
+    #[arg(short, long, help_heading = "Printing")]
     print: bool,
 
     /// Width to render at with --print [default: the terminal's, else 80].
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Printing")]
     width: Option<u16>,
 
-    /// When to use colour: auto, always, never, or a depth (16, 256,
-    /// truecolor) [default: auto].
-    #[arg(long, value_name = "WHEN", value_parser = parse_color_choice)]
+    /// When to use colour: auto, always, never, 16, 256, truecolor.
+    ///
+    /// `auto` (the default) colours a terminal at the depth it supports and
+    /// honours `NO_COLOR`; a depth forces that many colours.
+    #[arg(long, value_name = "WHEN", value_parser = parse_color_choice, help_heading = "Display")]
     color: Option<ColorChoice>,
 
-    /// The theme: a name from --list-themes, or auto (light or dark after the
-    /// terminal's background) [default: auto].
-    #[arg(long, value_name = "NAME")]
+    /// The theme: a name from --list-themes, or auto.
+    ///
+    /// `auto` (the default) picks `light` or `dark` after the terminal's
+    /// background colour.
+    #[arg(long, value_name = "NAME", help_heading = "Display")]
     theme: Option<String>,
 
     /// The widest the reader's text gets, however wide the terminal [default: 100].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(i64::from(MIN_MAX_WIDTH)..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(i64::from(MIN_MAX_WIDTH)..), help_heading = "Display")]
     max_width: Option<u16>,
 
     /// Leave the mouse to the terminal (its own text selection keeps working).
-    #[arg(long)]
+    #[arg(long, help_heading = "Display")]
     no_mouse: bool,
 
     /// List the available themes, one per line, and exit.
-    #[arg(long)]
+    #[arg(long, help_heading = "Configuration")]
     list_themes: bool,
 
     /// Print the effective configuration as YAML, and exit.
-    #[arg(long)]
+    #[arg(long, help_heading = "Configuration")]
     print_config: bool,
+
+    /// Write a log to FILE (at `info` unless `FOLIO_LOG` says otherwise).
+    ///
+    /// Logging is off by default. `FOLIO_LOG=debug` alone logs to the default
+    /// log file, shown by `folio --version`.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Logging")]
+    log_file: Option<PathBuf>,
 }
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// Print a completion script for SHELL to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print folio's man page (roff) to stdout.
+    Man,
+}
+
+const LONG_ABOUT: &str = "A fast terminal reader for folders of Markdown posts.
+
+Lists the posts of a folder (YAML or TOML frontmatter) newest first and reads \
+them as styled Markdown in two panes. Press ? in the reader for every key.";
+
+const EXAMPLES: &str = "\
+Examples:
+  folio ~/blog/content/posts       read a folder of posts
+  folio post.md                    read one post
+  folio -p post.md | less -R       render a post to stdout
+  folio --theme warm ~/blog        pick a theme (folio --list-themes)
+  ssh -t host folio ~/blog         read on a server (`folio serve` is coming)
+
+`folio --help` shows more examples and the environment variables.";
+
+const LONG_HELP: &str = "\
+Examples:
+  folio                            read folio's built-in guide
+  folio ~/blog/content/posts       read a folder of posts (recursively)
+  folio post.md                    read one post, full screen
+  folio -p post.md --color=always | less -R
+                                   render a post to stdout, in colour
+  folio -p ~/blog                  list DATE<TAB>TITLE<TAB>PATH, newest first
+  folio --theme light --color 256  a theme and a colour depth
+  folio --print-config > ~/.config/folio/config.yaml
+                                   start a config file from the defaults
+  folio ./man                      a folder named like a command
+  ssh -t host folio ~/blog         read over SSH (a `folio serve` is coming)
+  FOLIO_LOG=debug folio ~/blog     log to the file `folio --version` shows
+  folio completions zsh > ~/.zfunc/_folio
+  folio man | gzip > ~/.local/share/man/man1/folio.1.gz
+
+Environment:
+  FOLIO_POSTS    the folder to open when no PATH is given
+  FOLIO_THEME    the theme, as --theme (the flag wins)
+  FOLIO_LOG      log filter (error, warn, info, debug, trace); off when unset
+  NO_COLOR       when set and not empty, --color=auto means no colour
+  COLORTERM      truecolor or 24bit: 24-bit colour (else 256 when TERM says so)
+  XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME
+                 where the config, data and log files live (`folio --version`)
+
+Precedence: flag > environment > config file > default.
+
+Exit status: 0 on success, 1 on an error (e.g. a missing path), 2 for a bad \
+command line, 128+N when ended by signal N.";
 
 fn parse_color_choice(s: &str) -> Result<ColorChoice, String> {
     ColorChoice::parse(s)
@@ -73,8 +156,16 @@ fn parse_color_choice(s: &str) -> Result<ColorChoice, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
+    // Built at run time, so `--version` can show the paths this user gets.
+    let matches = command()
+        .long_version(logging::long_version().leak() as &str)
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let result = match &cli.command {
+        Some(sub) => generate(sub),
+        None => start_logging(&cli).and_then(|()| run(&cli)),
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             let msg = err
@@ -82,10 +173,48 @@ fn main() -> ExitCode {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(": ");
-            let _ = writeln!(std::io::stderr(), "folio: {}", sanitize(&msg));
+            let msg = sanitize(&msg);
+            tracing::error!("exiting with an error: {msg}");
+            let _ = writeln!(std::io::stderr(), "folio: {msg}");
             ExitCode::from(1)
         }
     }
+}
+
+/// The command line as clap sees it, for parsing and for generated files.
+fn command() -> clap::Command {
+    Cli::command().disable_version_flag(true).arg(
+        clap::Arg::new("version")
+            .short('V')
+            .long("version")
+            .action(clap::ArgAction::Version)
+            .help("Print version (--version: and the paths folio uses)"),
+    )
+}
+
+/// `folio completions SHELL` and `folio man`: generated from [`Cli`].
+fn generate(sub: &Sub) -> Result<ExitCode> {
+    let mut out = Vec::new();
+    match sub {
+        Sub::Completions { shell } => {
+            clap_complete::generate(*shell, &mut command(), "folio", &mut out);
+        }
+        Sub::Man => clap_mangen::Man::new(command()).render(&mut out)?,
+    }
+    write_stdout(&String::from_utf8_lossy(&out))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logging is silent unless `FOLIO_LOG` or `--log-file` asks for it.
+fn start_logging(cli: &Cli) -> Result<()> {
+    let started = logging::init(cli.log_file.as_deref())?;
+    if let Some(warning) = &started.warning {
+        eprintln!("folio: warning: {}", sanitize(warning));
+    }
+    if let Some(file) = &started.file {
+        tracing::info!(version = env!("CARGO_PKG_VERSION"), log = %file.display(), "folio starting");
+    }
+    Ok(())
 }
 
 fn env(name: &str) -> Option<String> {
@@ -198,10 +327,12 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         eprintln!("folio: warning: {}", sanitize(p));
     }
     let single_file = config.posts.as_deref().is_some_and(Path::is_file);
+    let scan_start = Instant::now();
     let posts = match &config.posts {
         Some(path) => posts::scan(path)?,
         None => posts::embedded(),
     };
+    log_scan(config.posts.as_deref(), &posts, scan_start.elapsed());
     // Like bat and less, a pipe gets printed output rather than a TUI.
     if printing {
         let width = cli.width.unwrap_or_else(|| {
@@ -275,12 +406,38 @@ fn print_post(post: &Post, width: u16, theme: &Theme, color: bool, wrap_code: bo
         );
     }
     let opts = markdown::RenderOptions { wrap_code };
+    let layout_start = Instant::now();
     let doc = markdown::render_with(source.body(), width, theme, opts);
+    tracing::debug!(
+        post = %post.rel_path.display(),
+        bytes = source.text.len(),
+        width,
+        lines = doc.lines.len(),
+        layout_ms = ms(layout_start.elapsed()),
+        "rendered for --print"
+    );
     let mut out = String::with_capacity(source.text.len() * 2);
     for line in &doc.lines {
         ansi::push_line(&mut out, line, color);
     }
     write_stdout(&out)
+}
+
+/// The start-up event, and one warning per post whose frontmatter is broken.
+fn log_scan(path: Option<&Path>, posts: &[Post], took: Duration) {
+    let path = path.map_or_else(|| "(built-in posts)".into(), |p| p.display().to_string());
+    tracing::info!(path = %sanitize(&path), posts = posts.len(), scan_ms = ms(took), "scanned posts");
+    for post in posts {
+        if let Some(err) = &post.error {
+            let rel = post.rel_path.to_string_lossy();
+            tracing::warn!(post = %sanitize(&rel), error = %sanitize(err), "frontmatter error");
+        }
+    }
+}
+
+/// Milliseconds, to the microsecond.
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn print_list(posts: &[Post]) -> Result<()> {

@@ -33,4 +33,10 @@ impl Paths {
     pub fn themes_dir(&self) -> Option<PathBuf> {
         self.config_dir.as_ref().map(|d| d.join("themes"))
     }
+
+    /// The default log file, used when `--log-file` is not given. In the
+    /// cache folder: macOS and Windows have no state folder.
+    pub fn log_file(&self) -> Option<PathBuf> {
+        self.cache_dir.as_ref().map(|d| d.join("folio.log"))
+    }
 }

@@ -103,7 +103,18 @@ pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> 
 pub fn settle(app: &mut App) {
     while let Some((index, post)) = app.pending_load() {
         let result = post.read_source().map_err(|e| e.to_string());
+        let bytes = result.as_ref().map_or(0, |source| source.text.len());
+        if let Err(e) = &result {
+            tracing::warn!(post = %post.rel_path.display(), error = %crate::sanitize::sanitize(e), "cannot read post");
+        }
+        let start = std::time::Instant::now();
         app.update(Action::Loaded(index, result));
+        tracing::debug!(
+            post = %post.rel_path.display(),
+            bytes,
+            layout_ms = start.elapsed().as_secs_f64() * 1000.0,
+            "opened post"
+        );
     }
 }
 
