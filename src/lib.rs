@@ -6,6 +6,7 @@
 //! - [`markdown`] is a pure function from (source, width, theme) to a
 //!   [`document::Document`] of wrapped, styled lines; no I/O.
 //! - [`sanitize`] is the one gate post-derived text passes before display.
+//! - [`mojibake`] repairs text once mis-decoded as Windows-1252; pure.
 //! - [`theme`] holds the styles, read from the embedded `themes/` files.
 //! - [`highlight`] wraps syntect, loaded lazily once per process.
 //! - [`keymap`] and [`action`]: our own key type and the commands keys map to.
@@ -22,6 +23,7 @@ pub mod document;
 pub mod highlight;
 pub mod keymap;
 pub mod markdown;
+pub mod mojibake;
 pub mod posts;
 pub mod sanitize;
 pub mod term;
