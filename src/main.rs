@@ -1,6 +1,7 @@
 //! The `folio` command: parses arguments, wires the library together, and
 //! turns errors into one line on stderr and an exit status.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ use folio::keymap::Keymap;
 use folio::posts::{self, Post};
 use folio::sanitize::sanitize;
 use folio::theme::Theme;
-use folio::{ansi, markdown, term};
+use folio::{ansi, markdown, mojibake, term};
 
 /// A fast terminal reader for folders of Markdown posts.
 #[derive(Debug, Parser)]
@@ -47,6 +48,10 @@ struct Cli {
     /// Leave the mouse to the terminal (its own text selection keeps working).
     #[arg(long)]
     no_mouse: bool,
+
+    /// Show text as stored: do not repair mis-decoded text (`â€”` for `—`).
+    #[arg(long)]
+    raw: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,9 +106,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             }
         });
         if single_file {
-            print_post(&posts[0], width, &theme, color)?;
+            print_post(&posts[0], width, &theme, color, cli.raw)?;
         } else {
-            print_list(&posts)?;
+            print_list(&posts, cli.raw)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -116,6 +121,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         source_label: label,
     };
     let mut app = App::new(posts, theme, Keymap::default(), options);
+    if cli.raw {
+        app.update(Action::Command(Command::ToggleRaw));
+    }
     if single_file {
         app.update(Action::Command(Command::Open));
         app.update(Action::Command(Command::ToggleList));
@@ -126,16 +134,32 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
-fn print_post(post: &Post, width: u16, theme: &Theme, color: bool) -> Result<()> {
+/// Post text as printed: mojibake repaired unless `--raw`.
+fn shown(s: &str, raw: bool) -> Cow<'_, str> {
+    if raw {
+        Cow::Borrowed(s)
+    } else {
+        mojibake::repair(s)
+    }
+}
+
+fn print_post(post: &Post, width: u16, theme: &Theme, color: bool, raw: bool) -> Result<()> {
     let source = post.read_source()?;
     if let Some(err) = &post.error {
         eprintln!(
             "folio: warning: {}: {}",
-            post.rel_path.display(),
+            sanitize(&post.rel_path.to_string_lossy()),
             sanitize(err)
         );
     }
-    let doc = markdown::render(source.body(), width, theme);
+    let body = shown(source.body(), raw);
+    if matches!(body, Cow::Owned(_)) {
+        eprintln!(
+            "folio: note: {}: repaired text that was mis-decoded as Windows-1252; --raw prints it as stored",
+            sanitize(&post.rel_path.to_string_lossy())
+        );
+    }
+    let doc = markdown::render(&body, width, theme);
     let mut out = String::with_capacity(source.text.len() * 2);
     for line in &doc.lines {
         ansi::push_line(&mut out, line, color);
@@ -143,12 +167,13 @@ fn print_post(post: &Post, width: u16, theme: &Theme, color: bool) -> Result<()>
     write_stdout(&out)
 }
 
-fn print_list(posts: &[Post]) -> Result<()> {
+fn print_list(posts: &[Post], raw: bool) -> Result<()> {
     let mut out = String::new();
     for post in posts {
         let date = post.date.map(|d| d.to_string()).unwrap_or_default();
         // Tabs separate the columns, so none may appear inside one.
-        let title = sanitize(&post.title);
+        let title = shown(&post.title, raw);
+        let title = sanitize(&title);
         let path = post.rel_path.to_string_lossy();
         let path = sanitize(&path);
         let _ = writeln!(out, "{date}\t{title}\t{path}");
