@@ -675,6 +675,13 @@ impl App {
         if let Some(err) = &post.error {
             notice(format!("⚠ Frontmatter error, {err}"));
         }
+        if let Some(size) = source.truncated_from {
+            notice(format!(
+                "⚠ This post is {} MB; folio shows its first {} MB.",
+                size.div_ceil(1 << 20),
+                crate::posts::BODY_LIMIT >> 20
+            ));
+        }
         if source.lossy || post.lossy {
             notice("⚠ This file is not valid UTF-8: undecodable bytes are shown as �".into());
         }

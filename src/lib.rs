@@ -15,6 +15,7 @@
 //! - [`term`] is the local runner, the only module that sees crossterm events
 //!   (enforced by `disallowed-types` in `.clippy.toml`).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
+//! - [`store`] writes folio's own files atomically (for reading state).
 
 pub mod action;
 pub mod ansi;
@@ -26,6 +27,7 @@ pub mod markdown;
 pub mod mojibake;
 pub mod posts;
 pub mod sanitize;
+pub mod store;
 pub mod term;
 pub mod theme;
 pub mod ui;

@@ -152,6 +152,13 @@ fn print_post(post: &Post, width: u16, theme: &Theme, color: bool, raw: bool) ->
             sanitize(err)
         );
     }
+    if let Some(size) = source.truncated_from {
+        eprintln!(
+            "folio: warning: {}: {size} bytes; printing the first {} MB",
+            sanitize(&post.rel_path.to_string_lossy()),
+            posts::BODY_LIMIT >> 20
+        );
+    }
     let body = shown(source.body(), raw);
     if matches!(body, Cow::Owned(_)) {
         eprintln!(
