@@ -175,8 +175,13 @@ struct Wrapper<'a> {
 
 /// The longest prefix of `s` at most `max` columns wide: (bytes, columns).
 fn fit(s: &str, max: usize) -> (usize, usize) {
-    if s.is_ascii() {
-        let n = s.len().min(max);
+    // Only the part that can fit is looked at: a long word is cut line by
+    // line, and scanning all of it each time made that quadratic (a 4 MB word
+    // took over a minute). The byte after the cut must be ASCII too, so a
+    // combining mark is never cut from its letter.
+    let bytes = s.as_bytes();
+    let n = s.len().min(max);
+    if bytes[..n].is_ascii() && bytes.get(n).is_none_or(u8::is_ascii) {
         return (n, n);
     }
     let mut w = 0;
