@@ -261,7 +261,7 @@ fn a_closed_pty_ends_folio() {
     let _ = tmux.cmd().arg("kill-server").status();
     let start = Instant::now();
     while Path::new(&format!("/proc/{pid}")).exists() {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let proc_stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         if stat
             .rsplit_once(')')
             .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
