@@ -262,7 +262,7 @@ fn a_closed_pty_ends_folio() {
     let start = Instant::now();
     while Path::new(&format!("/proc/{pid}")).exists() {
         let proc_stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if stat
+        if proc_stat
             .rsplit_once(')')
             .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
         {
