@@ -184,10 +184,14 @@ fn split_frontmatter(text: &str) -> Result<Option<(Format, &str, usize, usize)>,
         }
         pos = next;
     }
-    Err(FrontmatterError {
-        line: 1,
-        message: format!("frontmatter starts with {fence} but is never closed"),
-    })
+    // One line can run past the limit (a 4 MB value): the fence may well come
+    // later, so "never closed" would be wrong.
+    let message = if pos > FRONTMATTER_LIMIT {
+        "frontmatter is not closed within 64 KiB".into()
+    } else {
+        format!("frontmatter starts with {fence} but is never closed")
+    };
+    Err(FrontmatterError { line: 1, message })
 }
 
 /// Linear check for flow nesting. It ignores quoting, so a title with 64
