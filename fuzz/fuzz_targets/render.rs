@@ -23,6 +23,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(!span.content.chars().any(is_unsafe), "{:?}", span.content);
             w += display_width(&span.content);
         }
-        assert!(w <= usize::from(width), "line of {w} columns at width {width}");
+        assert!(
+            w <= usize::from(width),
+            "line of {w} columns at width {width}"
+        );
     }
 });
