@@ -32,6 +32,8 @@ pub enum Command {
     PrevHeading,
     Outline,
     ToggleList,
+    /// Show the text as stored, without mojibake repair, or repaired again.
+    ToggleRaw,
 }
 
 /// Where a command belongs in the help overlay.
@@ -44,7 +46,7 @@ pub enum Group {
 }
 
 impl Command {
-    pub const ALL: [Command; 20] = [
+    pub const ALL: [Command; 21] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -63,6 +65,7 @@ impl Command {
         Command::PrevHeading,
         Command::Outline,
         Command::ToggleList,
+        Command::ToggleRaw,
         Command::Help,
         Command::Quit,
     ];
@@ -97,6 +100,7 @@ impl Command {
             Command::PrevHeading => "jump to the previous heading",
             Command::Outline => "outline: the post's headings",
             Command::ToggleList => "hide or show the list",
+            Command::ToggleRaw => "show text as stored / repaired (⚕)",
         }
     }
 
@@ -104,7 +108,9 @@ impl Command {
         match self {
             Command::FocusNext | Command::FocusPrev | Command::Open | Command::Back => Group::Focus,
             Command::NextHeading | Command::PrevHeading | Command::Outline => Group::Headings,
-            Command::Quit | Command::Help | Command::ToggleList => Group::Other,
+            Command::Quit | Command::Help | Command::ToggleList | Command::ToggleRaw => {
+                Group::Other
+            }
             _ => Group::Moving,
         }
     }

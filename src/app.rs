@@ -14,6 +14,7 @@ use crate::action::{Action, Command, Wheel};
 use crate::document::Document;
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
+use crate::mojibake;
 use crate::posts::{Post, PostSource};
 use crate::sanitize::{sanitize, wrap_words};
 use crate::theme::Theme;
@@ -78,6 +79,10 @@ pub enum Loaded {
     Ready {
         source: PostSource,
         doc: Document,
+        /// Laid out from the text as stored, without mojibake repair.
+        raw: bool,
+        /// Mojibake was repaired in what `doc` shows.
+        repaired: bool,
     },
 }
 
@@ -104,6 +109,7 @@ struct Fingerprint {
     message: Option<String>,
     layout_width: Option<u16>,
     loaded: Option<u8>,
+    raw: bool,
     quit: bool,
 }
 
@@ -121,6 +127,7 @@ pub struct App {
     pub(crate) list_top: usize,
     pub(crate) count: Option<usize>,
     pub(crate) message: Option<String>,
+    pub(crate) raw: bool,
     loaded: HashMap<usize, Loaded>,
     positions: HashMap<usize, Position>,
     quit: bool,
@@ -142,6 +149,7 @@ impl App {
             list_top: 0,
             count: None,
             message: None,
+            raw: false,
             loaded: HashMap::new(),
             positions: HashMap::new(),
             quit: false,
@@ -193,6 +201,16 @@ impl App {
 
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
+    }
+
+    /// Showing text as stored rather than with mojibake repaired.
+    pub fn raw(&self) -> bool {
+        self.raw
+    }
+
+    /// The selected post is shown with mojibake repaired.
+    pub fn repaired(&self) -> bool {
+        matches!(self.current(), Some(Loaded::Ready { repaired: true, .. }))
     }
 
     /// The selected post's state, if it has been requested.
@@ -365,6 +383,7 @@ impl App {
             count: self.count,
             message: self.message.clone(),
             layout_width: self.document().map(|d| d.width),
+            raw: self.raw,
             loaded: self.current().map(|l| match l {
                 Loaded::Loading => 0,
                 Loaded::Failed(_) => 1,
@@ -382,6 +401,14 @@ impl App {
                 self.overlay = None;
             }
             (Command::Help, _) => self.overlay = Some(Overlay::Help),
+            (Command::ToggleRaw, _) => {
+                self.raw = !self.raw;
+                self.message = Some(if self.raw {
+                    "Showing text as stored (R repairs mis-decoded text)".into()
+                } else {
+                    "Repairing mis-decoded text (R shows it as stored)".into()
+                });
+            }
             (_, Some(Overlay::Help)) => {}
             (_, Some(Overlay::Outline { selected })) => self.outline_command(cmd, selected, n),
             (_, None) => self.pane_command(cmd, count, n),
@@ -615,16 +642,19 @@ impl App {
         }
         let state = match result {
             Ok(source) => {
-                let doc = self.layout(index, &source);
-                Loaded::Ready { source, doc }
+                let (doc, repaired) = self.layout(index, &source);
+                Loaded::Ready {
+                    source,
+                    doc,
+                    raw: self.raw,
+                    repaired,
+                }
             }
             Err(e) => Loaded::Failed(e),
         };
         self.loaded.insert(index, state);
     }
 
-    /// Lays out post `index` at the current text width, with any notices
-    /// about the post above its body.
     /// Shows `message` in the status bar until the next key (start-up
     /// problems with the config or a theme, say).
     pub fn notify(&mut self, message: impl Into<String>) {
@@ -645,19 +675,35 @@ impl App {
             .collect();
         for index in ready {
             if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&index) {
-                let doc = self.layout(index, &source);
-                self.loaded.insert(index, Loaded::Ready { source, doc });
+                let (doc, repaired) = self.layout(index, &source);
+                self.loaded.insert(
+                    index,
+                    Loaded::Ready {
+                        source,
+                        doc,
+                        raw: self.raw,
+                        repaired,
+                    },
+                );
             }
         }
         self.dirty = true;
     }
 
-    fn layout(&self, index: usize, source: &PostSource) -> Document {
+    /// Lays out post `index` at the current text width, with any notices
+    /// about the post above its body; true when mojibake was repaired.
+    fn layout(&self, index: usize, source: &PostSource) -> (Document, bool) {
         let width = self.text_width();
+        let body = if self.raw {
+            std::borrow::Cow::Borrowed(source.body())
+        } else {
+            mojibake::repair(source.body())
+        };
+        let repaired = matches!(body, std::borrow::Cow::Owned(_));
         let opts = markdown::RenderOptions {
             wrap_code: self.options.wrap_code,
         };
-        let mut doc = markdown::render_with(source.body(), width, &self.theme, opts);
+        let mut doc = markdown::render_with(&body, width, &self.theme, opts);
         let post = &self.posts[index];
         let mut notices: Vec<Line<'static>> = Vec::new();
         let mut notice = |text: String| {
@@ -671,6 +717,13 @@ impl App {
         if let Some(err) = &post.error {
             notice(format!("⚠ Frontmatter error, {err}"));
         }
+        if let Some(size) = source.truncated_from {
+            notice(format!(
+                "⚠ This post is {} MB; folio shows its first {} MB.",
+                size.div_ceil(1 << 20),
+                crate::posts::BODY_LIMIT >> 20
+            ));
+        }
         if source.lossy || post.lossy {
             notice("⚠ This file is not valid UTF-8: undecodable bytes are shown as �".into());
         }
@@ -678,7 +731,7 @@ impl App {
             notices.push(Line::default());
         }
         doc.prepend(notices);
-        doc
+        (doc, repaired)
     }
 
     /// Keeps derived state true after any change: the selected post laid out
@@ -686,13 +739,13 @@ impl App {
     /// visible in the list, the reader position in range.
     fn settle_layout(&mut self) {
         let width = self.text_width();
-        if let Some(Loaded::Ready { doc, .. }) = self.loaded.get(&self.selected)
-            && doc.width != width
+        if let Some(Loaded::Ready { doc, raw, .. }) = self.loaded.get(&self.selected)
+            && (doc.width != width || *raw != self.raw)
         {
             let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&self.selected) else {
                 unreachable!("checked above");
             };
-            let doc = self.layout(self.selected, &source);
+            let (doc, repaired) = self.layout(self.selected, &source);
             if let Some(pos) = self.positions.get_mut(&self.selected) {
                 pos.top = if pos.top == 0 {
                     0
@@ -700,8 +753,15 @@ impl App {
                     doc.line_for_offset(pos.anchor)
                 };
             }
-            self.loaded
-                .insert(self.selected, Loaded::Ready { source, doc });
+            self.loaded.insert(
+                self.selected,
+                Loaded::Ready {
+                    source,
+                    doc,
+                    raw: self.raw,
+                    repaired,
+                },
+            );
         }
         let page = self.list_page();
         if self.selected < self.list_top {

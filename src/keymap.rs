@@ -226,6 +226,7 @@ impl Default for Keymap {
             (c('['), C::PrevHeading),
             (c('o'), C::Outline),
             (c('z'), C::ToggleList),
+            (c('R'), C::ToggleRaw),
         ];
         Keymap { bindings }
     }

@@ -6,6 +6,7 @@
 //! - [`markdown`] is a pure function from (source, width, theme) to a
 //!   [`document::Document`] of wrapped, styled lines; no I/O.
 //! - [`sanitize`] is the one gate post-derived text passes before display.
+//! - [`mojibake`] repairs text once mis-decoded as Windows-1252; pure.
 //! - [`theme`] holds the styles, read from the embedded `themes/` files.
 //! - [`highlight`] wraps syntect, loaded lazily once per process.
 //! - [`keymap`] and [`action`]: our own key type and the commands keys map to.
@@ -18,6 +19,7 @@
 //!   (terminal scrolling, synchronized output).
 //! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),
 //!   never to the terminal.
+//! - [`store`] writes folio's own files atomically (for reading state).
 
 pub mod action;
 pub mod ansi;
@@ -29,9 +31,11 @@ pub mod highlight;
 pub mod keymap;
 pub mod logging;
 pub mod markdown;
+pub mod mojibake;
 pub mod paths;
 pub mod posts;
 pub mod sanitize;
+pub mod store;
 pub mod term;
 pub mod theme;
 pub mod ui;

@@ -1,6 +1,7 @@
 //! The `folio` command: parses arguments, wires the library together, and
 //! turns errors into one line on stderr and an exit status.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use folio::paths::Paths;
 use folio::posts::{self, Post};
 use folio::sanitize::sanitize;
 use folio::theme::{self, AUTO, Theme};
-use folio::{ansi, logging, markdown, term};
+use folio::{ansi, logging, markdown, mojibake, term};
 
 /// A fast terminal reader for folders of Markdown posts.
 #[derive(Debug, Parser)]
@@ -91,6 +92,10 @@ struct Cli {
     /// log file, shown by `folio --version`.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Logging")]
     log_file: Option<PathBuf>,
+
+    /// Show text as stored: do not repair mis-decoded text (`â€”` for `—`).
+    #[arg(long, help_heading = "Display")]
+    raw: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -299,29 +304,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let stdout_tty = std::io::stdout().is_terminal();
     let printing = cli.print || !stdout_tty;
     let depth = color::resolve_depth(config.color, stdout_tty, env);
-    // Ask the terminal only when the answer can change something: an
-    // interactive session, in colour, with `theme: auto` and nothing in the
-    // environment that already says. The Linux console cannot answer and is
-    // always dark.
-    let mut probe = None;
-    let theme = if config.theme == AUTO {
-        let (dark, light, known) = auto_pair(&paths, &mut problems);
-        let console = env("TERM").is_some_and(|t| t == "linux");
-        if known.is_none() && !console && !printing && depth != Depth::None {
-            probe = Some(term::Probe {
-                dark: Box::new(dark.for_depth(depth)),
-                light: Box::new(light.for_depth(depth)),
-            });
-        }
-        if known == Some(Background::Light) {
-            light
-        } else {
-            dark
-        }
-    } else {
-        load_theme(&config.theme, &paths, "dark", &mut problems)
-    }
-    .for_depth(depth);
+    let (theme, probe) = choose_theme(&config.theme, &paths, depth, printing, &mut problems);
 
     for p in &problems {
         eprintln!("folio: warning: {}", sanitize(p));
@@ -349,9 +332,10 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 &theme,
                 depth != Depth::None,
                 config.wrap_code,
+                cli.raw,
             )?;
         } else {
-            print_list(&posts)?;
+            print_list(&posts, cli.raw)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -365,6 +349,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         wrap_code: config.wrap_code,
     };
     let mut app = App::new(posts, theme, keymap, options);
+    if cli.raw {
+        app.update(Action::Command(Command::ToggleRaw));
+    }
     if single_file {
         app.update(Action::Command(Command::Open));
         app.update(Action::Command(Command::ToggleList));
@@ -382,6 +369,39 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
+/// The theme to start with, and for `theme: auto` in an interactive session
+/// the background query that may switch it.
+fn choose_theme(
+    name: &str,
+    paths: &Paths,
+    depth: Depth,
+    printing: bool,
+    problems: &mut Vec<String>,
+) -> (Theme, Option<term::Probe>) {
+    if name != AUTO {
+        return (
+            load_theme(name, paths, "dark", problems).for_depth(depth),
+            None,
+        );
+    }
+    let (dark, light, known) = auto_pair(paths, problems);
+    // Ask the terminal only when the answer can change something: an
+    // interactive session, in colour, with nothing in the environment that
+    // already says. The Linux console cannot answer and is always dark.
+    let console = env("TERM").is_some_and(|t| t == "linux");
+    let probe =
+        (known.is_none() && !console && !printing && depth != Depth::None).then(|| term::Probe {
+            dark: Box::new(dark.for_depth(depth)),
+            light: Box::new(light.for_depth(depth)),
+        });
+    let theme = if known == Some(Background::Light) {
+        light
+    } else {
+        dark
+    };
+    (theme.for_depth(depth), probe)
+}
+
 /// `--list-themes`: one name per line, with where it comes from.
 fn list_themes(paths: &Paths) -> Result<()> {
     let mut out = String::new();
@@ -395,19 +415,48 @@ fn list_themes(paths: &Paths) -> Result<()> {
     }
     write_stdout(&out)
 }
+/// Post text as printed: mojibake repaired unless `--raw`.
+fn shown(s: &str, raw: bool) -> Cow<'_, str> {
+    if raw {
+        Cow::Borrowed(s)
+    } else {
+        mojibake::repair(s)
+    }
+}
 
-fn print_post(post: &Post, width: u16, theme: &Theme, color: bool, wrap_code: bool) -> Result<()> {
+fn print_post(
+    post: &Post,
+    width: u16,
+    theme: &Theme,
+    color: bool,
+    wrap_code: bool,
+    raw: bool,
+) -> Result<()> {
     let source = post.read_source()?;
     if let Some(err) = &post.error {
         eprintln!(
             "folio: warning: {}: {}",
-            post.rel_path.display(),
+            sanitize(&post.rel_path.to_string_lossy()),
             sanitize(err)
+        );
+    }
+    if let Some(size) = source.truncated_from {
+        eprintln!(
+            "folio: warning: {}: {size} bytes; printing the first {} MB",
+            sanitize(&post.rel_path.to_string_lossy()),
+            posts::BODY_LIMIT >> 20
+        );
+    }
+    let body = shown(source.body(), raw);
+    if matches!(body, Cow::Owned(_)) {
+        eprintln!(
+            "folio: note: {}: repaired text that was mis-decoded as Windows-1252; --raw prints it as stored",
+            sanitize(&post.rel_path.to_string_lossy())
         );
     }
     let opts = markdown::RenderOptions { wrap_code };
     let layout_start = Instant::now();
-    let doc = markdown::render_with(source.body(), width, theme, opts);
+    let doc = markdown::render_with(&body, width, theme, opts);
     tracing::debug!(
         post = %post.rel_path.display(),
         bytes = source.text.len(),
@@ -440,12 +489,13 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-fn print_list(posts: &[Post]) -> Result<()> {
+fn print_list(posts: &[Post], raw: bool) -> Result<()> {
     let mut out = String::new();
     for post in posts {
         let date = post.date.map(|d| d.to_string()).unwrap_or_default();
         // Tabs separate the columns, so none may appear inside one.
-        let title = sanitize(&post.title);
+        let title = shown(&post.title, raw);
+        let title = sanitize(&title);
         let path = post.rel_path.to_string_lossy();
         let path = sanitize(&path);
         let _ = writeln!(out, "{date}\t{title}\t{path}");

@@ -37,6 +37,9 @@ const MIN_TEXT_COLUMNS: usize = 8;
 
 const SPACES: &str = "                                                                ";
 
+/// Bytes of a link's text kept in [`Link::text`].
+const LINK_TEXT_LIMIT: usize = 512;
+
 fn spaces(n: usize) -> Cow<'static, str> {
     if n <= SPACES.len() {
         Cow::Borrowed(&SPACES[..n])
@@ -195,8 +198,13 @@ struct Wrapper<'a> {
 
 /// The longest prefix of `s` at most `max` columns wide: (bytes, columns).
 fn fit(s: &str, max: usize) -> (usize, usize) {
-    if s.is_ascii() {
-        let n = s.len().min(max);
+    // Only the part that can fit is looked at: a long word is cut line by
+    // line, and scanning all of it each time made that quadratic (a 4 MB word
+    // took over a minute). The byte after the cut must be ASCII too, so a
+    // combining mark is never cut from its letter.
+    let bytes = s.as_bytes();
+    let n = s.len().min(max);
+    if bytes[..n].is_ascii() && bytes.get(n).is_none_or(u8::is_ascii) {
         return (n, n);
     }
     let mut w = 0;
@@ -1227,13 +1235,15 @@ impl<'t> Renderer<'t> {
         let Some(state) = self.links.pop() else {
             return;
         };
-        let text = self
-            .inline
-            .text
-            .get(state.text_start..)
-            .unwrap_or("")
-            .trim()
-            .to_owned();
+        // Nested links and images each copied all the text inside them, which
+        // made 50,000 nested images quadratic (over a minute); a link's
+        // recorded text is a label, so its first few hundred bytes do.
+        let inner = self.inline.text.get(state.text_start..).unwrap_or("");
+        let mut end = inner.len().min(LINK_TEXT_LIMIT);
+        while !inner.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = inner[..end].trim().to_owned();
         if state.image {
             let style = self.style().patch(self.theme.md.image);
             if text.is_empty() && self.inline.text.ends_with(": ") {

@@ -64,6 +64,9 @@ pub struct PostSource {
     /// Byte offset where the Markdown body starts (after the frontmatter).
     pub body_start: usize,
     pub lossy: bool,
+    /// The file's size when it is larger than [`BODY_LIMIT`] and only its
+    /// first part was read.
+    pub truncated_from: Option<u64>,
 }
 
 impl PostSource {
@@ -112,6 +115,12 @@ pub const FRONTMATTER_LIMIT: usize = 64 * 1024;
 /// How much of each file `scan` reads: the frontmatter bound plus room for
 /// the first heading and paragraph after it.
 pub const HEAD_LIMIT: usize = 128 * 1024;
+
+/// The most of one post folio reads and lays out. Layout runs on the UI
+/// thread (the app is pure and relayouts on resize), and at roughly a second
+/// per 10 MB a 100 MB post would freeze the reader; nobody reads that far in a
+/// terminal, so the rest is cut with a visible notice instead.
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// libyaml-based parsers go quadratic on deeply nested flow collections
 /// before their own depth limit fires, so deeper input is refused unparsed.
@@ -175,10 +184,14 @@ fn split_frontmatter(text: &str) -> Result<Option<(Format, &str, usize, usize)>,
         }
         pos = next;
     }
-    Err(FrontmatterError {
-        line: 1,
-        message: format!("frontmatter starts with {fence} but is never closed"),
-    })
+    // One line can run past the limit (a 4 MB value): the fence may well come
+    // later, so "never closed" would be wrong.
+    let message = if pos > FRONTMATTER_LIMIT {
+        "frontmatter is not closed within 64 KiB".into()
+    } else {
+        format!("frontmatter starts with {fence} but is never closed")
+    };
+    Err(FrontmatterError { line: 1, message })
 }
 
 /// Linear check for flow nesting. It ignores quoting, so a title with 64
@@ -1146,6 +1159,28 @@ fn decode(mut bytes: Vec<u8>, truncated: bool) -> (String, bool) {
     }
 }
 
+/// A post's text, at most [`BODY_LIMIT`] bytes of it, cut after the last
+/// line break that fits so no line is shown half.
+fn read_body(path: &Path) -> std::io::Result<(String, bool, Option<u64>)> {
+    let file = fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    (&file)
+        .take(BODY_LIMIT as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() <= BODY_LIMIT {
+        let (text, lossy) = decode(bytes, false);
+        return Ok((text, lossy, None));
+    }
+    let size = file.metadata().map_or(bytes.len() as u64, |m| m.len());
+    bytes.truncate(BODY_LIMIT);
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    if !utf16 && let Some(nl) = bytes[BODY_LIMIT / 2..].iter().rposition(|&b| b == b'\n') {
+        bytes.truncate(BODY_LIMIT / 2 + nl + 1);
+    }
+    let (text, lossy) = decode(bytes, true);
+    Ok((text, lossy, Some(size)))
+}
+
 fn read_head(path: &Path) -> std::io::Result<(String, bool)> {
     let file = fs::File::open(path)?;
     let mut bytes = Vec::with_capacity(8 * 1024);
@@ -1290,18 +1325,17 @@ pub fn embedded() -> Vec<Post> {
 impl Post {
     /// The post's whole text, for display.
     pub fn read_source(&self) -> Result<PostSource, PostsError> {
-        let (text, lossy) = match &self.origin {
-            Origin::Embedded(source) => ((*source).to_string(), false),
-            Origin::File(path) => {
-                let bytes = fs::read(path).map_err(|e| io_error(path, e))?;
-                decode(bytes, false)
-            }
+        let text = match &self.origin {
+            Origin::Embedded(source) => ((*source).to_string(), false, None),
+            Origin::File(path) => read_body(path).map_err(|e| io_error(path, e))?,
         };
+        let (text, lossy, truncated_from) = text;
         let (_, body_start) = parse_frontmatter(&text);
         Ok(PostSource {
             text,
             body_start,
             lossy,
+            truncated_from,
         })
     }
 }

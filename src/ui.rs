@@ -11,7 +11,18 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::action::{Command, Group};
 use crate::app::{App, Focus, Loaded, Overlay};
+use crate::mojibake;
 use crate::sanitize::{display_width, sanitize, truncate, wrap_words};
+
+/// Post-derived text (a title, an excerpt) as shown: mojibake repaired unless
+/// the reader shows text as stored, then made safe for the terminal.
+fn shown(app: &App, s: &str) -> String {
+    if app.raw() {
+        sanitize(s).into_owned()
+    } else {
+        sanitize(&mojibake::repair(s)).into_owned()
+    }
+}
 
 /// Draws the whole screen.
 pub fn draw(app: &App, frame: &mut Frame) {
@@ -72,14 +83,14 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
             spans.push(Span::styled("✎ ", theme.marker_draft));
         }
         let used: usize = spans.iter().map(|s| display_width(&s.content)).sum();
-        let title = sanitize(&post.title);
+        let title = shown(app, &post.title);
         spans.push(Span::styled(
             truncate(&title, width.saturating_sub(used + 1)).into_owned(),
             theme.list_title,
         ));
         let mut lines = vec![Line::from(spans)];
         if rows > 1 {
-            let excerpt = sanitize(&post.excerpt);
+            let excerpt = shown(app, &post.excerpt);
             lines.push(Line::from(vec![
                 Span::raw("   "),
                 Span::styled(
@@ -191,6 +202,15 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         position(app)
     };
+    // Discreet, as the issue asks: one symbol says the text on screen is not
+    // byte for byte what the file holds; R shows that.
+    let right = if app.raw() {
+        format!("raw {right}")
+    } else if app.repaired() {
+        format!("⚕ {right}")
+    } else {
+        right
+    };
     let right_w = display_width(&right);
     let mut spans = Vec::new();
     let room = width.saturating_sub(right_w + 2);
@@ -200,7 +220,7 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
             ui.notice,
         ));
     } else if let Some(post) = app.selected_post() {
-        let title = sanitize(&post.title);
+        let title = shown(app, &post.title);
         let title = truncate(&title, room.min(room / 2 + 8).max(room.min(12)));
         let title_w = display_width(&title);
         spans.push(Span::styled(

@@ -293,3 +293,63 @@ fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }
+
+#[test]
+fn sigint_restores_the_terminal() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    let pid = tmux.folio_pid();
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_restored(&tmux, "130");
+}
+
+#[test]
+fn a_closed_pty_ends_folio() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    let pid = tmux.folio_pid();
+    let _ = tmux.cmd().arg("kill-server").status();
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        let proc_stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if proc_stat
+            .rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        {
+            break; // exited, waiting for its parent to reap it
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "folio still running after its pty closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn hostile_post_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("evil.md"),
+        "---\ntitle: \"Evil \\e]0;pwned\\a\\e]2;pwned\\a\"\n---\n\n# Head \u{1b}]0;pwned\u{7}\u{1b}[2J\n\nText \u{1b}]52;c;cm0gLXJm\u{7} \u{9b}31m red? &#27;[31m \u{202e}txt.exe\n",
+    )
+    .unwrap();
+    let tmux = Tmux::start(&format!("'{}'", dir.path().display()), 100, 30);
+    tmux.wait_text("Evil");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_text("Text");
+    assert!(screen.contains("Head ␛]0;pwned␇␛[2J"), "{screen}");
+    assert!(screen.contains("␛]52;c;cm0gLXJm␇"), "{screen}");
+    let title = tmux.output(&["display-message", "-p", "#{pane_title}"]);
+    assert!(!title.contains("pwned"), "title set to {title}");
+    let buffers = tmux.output(&["list-buffers"]);
+    assert!(buffers.trim().is_empty(), "clipboard written: {buffers}");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
