@@ -22,9 +22,8 @@ use folio::app::App;
 use folio::markdown::render;
 use folio::sanitize::{display_width, is_unsafe};
 use folio::theme::Theme;
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
+use folio::wire::WireBackend;
+use ratatui::Terminal;
 
 /// Every kind of terminal attack the issue lists, as raw characters.
 const ATTACKS: &str = concat!(
@@ -101,37 +100,14 @@ fn assert_clean(out: &str, sgr_only: bool, allowed: &[char]) -> String {
     visible
 }
 
-/// A writer the test keeps a handle on, since the backend's own accessor is
-/// unstable.
-#[derive(Clone, Default)]
-struct Captured(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// What the real crossterm backend writes for one frame of `app`.
+/// What folio's terminal backend (the one the local runner uses) writes for
+/// one frame of `app`.
 fn frame_bytes(app: &App) -> String {
     let p = app.panes();
-    let area = Rect::new(0, 0, p.status.width, p.status.y + p.status.height);
-    let captured = Captured::default();
-    let backend = CrosstermBackend::new(captured.clone());
-    let mut terminal = Terminal::with_options(
-        backend,
-        TerminalOptions {
-            viewport: Viewport::Fixed(area),
-        },
-    )
-    .unwrap();
+    let (w, h) = (p.status.width, p.status.y + p.status.height);
+    let mut terminal = Terminal::new(WireBackend::new(Vec::new(), w, h)).unwrap();
     terminal.draw(|f| folio::ui::draw(app, f)).unwrap();
-    drop(terminal);
-    text(&captured.0.borrow())
+    text(terminal.backend().writer())
 }
 
 /// Draws `app` through crossterm, checks the bytes, returns the screen text.
