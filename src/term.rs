@@ -76,6 +76,7 @@ pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> 
     let (tx, rx) = mpsc::channel();
     spawn_signal_thread(tx.clone())?;
     let _guard = TerminalGuard::enter(mouse)?;
+    spawn_hangup_watcher(tx.clone());
     spawn_input_thread(tx);
     // Not `terminal.clear()`: it asks the terminal for the cursor position,
     // and the input thread would swallow the reply.
@@ -366,6 +367,44 @@ pub fn convert_key(key: KeyEvent) -> Option<Key> {
         ctrl: key.modifiers.contains(KeyModifiers::CONTROL),
         alt: key.modifiers.contains(KeyModifiers::ALT),
     })
+}
+
+/// crossterm's reader takes end-of-file on the tty for "no input yet" and
+/// spins; when the terminal goes away without a SIGHUP reaching us (the
+/// pty's master closed, the session leader gone), only a hang-up on the tty
+/// says so. This thread polls the tty for nothing but that.
+fn spawn_hangup_watcher(tx: Sender<Input>) {
+    use rustix::event::{PollFd, PollFlags, poll};
+    use std::io::IsTerminal;
+    use std::os::fd::AsFd;
+    thread::spawn(move || {
+        let stdin = io::stdin();
+        // crossterm reads /dev/tty when stdin is not the terminal.
+        let tty = if stdin.is_terminal() {
+            None
+        } else {
+            match std::fs::File::open("/dev/tty") {
+                Ok(f) => Some(f),
+                Err(_) => return,
+            }
+        };
+        let fd = tty.as_ref().map_or_else(|| stdin.as_fd(), AsFd::as_fd);
+        loop {
+            // No events asked for: poll still reports a hang-up or an error.
+            let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::empty())];
+            match poll(&mut fds, None) {
+                Ok(_) => {
+                    let gone = PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL;
+                    if fds[0].revents().intersects(gone) {
+                        let _ = tx.send(Input::Closed("the terminal hung up".into()));
+                        return;
+                    }
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => return,
+            }
+        }
+    });
 }
 
 fn spawn_input_thread(tx: Sender<Input>) {
