@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::document::Document;
 use crate::posts::PostSource;
 use crate::theme::Theme;
 
@@ -159,6 +160,14 @@ pub enum Action {
     /// Use this theme from now on (the terminal turned out to have a light
     /// background, say). Layout does not depend on it, so nothing moves.
     SetTheme(Box<Theme>),
+    /// The highlighted layout of post `index` (see
+    /// [`crate::app::App::pending_highlight`]), made for the raw setting
+    /// `raw`; it replaces the plain layout if that is still current.
+    Highlighted {
+        index: usize,
+        raw: bool,
+        doc: Box<Document>,
+    },
 }
 
 impl From<Command> for Action {

@@ -83,7 +83,47 @@ pub enum Loaded {
         raw: bool,
         /// Mojibake was repaired in what `doc` shows.
         repaired: bool,
+        /// `doc` has its code highlighted (or needs none); until then it is
+        /// the plain layout, and a [`HighlightJob`] makes the final one.
+        highlighted: bool,
     },
+}
+
+/// Laying out a post again with its code highlighted: syntect is the slow
+/// part of layout, so the runner does this off the key path and reports back
+/// with [`Action::Highlighted`]; the plain layout, with the same lines, shows
+/// meanwhile.
+#[derive(Debug, Clone)]
+pub struct HighlightJob {
+    pub index: usize,
+    pub width: u16,
+    pub raw: bool,
+    post: Post,
+    source: PostSource,
+    theme: Theme,
+    wrap_code: bool,
+}
+
+impl HighlightJob {
+    /// The highlighted layout, as an action for [`App::update`].
+    pub fn run(&self) -> Action {
+        let (doc, _) = lay_out(
+            &self.post,
+            &self.source,
+            self.width,
+            &self.theme,
+            markdown::RenderOptions {
+                wrap_code: self.wrap_code,
+                highlight: true,
+            },
+            self.raw,
+        );
+        Action::Highlighted {
+            index: self.index,
+            raw: self.raw,
+            doc: Box::new(doc),
+        }
+    }
 }
 
 /// The reader's position in one post: the top line at the current layout,
@@ -129,6 +169,8 @@ pub struct App {
     pub(crate) message: Option<String>,
     pub(crate) raw: bool,
     loaded: HashMap<usize, Loaded>,
+    /// The last highlight job handed out: (post, width, raw).
+    highlight_asked: Option<(usize, u16, bool)>,
     positions: HashMap<usize, Position>,
     quit: bool,
     dirty: bool,
@@ -151,6 +193,7 @@ impl App {
             message: None,
             raw: false,
             loaded: HashMap::new(),
+            highlight_asked: None,
             positions: HashMap::new(),
             quit: false,
             dirty: true,
@@ -342,7 +385,11 @@ impl App {
         let before = self.fingerprint();
         if !matches!(
             action,
-            Action::Digit(_) | Action::Loaded(..) | Action::Resize(..) | Action::SetTheme(_)
+            Action::Digit(_)
+                | Action::Loaded(..)
+                | Action::Resize(..)
+                | Action::SetTheme(_)
+                | Action::Highlighted { .. }
         ) {
             self.message = None;
         }
@@ -364,6 +411,7 @@ impl App {
             Action::Click(col, row) => self.click(col, row),
             Action::Loaded(index, result) => self.loaded_post(index, result),
             Action::SetTheme(theme) => self.set_theme(*theme),
+            Action::Highlighted { index, raw, doc } => self.highlighted(index, raw, *doc),
         }
         self.settle_layout();
         if self.fingerprint() != before {
@@ -641,15 +689,7 @@ impl App {
             return;
         }
         let state = match result {
-            Ok(source) => {
-                let (doc, repaired) = self.layout(index, &source);
-                Loaded::Ready {
-                    source,
-                    doc,
-                    raw: self.raw,
-                    repaired,
-                }
-            }
+            Ok(source) => self.ready(index, source),
             Err(e) => Loaded::Failed(e),
         };
         self.loaded.insert(index, state);
@@ -675,63 +715,96 @@ impl App {
             .collect();
         for index in ready {
             if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&index) {
-                let (doc, repaired) = self.layout(index, &source);
-                self.loaded.insert(
-                    index,
-                    Loaded::Ready {
-                        source,
-                        doc,
-                        raw: self.raw,
-                        repaired,
-                    },
-                );
+                let ready = self.ready(index, source);
+                self.loaded.insert(index, ready);
             }
         }
+        self.highlight_asked = None;
         self.dirty = true;
     }
 
-    /// Lays out post `index` at the current text width, with any notices
-    /// about the post above its body; true when mojibake was repaired.
+    /// The plain layout of post `index` at the current text width (code
+    /// highlighting follows from a [`HighlightJob`]); true when mojibake was
+    /// repaired.
     fn layout(&self, index: usize, source: &PostSource) -> (Document, bool) {
-        let width = self.text_width();
-        let body = if self.raw {
-            std::borrow::Cow::Borrowed(source.body())
-        } else {
-            mojibake::repair(source.body())
-        };
-        let repaired = matches!(body, std::borrow::Cow::Owned(_));
         let opts = markdown::RenderOptions {
             wrap_code: self.options.wrap_code,
+            highlight: false,
         };
-        let mut doc = markdown::render_with(&body, width, &self.theme, opts);
-        let post = &self.posts[index];
-        let mut notices: Vec<Line<'static>> = Vec::new();
-        let mut notice = |text: String| {
-            for line in wrap_words(&sanitize(&text), usize::from(width)) {
-                notices.push(Line::from(Span::styled(
-                    line,
-                    self.theme.md.frontmatter_error,
-                )));
-            }
+        lay_out(
+            &self.posts[index],
+            source,
+            self.text_width(),
+            &self.theme,
+            opts,
+            self.raw,
+        )
+    }
+
+    /// A ready post in its plain layout, marked for highlighting unless the
+    /// theme highlights nothing.
+    fn ready(&self, index: usize, source: PostSource) -> Loaded {
+        let (doc, repaired) = self.layout(index, &source);
+        Loaded::Ready {
+            source,
+            doc,
+            raw: self.raw,
+            repaired,
+            highlighted: self.theme.syntax.is_off(),
+        }
+    }
+
+    /// Work for the runner: the selected post's highlighted layout, asked for
+    /// once per layout.
+    pub fn pending_highlight(&mut self) -> Option<HighlightJob> {
+        let Some(Loaded::Ready {
+            source,
+            doc,
+            raw,
+            highlighted: false,
+            ..
+        }) = self.loaded.get(&self.selected)
+        else {
+            return None;
         };
-        if let Some(err) = &post.error {
-            notice(format!("⚠ Frontmatter error, {err}"));
+        let key = (self.selected, doc.width, *raw);
+        if self.highlight_asked == Some(key) {
+            return None;
         }
-        if let Some(size) = source.truncated_from {
-            notice(format!(
-                "⚠ This post is {} MB; folio shows its first {} MB.",
-                size.div_ceil(1 << 20),
-                crate::posts::BODY_LIMIT >> 20
-            ));
+        self.highlight_asked = Some(key);
+        Some(HighlightJob {
+            index: self.selected,
+            width: doc.width,
+            raw: *raw,
+            post: self.posts[self.selected].clone(),
+            source: source.clone(),
+            theme: self.theme.clone(),
+            wrap_code: self.options.wrap_code,
+        })
+    }
+
+    fn highlighted(&mut self, index: usize, raw: bool, new_doc: Document) {
+        let Some(Loaded::Ready {
+            doc,
+            raw: ready_raw,
+            highlighted,
+            ..
+        }) = self.loaded.get_mut(&index)
+        else {
+            return;
+        };
+        // A stale result (the width, the raw toggle or the theme changed
+        // meanwhile) is dropped; a newer job is on its way.
+        if *highlighted
+            || doc.width != new_doc.width
+            || *ready_raw != raw
+            || doc.len() != new_doc.len()
+        {
+            return;
         }
-        if source.lossy || post.lossy {
-            notice("⚠ This file is not valid UTF-8: undecodable bytes are shown as �".into());
-        }
-        if !notices.is_empty() {
-            notices.push(Line::default());
-        }
-        doc.prepend(notices);
-        (doc, repaired)
+        *doc = new_doc;
+        *highlighted = true;
+        self.dirty = true;
     }
 
     /// Keeps derived state true after any change: the selected post laid out
@@ -745,23 +818,17 @@ impl App {
             let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&self.selected) else {
                 unreachable!("checked above");
             };
-            let (doc, repaired) = self.layout(self.selected, &source);
-            if let Some(pos) = self.positions.get_mut(&self.selected) {
+            let ready = self.ready(self.selected, source);
+            if let (Some(pos), Loaded::Ready { doc, .. }) =
+                (self.positions.get_mut(&self.selected), &ready)
+            {
                 pos.top = if pos.top == 0 {
                     0
                 } else {
                     doc.line_for_offset(pos.anchor)
                 };
             }
-            self.loaded.insert(
-                self.selected,
-                Loaded::Ready {
-                    source,
-                    doc,
-                    raw: self.raw,
-                    repaired,
-                },
-            );
+            self.loaded.insert(self.selected, ready);
         }
         let page = self.list_page();
         if self.selected < self.list_top {
@@ -784,4 +851,47 @@ impl App {
             self.overlay = None;
         }
     }
+}
+
+/// Lays out `post` with any notices about it above its body; true when
+/// mojibake was repaired.
+fn lay_out(
+    post: &Post,
+    source: &PostSource,
+    width: u16,
+    theme: &Theme,
+    opts: markdown::RenderOptions,
+    raw: bool,
+) -> (Document, bool) {
+    let body = if raw {
+        std::borrow::Cow::Borrowed(source.body())
+    } else {
+        mojibake::repair(source.body())
+    };
+    let repaired = matches!(body, std::borrow::Cow::Owned(_));
+    let mut doc = markdown::render_with(&body, width, theme, opts);
+    let mut notices: Vec<Line<'static>> = Vec::new();
+    let mut notice = |text: String| {
+        for line in wrap_words(&sanitize(&text), usize::from(width)) {
+            notices.push(Line::from(Span::styled(line, theme.md.frontmatter_error)));
+        }
+    };
+    if let Some(err) = &post.error {
+        notice(format!("⚠ Frontmatter error, {err}"));
+    }
+    if let Some(size) = source.truncated_from {
+        notice(format!(
+            "⚠ This post is {} MB; folio shows its first {} MB.",
+            size.div_ceil(1 << 20),
+            crate::posts::BODY_LIMIT >> 20
+        ));
+    }
+    if source.lossy || post.lossy {
+        notice("⚠ This file is not valid UTF-8: undecodable bytes are shown as �".into());
+    }
+    if !notices.is_empty() {
+        notices.push(Line::default());
+    }
+    doc.prepend(notices);
+    (doc, repaired)
 }

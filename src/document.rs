@@ -4,7 +4,7 @@
 use ratatui::text::Line;
 
 /// A laid-out post.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Document {
     /// Styled lines, none wider than `width` columns.
     pub lines: Vec<Line<'static>>,

@@ -454,7 +454,10 @@ fn print_post(
             sanitize(&post.rel_path.to_string_lossy())
         );
     }
-    let opts = markdown::RenderOptions { wrap_code };
+    let opts = markdown::RenderOptions {
+        wrap_code,
+        highlight: true,
+    };
     let layout_start = Instant::now();
     let doc = markdown::render_with(&body, width, theme, opts);
     tracing::debug!(

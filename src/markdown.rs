@@ -66,11 +66,18 @@ pub struct RenderOptions {
     /// Wrap long code lines (marked `↪`); when off they are cut at the
     /// width and end in `…`, which keeps columns of code aligned.
     pub wrap_code: bool,
+    /// Highlight code with syntect. Off, code takes the theme's plain code
+    /// style; the lines are the same either way, so a reader can show the
+    /// plain layout at once and swap in the highlighted one when it is ready.
+    pub highlight: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { wrap_code: true }
+        RenderOptions {
+            wrap_code: true,
+            highlight: true,
+        }
     }
 }
 
@@ -81,7 +88,7 @@ pub fn render(source: &str, width: u16, theme: &Theme) -> Document {
 
 /// [`render`] with layout options.
 pub fn render_with(source: &str, width: u16, theme: &Theme, opts: RenderOptions) -> Document {
-    let mut r = Renderer::new(theme, usize::from(width.max(1)), source);
+    let mut r = Renderer::new(theme, usize::from(width.max(1)), source, opts.highlight);
     r.wrap_code = opts.wrap_code;
     for (event, range) in Parser::new_ext(source, options()).into_offset_iter() {
         r.offset = range.start;
@@ -517,6 +524,7 @@ struct Renderer<'t> {
     theme: &'t Theme,
     width: usize,
     wrap_code: bool,
+    highlight: bool,
     offset: usize,
     sinks: Vec<Sink>,
     notes: Vec<(usize, Sink)>,
@@ -617,13 +625,13 @@ fn heading_level(level: HeadingLevel) -> u8 {
 }
 
 impl<'t> Renderer<'t> {
-    fn new(theme: &'t Theme, width: usize, source: &str) -> Self {
+    fn new(theme: &'t Theme, width: usize, source: &str, highlight: bool) -> Self {
         // Footnotes are numbered by first reference, but a definition can come
         // before its first reference, so number them in a cheap pre-pass.
         let mut note_numbers = HashMap::new();
         // Code blocks are collected in the same pass so that a code-heavy
         // post can be highlighted on several threads up front.
-        let collect_code = !theme.syntax.is_off();
+        let collect_code = highlight && !theme.syntax.is_off();
         let mut blocks: Vec<(String, String)> = Vec::new();
         let mut in_code = false;
         // Ordered markers are right-aligned to the widest number in their list.
@@ -676,6 +684,7 @@ impl<'t> Renderer<'t> {
             theme,
             width,
             wrap_code: true,
+            highlight,
             offset: 0,
             sinks: vec![Sink::default()],
             notes: Vec::new(),
@@ -1331,7 +1340,7 @@ impl<'t> Renderer<'t> {
         let cont_style = base.patch(md.code_continuation);
         let (clean, starts) = clean_code(&code.text);
         let highlighted = if self.highlighted.is_empty() {
-            if self.theme.syntax.is_off() {
+            if !self.highlight || self.theme.syntax.is_off() {
                 None
             } else {
                 highlight::highlight_block(&clean, &code.lang, &self.theme.syntax)
@@ -2056,7 +2065,10 @@ mod tests {
     fn unwrapped_code_is_cut_with_a_marker() {
         let theme = Theme::default();
         let src = "```\nshort\nthis line is much too long for the block it is in\n```\n";
-        let opts = RenderOptions { wrap_code: false };
+        let opts = RenderOptions {
+            wrap_code: false,
+            ..RenderOptions::default()
+        };
         let doc = render_with(src, 20, &theme, opts);
         let text: Vec<String> = doc
             .lines

@@ -30,7 +30,7 @@ use ratatui::backend::Backend;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::action::{Action, Wheel};
-use crate::app::App;
+use crate::app::{App, HighlightJob};
 use crate::color::{self, Background};
 use crate::keymap::{Key, KeyCode};
 use crate::theme::Theme;
@@ -58,6 +58,8 @@ pub enum Input {
     Signal(i32),
     /// Reading the terminal failed (e.g. the pty was closed).
     Closed(String),
+    /// Work done off the loop's thread, to apply (a highlighted layout).
+    Action(Action),
 }
 
 /// How the loop ended.
@@ -77,6 +79,7 @@ pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> 
     spawn_signal_thread(tx.clone())?;
     let _guard = TerminalGuard::enter(mouse)?;
     spawn_hangup_watcher(tx.clone());
+    let highlighter = Highlighter::spawn(tx.clone());
     spawn_input_thread(tx);
     // Not `terminal.clear()`: it asks the terminal for the cursor position,
     // and the input thread would swallow the reply.
@@ -87,21 +90,31 @@ pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> 
     let mut filter = ReplyFilter::default();
     if let Some(probe) = probe {
         // The first frame goes out with the guess; the question follows it.
-        settle(&mut app);
+        load(&mut app);
         draw(&mut terminal, &mut app)?;
         let mut out = io::stdout();
         out.write_all(OSC11_QUERY.as_bytes())?;
         out.flush()?;
         filter.sent = Some((Instant::now(), probe));
     }
-    let exit = run_loop_filtered(&mut terminal, &mut app, &rx, &mut filter);
+    let exit = run_loop_filtered(&mut terminal, &mut app, &rx, &highlighter, &mut filter);
     filter.drain_unanswered();
     exit
 }
 
+/// Does everything the app asks for, on this thread: reads the posts it
+/// needs and lays them out highlighted. For tests and benchmarks; the loop
+/// highlights in the background instead.
+pub fn settle(app: &mut App) {
+    load(app);
+    while let Some(job) = app.pending_highlight() {
+        app.update(job.run());
+    }
+}
+
 /// Reads the posts the app asks for and reports them back. The runner owns
 /// all I/O; the app only says what it needs.
-pub fn settle(app: &mut App) {
+fn load(app: &mut App) {
     while let Some((index, post)) = app.pending_load() {
         let result = post.read_source().map_err(|e| e.to_string());
         let bytes = result.as_ref().map_or(0, |source| source.text.len());
@@ -122,27 +135,32 @@ pub fn settle(app: &mut App) {
 /// The event loop: wait for input, apply everything that has arrived, and
 /// draw once if anything visible changed. There are no timers: an idle
 /// reader writes nothing.
+/// `tx` feeds `rx`: finished background work comes back through it.
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
+    tx: Sender<Input>,
 ) -> io::Result<Exit>
 where
     B::Error: Send + Sync + 'static,
 {
-    run_loop_filtered(terminal, app, rx, &mut ReplyFilter::default())
+    let highlighter = Highlighter::spawn(tx);
+    run_loop_filtered(terminal, app, rx, &highlighter, &mut ReplyFilter::default())
 }
 
 fn run_loop_filtered<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
+    highlighter: &Highlighter,
     filter: &mut ReplyFilter,
 ) -> io::Result<Exit>
 where
     B::Error: Send + Sync + 'static,
 {
-    settle(app);
+    load(app);
+    highlighter.submit(app.pending_highlight());
     draw(terminal, app)?;
     loop {
         let Ok(first) = rx.recv() else {
@@ -162,8 +180,10 @@ where
                 }
                 Input::Signal(sig) => return Ok(Exit::Signal(sig)),
                 Input::Closed(_) => return Ok(Exit::Closed),
+                Input::Action(action) => app.update(action),
             }
-            settle(app);
+            load(app);
+            highlighter.submit(app.pending_highlight());
             if app.should_quit() {
                 return Ok(Exit::Quit);
             }
@@ -369,6 +389,61 @@ pub fn convert_key(key: KeyEvent) -> Option<Key> {
     })
 }
 
+/// One background thread that lays posts out with their code highlighted.
+/// Only the newest job matters: one still waiting when another comes (the
+/// reader moved on to the next post) is dropped unstarted.
+struct Highlighter {
+    slot: Arc<(Mutex<Option<HighlightJob>>, std::sync::Condvar)>,
+}
+
+impl Highlighter {
+    fn spawn(tx: Sender<Input>) -> Highlighter {
+        let slot = Arc::new((Mutex::new(None::<HighlightJob>), std::sync::Condvar::new()));
+        let worker = Arc::clone(&slot);
+        thread::spawn(move || {
+            QUIET_PANICS.with(|quiet| quiet.set(true));
+            loop {
+                let job = {
+                    let (lock, ready) = &*worker;
+                    let Ok(mut pending) = lock.lock() else { return };
+                    loop {
+                        if let Some(job) = pending.take() {
+                            break job;
+                        }
+                        let Ok(next) = ready.wait(pending) else {
+                            return;
+                        };
+                        pending = next;
+                    }
+                };
+                // A post that makes the renderer panic stays in its plain
+                // layout, which was made without syntect.
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
+                if let Ok(action) = run {
+                    if tx.send(Input::Action(action)).is_err() {
+                        return;
+                    }
+                } else {
+                    tracing::error!(
+                        post = job.index,
+                        "highlighting panicked; the post stays plain"
+                    );
+                }
+            }
+        });
+        Highlighter { slot }
+    }
+
+    fn submit(&self, job: Option<HighlightJob>) {
+        let Some(job) = job else { return };
+        let (lock, ready) = &*self.slot;
+        if let Ok(mut pending) = lock.lock() {
+            *pending = Some(job);
+            ready.notify_one();
+        }
+    }
+}
+
 /// crossterm's reader takes end-of-file on the tty for "no input yet" and
 /// spins; when the terminal goes away without a SIGHUP reaching us (the
 /// pty's master closed, the session leader gone), only a hang-up on the tty
@@ -486,6 +561,11 @@ pub fn restore() {
     let _ = out.flush();
 }
 
+thread_local! {
+    /// Set on threads that catch their own panics.
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// On a panic anywhere, restore the terminal first so the message that the
 /// default hook prints lands on a normal screen, readable.
 fn install_panic_hook(mouse: bool) {
@@ -494,6 +574,12 @@ fn install_panic_hook(mouse: bool) {
     ONCE.call_once(|| {
         let previous = Arc::new(std::panic::take_hook());
         std::panic::set_hook(Box::new(move |info| {
+            // A panic that its thread catches and handles (the highlighter)
+            // must neither restore the terminal under the running reader nor
+            // print over it.
+            if QUIET_PANICS.with(std::cell::Cell::get) {
+                return;
+            }
             restore();
             previous(info);
         }));

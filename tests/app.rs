@@ -423,3 +423,82 @@ fn styles_reach_the_buffer() {
     // The status bar is styled across its width.
     assert_eq!(buf[(99, 29)].bg, theme.ui.status.bg.unwrap());
 }
+
+#[test]
+fn code_is_highlighted_off_the_key_path_and_swapped_in() {
+    use folio::app::Loaded;
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("---\ntitle: Code\ndate: 2025-01-01\n---\n\n# Code\n\n");
+    for i in 0..20 {
+        let _ = write!(
+            text,
+            "Paragraph {i}.\n\n```rust\nfn main() {{ let x = {i}; println!(\"{{x}}\"); }}\n```\n\n"
+        );
+    }
+    std::fs::write(dir.path().join("code.md"), text).unwrap();
+    let posts = folio::posts::scan(dir.path()).unwrap();
+    let mut app = App::new(
+        posts,
+        Theme::default(),
+        Keymap::default(),
+        Options::default(),
+    );
+    app.update(Action::Resize(100, 30));
+    // Open the post the way the runner does, without highlighting.
+    let (index, post) = app.pending_load().unwrap();
+    app.update(Action::Loaded(
+        index,
+        post.read_source().map_err(|e| e.to_string()),
+    ));
+    let code_colours = |app: &App| {
+        let doc = app.document().unwrap();
+        let mut colours = std::collections::HashSet::new();
+        for line in &doc.lines {
+            if line.spans.iter().any(|s| s.content.contains("println")) {
+                colours.extend(line.spans.iter().filter_map(|s| s.style.fg));
+            }
+        }
+        colours.len()
+    };
+    assert!(matches!(
+        app.current(),
+        Some(Loaded::Ready {
+            highlighted: false,
+            ..
+        })
+    ));
+    assert!(code_colours(&app) <= 1, "the first layout is plain");
+    let plain_len = app.document().unwrap().len();
+    // Keys straight to the app: `press` would also run the highlight job.
+    for key in fixtures::parse_keys("<Enter>jjj") {
+        app.key(key);
+    }
+    // One job per layout.
+    let job = app.pending_highlight().expect("a highlight job");
+    assert!(app.pending_highlight().is_none(), "asked once");
+    app.update(job.run());
+    assert!(
+        code_colours(&app) > 2,
+        "highlighted code has several colours"
+    );
+    assert_eq!(app.document().unwrap().len(), plain_len, "same lines");
+    assert_eq!(app.reader_top(), 3, "the reader did not move");
+    // A result for a layout that is no longer current is dropped.
+    app.update(Action::Resize(90, 30));
+    let stale = app
+        .pending_highlight()
+        .expect("a new job after the relayout");
+    app.update(Action::Resize(120, 30));
+    app.update(stale.run());
+    assert!(
+        matches!(
+            app.current(),
+            Some(Loaded::Ready {
+                highlighted: false,
+                ..
+            })
+        ),
+        "a stale result is ignored"
+    );
+}
