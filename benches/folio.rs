@@ -110,15 +110,7 @@ fn scan(c: &mut Criterion) {
     // draw at 100x30.
     group.bench_function("first-frame", |b| {
         b.iter(|| {
-            let posts = folio::posts::scan(dir.path()).unwrap();
-            let mut app = App::new(
-                posts,
-                Theme::default(),
-                Keymap::default(),
-                Options::default(),
-            );
-            app.update(Action::Resize(100, 30));
-            folio::term::settle(&mut app);
+            let app = reader_on(dir.path());
             let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
             terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
             black_box(terminal.backend().buffer().area)
@@ -127,10 +119,9 @@ fn scan(c: &mut Criterion) {
     group.finish();
 }
 
-fn keypress(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("big.md"), corpus::post(1_000_000, 3)).unwrap();
-    let posts = folio::posts::scan(dir.path()).unwrap();
+/// The reader on the posts of `dir` at 100×30, the first post laid out.
+fn reader_on(dir: &std::path::Path) -> App {
+    let posts = folio::posts::scan(dir).unwrap();
     let mut app = App::new(
         posts,
         Theme::default(),
@@ -139,6 +130,13 @@ fn keypress(c: &mut Criterion) {
     );
     app.update(Action::Resize(100, 30));
     folio::term::settle(&mut app);
+    app
+}
+
+fn keypress(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.md"), corpus::post(1_000_000, 3)).unwrap();
+    let mut app = reader_on(dir.path());
     app.update(Action::Command(Command::Open));
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
     let mut group = c.benchmark_group("keypress-1MB");
