@@ -161,9 +161,9 @@ pub enum Action {
     /// background, say). Layout does not depend on it, so nothing moves.
     SetTheme(Box<Theme>),
     /// The highlighted layout of post `index` (see
-    /// [`crate::app::App::pending_highlight`]), made for the raw setting
+    /// [`crate::app::App::pending_layout`]), made for the raw setting
     /// `raw`; it replaces the plain layout if that is still current.
-    Highlighted {
+    LaidOut {
         index: usize,
         raw: bool,
         doc: Box<Document>,

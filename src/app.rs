@@ -83,18 +83,20 @@ pub enum Loaded {
         raw: bool,
         /// Mojibake was repaired in what `doc` shows.
         repaired: bool,
-        /// `doc` has its code highlighted (or needs none); until then it is
-        /// the plain layout, and a [`HighlightJob`] makes the final one.
-        highlighted: bool,
+        /// `doc` is the final layout. Until then it is a quick one (code not
+        /// highlighted; of a long post only the start) and a [`LayoutJob`]
+        /// makes the final one.
+        complete: bool,
     },
 }
 
-/// Laying out a post again with its code highlighted: syntect is the slow
-/// part of layout, so the runner does this off the key path and reports back
-/// with [`Action::Highlighted`]; the plain layout, with the same lines, shows
-/// meanwhile.
+/// Laying out a post in full, with its code highlighted: syntect and the
+/// length of a long post are the slow parts of layout, so the runner does
+/// this off the key path and reports back with [`Action::LaidOut`]. A quick
+/// layout shows meanwhile: the same lines without highlighting, and of a long
+/// post only its start.
 #[derive(Debug, Clone)]
-pub struct HighlightJob {
+pub struct LayoutJob {
     pub index: usize,
     pub width: u16,
     pub raw: bool,
@@ -104,8 +106,8 @@ pub struct HighlightJob {
     wrap_code: bool,
 }
 
-impl HighlightJob {
-    /// The highlighted layout, as an action for [`App::update`].
+impl LayoutJob {
+    /// The final layout, as an action for [`App::update`].
     pub fn run(&self) -> Action {
         let (doc, _) = lay_out(
             &self.post,
@@ -118,7 +120,7 @@ impl HighlightJob {
             },
             self.raw,
         );
-        Action::Highlighted {
+        Action::LaidOut {
             index: self.index,
             raw: self.raw,
             doc: Box::new(doc),
@@ -170,7 +172,7 @@ pub struct App {
     pub(crate) raw: bool,
     loaded: HashMap<usize, Loaded>,
     /// The last highlight job handed out: (post, width, raw).
-    highlight_asked: Option<(usize, u16, bool)>,
+    layout_asked: Option<(usize, u16, bool)>,
     positions: HashMap<usize, Position>,
     quit: bool,
     dirty: bool,
@@ -193,7 +195,7 @@ impl App {
             message: None,
             raw: false,
             loaded: HashMap::new(),
-            highlight_asked: None,
+            layout_asked: None,
             positions: HashMap::new(),
             quit: false,
             dirty: true,
@@ -389,7 +391,7 @@ impl App {
                 | Action::Loaded(..)
                 | Action::Resize(..)
                 | Action::SetTheme(_)
-                | Action::Highlighted { .. }
+                | Action::LaidOut { .. }
         ) {
             self.message = None;
         }
@@ -411,7 +413,7 @@ impl App {
             Action::Click(col, row) => self.click(col, row),
             Action::Loaded(index, result) => self.loaded_post(index, result),
             Action::SetTheme(theme) => self.set_theme(*theme),
-            Action::Highlighted { index, raw, doc } => self.highlighted(index, raw, *doc),
+            Action::LaidOut { index, raw, doc } => self.laid_out(index, raw, *doc),
         }
         self.settle_layout();
         if self.fingerprint() != before {
@@ -719,60 +721,63 @@ impl App {
                 self.loaded.insert(index, ready);
             }
         }
-        self.highlight_asked = None;
+        self.layout_asked = None;
         self.dirty = true;
     }
 
-    /// The plain layout of post `index` at the current text width (code
-    /// highlighting follows from a [`HighlightJob`]); true when mojibake was
-    /// repaired.
-    fn layout(&self, index: usize, source: &PostSource) -> (Document, bool) {
+    /// The quick layout of post `index` at the current text width: no code
+    /// highlighting, and of a long post only its start (a [`LayoutJob`]
+    /// makes the final one). Also: whether mojibake was repaired, and whether
+    /// it covers the whole post.
+    fn layout(&self, index: usize, source: &PostSource) -> (Document, bool, bool) {
         let opts = markdown::RenderOptions {
             wrap_code: self.options.wrap_code,
             highlight: false,
         };
-        lay_out(
+        let (quick, whole) = quick_part(source);
+        let (doc, repaired) = lay_out(
             &self.posts[index],
-            source,
+            &quick,
             self.text_width(),
             &self.theme,
             opts,
             self.raw,
-        )
+        );
+        (doc, repaired, whole)
     }
 
-    /// A ready post in its plain layout, marked for highlighting unless the
-    /// theme highlights nothing.
+    /// A ready post in its quick layout, complete when that is already the
+    /// final one (the whole post, and a theme that highlights nothing).
     fn ready(&self, index: usize, source: PostSource) -> Loaded {
-        let (doc, repaired) = self.layout(index, &source);
+        let (doc, repaired, whole) = self.layout(index, &source);
         Loaded::Ready {
             source,
             doc,
             raw: self.raw,
             repaired,
-            highlighted: self.theme.syntax.is_off(),
+            complete: whole && self.theme.syntax.is_off(),
         }
     }
 
-    /// Work for the runner: the selected post's highlighted layout, asked for
-    /// once per layout.
-    pub fn pending_highlight(&mut self) -> Option<HighlightJob> {
+    /// Work for the runner: the selected post's final layout, asked for once
+    /// per quick layout.
+    pub fn pending_layout(&mut self) -> Option<LayoutJob> {
         let Some(Loaded::Ready {
             source,
             doc,
             raw,
-            highlighted: false,
+            complete: false,
             ..
         }) = self.loaded.get(&self.selected)
         else {
             return None;
         };
         let key = (self.selected, doc.width, *raw);
-        if self.highlight_asked == Some(key) {
+        if self.layout_asked == Some(key) {
             return None;
         }
-        self.highlight_asked = Some(key);
-        Some(HighlightJob {
+        self.layout_asked = Some(key);
+        Some(LayoutJob {
             index: self.selected,
             width: doc.width,
             raw: *raw,
@@ -783,11 +788,11 @@ impl App {
         })
     }
 
-    fn highlighted(&mut self, index: usize, raw: bool, new_doc: Document) {
+    fn laid_out(&mut self, index: usize, raw: bool, new_doc: Document) {
         let Some(Loaded::Ready {
             doc,
             raw: ready_raw,
-            highlighted,
+            complete,
             ..
         }) = self.loaded.get_mut(&index)
         else {
@@ -795,15 +800,30 @@ impl App {
         };
         // A stale result (the width, the raw toggle or the theme changed
         // meanwhile) is dropped; a newer job is on its way.
-        if *highlighted
-            || doc.width != new_doc.width
-            || *ready_raw != raw
-            || doc.len() != new_doc.len()
-        {
+        if *complete || doc.width != new_doc.width || *ready_raw != raw {
             return;
         }
+        // The quick layout is the final one's start line for line (or the
+        // same lines without colour), so the reader's top line stays put;
+        // should a long post's start have laid out differently, the source
+        // anchor finds the same text.
+        let line_text = |d: &Document, i: usize| -> Option<String> {
+            d.lines
+                .get(i)
+                .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        };
+        let old_top = self
+            .positions
+            .get(&index)
+            .map(|p| (p.top, doc.offset_of_line(p.top), line_text(doc, p.top)));
         *doc = new_doc;
-        *highlighted = true;
+        *complete = true;
+        if let Some((top, anchor, text)) = old_top
+            && line_text(doc, top) != text
+            && let Some(pos) = self.positions.get_mut(&index)
+        {
+            pos.top = doc.line_for_offset(anchor);
+        }
         self.dirty = true;
     }
 
@@ -894,4 +914,27 @@ fn lay_out(
     }
     doc.prepend(notices);
     (doc, repaired)
+}
+
+/// Posts longer than this are first laid out from their start only.
+const QUICK_BYTES: usize = 256 * 1024;
+
+/// What the quick layout covers: all of a short post, the start of a long
+/// one cut at a paragraph break (enough for many screens, fast to lay out);
+/// and whether that is the whole post.
+fn quick_part(source: &PostSource) -> (std::borrow::Cow<'_, PostSource>, bool) {
+    let body = source.body();
+    if body.len() <= QUICK_BYTES {
+        return (std::borrow::Cow::Borrowed(source), true);
+    }
+    let mut cut = QUICK_BYTES;
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let cut = body[..cut].rfind("\n\n").map_or(cut, |i| i + 2);
+    let quick = PostSource {
+        text: source.text[..source.body_start + cut].to_owned(),
+        ..*source
+    };
+    (std::borrow::Cow::Owned(quick), false)
 }

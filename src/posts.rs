@@ -120,7 +120,7 @@ pub const HEAD_LIMIT: usize = 128 * 1024;
 /// thread (the app is pure and relayouts on resize), and at roughly a second
 /// per 10 MB a 100 MB post would freeze the reader; nobody reads that far in a
 /// terminal, so the rest is cut with a visible notice instead.
-pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// libyaml-based parsers go quadratic on deeply nested flow collections
 /// before their own depth limit fires, so deeper input is refused unparsed.

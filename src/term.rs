@@ -30,7 +30,7 @@ use ratatui::backend::Backend;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::action::{Action, Wheel};
-use crate::app::{App, HighlightJob};
+use crate::app::{App, LayoutJob};
 use crate::color::{self, Background};
 use crate::keymap::{Key, KeyCode};
 use crate::theme::Theme;
@@ -107,7 +107,7 @@ pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> 
 /// highlights in the background instead.
 pub fn settle(app: &mut App) {
     load(app);
-    while let Some(job) = app.pending_highlight() {
+    while let Some(job) = app.pending_layout() {
         app.update(job.run());
     }
 }
@@ -160,7 +160,7 @@ where
     B::Error: Send + Sync + 'static,
 {
     load(app);
-    highlighter.submit(app.pending_highlight());
+    highlighter.submit(app.pending_layout());
     draw(terminal, app)?;
     loop {
         let Ok(first) = rx.recv() else {
@@ -183,7 +183,7 @@ where
                 Input::Action(action) => app.update(action),
             }
             load(app);
-            highlighter.submit(app.pending_highlight());
+            highlighter.submit(app.pending_layout());
             if app.should_quit() {
                 return Ok(Exit::Quit);
             }
@@ -393,12 +393,12 @@ pub fn convert_key(key: KeyEvent) -> Option<Key> {
 /// Only the newest job matters: one still waiting when another comes (the
 /// reader moved on to the next post) is dropped unstarted.
 struct Highlighter {
-    slot: Arc<(Mutex<Option<HighlightJob>>, std::sync::Condvar)>,
+    slot: Arc<(Mutex<Option<LayoutJob>>, std::sync::Condvar)>,
 }
 
 impl Highlighter {
     fn spawn(tx: Sender<Input>) -> Highlighter {
-        let slot = Arc::new((Mutex::new(None::<HighlightJob>), std::sync::Condvar::new()));
+        let slot = Arc::new((Mutex::new(None::<LayoutJob>), std::sync::Condvar::new()));
         let worker = Arc::clone(&slot);
         thread::spawn(move || {
             QUIET_PANICS.with(|quiet| quiet.set(true));
@@ -434,7 +434,7 @@ impl Highlighter {
         Highlighter { slot }
     }
 
-    fn submit(&self, job: Option<HighlightJob>) {
+    fn submit(&self, job: Option<LayoutJob>) {
         let Some(job) = job else { return };
         let (lock, ready) = &*self.slot;
         if let Ok(mut pending) = lock.lock() {

@@ -464,7 +464,7 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
     assert!(matches!(
         app.current(),
         Some(Loaded::Ready {
-            highlighted: false,
+            complete: false,
             ..
         })
     ));
@@ -475,8 +475,8 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
         app.key(key);
     }
     // One job per layout.
-    let job = app.pending_highlight().expect("a highlight job");
-    assert!(app.pending_highlight().is_none(), "asked once");
+    let job = app.pending_layout().expect("a highlight job");
+    assert!(app.pending_layout().is_none(), "asked once");
     app.update(job.run());
     assert!(
         code_colours(&app) > 2,
@@ -486,19 +486,80 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
     assert_eq!(app.reader_top(), 3, "the reader did not move");
     // A result for a layout that is no longer current is dropped.
     app.update(Action::Resize(90, 30));
-    let stale = app
-        .pending_highlight()
-        .expect("a new job after the relayout");
+    let stale = app.pending_layout().expect("a new job after the relayout");
     app.update(Action::Resize(120, 30));
     app.update(stale.run());
     assert!(
         matches!(
             app.current(),
             Some(Loaded::Ready {
-                highlighted: false,
+                complete: false,
                 ..
             })
         ),
         "a stale result is ignored"
     );
+}
+
+#[test]
+fn a_long_post_shows_its_start_at_once_and_the_rest_follows() {
+    use folio::app::Loaded;
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("---\ntitle: Long\n---\n\n");
+    let mut n = 0;
+    while text.len() < 600_000 {
+        n += 1;
+        let _ = write!(
+            text,
+            "## Part {n}\n\nThe text of part {n}, long enough to wrap once or twice in a reader of ordinary width.\n\n"
+        );
+    }
+    std::fs::write(dir.path().join("long.md"), &text).unwrap();
+    let posts = folio::posts::scan(dir.path()).unwrap();
+    let mut app = App::new(
+        posts,
+        Theme::default(),
+        Keymap::default(),
+        Options::default(),
+    );
+    app.update(Action::Resize(100, 30));
+    let (index, post) = app.pending_load().unwrap();
+    app.update(Action::Loaded(
+        index,
+        post.read_source().map_err(|e| e.to_string()),
+    ));
+    let quick = app.document().unwrap().clone();
+    assert!(matches!(
+        app.current(),
+        Some(Loaded::Ready {
+            complete: false,
+            ..
+        })
+    ));
+    let last = |doc: &folio::document::Document| doc.headings.last().unwrap().text.clone();
+    assert_ne!(
+        last(&quick),
+        format!("Part {n}"),
+        "only the start is laid out"
+    );
+    for key in fixtures::parse_keys("<Enter>]]]]]j") {
+        app.key(key);
+    }
+    let top = app.reader_top();
+    let top_text = fixtures::reader_row(&app, 0);
+    let job = app
+        .pending_layout()
+        .expect("the rest is a job for the runner");
+    app.update(job.run());
+    let full = app.document().unwrap();
+    assert_eq!(
+        last(full),
+        format!("Part {n}"),
+        "the whole post once the job is done"
+    );
+    assert!(full.len() > quick.len());
+    assert_eq!(app.reader_top(), top, "the reader did not move");
+    assert_eq!(fixtures::reader_row(&app, 0), top_text);
+    assert!(app.pending_layout().is_none());
 }
