@@ -162,5 +162,65 @@ fn keypress(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, render, scan, keypress);
+/// A 10 MB post: the first screen after it is read (the quick layout of its
+/// start, then a frame), and one scroll step once it is fully laid out.
+fn big_post(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.md"), corpus::post(10_000_000, 5)).unwrap();
+    let posts = folio::posts::scan(dir.path()).unwrap();
+    let source = posts[0].read_source().unwrap();
+    let mut group = c.benchmark_group("post-10MB");
+    group.sample_size(10);
+    group.bench_function("first-screen", |b| {
+        b.iter(|| {
+            let mut app = App::new(
+                posts.clone(),
+                Theme::default(),
+                Keymap::default(),
+                Options::default(),
+            );
+            app.update(Action::Resize(100, 30));
+            let _ = app.pending_load();
+            app.update(Action::Loaded(0, Ok(source.clone())));
+            let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+            black_box(terminal.backend().buffer().area)
+        });
+    });
+    let mut app = reader_on(dir.path());
+    app.update(Action::Command(Command::Open));
+    app.update(Action::Command(Command::PageDown));
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut down = true;
+    group.bench_function("scroll-line", |b| {
+        b.iter(|| {
+            let cmd = if down { Command::Down } else { Command::Up };
+            down = !down;
+            app.update(Action::Command(cmd));
+            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+        });
+    });
+    group.finish();
+}
+
+fn big_folder(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    corpus::folder(dir.path(), 10_000);
+    let mut group = c.benchmark_group("folder-10000");
+    group.sample_size(10);
+    group.bench_function("scan", |b| {
+        b.iter(|| black_box(folio::posts::scan(dir.path()).unwrap()));
+    });
+    group.bench_function("first-frame", |b| {
+        b.iter(|| {
+            let app = reader_on(dir.path());
+            let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+            black_box(terminal.backend().buffer().area)
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, render, scan, keypress, big_post, big_folder);
 criterion_main!(benches);
