@@ -133,6 +133,24 @@ fn reader_on(dir: &std::path::Path) -> App {
     app
 }
 
+/// One scroll step: update + draw, alternating down and up so the position
+/// stays where it is.
+fn scroll_line(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    app: &mut App,
+    terminal: &mut Terminal<TestBackend>,
+) {
+    let mut down = true;
+    group.bench_function("scroll-line", |b| {
+        b.iter(|| {
+            let cmd = if down { Command::Down } else { Command::Up };
+            down = !down;
+            app.update(Action::Command(cmd));
+            terminal.draw(|f| folio::ui::draw(app, f)).unwrap();
+        });
+    });
+}
+
 fn keypress(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("big.md"), corpus::post(1_000_000, 3)).unwrap();
@@ -140,18 +158,8 @@ fn keypress(c: &mut Criterion) {
     app.update(Action::Command(Command::Open));
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
     let mut group = c.benchmark_group("keypress-1MB");
-    // One scroll step: update + draw, alternating down and up so the
-    // position stays in the middle of the post.
-    let mut down = true;
     app.update(Action::Command(Command::PageDown));
-    group.bench_function("scroll-line", |b| {
-        b.iter(|| {
-            let cmd = if down { Command::Down } else { Command::Up };
-            down = !down;
-            app.update(Action::Command(cmd));
-            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
-        });
-    });
+    scroll_line(&mut group, &mut app, &mut terminal);
     group.bench_function("next-heading", |b| {
         b.iter(|| {
             app.update(Action::Command(Command::NextHeading));
@@ -191,15 +199,7 @@ fn big_post(c: &mut Criterion) {
     app.update(Action::Command(Command::Open));
     app.update(Action::Command(Command::PageDown));
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    let mut down = true;
-    group.bench_function("scroll-line", |b| {
-        b.iter(|| {
-            let cmd = if down { Command::Down } else { Command::Up };
-            down = !down;
-            app.update(Action::Command(cmd));
-            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
-        });
-    });
+    scroll_line(&mut group, &mut app, &mut terminal);
     group.finish();
 }
 

@@ -424,6 +424,25 @@ fn styles_reach_the_buffer() {
     assert_eq!(buf[(99, 29)].bg, theme.ui.status.bg.unwrap());
 }
 
+/// The reader at 100×30 on the only post in `dir`, read the way the runner
+/// reads it but with the background layout job not yet run.
+fn loaded_not_laid_out(dir: &std::path::Path) -> App {
+    let posts = folio::posts::scan(dir).unwrap();
+    let mut app = App::new(
+        posts,
+        Theme::default(),
+        Keymap::default(),
+        Options::default(),
+    );
+    app.update(Action::Resize(100, 30));
+    let (index, post) = app.pending_load().unwrap();
+    app.update(Action::Loaded(
+        index,
+        post.read_source().map_err(|e| e.to_string()),
+    ));
+    app
+}
+
 #[test]
 fn code_is_highlighted_off_the_key_path_and_swapped_in() {
     use folio::app::Loaded;
@@ -437,20 +456,7 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
         );
     }
     std::fs::write(dir.path().join("code.md"), text).unwrap();
-    let posts = folio::posts::scan(dir.path()).unwrap();
-    let mut app = App::new(
-        posts,
-        Theme::default(),
-        Keymap::default(),
-        Options::default(),
-    );
-    app.update(Action::Resize(100, 30));
-    // Open the post the way the runner does, without highlighting.
-    let (index, post) = app.pending_load().unwrap();
-    app.update(Action::Loaded(
-        index,
-        post.read_source().map_err(|e| e.to_string()),
-    ));
+    let mut app = loaded_not_laid_out(dir.path());
     let code_colours = |app: &App| {
         let doc = app.document().unwrap();
         let mut colours = std::collections::HashSet::new();
@@ -516,19 +522,7 @@ fn a_long_post_shows_its_start_at_once_and_the_rest_follows() {
         );
     }
     std::fs::write(dir.path().join("long.md"), &text).unwrap();
-    let posts = folio::posts::scan(dir.path()).unwrap();
-    let mut app = App::new(
-        posts,
-        Theme::default(),
-        Keymap::default(),
-        Options::default(),
-    );
-    app.update(Action::Resize(100, 30));
-    let (index, post) = app.pending_load().unwrap();
-    app.update(Action::Loaded(
-        index,
-        post.read_source().map_err(|e| e.to_string()),
-    ));
+    let mut app = loaded_not_laid_out(dir.path());
     let quick = app.document().unwrap().clone();
     assert!(matches!(
         app.current(),
