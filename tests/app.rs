@@ -557,3 +557,23 @@ fn a_long_post_shows_its_start_at_once_and_the_rest_follows() {
     assert_eq!(fixtures::reader_row(&app, 0), top_text);
     assert!(app.pending_layout().is_none());
 }
+
+#[test]
+fn tiny_and_odd_terminal_sizes_never_panic() {
+    let dir = blog();
+    let mut app = app_for(dir.path(), 100, 30);
+    for w in [0u16, 1, 2, 3, 5, 10, 20, 24, 40, 79, 80, 81, 200] {
+        for h in [0u16, 1, 2, 3, 5, 10, 24] {
+            app.update(Action::Resize(w, h));
+            for keys in [
+                "j", "<Enter>", "]", "o", "<Esc>", "?", "?", "z", "<Tab>", "G", "z",
+            ] {
+                press(&mut app, keys);
+                let _ = render(&app);
+            }
+            app.update(Action::Click(w / 2, h / 2));
+            app.update(Action::Scroll(Wheel::Down, 0, 0));
+            let _ = render(&app);
+        }
+    }
+}
