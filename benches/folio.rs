@@ -98,25 +98,28 @@ fn code_blocks(body: &str) -> Vec<(String, String)> {
     blocks
 }
 
-fn scan(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    corpus::folder(dir.path(), 1000);
-    let mut group = c.benchmark_group("folder-1000");
-    group.sample_size(20);
-    group.bench_function("scan", |b| {
-        b.iter(|| black_box(folio::posts::scan(dir.path()).unwrap()));
-    });
-    // From nothing to the first drawn frame: scan, lay out the first post,
-    // draw at 100x30.
-    group.bench_function("first-frame", |b| {
-        b.iter(|| {
-            let app = reader_on(dir.path());
-            let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
-            black_box(terminal.backend().buffer().area)
+/// Folders of 1,000 and 10,000 small posts: the scan into the sorted list,
+/// and from nothing to the first drawn frame (scan, lay out the first post,
+/// draw at 100x30).
+fn folders(c: &mut Criterion) {
+    for (count, samples) in [(1_000, 20), (10_000, 10)] {
+        let dir = tempfile::tempdir().unwrap();
+        corpus::folder(dir.path(), count);
+        let mut group = c.benchmark_group(format!("folder-{count}"));
+        group.sample_size(samples);
+        group.bench_function("scan", |b| {
+            b.iter(|| black_box(folio::posts::scan(dir.path()).unwrap()));
         });
-    });
-    group.finish();
+        group.bench_function("first-frame", |b| {
+            b.iter(|| {
+                let app = reader_on(dir.path());
+                let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+                terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+                black_box(terminal.backend().buffer().area)
+            });
+        });
+        group.finish();
+    }
 }
 
 /// The reader on the posts of `dir` at 100×30, the first post laid out.
@@ -203,24 +206,5 @@ fn big_post(c: &mut Criterion) {
     group.finish();
 }
 
-fn big_folder(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    corpus::folder(dir.path(), 10_000);
-    let mut group = c.benchmark_group("folder-10000");
-    group.sample_size(10);
-    group.bench_function("scan", |b| {
-        b.iter(|| black_box(folio::posts::scan(dir.path()).unwrap()));
-    });
-    group.bench_function("first-frame", |b| {
-        b.iter(|| {
-            let app = reader_on(dir.path());
-            let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
-            black_box(terminal.backend().buffer().area)
-        });
-    });
-    group.finish();
-}
-
-criterion_group!(benches, render, scan, keypress, big_post, big_folder);
+criterion_group!(benches, render, folders, keypress, big_post);
 criterion_main!(benches);
