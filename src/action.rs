@@ -160,12 +160,12 @@ pub enum Action {
     /// Use this theme from now on (the terminal turned out to have a light
     /// background, say). Layout does not depend on it, so nothing moves.
     SetTheme(Box<Theme>),
-    /// The highlighted layout of post `index` (see
-    /// [`crate::app::App::pending_layout`]), made for the raw setting
-    /// `raw`; it replaces the plain layout if that is still current.
+    /// The final layout of post `index` (see
+    /// [`crate::app::App::pending_layout`]), made for its quick layout number
+    /// `layout`; it replaces that layout if it is still current.
     LaidOut {
         index: usize,
-        raw: bool,
+        layout: u64,
         doc: Box<Document>,
     },
 }

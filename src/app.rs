@@ -87,6 +87,10 @@ pub enum Loaded {
         /// highlighted; of a long post only the start) and a [`LayoutJob`]
         /// makes the final one.
         complete: bool,
+        /// Which layout this is: a job's result replaces exactly the layout
+        /// it was made for, never a newer one (other width, raw setting or
+        /// theme).
+        layout: u64,
     },
 }
 
@@ -98,8 +102,9 @@ pub enum Loaded {
 #[derive(Debug, Clone)]
 pub struct LayoutJob {
     pub index: usize,
-    pub width: u16,
-    pub raw: bool,
+    layout: u64,
+    width: u16,
+    raw: bool,
     post: Post,
     source: PostSource,
     theme: Theme,
@@ -122,7 +127,7 @@ impl LayoutJob {
         );
         Action::LaidOut {
             index: self.index,
-            raw: self.raw,
+            layout: self.layout,
             doc: Box::new(doc),
         }
     }
@@ -172,7 +177,9 @@ pub struct App {
     pub(crate) raw: bool,
     loaded: HashMap<usize, Loaded>,
     /// The last highlight job handed out: (post, width, raw).
-    layout_asked: Option<(usize, u16, bool)>,
+    layout_asked: Option<u64>,
+    /// Numbers layouts for [`Loaded::Ready::layout`].
+    layouts_made: u64,
     positions: HashMap<usize, Position>,
     quit: bool,
     dirty: bool,
@@ -196,6 +203,7 @@ impl App {
             raw: false,
             loaded: HashMap::new(),
             layout_asked: None,
+            layouts_made: 0,
             positions: HashMap::new(),
             quit: false,
             dirty: true,
@@ -413,7 +421,7 @@ impl App {
             Action::Click(col, row) => self.click(col, row),
             Action::Loaded(index, result) => self.loaded_post(index, result),
             Action::SetTheme(theme) => self.set_theme(*theme),
-            Action::LaidOut { index, raw, doc } => self.laid_out(index, raw, *doc),
+            Action::LaidOut { index, layout, doc } => self.laid_out(index, layout, *doc),
         }
         self.settle_layout();
         if self.fingerprint() != before {
@@ -721,7 +729,6 @@ impl App {
                 self.loaded.insert(index, ready);
             }
         }
-        self.layout_asked = None;
         self.dirty = true;
     }
 
@@ -748,14 +755,16 @@ impl App {
 
     /// A ready post in its quick layout, complete when that is already the
     /// final one (the whole post, and a theme that highlights nothing).
-    fn ready(&self, index: usize, source: PostSource) -> Loaded {
+    fn ready(&mut self, index: usize, source: PostSource) -> Loaded {
         let (doc, repaired, whole) = self.layout(index, &source);
+        self.layouts_made += 1;
         Loaded::Ready {
             source,
             doc,
             raw: self.raw,
             repaired,
             complete: whole && self.theme.syntax.is_off(),
+            layout: self.layouts_made,
         }
     }
 
@@ -767,18 +776,19 @@ impl App {
             doc,
             raw,
             complete: false,
+            layout,
             ..
         }) = self.loaded.get(&self.selected)
         else {
             return None;
         };
-        let key = (self.selected, doc.width, *raw);
-        if self.layout_asked == Some(key) {
+        if self.layout_asked == Some(*layout) {
             return None;
         }
-        self.layout_asked = Some(key);
+        self.layout_asked = Some(*layout);
         Some(LayoutJob {
             index: self.selected,
+            layout: *layout,
             width: doc.width,
             raw: *raw,
             post: self.posts[self.selected].clone(),
@@ -788,19 +798,20 @@ impl App {
         })
     }
 
-    fn laid_out(&mut self, index: usize, raw: bool, new_doc: Document) {
+    fn laid_out(&mut self, index: usize, layout: u64, new_doc: Document) {
         let Some(Loaded::Ready {
             doc,
-            raw: ready_raw,
             complete,
+            layout: current,
             ..
         }) = self.loaded.get_mut(&index)
         else {
             return;
         };
         // A stale result (the width, the raw toggle or the theme changed
-        // meanwhile) is dropped; a newer job is on its way.
-        if *complete || doc.width != new_doc.width || *ready_raw != raw {
+        // meanwhile, so the post was laid out again) is dropped; the newer
+        // layout has its own job.
+        if *complete || *current != layout {
             return;
         }
         // The quick layout is the final one's start line for line (or the

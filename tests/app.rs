@@ -505,6 +505,26 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
         ),
         "a stale result is ignored"
     );
+    // So is one made with a theme that has since changed.
+    let old_theme_job = app.pending_layout().expect("a job for the 120-wide layout");
+    app.update(Action::SetTheme(Box::new(Theme::builtin("light").unwrap())));
+    app.update(old_theme_job.run());
+    assert!(
+        matches!(
+            app.current(),
+            Some(Loaded::Ready {
+                complete: false,
+                ..
+            })
+        ),
+        "a result made with the old theme is ignored"
+    );
+    let job = app.pending_layout().expect("a job for the new theme");
+    app.update(job.run());
+    assert!(matches!(
+        app.current(),
+        Some(Loaded::Ready { complete: true, .. })
+    ));
 }
 
 #[test]
