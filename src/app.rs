@@ -923,7 +923,7 @@ fn lay_out(
     if !notices.is_empty() {
         notices.push(Line::default());
     }
-    doc.prepend(notices);
+    doc.prepend(&notices);
     (doc, repaired)
 }
 

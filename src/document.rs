@@ -1,13 +1,17 @@
 //! What the Markdown renderer produces: lines already wrapped to a width, so a
 //! heading's line index is exactly the scroll offset that puts it on top.
 
-use ratatui::text::Line;
+use std::collections::HashMap;
+use std::fmt;
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 
 /// A laid-out post.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Document {
     /// Styled lines, none wider than `width` columns.
-    pub lines: Vec<Line<'static>>,
+    pub lines: Lines,
     /// Byte offset into the Markdown source of the content that starts each
     /// line (same length as `lines`, non-decreasing). Used to keep the reader
     /// anchored to the same text when the width changes.
@@ -110,12 +114,14 @@ impl Document {
 
     /// Puts `lines` (e.g. a notice about broken frontmatter) above the
     /// document, keeping heading and link line numbers true.
-    pub fn prepend(&mut self, lines: Vec<Line<'static>>) {
+    pub fn prepend(&mut self, lines: &[Line<'_>]) {
         let n = lines.len();
         if n == 0 {
             return;
         }
-        self.lines.splice(0..0, lines);
+        let mut all: Lines = lines.iter().collect();
+        all.extend(&self.lines);
+        self.lines = all;
         self.offsets.splice(0..0, std::iter::repeat_n(0, n));
         for h in &mut self.headings {
             h.line += n;
@@ -131,6 +137,219 @@ impl Document {
     }
 }
 
+/// A document's lines, stored compactly: one string holding the text of all
+/// lines, and for each line its runs of (length, style). A 10 MB post lays
+/// out into some 200,000 lines and 850,000 spans; as ratatui `Line`s with an
+/// owned string per span that took 66 MB, stored this way about 24 MB. The
+/// reader only ever needs the screenful it draws, which [`Lines::get`] builds
+/// as borrowed `Line`s on the fly.
+#[derive(Clone, Default)]
+pub struct Lines(Box<Store>);
+
+/// Boxed so that a `Document` stays as small to move as it was with a
+/// `Vec<Line>`.
+#[derive(Clone, Default)]
+struct Store {
+    text: String,
+    runs: Vec<Run>,
+    /// For each line, where its text and its runs start.
+    starts: Vec<(usize, usize)>,
+    styles: Vec<Style>,
+}
+
+/// Style numbers of a [`Lines`] being built, so that adding a span does not
+/// search the style table (kept outside `Lines`: only the builder needs it).
+#[derive(Debug, Default)]
+pub struct StyleIds(HashMap<Style, u32>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    len: u32,
+    style: u32,
+}
+
+impl Lines {
+    pub fn len(&self) -> usize {
+        self.0.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.starts.is_empty()
+    }
+
+    /// Appends a line; its spans are kept as they are (not merged), so a
+    /// line reads back exactly as it was pushed.
+    pub fn push(&mut self, line: &Line<'_>) {
+        self.push_with(line, &mut StyleIds::default());
+    }
+
+    /// [`Lines::push`] for a builder adding many lines, which keeps `ids`
+    /// from call to call (used with only these lines).
+    pub fn push_with(&mut self, line: &Line<'_>, ids: &mut StyleIds) {
+        self.0.starts.push((self.0.text.len(), self.0.runs.len()));
+        for span in &line.spans {
+            let style = self.style_id(line.style.patch(span.style), ids);
+            let mut rest = span.content.as_ref();
+            loop {
+                // A run longer than u32 can count is stored as several.
+                let mut cut = rest.len().min(u32::MAX as usize);
+                while !rest.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                self.0.text.push_str(&rest[..cut]);
+                self.0.runs.push(Run {
+                    len: u32::try_from(cut).unwrap_or(u32::MAX),
+                    style,
+                });
+                rest = &rest[cut..];
+                if rest.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Appends all of `other`'s lines.
+    pub fn extend(&mut self, other: &Lines) {
+        let mut ids = StyleIds::default();
+        for line in other {
+            self.push_with(&line, &mut ids);
+        }
+    }
+
+    /// Line `i`, borrowing its text.
+    pub fn get(&self, i: usize) -> Option<Line<'_>> {
+        let &(mut at, first) = self.0.starts.get(i)?;
+        let (_, end) = self.bounds(i);
+        let spans: Vec<Span<'_>> = self.0.runs[first..end]
+            .iter()
+            .map(|run| {
+                let len = run.len as usize;
+                let span = Span::styled(
+                    &self.0.text[at..at + len],
+                    self.0.styles[run.style as usize],
+                );
+                at += len;
+                span
+            })
+            .collect();
+        Some(Line::from(spans))
+    }
+
+    /// The plain text of line `i` (all its spans, no styles).
+    pub fn text(&self, i: usize) -> &str {
+        let Some(&(start, _)) = self.0.starts.get(i) else {
+            return "";
+        };
+        let end = self
+            .0
+            .starts
+            .get(i + 1)
+            .map_or(self.0.text.len(), |&(t, _)| t);
+        &self.0.text[start..end]
+    }
+
+    pub fn iter(&self) -> LinesIter<'_> {
+        LinesIter {
+            lines: self,
+            range: 0..self.len(),
+        }
+    }
+
+    /// End of line `i`'s runs (start of the next line's).
+    fn bounds(&self, i: usize) -> (usize, usize) {
+        let next = self
+            .0
+            .starts
+            .get(i + 1)
+            .map_or(self.0.runs.len(), |&(_, r)| r);
+        (self.0.starts[i].1, next)
+    }
+
+    fn style_id(&mut self, style: Style, ids: &mut StyleIds) -> u32 {
+        *ids.0.entry(style).or_insert_with(|| {
+            // Looked up here too: `ids` may be new while the table is not.
+            self.0.styles.iter().position(|s| *s == style).map_or_else(
+                || {
+                    self.0.styles.push(style);
+                    u32::try_from(self.0.styles.len() - 1).unwrap_or(u32::MAX)
+                },
+                |i| u32::try_from(i).unwrap_or(u32::MAX),
+            )
+        })
+    }
+}
+
+/// The lines of a [`Lines`], each built when it is reached.
+pub struct LinesIter<'a> {
+    lines: &'a Lines,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> Iterator for LinesIter<'a> {
+    type Item = Line<'a>;
+
+    fn next(&mut self) -> Option<Line<'a>> {
+        self.range.next().and_then(|i| self.lines.get(i))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+
+    // Skipping to the screen's first line must not build every line above it.
+    fn nth(&mut self, n: usize) -> Option<Line<'a>> {
+        self.range.nth(n).and_then(|i| self.lines.get(i))
+    }
+}
+
+impl DoubleEndedIterator for LinesIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.range.next_back().and_then(|i| self.lines.get(i))
+    }
+}
+
+impl ExactSizeIterator for LinesIter<'_> {}
+
+impl<'a> IntoIterator for &'a Lines {
+    type Item = Line<'a>;
+    type IntoIter = LinesIter<'a>;
+
+    fn into_iter(self) -> LinesIter<'a> {
+        self.iter()
+    }
+}
+
+impl<'l, 'a> FromIterator<&'l Line<'a>> for Lines
+where
+    'a: 'l,
+{
+    fn from_iter<I: IntoIterator<Item = &'l Line<'a>>>(iter: I) -> Self {
+        let mut lines = Lines::default();
+        let mut ids = StyleIds::default();
+        for line in iter {
+            lines.push_with(line, &mut ids);
+        }
+        lines
+    }
+}
+
+/// Equal when the lines read back the same, however they were stored.
+impl PartialEq for Lines {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for Lines {}
+
+/// Reads like the `Vec<Line>` it stands for, so snapshots show styles.
+impl fmt::Debug for Lines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,7 +362,7 @@ mod tests {
             line,
         };
         Document {
-            lines: vec![Line::default(); 40],
+            lines: std::iter::repeat_n(&Line::default(), 40).collect(),
             offsets: (0..40).map(|i| i * 10).collect(),
             headings: vec![h(1, "A", 0), h(2, "B", 10), h(3, "C", 20), h(2, "D", 30)],
             links: vec![],
@@ -189,9 +408,46 @@ mod tests {
     }
 
     #[test]
+    fn lines_read_back_as_pushed() {
+        use ratatui::style::Stylize;
+        let pushed = vec![
+            Line::from(vec![
+                Span::raw("plain "),
+                "bold".bold(),
+                Span::raw(""),
+                "é✓".red(),
+            ]),
+            Line::default(),
+            Line::from("x").style(Style::new().italic()),
+            Line::from(vec!["a".blue(), "b".blue()]),
+        ];
+        let lines: Lines = pushed.iter().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.get(0).unwrap(), pushed[0]);
+        assert_eq!(lines.get(1).unwrap(), Line::default());
+        // A line's own style is folded into its spans.
+        assert_eq!(lines.get(2).unwrap(), Line::from("x".italic()));
+        assert_eq!(lines.get(3).unwrap().spans.len(), 2);
+        assert_eq!(lines.text(0), "plain boldé✓");
+        assert_eq!(lines.text(3), "ab");
+        assert!(lines.get(4).is_none());
+        assert_eq!(lines.text(9), "");
+        assert_eq!(format!("{lines:?}"), {
+            let mut expected = pushed.clone();
+            expected[2] = Line::from("x".italic());
+            format!("{expected:?}")
+        });
+        let mut twice = lines.clone();
+        twice.extend(&lines);
+        assert_eq!(twice.len(), 8);
+        assert_eq!(twice.get(7).unwrap(), pushed[3]);
+        assert_eq!(twice.iter().rev().count(), 8);
+    }
+
+    #[test]
     fn prepend_shifts_positions() {
         let mut d = doc();
-        d.prepend(vec![Line::from("note"), Line::default()]);
+        d.prepend(&[Line::from("note"), Line::default()]);
         assert_eq!(d.headings[1].line, 12);
         assert_eq!(d.lines.len(), d.offsets.len());
         assert_eq!(d.line_for_offset(0), 0);

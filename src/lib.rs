@@ -5,6 +5,8 @@
 //! - [`posts`] finds post files and reads their frontmatter; no terminal.
 //! - [`markdown`] is a pure function from (source, width, theme) to a
 //!   [`document::Document`] of wrapped, styled lines; no I/O.
+//! - [`pieces`] cuts a long body where its parts parse alone, so the parser
+//!   never holds a tree of a whole 10 MB post.
 //! - [`sanitize`] is the one gate post-derived text passes before display.
 //! - [`mojibake`] repairs text once mis-decoded as Windows-1252; pure.
 //! - [`theme`] holds the styles, read from the embedded `themes/` files.
@@ -33,6 +35,7 @@ pub mod logging;
 pub mod markdown;
 pub mod mojibake;
 pub mod paths;
+pub mod pieces;
 pub mod posts;
 pub mod sanitize;
 pub mod store;

@@ -470,7 +470,7 @@ fn print_post(
     );
     let mut out = String::with_capacity(source.text.len() * 2);
     for line in &doc.lines {
-        ansi::push_line(&mut out, line, color);
+        ansi::push_line(&mut out, &line, color);
     }
     write_stdout(&out)
 }

@@ -14,20 +14,23 @@
 //!
 //! A cheap pre-pass numbers footnotes by first reference, sizes ordered list
 //! markers, and collects code blocks so a code-heavy post is highlighted on
-//! all cores before layout.
+//! all cores before layout. Long bodies are parsed a piece at a time
+//! ([`crate::pieces`]), with the renderer's state carried across pieces.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use pulldown_cmark::{
-    Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+    Alignment, BlockQuoteKind, BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options,
+    Parser, Tag, TagEnd,
 };
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::document::{Document, Heading, Link};
+use crate::document::{Document, Heading, Lines, Link, StyleIds};
 use crate::highlight;
+use crate::pieces::{self, LinkDefs, PIECE_BYTES, Piece};
 use crate::sanitize::{display_width, expand_tabs, grapheme_width, sanitize};
 use crate::theme::Theme;
 
@@ -88,13 +91,50 @@ pub fn render(source: &str, width: u16, theme: &Theme) -> Document {
 
 /// [`render`] with layout options.
 pub fn render_with(source: &str, width: u16, theme: &Theme, opts: RenderOptions) -> Document {
-    let mut r = Renderer::new(theme, usize::from(width.max(1)), source, opts.highlight);
+    render_in_pieces(source, width, theme, opts, PIECE_BYTES)
+}
+
+/// Long bodies are parsed a piece at a time (see [`crate::pieces`]), which
+/// keeps pulldown-cmark's tree small; the renderer's state carries over from
+/// piece to piece, so the lines are those of one pass over the whole.
+fn render_in_pieces(
+    source: &str,
+    width: u16,
+    theme: &Theme,
+    opts: RenderOptions,
+    piece_bytes: usize,
+) -> Document {
+    let pieces = pieces::pieces(source, piece_bytes);
+    let (pre, defs) = PrePass::run(&pieces, opts.highlight && !theme.syntax.is_off());
+    let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
     r.wrap_code = opts.wrap_code;
-    for (event, range) in Parser::new_ext(source, options()).into_offset_iter() {
-        r.offset = range.start;
-        r.event(event, range.len());
+    for (i, piece) in pieces.iter().enumerate() {
+        r.begin_piece(i);
+        for (event, range) in parser(piece, &defs).into_offset_iter() {
+            if range.start >= piece.len {
+                continue;
+            }
+            r.offset = piece.start + range.start;
+            r.event(event, range.len());
+        }
     }
     r.finish()
+}
+
+/// A parser for one piece that resolves references defined in the others.
+fn parser<'p>(
+    piece: &'p Piece<'_>,
+    defs: &'p LinkDefs,
+) -> Parser<'p, impl FnMut(BrokenLink<'p>) -> Option<(CowStr<'p>, CowStr<'p>)>> {
+    Parser::new_with_broken_link_callback(
+        &piece.text,
+        options(),
+        Some(
+            move |link: BrokenLink<'p>| -> Option<(CowStr<'p>, CowStr<'p>)> {
+                defs.resolve(&link.reference)
+            },
+        ),
+    )
 }
 
 /// GitHub-style anchor: lowercase, spaces to `-`, punctuation other than `-`
@@ -447,7 +487,8 @@ struct Seg {
 /// Where lines go: the document, or a footnote body rendered for the end.
 #[derive(Default)]
 struct Sink {
-    lines: Vec<Line<'static>>,
+    lines: Lines,
+    ids: StyleIds,
     offsets: Vec<usize>,
     headings: Vec<Heading>,
     links: Vec<Link>,
@@ -459,9 +500,9 @@ struct Sink {
 }
 
 impl Sink {
-    fn push_line(&mut self, line: Line<'static>, offset: usize) {
+    fn push_line(&mut self, line: &Line<'_>, offset: usize) {
         let offset = offset.max(self.offsets.last().copied().unwrap_or(0));
-        self.lines.push(line);
+        self.lines.push_with(line, &mut self.ids);
         self.offsets.push(offset);
     }
 
@@ -538,8 +579,12 @@ struct Renderer<'t> {
     tables: Vec<TableState>,
     note_numbers: HashMap<String, usize>,
     slugs: HashSet<String>,
-    /// Code blocks highlighted up front, in document order; empty when they
-    /// are highlighted as they come.
+    /// The code blocks of each piece not yet begun (see [`PrePass`]).
+    code_blocks: Vec<Vec<(String, String)>>,
+    /// Bytes of code in the whole post.
+    code_bytes: usize,
+    /// The current piece's code blocks highlighted up front, in order; empty
+    /// when they are highlighted as they come.
     highlighted: Vec<Highlighted>,
     code_index: usize,
     /// The last item number of every list, in document order.
@@ -624,62 +669,84 @@ fn heading_level(level: HeadingLevel) -> u8 {
     }
 }
 
-impl<'t> Renderer<'t> {
-    fn new(theme: &'t Theme, width: usize, source: &str, highlight: bool) -> Self {
-        // Footnotes are numbered by first reference, but a definition can come
-        // before its first reference, so number them in a cheap pre-pass.
-        let mut note_numbers = HashMap::new();
-        // Code blocks are collected in the same pass so that a code-heavy
-        // post can be highlighted on several threads up front.
-        let collect_code = highlight && !theme.syntax.is_off();
-        let mut blocks: Vec<(String, String)> = Vec::new();
-        let mut in_code = false;
-        // Ordered markers are right-aligned to the widest number in their list.
-        let mut list_last: Vec<u64> = Vec::new();
-        let mut open_lists: Vec<usize> = Vec::new();
-        for event in Parser::new_ext(source, options()) {
-            match event {
-                Event::Start(Tag::List(start)) => {
-                    open_lists.push(list_last.len());
-                    list_last.push(start.unwrap_or(1).saturating_sub(1));
-                }
-                Event::End(TagEnd::List(_)) => {
-                    open_lists.pop();
-                }
-                Event::Start(Tag::Item) => {
-                    if let Some(&i) = open_lists.last() {
-                        list_last[i] = list_last[i].saturating_add(1);
-                    }
-                }
-                Event::FootnoteReference(label) => {
-                    let next = note_numbers.len() + 1;
-                    note_numbers.entry(note_key(&label)).or_insert(next);
-                }
-                Event::Start(Tag::CodeBlock(kind)) if collect_code => {
-                    in_code = true;
-                    let lang = match kind {
-                        CodeBlockKind::Fenced(info) => {
-                            sanitize(highlight::language_of(&info)).into_owned()
-                        }
-                        CodeBlockKind::Indented => String::new(),
-                    };
-                    blocks.push((lang, String::new()));
-                }
-                Event::End(TagEnd::CodeBlock) => in_code = false,
-                Event::Text(t) if in_code => {
-                    if let Some((_, text)) = blocks.last_mut() {
-                        text.push_str(&t);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let code_bytes: usize = blocks.iter().map(|(_, t)| t.len()).sum();
-        let highlighted = if blocks.len() > 1 && code_bytes >= PARALLEL_CODE_BYTES {
-            highlight_all(&blocks, &theme.syntax)
-        } else {
-            Vec::new()
+/// What the renderer must know before it starts: footnotes are numbered by
+/// first reference but may be defined before it, ordered list markers are
+/// right-aligned to the widest number in their list, and a code-heavy piece
+/// is highlighted on several threads before its layout.
+struct PrePass {
+    note_numbers: HashMap<String, usize>,
+    /// The last item number of every list, in document order.
+    list_last: Vec<u64>,
+    /// `(language, raw text)` of every code block, per piece.
+    code: Vec<Vec<(String, String)>>,
+}
+
+impl PrePass {
+    fn run(pieces: &[Piece<'_>], collect_code: bool) -> (PrePass, LinkDefs) {
+        let mut pre = PrePass {
+            note_numbers: HashMap::new(),
+            list_last: Vec::new(),
+            code: Vec::with_capacity(pieces.len()),
         };
+        let mut defs = LinkDefs::default();
+        let mut open_lists: Vec<usize> = Vec::new();
+        for piece in pieces {
+            let parser = Parser::new_ext(&piece.text, options());
+            if pieces.len() > 1 {
+                for (label, def) in parser.reference_definitions().iter() {
+                    defs.add(label, &def.dest, def.title.as_deref().unwrap_or(""));
+                }
+            }
+            let mut blocks: Vec<(String, String)> = Vec::new();
+            let mut in_code = false;
+            for (event, range) in parser.into_offset_iter() {
+                if range.start >= piece.len {
+                    continue;
+                }
+                match event {
+                    Event::Start(Tag::List(start)) => {
+                        open_lists.push(pre.list_last.len());
+                        pre.list_last.push(start.unwrap_or(1).saturating_sub(1));
+                    }
+                    Event::End(TagEnd::List(_)) => {
+                        open_lists.pop();
+                    }
+                    Event::Start(Tag::Item) => {
+                        if let Some(&i) = open_lists.last() {
+                            pre.list_last[i] = pre.list_last[i].saturating_add(1);
+                        }
+                    }
+                    Event::FootnoteReference(label) => {
+                        let next = pre.note_numbers.len() + 1;
+                        pre.note_numbers.entry(note_key(&label)).or_insert(next);
+                    }
+                    Event::Start(Tag::CodeBlock(kind)) if collect_code => {
+                        in_code = true;
+                        let lang = match kind {
+                            CodeBlockKind::Fenced(info) => {
+                                sanitize(highlight::language_of(&info)).into_owned()
+                            }
+                            CodeBlockKind::Indented => String::new(),
+                        };
+                        blocks.push((lang, String::new()));
+                    }
+                    Event::End(TagEnd::CodeBlock) => in_code = false,
+                    Event::Text(t) if in_code => {
+                        if let Some((_, text)) = blocks.last_mut() {
+                            text.push_str(&t);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            pre.code.push(blocks);
+        }
+        (pre, defs)
+    }
+}
+
+impl<'t> Renderer<'t> {
+    fn new(theme: &'t Theme, width: usize, highlight: bool, pre: PrePass) -> Self {
         Renderer {
             theme,
             width,
@@ -696,13 +763,31 @@ impl<'t> Renderer<'t> {
             links: Vec::new(),
             code: None,
             tables: Vec::new(),
-            note_numbers,
+            note_numbers: pre.note_numbers,
             slugs: HashSet::new(),
-            highlighted,
+            code_bytes: pre.code.iter().flatten().map(|(_, t)| t.len()).sum(),
+            code_blocks: pre.code,
+            highlighted: Vec::new(),
             code_index: 0,
-            list_last,
+            list_last: pre.list_last,
             list_index: 0,
         }
+    }
+
+    /// Piece `i` is next: highlight its code up front when the post has
+    /// enough code to be worth the threads.
+    fn begin_piece(&mut self, i: usize) {
+        let blocks = self
+            .code_blocks
+            .get_mut(i)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        self.highlighted = if blocks.len() > 1 && self.code_bytes >= PARALLEL_CODE_BYTES {
+            highlight_all(&blocks, &self.theme.syntax)
+        } else {
+            Vec::new()
+        };
+        self.code_index = 0;
     }
 
     fn sink(&mut self) -> &mut Sink {
@@ -776,7 +861,7 @@ impl<'t> Renderer<'t> {
             seg.used = true;
         }
         all.extend(spans);
-        sink.push_line(Line::from(all), offset);
+        sink.push_line(&Line::from(all), offset);
     }
 
     fn emit_blank(&mut self) {
@@ -798,7 +883,7 @@ impl<'t> Renderer<'t> {
                 }
             }
         }
-        sink.push_line(Line::from(all), offset);
+        sink.push_line(&Line::from(all), offset);
     }
 
     /// Called before a block draws its first line: separates it from the
@@ -1160,7 +1245,7 @@ impl<'t> Renderer<'t> {
                         let first = &sink.segs[0].first;
                         let (n, _) = fit(first.content.trim_end(), self.width);
                         let marker = Span::styled(first.content[..n].to_owned(), first.style);
-                        sink.push_line(Line::from(marker), 0);
+                        sink.push_line(&Line::from(marker), 0);
                     }
                     self.notes.push((number, sink));
                 }
@@ -1548,14 +1633,14 @@ impl<'t> Renderer<'t> {
             self.notes.sort_by_key(|(n, _)| *n);
             let offset = main.offsets.last().copied().unwrap_or(0);
             if !main.lines.is_empty() {
-                main.push_line(Line::default(), offset);
+                main.push_line(&Line::default(), offset);
             }
             let rule = "─".repeat(self.width);
-            main.push_line(Line::from(Span::styled(rule, self.theme.md.rule)), offset);
+            main.push_line(&Line::from(Span::styled(rule, self.theme.md.rule)), offset);
             for (_, note) in std::mem::take(&mut self.notes) {
                 let base = main.lines.len();
-                for (line, offset) in note.lines.into_iter().zip(note.offsets) {
-                    main.push_line(line, offset);
+                for (line, offset) in note.lines.iter().zip(note.offsets) {
+                    main.push_line(&line, offset);
                 }
                 main.headings.extend(note.headings.into_iter().map(|mut h| {
                     h.line += base;
@@ -1660,6 +1745,44 @@ mod tests {
     use super::*;
     use crate::sanitize::is_unsafe;
 
+    #[test]
+    fn pieces_render_like_the_whole() {
+        let mut src = String::from(
+            "# Start\n\nSee [the spec][spec], [^far] and [^near].\n\n[^near]: close by\n\n\
+             1. one\n2. two\n\n# Code\n\n```rust\nfn main() {}\n\n# not a heading\n```\n\n\
+             # Start\n\n- a\n- b\n\n  nested para\n\n> quote\n\n",
+        );
+        src.push_str(include_str!("../posts/2026-11-22-markdown-showcase.md"));
+        src.push_str("\n\n# Late\n\n[^far]: defined in the last piece\n\n[spec]: https://spec.commonmark.org \"CM\"\n");
+        let theme = Theme::default();
+        for opts in [
+            RenderOptions::default(),
+            RenderOptions {
+                wrap_code: false,
+                highlight: false,
+            },
+        ] {
+            let whole = render_in_pieces(&src, 72, &theme, opts, usize::MAX);
+            let cut = render_in_pieces(&src, 72, &theme, opts, 1);
+            assert!(pieces::pieces(&src, 1).len() > 5);
+            assert_eq!(texts(&cut), texts(&whole));
+            assert_eq!(cut, whole);
+        }
+        let d = render_in_pieces(&src, 72, &theme, RenderOptions::default(), 1);
+        assert!(
+            d.links
+                .iter()
+                .any(|l| l.url == "https://spec.commonmark.org")
+        );
+        let all = texts(&d).join("\n");
+        assert!(all.contains("defined in the last piece"), "{all}");
+        assert!(!all.contains("[^far]"), "{all}");
+        assert!(
+            !all.contains("\n.\n"),
+            "a stand-in definition was shown:\n{all}"
+        );
+    }
+
     fn doc(src: &str, width: u16) -> Document {
         render(src, width, &Theme::default())
     }
@@ -1669,7 +1792,7 @@ mod tests {
     }
 
     fn texts(d: &Document) -> Vec<String> {
-        d.lines.iter().map(text).collect()
+        d.lines.iter().map(|l| text(&l)).collect()
     }
 
     fn check_invariants(d: &Document, width: u16) {
@@ -1680,7 +1803,7 @@ mod tests {
             "offsets decrease"
         );
         for line in &d.lines {
-            let t = text(line);
+            let t = text(&line);
             assert!(display_width(&t) <= width, "{t:?} wider than {width}");
             assert!(!t.chars().any(is_unsafe), "control character in {t:?}");
         }
@@ -1986,7 +2109,7 @@ mod tests {
             let d = doc(src, width);
             check_invariants(&d, width);
             for (line, &offset) in d.lines.iter().zip(&d.offsets) {
-                let t = text(line);
+                let t = text(&line);
                 let first = t
                     .trim_start_matches(['#', '•', '│', ' '])
                     .split(' ')
@@ -2033,20 +2156,21 @@ mod tests {
         let all = blocks.concat();
         assert!(all.len() > PARALLEL_CODE_BYTES);
         let together = doc(&all, 60);
-        let mut separately = Vec::new();
+        let mut separately = Lines::default();
         for b in &blocks {
             assert!(b.len() < PARALLEL_CODE_BYTES);
             if !separately.is_empty() {
-                separately.push(Line::default());
+                separately.push(&Line::default());
             }
-            separately.extend(doc(b, 60).lines);
+            separately.extend(&doc(b, 60).lines);
         }
         assert_eq!(together.lines, separately);
+        let second = together.lines.get(1).unwrap();
         assert!(
-            together.lines[1]
+            second
                 .spans
                 .iter()
-                .any(|s| s.style.fg != together.lines[1].spans[0].style.fg)
+                .any(|s| s.style.fg != second.spans[0].style.fg)
         );
     }
 

@@ -121,14 +121,10 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
     match app.current() {
         Some(Loaded::Ready { doc, .. }) => {
             let top = app.reader_top();
-            for (row, line) in doc
-                .lines
-                .iter()
-                .skip(top)
-                .take(usize::from(area.height))
-                .enumerate()
-            {
-                buf.set_line(area.x, area.y + row as u16, line, area.width);
+            for row in 0..area.height {
+                if let Some(line) = doc.lines.get(top + usize::from(row)) {
+                    buf.set_line(area.x, area.y + row, &line, area.width);
+                }
             }
         }
         Some(Loaded::Failed(err)) => {
