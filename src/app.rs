@@ -944,7 +944,7 @@ fn quick_part(source: &PostSource) -> (std::borrow::Cow<'_, PostSource>, bool) {
     }
     let cut = body[..cut].rfind("\n\n").map_or(cut, |i| i + 2);
     let quick = PostSource {
-        text: source.text[..source.body_start + cut].to_owned(),
+        text: source.text[..source.body_start + cut].into(),
         ..*source
     };
     (std::borrow::Cow::Owned(quick), false)
