@@ -169,6 +169,25 @@ struct Run {
 }
 
 impl Lines {
+    /// Room for about this many bytes of text, spans and lines. Reserving
+    /// up front spares a long post the moment a doubling buffer holds two
+    /// copies of its text; pages of a reservation never written are never
+    /// resident. [`Lines::shrink_to_fit`] returns what was not used.
+    pub fn with_capacity(text: usize, spans: usize, lines: usize) -> Lines {
+        Lines(Box::new(Store {
+            text: String::with_capacity(text),
+            runs: Vec::with_capacity(spans),
+            starts: Vec::with_capacity(lines),
+            styles: Vec::new(),
+        }))
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.0.text.shrink_to_fit();
+        self.0.runs.shrink_to_fit();
+        self.0.starts.shrink_to_fit();
+    }
+
     pub fn len(&self) -> usize {
         self.0.starts.len()
     }
