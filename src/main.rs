@@ -468,11 +468,21 @@ fn print_post(
         layout_ms = ms(layout_start.elapsed()),
         "rendered for --print"
     );
-    let mut out = String::with_capacity(source.text.len() * 2);
+    // Written as it is made: a long post's coloured text would otherwise
+    // sit in memory whole beside its layout.
+    const CHUNK: usize = 1 << 16;
+    let mut stdout = std::io::stdout().lock();
+    let mut out = String::with_capacity(CHUNK * 2);
     for line in &doc.lines {
         ansi::push_line(&mut out, &line, color);
+        if out.len() >= CHUNK {
+            if !write_to(&mut stdout, &out)? {
+                return Ok(());
+            }
+            out.clear();
+        }
     }
-    write_stdout(&out)
+    write_to(&mut stdout, &out).map(|_| ())
 }
 
 /// The start-up event, and one warning per post whose frontmatter is broken.
@@ -508,11 +518,15 @@ fn print_list(posts: &[Post], raw: bool) -> Result<()> {
 
 /// Writes to stdout; a closed pipe (`folio -p dir | head`) is not an error.
 fn write_stdout(s: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(s.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("cannot write to stdout")
-        }
-        _ => Ok(()),
+    write_to(&mut std::io::stdout().lock(), s).map(|_| ())
+}
+
+/// Writes and flushes `s`; false when the reader has gone (`| head`), which
+/// is not an error.
+fn write_to(out: &mut impl Write, s: &str) -> Result<bool> {
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e).context("cannot write to stdout"),
+        Ok(()) => Ok(true),
     }
 }
