@@ -470,12 +470,11 @@ fn print_post(
     );
     // Written as it is made: a long post's coloured text would otherwise
     // sit in memory whole beside its layout.
-    const CHUNK: usize = 1 << 16;
     let mut stdout = std::io::stdout().lock();
-    let mut out = String::with_capacity(CHUNK * 2);
+    let mut out = String::with_capacity(PRINT_CHUNK * 2);
     for line in &doc.lines {
         ansi::push_line(&mut out, &line, color);
-        if out.len() >= CHUNK {
+        if out.len() >= PRINT_CHUNK {
             if !write_to(&mut stdout, &out)? {
                 return Ok(());
             }
@@ -517,6 +516,9 @@ fn print_list(posts: &[Post], raw: bool) -> Result<()> {
 }
 
 /// Writes to stdout; a closed pipe (`folio -p dir | head`) is not an error.
+/// `--print` hands its output to stdout in pieces of about this size.
+const PRINT_CHUNK: usize = 1 << 16;
+
 fn write_stdout(s: &str) -> Result<()> {
     write_to(&mut std::io::stdout().lock(), s).map(|_| ())
 }
