@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
-use crate::posts::PostSource;
+use std::path::PathBuf;
+
+use crate::posts::{Post, PostSource};
 use crate::theme::Theme;
 
 /// A user command, as named in the keymap and the help overlay.
@@ -155,19 +157,26 @@ pub enum Action {
     Scroll(Wheel, u16, u16),
     /// A click at (column, row).
     Click(u16, u16),
-    /// The runner read post `index` (see [`crate::app::App::pending_load`]).
-    Loaded(usize, Result<PostSource, String>),
+    /// The runner read the post with this [`crate::posts::Post::rel_path`]
+    /// (see [`crate::app::App::pending_load`]).
+    Loaded(PathBuf, Result<PostSource, String>),
     /// Use this theme from now on (the terminal turned out to have a light
     /// background, say). Layout does not depend on it, so nothing moves.
     SetTheme(Box<Theme>),
-    /// The final layout of post `index` (see
+    /// The final layout of post `key` (see
     /// [`crate::app::App::pending_layout`]), made for its quick layout number
     /// `layout`; it replaces that layout if it is still current.
     LaidOut {
-        index: usize,
+        key: PathBuf,
         layout: u64,
         doc: Box<Document>,
     },
+    /// The folder was scanned again: this is the list now (sorted). The
+    /// selection stays on the same post.
+    PostsChanged(Vec<Post>),
+    /// The file of the post with this `rel_path` changed: read it again,
+    /// keeping the reading position on the same text.
+    PostChanged(PathBuf),
 }
 
 impl From<Command> for Action {

@@ -6,6 +6,7 @@
 //! screen changed.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -101,7 +102,8 @@ pub enum Loaded {
 /// post only its start.
 #[derive(Debug, Clone)]
 pub struct LayoutJob {
-    pub index: usize,
+    /// The post's [`Post::rel_path`].
+    pub key: PathBuf,
     layout: u64,
     width: u16,
     raw: bool,
@@ -126,7 +128,7 @@ impl LayoutJob {
             self.raw,
         );
         Action::LaidOut {
-            index: self.index,
+            key: self.key.clone(),
             layout: self.layout,
             doc: Box::new(doc),
         }
@@ -135,10 +137,14 @@ impl LayoutJob {
 
 /// The reader's position in one post: the top line at the current layout,
 /// and the source offset it shows, which survives a relayout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Position {
     top: usize,
     anchor: usize,
+    /// The text that was at `anchor` in an older version of the post (the
+    /// file changed, or the position comes from a saved reading state): when
+    /// the post is next laid out, the anchor moves to where that text is now.
+    relocate: Option<String>,
 }
 
 /// Everything the screen depends on, compared before and after an update so
@@ -175,12 +181,14 @@ pub struct App {
     pub(crate) count: Option<usize>,
     pub(crate) message: Option<String>,
     pub(crate) raw: bool,
-    loaded: HashMap<usize, Loaded>,
+    /// Per post, by [`Post::rel_path`]: the list can change under the app
+    /// (a reload), so list indices are no key.
+    loaded: HashMap<PathBuf, Loaded>,
     /// The last highlight job handed out: (post, width, raw).
     layout_asked: Option<u64>,
     /// Numbers layouts for [`Loaded::Ready::layout`].
     layouts_made: u64,
-    positions: HashMap<usize, Position>,
+    positions: HashMap<PathBuf, Position>,
     quit: bool,
     dirty: bool,
 }
@@ -268,7 +276,16 @@ impl App {
 
     /// The selected post's state, if it has been requested.
     pub fn current(&self) -> Option<&Loaded> {
-        self.loaded.get(&self.selected)
+        self.loaded.get(self.selected_key()?)
+    }
+
+    /// The selected post's [`Post::rel_path`].
+    fn selected_key(&self) -> Option<&Path> {
+        self.posts.get(self.selected).map(|p| p.rel_path.as_path())
+    }
+
+    fn post_by_key(&self, key: &Path) -> Option<&Post> {
+        self.posts.iter().find(|p| p.rel_path == key)
     }
 
     /// The selected post's layout, when it is ready.
@@ -281,7 +298,9 @@ impl App {
 
     /// First visible line of the reader.
     pub fn reader_top(&self) -> usize {
-        self.positions.get(&self.selected).map_or(0, |p| p.top)
+        self.selected_key()
+            .and_then(|k| self.positions.get(k))
+            .map_or(0, |p| p.top)
     }
 
     /// True once after anything visible changed; the runner redraws then.
@@ -290,14 +309,15 @@ impl App {
     }
 
     /// A post the runner should read and report back with
-    /// [`Action::Loaded`]. Each post is asked for once.
-    pub fn pending_load(&mut self) -> Option<(usize, Post)> {
+    /// [`Action::Loaded`] under its [`Post::rel_path`]. Each post is asked
+    /// for once (again after its file changed).
+    pub fn pending_load(&mut self) -> Option<Post> {
         let post = self.posts.get(self.selected)?;
-        if self.loaded.contains_key(&self.selected) {
+        if self.loaded.contains_key(&post.rel_path) {
             return None;
         }
-        self.loaded.insert(self.selected, Loaded::Loading);
-        Some((self.selected, post.clone()))
+        self.loaded.insert(post.rel_path.clone(), Loaded::Loading);
+        Some(post.clone())
     }
 
     /// Rows each list entry takes: a second, dim excerpt line when the pane
@@ -400,6 +420,8 @@ impl App {
                 | Action::Resize(..)
                 | Action::SetTheme(_)
                 | Action::LaidOut { .. }
+                | Action::PostsChanged(_)
+                | Action::PostChanged(_)
         ) {
             self.message = None;
         }
@@ -419,9 +441,11 @@ impl App {
             Action::Resize(w, h) => self.size = (w, h),
             Action::Scroll(dir, col, row) => self.wheel(dir, col, row),
             Action::Click(col, row) => self.click(col, row),
-            Action::Loaded(index, result) => self.loaded_post(index, result),
+            Action::Loaded(key, result) => self.loaded_post(&key, result),
             Action::SetTheme(theme) => self.set_theme(*theme),
-            Action::LaidOut { index, layout, doc } => self.laid_out(index, layout, *doc),
+            Action::LaidOut { key, layout, doc } => self.laid_out(&key, layout, *doc),
+            Action::PostsChanged(posts) => self.posts_changed(posts),
+            Action::PostChanged(key) => self.post_changed(&key),
         }
         self.settle_layout();
         if self.fingerprint() != before {
@@ -644,13 +668,20 @@ impl App {
     }
 
     fn set_top(&mut self, top: usize) {
-        let Some(doc) = self.document() else {
+        let (Some(doc), Some(key)) = (self.document(), self.selected_key()) else {
             return;
         };
         let top = top.min(doc.len().saturating_sub(1));
         let anchor = doc.offset_of_line(top);
-        self.positions
-            .insert(self.selected, Position { top, anchor });
+        let key = key.to_path_buf();
+        self.positions.insert(
+            key,
+            Position {
+                top,
+                anchor,
+                relocate: None,
+            },
+        );
     }
 
     fn select(&mut self, index: usize) {
@@ -694,15 +725,93 @@ impl App {
         }
     }
 
-    fn loaded_post(&mut self, index: usize, result: Result<PostSource, String>) {
-        if index >= self.posts.len() {
+    fn loaded_post(&mut self, key: &Path, result: Result<PostSource, String>) {
+        // Not asked for (any more): the post left the list, or its file
+        // changed while it was being read and a fresh read is under way.
+        if !self.loaded.contains_key(key) || self.post_by_key(key).is_none() {
             return;
         }
         let state = match result {
-            Ok(source) => self.ready(index, source),
+            Ok(source) => {
+                let ready = self.ready(key, source);
+                self.relocate(key, &ready);
+                ready
+            }
             Err(e) => Loaded::Failed(e),
         };
-        self.loaded.insert(index, state);
+        self.loaded.insert(key.to_path_buf(), state);
+        self.dirty = true;
+    }
+
+    /// A position carried over from an older version of the post finds its
+    /// text again in the new one.
+    fn relocate(&mut self, key: &Path, ready: &Loaded) {
+        let Loaded::Ready {
+            source, doc, raw, ..
+        } = ready
+        else {
+            return;
+        };
+        let Some(pos) = self.positions.get_mut(key) else {
+            return;
+        };
+        let Some(snippet) = pos.relocate.take() else {
+            return;
+        };
+        let body = shown_body(source, *raw);
+        pos.anchor = find_near(&body, &snippet, pos.anchor);
+        pos.top = if pos.anchor == 0 {
+            0
+        } else {
+            doc.line_for_offset(pos.anchor)
+        };
+    }
+
+    /// The list of posts is now `posts` (the folder changed). The selection
+    /// stays on the same post when it is still there; what is known about
+    /// posts that left, or whose frontmatter changed, is dropped (positions
+    /// stay: an editor that saves by delete and re-create brings it back).
+    fn posts_changed(&mut self, posts: Vec<Post>) {
+        let selected = self.selected_key().map(Path::to_path_buf);
+        let old: HashMap<PathBuf, Post> = std::mem::take(&mut self.posts)
+            .into_iter()
+            .map(|p| (p.rel_path.clone(), p))
+            .collect();
+        self.posts = posts;
+        let edited: Vec<PathBuf> = self
+            .posts
+            .iter()
+            .filter(|p| old.get(&p.rel_path).is_some_and(|o| o != *p))
+            .map(|p| p.rel_path.clone())
+            .collect();
+        for key in edited {
+            self.post_changed(&key);
+        }
+        let keys: std::collections::HashSet<&Path> =
+            self.posts.iter().map(|p| p.rel_path.as_path()).collect();
+        self.loaded.retain(|k, _| keys.contains(k.as_path()));
+        self.selected = selected
+            .and_then(|k| self.posts.iter().position(|p| p.rel_path == k))
+            .unwrap_or_else(|| self.selected.min(self.posts.len().saturating_sub(1)));
+        if self.posts.is_empty() {
+            self.focus = Focus::List;
+            self.overlay = self.overlay.filter(|o| *o == Overlay::Help);
+        }
+        self.dirty = true;
+    }
+
+    /// The file of post `key` changed: its text is read again and laid out
+    /// anew, the reading position kept on the same text.
+    fn post_changed(&mut self, key: &Path) {
+        let Some(old) = self.loaded.remove(key) else {
+            return;
+        };
+        if let (Loaded::Ready { source, raw, .. }, Some(pos)) = (&old, self.positions.get_mut(key))
+            && pos.relocate.is_none()
+        {
+            pos.relocate = Some(snippet_at(&shown_body(source, *raw), pos.anchor));
+        }
+        self.dirty = true;
     }
 
     /// Shows `message` in the status bar until the next key (start-up
@@ -718,45 +827,41 @@ impl App {
         }
         self.theme = theme;
         // Lines stay where they were: only styles change with a theme.
-        let ready: Vec<usize> = self
+        let ready: Vec<PathBuf> = self
             .loaded
             .iter()
-            .filter_map(|(i, l)| matches!(l, Loaded::Ready { .. }).then_some(*i))
+            .filter_map(|(k, l)| matches!(l, Loaded::Ready { .. }).then(|| k.clone()))
             .collect();
-        for index in ready {
-            if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&index) {
-                let ready = self.ready(index, source);
-                self.loaded.insert(index, ready);
+        for key in ready {
+            if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&key) {
+                let ready = self.ready(&key, source);
+                self.loaded.insert(key, ready);
             }
         }
         self.dirty = true;
     }
 
-    /// The quick layout of post `index` at the current text width: no code
+    /// The quick layout of post `key` at the current text width: no code
     /// highlighting, and of a long post only its start (a [`LayoutJob`]
     /// makes the final one). Also: whether mojibake was repaired, and whether
     /// it covers the whole post.
-    fn layout(&self, index: usize, source: &PostSource) -> (Document, bool, bool) {
+    fn layout(&self, post: &Post, source: &PostSource) -> (Document, bool, bool) {
         let opts = markdown::RenderOptions {
             wrap_code: self.options.wrap_code,
             highlight: false,
         };
         let (quick, whole) = quick_part(source);
-        let (doc, repaired) = lay_out(
-            &self.posts[index],
-            &quick,
-            self.text_width(),
-            &self.theme,
-            opts,
-            self.raw,
-        );
+        let (doc, repaired) = lay_out(post, &quick, self.text_width(), &self.theme, opts, self.raw);
         (doc, repaired, whole)
     }
 
     /// A ready post in its quick layout, complete when that is already the
     /// final one (the whole post, and a theme that highlights nothing).
-    fn ready(&mut self, index: usize, source: PostSource) -> Loaded {
-        let (doc, repaired, whole) = self.layout(index, &source);
+    fn ready(&mut self, key: &Path, source: PostSource) -> Loaded {
+        let Some(post) = self.post_by_key(key) else {
+            return Loaded::Failed("this post is no longer in the folder".into());
+        };
+        let (doc, repaired, whole) = self.layout(post, &source);
         self.layouts_made += 1;
         Loaded::Ready {
             source,
@@ -778,33 +883,35 @@ impl App {
             complete: false,
             layout,
             ..
-        }) = self.loaded.get(&self.selected)
+        }) = self.current()
         else {
             return None;
         };
         if self.layout_asked == Some(*layout) {
             return None;
         }
-        self.layout_asked = Some(*layout);
-        Some(LayoutJob {
-            index: self.selected,
+        let post = self.posts[self.selected].clone();
+        let job = LayoutJob {
+            key: post.rel_path.clone(),
             layout: *layout,
             width: doc.width,
             raw: *raw,
-            post: self.posts[self.selected].clone(),
+            post,
             source: source.clone(),
             theme: self.theme.clone(),
             wrap_code: self.options.wrap_code,
-        })
+        };
+        self.layout_asked = Some(job.layout);
+        Some(job)
     }
 
-    fn laid_out(&mut self, index: usize, layout: u64, new_doc: Document) {
+    fn laid_out(&mut self, key: &Path, layout: u64, new_doc: Document) {
         let Some(Loaded::Ready {
             doc,
             complete,
             layout: current,
             ..
-        }) = self.loaded.get_mut(&index)
+        }) = self.loaded.get_mut(key)
         else {
             return;
         };
@@ -825,15 +932,17 @@ impl App {
         };
         let old_top = self
             .positions
-            .get(&index)
-            .map(|p| (p.top, doc.offset_of_line(p.top), line_text(doc, p.top)));
+            .get(key)
+            .map(|p| (p.top, line_text(doc, p.top)));
         *doc = new_doc;
         *complete = true;
-        if let Some((top, anchor, text)) = old_top
+        if let Some((top, text)) = old_top
             && line_text(doc, top) != text
-            && let Some(pos) = self.positions.get_mut(&index)
+            && let Some(pos) = self.positions.get_mut(key)
         {
-            pos.top = doc.line_for_offset(anchor);
+            // The anchor, not the quick layout's line: a position restored
+            // past the quick layout's end is found only in the full one.
+            pos.top = doc.line_for_offset(pos.anchor);
         }
         self.dirty = true;
     }
@@ -843,23 +952,22 @@ impl App {
     /// visible in the list, the reader position in range.
     fn settle_layout(&mut self) {
         let width = self.text_width();
-        if let Some(Loaded::Ready { doc, raw, .. }) = self.loaded.get(&self.selected)
+        if let Some(Loaded::Ready { doc, raw, .. }) = self.current()
             && (doc.width != width || *raw != self.raw)
         {
-            let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&self.selected) else {
+            let key = self.posts[self.selected].rel_path.clone();
+            let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&key) else {
                 unreachable!("checked above");
             };
-            let ready = self.ready(self.selected, source);
-            if let (Some(pos), Loaded::Ready { doc, .. }) =
-                (self.positions.get_mut(&self.selected), &ready)
-            {
+            let ready = self.ready(&key, source);
+            if let (Some(pos), Loaded::Ready { doc, .. }) = (self.positions.get_mut(&key), &ready) {
                 pos.top = if pos.top == 0 {
                     0
                 } else {
                     doc.line_for_offset(pos.anchor)
                 };
             }
-            self.loaded.insert(self.selected, ready);
+            self.loaded.insert(key, ready);
         }
         let page = self.list_page();
         if self.selected < self.list_top {
@@ -872,7 +980,8 @@ impl App {
             .list_top
             .min(max_list_top.max(self.selected.saturating_sub(page - 1)));
         if let Some(len) = self.document().map(Document::len)
-            && let Some(pos) = self.positions.get_mut(&self.selected)
+            && let Some(key) = self.posts.get(self.selected).map(|p| &p.rel_path)
+            && let Some(pos) = self.positions.get_mut(key)
         {
             pos.top = pos.top.min(len.saturating_sub(1));
         }
@@ -894,11 +1003,7 @@ fn lay_out(
     opts: markdown::RenderOptions,
     raw: bool,
 ) -> (Document, bool) {
-    let body = if raw {
-        std::borrow::Cow::Borrowed(source.body())
-    } else {
-        mojibake::repair(source.body())
-    };
+    let body = shown_body(source, raw);
     let repaired = matches!(body, std::borrow::Cow::Owned(_));
     let mut doc = markdown::render_with(&body, width, theme, opts);
     let mut notices: Vec<Line<'static>> = Vec::new();
@@ -927,6 +1032,52 @@ fn lay_out(
     (doc, repaired)
 }
 
+/// The body as laid out: as stored, or with mojibake repaired. Document
+/// offsets point into this.
+fn shown_body(source: &PostSource, raw: bool) -> std::borrow::Cow<'_, str> {
+    if raw {
+        std::borrow::Cow::Borrowed(source.body())
+    } else {
+        mojibake::repair(source.body())
+    }
+}
+
+/// Bytes of text kept to find a position again after an edit.
+pub const SNIPPET_BYTES: usize = 48;
+
+/// The text at `offset` in `body`: up to [`SNIPPET_BYTES`], whole
+/// characters.
+pub fn snippet_at(body: &str, offset: usize) -> String {
+    let mut start = offset.min(body.len());
+    while !body.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + SNIPPET_BYTES).min(body.len());
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    body[start..end].to_owned()
+}
+
+/// Where `snippet` is in `body`: the occurrence nearest to `offset` (the
+/// text may have moved when something above it was edited); `offset` itself,
+/// kept in range, when the text is gone.
+pub fn find_near(body: &str, snippet: &str, offset: usize) -> usize {
+    if !snippet.is_empty()
+        && let Some(found) = body
+            .match_indices(snippet)
+            .map(|(i, _)| i)
+            .min_by_key(|&i| i.abs_diff(offset))
+    {
+        return found;
+    }
+    let mut offset = offset.min(body.len());
+    while !body.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 /// Posts longer than this are first laid out from their start only.
 const QUICK_BYTES: usize = 256 * 1024;
 
@@ -948,4 +1099,34 @@ fn quick_part(source: &PostSource) -> (std::borrow::Cow<'_, PostSource>, bool) {
         ..*source
     };
     (std::borrow::Cow::Owned(quick), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snippet_is_found_where_its_text_moved() {
+        let body = "intro\n\nThe place I stopped reading, in the middle.\n";
+        let at = body.find("The place").unwrap();
+        let snippet = snippet_at(body, at);
+        assert!(snippet.starts_with("The place I stopped"));
+        assert!(snippet.len() <= SNIPPET_BYTES);
+        let edited = format!("A new paragraph above.\n\n{body}");
+        assert_eq!(find_near(&edited, &snippet, at), at + 24);
+        // Of two copies, the nearer one.
+        let twice = format!("{body}{}{body}", "x".repeat(500));
+        assert_eq!(find_near(&twice, &snippet, at + 560), at + body.len() + 500);
+        // Gone: the old offset, kept inside the text and on a char boundary.
+        assert_eq!(find_near("short", &snippet, at), 5);
+        assert_eq!(find_near("ééé", "zz", 3), 2);
+    }
+
+    #[test]
+    fn snippets_cut_on_char_boundaries() {
+        let body = "é".repeat(40);
+        let s = snippet_at(&body, 1);
+        assert!(s.starts_with('é'));
+        assert_eq!(snippet_at(&body, 1000), "");
+    }
 }

@@ -115,14 +115,14 @@ pub fn settle(app: &mut App) {
 /// Reads the posts the app asks for and reports them back. The runner owns
 /// all I/O; the app only says what it needs.
 fn load(app: &mut App) {
-    while let Some((index, post)) = app.pending_load() {
+    while let Some(post) = app.pending_load() {
         let result = post.read_source().map_err(|e| e.to_string());
         let bytes = result.as_ref().map_or(0, |source| source.text.len());
         if let Err(e) = &result {
             tracing::warn!(post = %post.rel_path.display(), error = %crate::sanitize::sanitize(e), "cannot read post");
         }
         let start = std::time::Instant::now();
-        app.update(Action::Loaded(index, result));
+        app.update(Action::Loaded(post.rel_path.clone(), result));
         tracing::debug!(
             post = %post.rel_path.display(),
             bytes,
@@ -425,7 +425,7 @@ impl Highlighter {
                     }
                 } else {
                     tracing::error!(
-                        post = job.index,
+                        post = %job.key.display(),
                         "highlighting panicked; the post stays plain"
                     );
                 }
