@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::action::{Action, Command, Wheel};
+use crate::action::{Action, Command, Effect, Wheel};
 use crate::document::Document;
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
 use crate::mojibake;
 use crate::posts::{Post, PostSource};
 use crate::sanitize::{sanitize, wrap_words};
+use crate::state::{Mark, Reading, ReadingChanges};
 use crate::theme::Theme;
 
 /// Terminals narrower than this show one pane at a time.
@@ -33,6 +34,9 @@ pub struct Options {
     pub source_label: String,
     /// Wrap long code lines rather than cut them.
     pub wrap_code: bool,
+    /// `SSH_CONNECTION` is set or this is a `folio serve` session: links are
+    /// copied with OSC 52 instead of opened, `e` is refused.
+    pub remote: bool,
 }
 
 impl Default for Options {
@@ -41,6 +45,7 @@ impl Default for Options {
             max_width: 100,
             source_label: String::new(),
             wrap_code: true,
+            remote: false,
         }
     }
 }
@@ -88,6 +93,9 @@ pub enum Loaded {
         /// highlighted; of a long post only the start) and a [`LayoutJob`]
         /// makes the final one.
         complete: bool,
+        /// `doc` covers the whole post (a quick layout of a long one covers
+        /// only its start).
+        whole: bool,
         /// Which layout this is: a job's result replaces exactly the layout
         /// it was made for, never a newer one (other width, raw setting or
         /// theme).
@@ -189,6 +197,16 @@ pub struct App {
     /// Numbers layouts for [`Loaded::Ready::layout`].
     layouts_made: u64,
     positions: HashMap<PathBuf, Position>,
+    /// Reading state is kept (a runner restored it): read marks show, and
+    /// changes are handed out by [`App::take_reading_changes`].
+    tracking: bool,
+    read: std::collections::HashSet<PathBuf>,
+    /// Posts whose mark changed since the runner last asked.
+    marks_changed: std::collections::BTreeSet<PathBuf>,
+    /// The post last open in the reader, and whether that changed.
+    last: Option<PathBuf>,
+    last_changed: bool,
+    effects: Vec<Effect>,
     quit: bool,
     dirty: bool,
 }
@@ -213,6 +231,12 @@ impl App {
             layout_asked: None,
             layouts_made: 0,
             positions: HashMap::new(),
+            tracking: false,
+            read: std::collections::HashSet::new(),
+            marks_changed: std::collections::BTreeSet::new(),
+            last: None,
+            last_changed: false,
+            effects: Vec::new(),
             quit: false,
             dirty: true,
         }
@@ -301,6 +325,63 @@ impl App {
         self.selected_key()
             .and_then(|k| self.positions.get(k))
             .map_or(0, |p| p.top)
+    }
+
+    /// Whether the list marks `post` unread (only when reading state is
+    /// kept).
+    pub fn is_unread(&self, post: &Post) -> bool {
+        self.tracking && !self.read.contains(&post.rel_path)
+    }
+
+    /// Side effects asked for since the last call, in order.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// What changed in the reading state since the last call, for the
+    /// runner to save; `None` when nothing did.
+    pub fn take_reading_changes(&mut self) -> Option<ReadingChanges> {
+        if self.marks_changed.is_empty() && !self.last_changed {
+            return None;
+        }
+        let keys = std::mem::take(&mut self.marks_changed);
+        let posts = keys
+            .into_iter()
+            .map(|key| {
+                let mark = self.mark(&key);
+                (key, mark)
+            })
+            .collect();
+        let last = if std::mem::take(&mut self.last_changed) {
+            self.last.clone()
+        } else {
+            None
+        };
+        Some(ReadingChanges { posts, last })
+    }
+
+    /// The mark to save for post `key`: the position anchored by source
+    /// offset and the text there.
+    fn mark(&self, key: &Path) -> Mark {
+        let read = self.read.contains(key);
+        let Some(pos) = self.positions.get(key) else {
+            return Mark {
+                read,
+                ..Mark::default()
+            };
+        };
+        let snippet = match (&pos.relocate, self.loaded.get(key)) {
+            (Some(s), _) => s.clone(),
+            (None, Some(Loaded::Ready { source, raw, .. })) => {
+                snippet_at(&shown_body(source, *raw), pos.anchor)
+            }
+            _ => String::new(),
+        };
+        Mark {
+            read,
+            offset: pos.anchor,
+            snippet,
+        }
     }
 
     /// True once after anything visible changed; the runner redraws then.
@@ -422,6 +503,8 @@ impl App {
                 | Action::LaidOut { .. }
                 | Action::PostsChanged(_)
                 | Action::PostChanged(_)
+                | Action::RestoreReading(_)
+                | Action::Notify(_)
         ) {
             self.message = None;
         }
@@ -446,8 +529,11 @@ impl App {
             Action::LaidOut { key, layout, doc } => self.laid_out(&key, layout, *doc),
             Action::PostsChanged(posts) => self.posts_changed(posts),
             Action::PostChanged(key) => self.post_changed(&key),
+            Action::RestoreReading(reading) => self.restore_reading(*reading),
+            Action::Notify(message) => self.message = Some(message),
         }
         self.settle_layout();
+        self.settle_reading();
         if self.fingerprint() != before {
             self.dirty = true;
         }
@@ -483,6 +569,7 @@ impl App {
                 self.overlay = None;
             }
             (Command::Help, _) => self.overlay = Some(Overlay::Help),
+            (Command::Edit, None) => self.edit(),
             (Command::ToggleRaw, _) => {
                 self.raw = !self.raw;
                 self.message = Some(if self.raw {
@@ -580,6 +667,7 @@ impl App {
             Command::Top => self.select(0),
             Command::Bottom => self.select(count.map_or(last, |c| c.saturating_sub(1))),
             Command::Open if !self.posts.is_empty() => self.focus = Focus::Reader,
+            Command::ToggleRead => self.toggle_read(),
             _ => {}
         }
     }
@@ -674,6 +762,9 @@ impl App {
         let top = top.min(doc.len().saturating_sub(1));
         let anchor = doc.offset_of_line(top);
         let key = key.to_path_buf();
+        if self.tracking {
+            self.marks_changed.insert(key.clone());
+        }
         self.positions.insert(
             key,
             Position {
@@ -814,6 +905,102 @@ impl App {
         self.dirty = true;
     }
 
+    fn restore_reading(&mut self, reading: Reading) {
+        self.tracking = true;
+        for (key, mark) in reading.posts {
+            if mark.read {
+                self.read.insert(key.clone());
+            }
+            if mark.offset > 0 || !mark.snippet.is_empty() {
+                self.positions.insert(
+                    key.clone(),
+                    Position {
+                        top: 0,
+                        anchor: mark.offset,
+                        relocate: Some(mark.snippet),
+                    },
+                );
+                // Already open (restored late): find the place now.
+                if let Some(ready) = self.loaded.remove(&key) {
+                    self.relocate(&key, &ready);
+                    self.loaded.insert(key, ready);
+                }
+            }
+        }
+        if let Some(i) = reading
+            .last
+            .and_then(|last| self.posts.iter().position(|p| p.rel_path == last))
+        {
+            self.selected = i;
+            self.focus = Focus::Reader;
+        }
+        self.dirty = true;
+    }
+
+    fn toggle_read(&mut self) {
+        let Some(key) = self.selected_key().map(Path::to_path_buf) else {
+            return;
+        };
+        if !self.tracking {
+            self.message = Some("Reading state is not kept in this session".into());
+            return;
+        }
+        let read = !self.read.remove(&key);
+        if read {
+            self.read.insert(key.clone());
+        }
+        self.marks_changed.insert(key);
+        self.message = Some(if read { "Marked read" } else { "Marked unread" }.into());
+        self.dirty = true;
+    }
+
+    /// `e`: asks the runner to open the current post in an editor.
+    fn edit(&mut self) {
+        let Some(post) = self.posts.get(self.selected) else {
+            return;
+        };
+        self.message = Some(match &post.origin {
+            _ if self.options.remote => "Editing is off in a remote session".into(),
+            crate::posts::Origin::Embedded(_) => {
+                "folio's built-in posts cannot be edited: open a folder of your own".into()
+            }
+            crate::posts::Origin::File(file) => {
+                self.effects.push(Effect::Edit {
+                    key: post.rel_path.clone(),
+                    file: file.clone(),
+                });
+                return;
+            }
+        });
+    }
+
+    /// Read marking, after any change: a post counts as read once its end
+    /// has been on screen in the reader; and the post open in the reader is
+    /// the one to reopen next time.
+    fn settle_reading(&mut self) {
+        if !self.tracking || self.focus != Focus::Reader {
+            return;
+        }
+        let Some(key) = self.selected_key().map(Path::to_path_buf) else {
+            return;
+        };
+        if self.last.as_ref() != Some(&key) {
+            self.last = Some(key.clone());
+            self.last_changed = true;
+        }
+        let Some(Loaded::Ready {
+            doc, whole: true, ..
+        }) = self.current()
+        else {
+            return;
+        };
+        if self.reader_top() + self.reader_height() >= doc.len() && !self.read.contains(&key) {
+            self.read.insert(key.clone());
+            self.marks_changed.insert(key);
+            self.dirty = true;
+        }
+    }
+
     /// Shows `message` in the status bar until the next key (start-up
     /// problems with the config or a theme, say).
     pub fn notify(&mut self, message: impl Into<String>) {
@@ -830,7 +1017,8 @@ impl App {
         let ready: Vec<PathBuf> = self
             .loaded
             .iter()
-            .filter_map(|(k, l)| matches!(l, Loaded::Ready { .. }).then(|| k.clone()))
+            .filter(|(_, l)| matches!(l, Loaded::Ready { .. }))
+            .map(|(k, _)| k.clone())
             .collect();
         for key in ready {
             if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&key) {
@@ -869,6 +1057,7 @@ impl App {
             raw: self.raw,
             repaired,
             complete: whole && self.theme.syntax.is_off(),
+            whole,
             layout: self.layouts_made,
         }
     }
@@ -909,6 +1098,7 @@ impl App {
         let Some(Loaded::Ready {
             doc,
             complete,
+            whole,
             layout: current,
             ..
         }) = self.loaded.get_mut(key)
@@ -936,6 +1126,7 @@ impl App {
             .map(|p| (p.top, line_text(doc, p.top)));
         *doc = new_doc;
         *complete = true;
+        *whole = true;
         if let Some((top, text)) = old_top
             && line_text(doc, top) != text
             && let Some(pos) = self.positions.get_mut(key)

@@ -14,12 +14,16 @@
 //! - [`ui`] draws an [`app::App`] into a ratatui frame, read-only.
 //! - [`term`] is the local runner, the only module that sees crossterm events
 //!   (enforced by `disallowed-types` in `.clippy.toml`).
+//! - [`editor`] runs `$VISUAL`/`$EDITOR` on a post (the runner hands over
+//!   the terminal).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
 //! - [`wire`] is the backend that writes frames to a terminal in few bytes
 //!   (terminal scrolling, synchronized output).
 //! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),
 //!   never to the terminal.
-//! - [`store`] writes folio's own files atomically (for reading state).
+//! - [`store`] writes folio's own files atomically.
+//! - [`state`] is the reading state (positions, read marks) and its writer
+//!   thread, which merges into the file under a lock.
 
 pub mod action;
 pub mod ansi;
@@ -27,6 +31,7 @@ pub mod app;
 pub mod color;
 pub mod config;
 pub mod document;
+pub mod editor;
 pub mod highlight;
 pub mod keymap;
 pub mod logging;
@@ -35,6 +40,7 @@ pub mod mojibake;
 pub mod paths;
 pub mod posts;
 pub mod sanitize;
+pub mod state;
 pub mod store;
 pub mod term;
 pub mod theme;

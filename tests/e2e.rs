@@ -22,16 +22,23 @@ impl Tmux {
     /// Starts `folio ARGS` in a `width`×`height` tmux pane. A shell wraps it
     /// and reports how it exited and whether the tty was left sane.
     fn start(args: &str, width: u16, height: u16) -> Tmux {
+        Tmux::start_at(None, args, width, height)
+    }
+
+    /// As [`Tmux::start`], with the XDG folders in `home` (which outlives
+    /// this session: a later one finds what this one saved).
+    fn start_at(home: Option<&Path>, args: &str, width: u16, height: u16) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("tmux.sock");
         let bin = env!("CARGO_BIN_EXE_folio");
+        let home = home.unwrap_or(dir.path());
         for sub in ["config", "data", "cache"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::create_dir_all(home.join(sub)).unwrap();
         }
         let script = format!(
             "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache'; \
              '{bin}' {args}; echo \"FOLIO_EXITED $?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 600",
-            d = dir.path().display()
+            d = home.display()
         );
         let tmux = Tmux { dir, socket };
         let status = tmux
@@ -207,12 +214,13 @@ fn narrow_terminal_shows_one_pane() {
         s.contains("Paragraph 1 of section One") && s.contains("Bravo")
     });
     let lines: Vec<&str> = s.lines().collect();
+    // The dot: not read yet.
     assert!(
-        lines[0].starts_with(" 2025-03-01 Alpha: a long post"),
+        lines[0].starts_with("•2025-03-01 Alpha: a long post"),
         "{s}"
     );
     assert!(
-        lines[2].starts_with(" 2025-02-01 Bravo"),
+        lines[2].starts_with("•2025-02-01 Bravo"),
         "rows stay aligned: {s}"
     );
     assert!(
@@ -352,4 +360,65 @@ fn hostile_post_in_a_real_terminal() {
     assert!(buffers.trim().is_empty(), "clipboard written: {buffers}");
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
+}
+
+/// A person reads to a place, quits, starts folio again (in a wider
+/// window) and lands on the same post with the same text on top; the post
+/// they finished is no longer marked unread.
+#[test]
+fn quit_restart_and_land_where_you_were() {
+    let blog = fixtures::blog();
+    let home = tempfile::tempdir().unwrap();
+    let args = format!("'{}'", blog.path().display());
+    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["Escape", "k", "Enter", "]", "]", "]"]);
+    let s = tmux.wait_for("Two point one on top", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("### Two point one"))
+    });
+    assert!(s.contains(" 2025-02-01 Bravo"), "Bravo read: {s}");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+    drop(tmux);
+    let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
+    assert!(
+        state.contains("alpha.md") && state.contains("bravo.md"),
+        "{state}"
+    );
+
+    let tmux = Tmux::start_at(Some(home.path()), &args, 120, 40);
+    let s = tmux.wait_for("Two point one on top again", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("### Two point one"))
+    });
+    assert!(s.contains("•2025-03-01 Alpha"), "Alpha not finished: {s}");
+    assert!(s.contains(" 2025-02-01 Bravo"), "Bravo still read: {s}");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// A SIGTERM while reading still saves where the reader was.
+#[test]
+fn sigterm_saves_the_reading_state() {
+    let blog = fixtures::blog();
+    let home = tempfile::tempdir().unwrap();
+    let args = format!("'{}'", blog.path().display());
+    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    let pid = tmux.folio_pid();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_restored(&tmux, "143");
+    let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
+    assert!(state.contains("post: bravo.md"), "{state}");
 }
