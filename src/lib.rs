@@ -19,6 +19,8 @@
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
 //! - [`wire`] is the backend that writes frames to a terminal in few bytes
 //!   (terminal scrolling, synchronized output).
+//! - [`watch`] watches the posts folder and reports changes as actions
+//!   (live reload), to any number of runners.
 //! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),
 //!   never to the terminal.
 //! - [`store`] writes folio's own files atomically.
@@ -45,4 +47,5 @@ pub mod store;
 pub mod term;
 pub mod theme;
 pub mod ui;
+pub mod watch;
 pub mod wire;

@@ -268,13 +268,14 @@ fn read_or_set_aside(path: &Path) -> (StateFile, Option<String>) {
         Err(e) => format!("cannot read it ({e})"),
     };
     let warning = match set_aside(path) {
+        // What happened first: the status bar may cut the rest.
         Ok(aside) => format!(
-            "reading state {} was unusable: {problem}; moved it to {} and started afresh",
+            "Reading state set aside, starting afresh: {} {problem}; it is now {}",
             path.display(),
             aside.display()
         ),
         Err(e) => format!(
-            "reading state {} was unusable: {problem}; could not move it aside ({e}), starting afresh",
+            "Reading state unusable, starting afresh: {} {problem}; cannot move it aside ({e})",
             path.display()
         ),
     };
@@ -517,6 +518,7 @@ mod tests {
         let (state, warning) = StateFile::load(&path);
         assert_eq!(state, StateFile::default());
         let warning = warning.expect("a warning");
+        assert!(warning.starts_with("Reading state set aside"), "{warning}");
         assert!(warning.contains("state.yaml.corrupt-1"), "{warning}");
         assert!(!path.exists());
         assert_eq!(

@@ -36,6 +36,7 @@ use crate::keymap::{Key, KeyCode};
 use crate::state::{self, Saver};
 use crate::theme::Theme;
 use crate::ui;
+use crate::watch::Watch;
 use crate::wire::WireBackend;
 
 /// The query for the background colour, ST-terminated (the reply uses the
@@ -100,6 +101,22 @@ pub fn run(
         Saver::spawn(place, move |warning| {
             let _ = tx.send(Input::Action(Action::Notify(warning)));
         })
+    });
+    // Live reload; a folder that cannot be watched (inotify limits, say) is
+    // read as it was at start, with a word in the status bar.
+    let _watch = services.watch.and_then(|path| match Watch::start(&path) {
+        Ok(watch) => {
+            let tx = tx.clone();
+            watch.subscribe(Box::new(move |action| {
+                tx.send(Input::Action(action)).is_ok()
+            }));
+            Some(watch)
+        }
+        Err(e) => {
+            tracing::warn!("{}", crate::sanitize::sanitize(&e.to_string()));
+            app.update(Action::Notify(e.to_string()));
+            None
+        }
     });
     let input = spawn_input_thread(tx);
     // Not `terminal.clear()`: it asks the terminal for the cursor position,

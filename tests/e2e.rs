@@ -25,6 +25,12 @@ impl Tmux {
         Tmux::start_at(None, args, width, height)
     }
 
+    /// As [`Tmux::start_at`], with `vars` (`NAME=value ...`, shell-quoted)
+    /// in folio's environment.
+    fn start_env(home: Option<&Path>, vars: &str, args: &str, width: u16, height: u16) -> Tmux {
+        Tmux::start_at(home, &format!("\u{0}{vars}\u{0}{args}"), width, height)
+    }
+
     /// As [`Tmux::start`], with the XDG folders in `home` (which outlives
     /// this session: a later one finds what this one saved).
     fn start_at(home: Option<&Path>, args: &str, width: u16, height: u16) -> Tmux {
@@ -32,12 +38,16 @@ impl Tmux {
         let socket = dir.path().join("tmux.sock");
         let bin = env!("CARGO_BIN_EXE_folio");
         let home = home.unwrap_or(dir.path());
+        let (vars, args) = match args.split('\u{0}').collect::<Vec<_>>()[..] {
+            ["", vars, args] => (format!("env {vars} "), args),
+            _ => (String::new(), args),
+        };
         for sub in ["config", "data", "cache"] {
             std::fs::create_dir_all(home.join(sub)).unwrap();
         }
         let script = format!(
             "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache'; \
-             '{bin}' {args}; echo \"FOLIO_EXITED $?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 600",
+             {vars}'{bin}' {args}; echo \"FOLIO_EXITED $?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 600",
             d = home.display()
         );
         let tmux = Tmux { dir, socket };
@@ -421,4 +431,109 @@ fn sigterm_saves_the_reading_state() {
     assert_restored(&tmux, "143");
     let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
     assert!(state.contains("post: bravo.md"), "{state}");
+}
+
+/// Live reload: a post written into the folder appears in the list, an
+/// edited one re-renders in place, a deleted one disappears.
+#[test]
+fn live_reload_create_edit_delete() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+
+    std::fs::write(
+        blog.path().join("foxtrot.md"),
+        "---\ntitle: Foxtrot arrives\ndate: 2026-02-02\n---\n\nNew here.\n",
+    )
+    .unwrap();
+    let s = tmux.wait_text("Foxtrot arrives");
+    // Still on Bravo, which moved down a row.
+    assert!(s.contains("Just one paragraph about bravo."), "{s}");
+
+    std::fs::write(
+        blog.path().join("bravo.md"),
+        "---\ntitle: Bravo\ndate: 2025-02-01\n---\n\nThe paragraph, rewritten while open.\n",
+    )
+    .unwrap();
+    let s = tmux.wait_text("The paragraph, rewritten while open.");
+    assert!(!s.contains("Just one paragraph about bravo."), "{s}");
+
+    std::fs::remove_file(blog.path().join("charlie.md")).unwrap();
+    tmux.wait_for("Charlie gone", |s| !s.contains("Charlie"));
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// `e` hands the terminal to $VISUAL: what is typed goes to the editor (not
+/// to folio), and folio comes back showing the edited post.
+#[test]
+fn e_edits_the_post_in_visual_and_reloads_it() {
+    let blog = fixtures::blog();
+    let bin = tempfile::tempdir().unwrap();
+    let editor = bin.path().join("ed.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'EDITOR READY> '\nread line\nprintf '\\n%s\\n' \"$line\" >> \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let tmux = Tmux::start_env(
+        None,
+        &format!("VISUAL='{}'", editor.display()),
+        &format!("'{}'", blog.path().display()),
+        100,
+        30,
+    );
+    tmux.wait_text("Bravo");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["e"]);
+    tmux.wait_text("EDITOR READY>");
+    assert!(!tmux.alternate_screen(), "the editor has the main screen");
+    // `q` and `j` would act in folio if its input thread read them.
+    tmux.keys(&["-l", "qj typed in the editor"]);
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_text("qj typed in the editor");
+    assert!(s.contains("Just one paragraph about bravo."), "{s}");
+    assert!(tmux.alternate_screen());
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// Editing is refused for the built-in guide, with a message.
+#[test]
+fn e_on_a_built_in_post_says_why_not() {
+    let tmux = Tmux::start("", 100, 30);
+    tmux.wait_text("Welcome to folio");
+    tmux.keys(&["e"]);
+    tmux.wait_text("cannot be edited");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// A state file that is not ours is set aside with a word in the status
+/// bar, and folio starts fresh.
+#[test]
+fn a_corrupt_state_file_is_set_aside() {
+    let blog = fixtures::blog();
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data/folio");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("state.yaml"), "folders: {[[[").unwrap();
+    let tmux = Tmux::start_at(
+        Some(home.path()),
+        &format!("'{}'", blog.path().display()),
+        100,
+        30,
+    );
+    tmux.wait_text("Reading state set aside");
+    assert!(data.join("state.yaml.corrupt-1").exists());
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+    let state = std::fs::read_to_string(data.join("state.yaml")).unwrap();
+    assert!(state.contains("bravo.md"), "{state}");
 }
