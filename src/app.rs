@@ -372,6 +372,17 @@ impl App {
         };
         let snippet = match (&pos.relocate, self.loaded.get(key)) {
             (Some(s), _) => s.clone(),
+            // Unrepaired, the text shown is the text stored: no need to run
+            // the repair over the whole post for every saved scroll.
+            (
+                None,
+                Some(Loaded::Ready {
+                    source,
+                    raw,
+                    repaired,
+                    ..
+                }),
+            ) if *raw || !*repaired => snippet_at(source.body(), pos.anchor),
             (None, Some(Loaded::Ready { source, raw, .. })) => {
                 snippet_at(&shown_body(source, *raw), pos.anchor)
             }

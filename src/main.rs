@@ -148,7 +148,8 @@ Environment:
   NO_COLOR       when set and not empty, --color=auto means no colour
   COLORTERM      truecolor or 24bit: 24-bit colour (else 256 when TERM says so)
   XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME
-                 where the config, data and log files live (`folio --version`)
+                 where the config, reading state and log files live (`folio --version`)
+  VISUAL, EDITOR the editor the e key runs (else vi)
 
 Precedence: flag > environment > config file > default.
 
