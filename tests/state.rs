@@ -146,3 +146,77 @@ fn a_saved_position_survives_an_edit_above_it() {
     let app = tracked(dir.path(), 100, 30, file.reading("/blog"));
     assert_eq!(reader_row(&app, 0), top);
 }
+
+/// Not a test on its own: the body of one writer process for
+/// `two_processes_writing_lose_nothing`, which runs this test binary twice
+/// with `FOLIO_TEST_WRITER` set.
+#[test]
+fn writer_process() {
+    let (Ok(who), Ok(file)) = (
+        std::env::var("FOLIO_TEST_WRITER"),
+        std::env::var("FOLIO_TEST_STATE"),
+    ) else {
+        return;
+    };
+    for i in 0..ROUNDS {
+        let changes = folio::state::ReadingChanges {
+            posts: vec![(
+                PathBuf::from(format!("{who}-{i}.md")),
+                folio::state::Mark {
+                    read: true,
+                    offset: i,
+                    snippet: format!("{who} {i}"),
+                },
+            )],
+            last: Some(PathBuf::from(format!("{who}-{i}.md"))),
+        };
+        let at = folio::state::now_ms();
+        let warning = folio::state::save(Path::new(&file), "/blog", &[(changes, at)]).unwrap();
+        assert_eq!(warning, None, "the file never needed setting aside");
+    }
+}
+
+const ROUNDS: usize = 80;
+
+/// Two folio processes saving at once (as two readers of one blog would):
+/// the file always parses and no entry is lost.
+#[test]
+fn two_processes_writing_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("folio").join("state.yaml");
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = ["one", "two"]
+        .into_iter()
+        .map(|who| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "writer_process", "--test-threads=1"])
+                .env("FOLIO_TEST_WRITER", who)
+                .env("FOLIO_TEST_STATE", &file)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Meanwhile the file, whenever it exists, parses.
+    let mut reads = 0;
+    let mut children = children;
+    while children.iter_mut().any(|c| c.try_wait().unwrap().is_none()) {
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            serde_yaml::from_str::<StateFile>(&text).expect("a whole file, always");
+            reads += 1;
+        }
+    }
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let (state, warning) = StateFile::load(&file);
+    assert_eq!(warning, None);
+    let reading = state.reading("/blog");
+    assert_eq!(reading.posts.len(), 2 * ROUNDS, "after {reads} reads");
+    for who in ["one", "two"] {
+        for i in 0..ROUNDS {
+            let mark = &reading.posts[Path::new(&format!("{who}-{i}.md"))];
+            assert_eq!(mark.snippet, format!("{who} {i}"));
+        }
+    }
+}
