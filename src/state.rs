@@ -408,7 +408,13 @@ fn saver_thread(rx: &Receiver<Msg>, path: &Path, folder: &str, warn: &dyn Fn(Str
             Err(RecvTimeoutError::Timeout) => false,
         };
         if !queued.is_empty() {
-            match save(path, folder, &coalesce(std::mem::take(&mut queued))) {
+            let started = std::time::Instant::now();
+            let result = save(path, folder, &coalesce(std::mem::take(&mut queued)));
+            tracing::debug!(
+                save_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "saved the reading state"
+            );
+            match result {
                 Ok(None) => {}
                 Ok(Some(w)) => warn(w),
                 Err(e) => {
