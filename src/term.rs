@@ -660,8 +660,9 @@ fn spawn_input_thread(tx: Sender<Input>) -> InputThread {
             loop {
                 InputThread::may_read(&mine);
                 // Poll with a timeout rather than block in `read`, so a
-                // pause takes effect before the editor starts.
-                match event::poll(Duration::from_millis(50)) {
+                // pause takes effect (within this long) before the editor
+                // starts.
+                match event::poll(Duration::from_millis(100)) {
                     Ok(false) => continue,
                     Ok(true) => {}
                     Err(e) => {

@@ -359,6 +359,27 @@ mod tests {
     }
 
     #[test]
+    fn a_single_post_is_watched_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let file = root.join("one.md");
+        std::fs::write(&file, "# One\n").unwrap();
+        let watch = Watch::start(&file).unwrap();
+        let (tx, rx) = mpsc::channel();
+        watch.subscribe(Box::new(move |a| tx.send(a).is_ok()));
+        // A neighbour changing is no reason to reload.
+        std::fs::write(root.join("two.md"), "# Two\n").unwrap();
+        assert!(rx.recv_timeout(QUIET * 4).is_err());
+        // Saved by replacing the file, as many editors do.
+        std::fs::write(root.join(".one.md.tmp"), "# One, again\n").unwrap();
+        std::fs::rename(root.join(".one.md.tmp"), &file).unwrap();
+        let got = wait_for(&rx, |g| {
+            g.contains(&Action::PostChanged(PathBuf::from("one.md")))
+        });
+        assert_eq!(titles(&got).unwrap(), ["One, again"]);
+    }
+
+    #[test]
     fn a_missing_folder_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let e = Watch::start(&dir.path().join("gone")).unwrap_err();
