@@ -207,6 +207,10 @@ pub struct App {
     last: Option<PathBuf>,
     last_changed: bool,
     effects: Vec<Effect>,
+    /// The repaired text of the post a snippet was last taken from, by
+    /// layout number: saving a position must not repair a long post anew
+    /// for every scroll.
+    repaired_body: Option<(PathBuf, u64, String)>,
     quit: bool,
     dirty: bool,
 }
@@ -237,6 +241,7 @@ impl App {
             last: None,
             last_changed: false,
             effects: Vec::new(),
+            repaired_body: None,
             quit: false,
             dirty: true,
         }
@@ -362,7 +367,7 @@ impl App {
 
     /// The mark to save for post `key`: the position anchored by source
     /// offset and the text there.
-    fn mark(&self, key: &Path) -> Mark {
+    fn mark(&mut self, key: &Path) -> Mark {
         let read = self.read.contains(key);
         let Some(pos) = self.positions.get(key) else {
             return Mark {
@@ -383,8 +388,20 @@ impl App {
                     ..
                 }),
             ) if *raw || !*repaired => snippet_at(source.body(), pos.anchor),
-            (None, Some(Loaded::Ready { source, raw, .. })) => {
-                snippet_at(&shown_body(source, *raw), pos.anchor)
+            // Repaired: the repair runs once per layout, not per scroll.
+            (None, Some(Loaded::Ready { source, layout, .. })) => {
+                let fresh = self
+                    .repaired_body
+                    .as_ref()
+                    .is_some_and(|(k, l, _)| k == key && l == layout);
+                if !fresh {
+                    let body = shown_body(source, false).into_owned();
+                    self.repaired_body = Some((key.to_path_buf(), *layout, body));
+                }
+                self.repaired_body
+                    .as_ref()
+                    .map(|(_, _, body)| snippet_at(body, pos.anchor))
+                    .unwrap_or_default()
             }
             _ => String::new(),
         };

@@ -220,3 +220,31 @@ fn two_processes_writing_lose_nothing() {
         }
     }
 }
+
+/// A post shown with mis-decoded text repaired: the saved place is in the
+/// repaired text, and found again next time.
+#[test]
+fn a_place_in_a_repaired_post_is_found_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("---\ntitle: Mojibake\n---\n\n");
+    for i in 1..=40 {
+        text.push_str(&format!(
+            "Paragraph {i} â€” itâ€™s long enough to wrap at the widths used here, more or less.\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("m.md"), text).unwrap();
+    let mut app = tracked(dir.path(), 100, 30, Reading::default());
+    press(&mut app, "<Enter>21j");
+    let top = reader_row(&app, 0);
+    assert!(top.contains('—'), "repaired: {top}");
+    let changes = app.take_reading_changes().unwrap();
+    let mark = &changes.posts[0].1;
+    assert!(
+        mark.snippet.contains('—') || mark.snippet.contains('’'),
+        "{mark:?}"
+    );
+    let mut file = StateFile::default();
+    file.apply("/m", &changes, 1);
+    let app = tracked(dir.path(), 100, 30, file.reading("/m"));
+    assert_eq!(reader_row(&app, 0), top);
+}
