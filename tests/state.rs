@@ -4,6 +4,7 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use fixtures::{app_for, blog, press, reader_row, screen};
@@ -228,9 +229,10 @@ fn a_place_in_a_repaired_post_is_found_again() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("---\ntitle: Mojibake\n---\n\n");
     for i in 1..=40 {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "Paragraph {i} â€” itâ€™s long enough to wrap at the widths used here, more or less.\n\n"
-        ));
+        );
     }
     std::fs::write(dir.path().join("m.md"), text).unwrap();
     let mut app = tracked(dir.path(), 100, 30, Reading::default());
