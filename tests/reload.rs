@@ -103,3 +103,47 @@ fn an_edit_that_breaks_the_frontmatter_shows_the_error_then_recovers() {
     assert!(s.contains("Now finished."), "{s}");
     assert!(!s.contains("Frontmatter error"), "{s}");
 }
+
+#[test]
+fn e_asks_the_runner_to_edit_the_post_file() {
+    let dir = blog();
+    let mut app = app_for(dir.path(), 100, 30);
+    press(&mut app, "je");
+    assert_eq!(
+        app.take_effects(),
+        [folio::action::Effect::Edit {
+            key: PathBuf::from("bravo.md"),
+            file: dir.path().join("bravo.md"),
+        }]
+    );
+    assert!(app.take_effects().is_empty(), "asked once");
+}
+
+#[test]
+fn e_is_refused_in_a_remote_session_and_for_built_in_posts() {
+    let dir = blog();
+    let mut app = folio::app::App::new(
+        posts::scan(dir.path()).unwrap(),
+        folio::theme::Theme::default(),
+        folio::keymap::Keymap::default(),
+        folio::app::Options {
+            remote: true,
+            ..folio::app::Options::default()
+        },
+    );
+    app.update(Action::Resize(100, 30));
+    press(&mut app, "<Enter>e");
+    assert!(app.take_effects().is_empty());
+    assert!(screen(&app).contains("Editing is off in a remote session"));
+
+    let mut app = folio::app::App::new(
+        posts::embedded(),
+        folio::theme::Theme::default(),
+        folio::keymap::Keymap::default(),
+        folio::app::Options::default(),
+    );
+    app.update(Action::Resize(100, 30));
+    press(&mut app, "e");
+    assert!(app.take_effects().is_empty());
+    assert!(screen(&app).contains("built-in posts cannot be edited"));
+}
