@@ -393,6 +393,10 @@ impl Saver {
 
 fn saver_thread(rx: &Receiver<Msg>, path: &Path, folder: &str, warn: &dyn Fn(String)) {
     let mut queued: Vec<(ReadingChanges, u64)> = Vec::new();
+    // What a failed write could not save goes with the next one.
+    let mut unsaved: Vec<(ReadingChanges, u64)> = Vec::new();
+    // A data folder that stays unwritable is said once, not every scroll.
+    let mut said: Option<String> = None;
     loop {
         let msg = if queued.is_empty() {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
@@ -408,19 +412,28 @@ fn saver_thread(rx: &Receiver<Msg>, path: &Path, folder: &str, warn: &dyn Fn(Str
             Err(RecvTimeoutError::Timeout) => false,
         };
         if !queued.is_empty() {
+            let mut batch = std::mem::take(&mut unsaved);
+            batch.append(&mut queued);
+            let batch = coalesce(batch);
             let started = std::time::Instant::now();
-            let result = save(path, folder, &coalesce(std::mem::take(&mut queued)));
+            let result = save(path, folder, &batch);
             tracing::debug!(
                 save_ms = started.elapsed().as_secs_f64() * 1000.0,
                 "saved the reading state"
             );
-            match result {
-                Ok(None) => {}
-                Ok(Some(w)) => warn(w),
+            let warning = match result {
+                Ok(w) => w,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot save the reading state");
-                    warn(e.to_string());
+                    unsaved = batch;
+                    Some(e.to_string())
                 }
+            };
+            if let Some(w) = warning
+                && said.as_ref() != Some(&w)
+            {
+                warn(w.clone());
+                said = Some(w);
             }
         }
         if finish {
@@ -618,6 +631,45 @@ mod tests {
         let r = state.reading("/f");
         assert_eq!(r.posts.len(), 2 * rounds);
         assert_eq!(r.posts[Path::new("two-7.md")], mark(false, 7));
+    }
+
+    #[test]
+    fn a_failed_save_warns_once_and_is_retried_with_the_next() {
+        use std::sync::{Arc, Mutex};
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the data folder should be: no write can succeed
+        // (even as root) until it is a folder.
+        let data = dir.path().join("data");
+        fs::write(&data, "not a folder").unwrap();
+        let path = data.join("state.yaml");
+        let warnings = Arc::new(Mutex::new(Vec::new()));
+        let heard = Arc::clone(&warnings);
+        let place = Place {
+            file: path.clone(),
+            folder: "/f".into(),
+        };
+        let saver = Saver::spawn(place, move |w| heard.lock().unwrap().push(w));
+        let warned = |n: usize| {
+            let start = std::time::Instant::now();
+            while warnings.lock().unwrap().len() < n {
+                assert!(start.elapsed() < Duration::from_secs(10));
+                thread::sleep(Duration::from_millis(10));
+            }
+        };
+        saver.submit(changes(&[("a.md", mark(true, 1))], None));
+        warned(1);
+        saver.submit(changes(&[("b.md", mark(true, 2))], None));
+        // The second failure is written after a quiet spell; give it one.
+        thread::sleep(QUIET * 3);
+        fs::remove_file(&data).unwrap();
+        fs::create_dir(&data).unwrap();
+        saver.submit(changes(&[("c.md", mark(true, 3))], None));
+        saver.finish();
+        let warnings = warnings.lock().unwrap();
+        assert_eq!(warnings.len(), 1, "said once: {warnings:?}");
+        assert!(warnings[0].starts_with("cannot save"), "{warnings:?}");
+        let r = StateFile::load(&path).0.reading("/f");
+        assert_eq!(r.posts.len(), 3, "nothing dropped: {r:?}");
     }
 
     #[test]

@@ -151,8 +151,8 @@ pub fn run(
                 if let Err(e) = result? {
                     app.update(Action::Notify(e.to_string()));
                 }
+                // Read again by the loop right after this, and drawn then.
                 app.update(Action::PostChanged(key));
-                draw(terminal, app)?;
             }
         }
         Ok(())
