@@ -537,3 +537,46 @@ fn a_corrupt_state_file_is_set_aside() {
     let state = std::fs::read_to_string(data.join("state.yaml")).unwrap();
     assert!(state.contains("bravo.md"), "{state}");
 }
+
+/// Paragraphs added above the place being read: the post re-renders (its
+/// line count in the status bar grows) and the same heading stays on top.
+#[test]
+fn live_reload_keeps_the_reading_position() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["Enter", "]", "]", "]"]);
+    let top = |s: &str| s.lines().next().unwrap_or("").to_owned();
+    let before = tmux.wait_for("Two point one on top", |s| {
+        top(s).contains("### Two point one")
+    });
+    let total = |s: &str| {
+        s.lines()
+            .last()
+            .and_then(|l| l.rsplit('/').next())
+            .map(|t| t.trim().to_owned())
+    };
+    let old_total = total(&before);
+    assert!(
+        old_total
+            .as_deref()
+            .is_some_and(|t| t.parse::<usize>().is_ok()),
+        "{before}"
+    );
+    let text = fixtures::long_post().replacen(
+        "## One\n\n",
+        &format!(
+            "## One\n\n{}",
+            "A paragraph added above, later.\n\n".repeat(20)
+        ),
+        1,
+    );
+    std::fs::write(blog.path().join("alpha.md"), text).unwrap();
+    let after = tmux.wait_for("the post re-rendered", |s| total(s) != old_total);
+    assert!(top(&after).contains("### Two point one"), "{after}");
+    assert!(!after.contains("A paragraph added above"), "{after}");
+    tmux.keys(&["g"]);
+    tmux.wait_text("A paragraph added above, later.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
