@@ -6,7 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
-use crate::posts::PostSource;
+use std::path::PathBuf;
+
+use crate::posts::{Post, PostSource};
+use crate::state::Reading;
 use crate::theme::Theme;
 
 /// A user command, as named in the keymap and the help overlay.
@@ -35,6 +38,10 @@ pub enum Command {
     ToggleList,
     /// Show the text as stored, without mojibake repair, or repaired again.
     ToggleRaw,
+    /// Mark the selected post read, or unread again (in the list).
+    ToggleRead,
+    /// Open the current post in `$VISUAL` / `$EDITOR`.
+    Edit,
 }
 
 /// Where a command belongs in the help overlay.
@@ -47,7 +54,7 @@ pub enum Group {
 }
 
 impl Command {
-    pub const ALL: [Command; 21] = [
+    pub const ALL: [Command; 23] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -67,6 +74,8 @@ impl Command {
         Command::Outline,
         Command::ToggleList,
         Command::ToggleRaw,
+        Command::ToggleRead,
+        Command::Edit,
         Command::Help,
         Command::Quit,
     ];
@@ -102,6 +111,8 @@ impl Command {
             Command::Outline => "outline: the post's headings",
             Command::ToggleList => "hide or show the list",
             Command::ToggleRaw => "show text as stored / repaired (⚕)",
+            Command::ToggleRead => "mark the post read / unread (• unread)",
+            Command::Edit => "edit the post in $VISUAL / $EDITOR",
         }
     }
 
@@ -109,9 +120,12 @@ impl Command {
         match self {
             Command::FocusNext | Command::FocusPrev | Command::Open | Command::Back => Group::Focus,
             Command::NextHeading | Command::PrevHeading | Command::Outline => Group::Headings,
-            Command::Quit | Command::Help | Command::ToggleList | Command::ToggleRaw => {
-                Group::Other
-            }
+            Command::Quit
+            | Command::Help
+            | Command::ToggleList
+            | Command::ToggleRaw
+            | Command::ToggleRead
+            | Command::Edit => Group::Other,
             _ => Group::Moving,
         }
     }
@@ -155,19 +169,41 @@ pub enum Action {
     Scroll(Wheel, u16, u16),
     /// A click at (column, row).
     Click(u16, u16),
-    /// The runner read post `index` (see [`crate::app::App::pending_load`]).
-    Loaded(usize, Result<PostSource, String>),
+    /// The runner read the post with this [`crate::posts::Post::rel_path`]
+    /// (see [`crate::app::App::pending_load`]).
+    Loaded(PathBuf, Result<PostSource, String>),
     /// Use this theme from now on (the terminal turned out to have a light
     /// background, say). Layout does not depend on it, so nothing moves.
     SetTheme(Box<Theme>),
-    /// The final layout of post `index` (see
+    /// The final layout of post `key` (see
     /// [`crate::app::App::pending_layout`]), made for its quick layout number
     /// `layout`; it replaces that layout if it is still current.
     LaidOut {
-        index: usize,
+        key: PathBuf,
         layout: u64,
         doc: Box<Document>,
     },
+    /// The folder was scanned again: this is the list now (sorted). The
+    /// selection stays on the same post.
+    PostsChanged(Vec<Post>),
+    /// The file of the post with this `rel_path` changed: read it again,
+    /// keeping the reading position on the same text.
+    PostChanged(PathBuf),
+    /// What was remembered of this folder's posts (see [`crate::state`]):
+    /// read marks and positions, and the post to reopen. Turns on read
+    /// marking; without it the app remembers nothing.
+    RestoreReading(Box<Reading>),
+    /// A message for the status bar from the runner (a failed save, say).
+    Notify(String),
+}
+
+/// Something the app wants done outside it; the runner drains them with
+/// [`crate::app::App::take_effects`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Open this file in the person's editor, then report
+    /// [`Action::PostChanged`] for `key`.
+    Edit { key: PathBuf, file: PathBuf },
 }
 
 impl From<Command> for Action {

@@ -6,17 +6,19 @@
 //! screen changed.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::action::{Action, Command, Wheel};
+use crate::action::{Action, Command, Effect, Wheel};
 use crate::document::Document;
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
 use crate::mojibake;
 use crate::posts::{Post, PostSource};
 use crate::sanitize::{sanitize, wrap_words};
+use crate::state::{Mark, Reading, ReadingChanges};
 use crate::theme::Theme;
 
 /// Terminals narrower than this show one pane at a time.
@@ -32,6 +34,9 @@ pub struct Options {
     pub source_label: String,
     /// Wrap long code lines rather than cut them.
     pub wrap_code: bool,
+    /// `SSH_CONNECTION` is set or this is a `folio serve` session: links are
+    /// copied with OSC 52 instead of opened, `e` is refused.
+    pub remote: bool,
 }
 
 impl Default for Options {
@@ -40,6 +45,7 @@ impl Default for Options {
             max_width: 100,
             source_label: String::new(),
             wrap_code: true,
+            remote: false,
         }
     }
 }
@@ -87,6 +93,9 @@ pub enum Loaded {
         /// highlighted; of a long post only the start) and a [`LayoutJob`]
         /// makes the final one.
         complete: bool,
+        /// `doc` covers the whole post (a quick layout of a long one covers
+        /// only its start).
+        whole: bool,
         /// Which layout this is: a job's result replaces exactly the layout
         /// it was made for, never a newer one (other width, raw setting or
         /// theme).
@@ -101,7 +110,8 @@ pub enum Loaded {
 /// post only its start.
 #[derive(Debug, Clone)]
 pub struct LayoutJob {
-    pub index: usize,
+    /// The post's [`Post::rel_path`].
+    pub key: PathBuf,
     layout: u64,
     width: u16,
     raw: bool,
@@ -126,7 +136,7 @@ impl LayoutJob {
             self.raw,
         );
         Action::LaidOut {
-            index: self.index,
+            key: self.key.clone(),
             layout: self.layout,
             doc: Box::new(doc),
         }
@@ -135,10 +145,14 @@ impl LayoutJob {
 
 /// The reader's position in one post: the top line at the current layout,
 /// and the source offset it shows, which survives a relayout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Position {
     top: usize,
     anchor: usize,
+    /// The text that was at `anchor` in an older version of the post (the
+    /// file changed, or the position comes from a saved reading state): when
+    /// the post is next laid out, the anchor moves to where that text is now.
+    relocate: Option<String>,
 }
 
 /// Everything the screen depends on, compared before and after an update so
@@ -175,12 +189,28 @@ pub struct App {
     pub(crate) count: Option<usize>,
     pub(crate) message: Option<String>,
     pub(crate) raw: bool,
-    loaded: HashMap<usize, Loaded>,
+    /// Per post, by [`Post::rel_path`]: the list can change under the app
+    /// (a reload), so list indices are no key.
+    loaded: HashMap<PathBuf, Loaded>,
     /// The last highlight job handed out: (post, width, raw).
     layout_asked: Option<u64>,
     /// Numbers layouts for [`Loaded::Ready::layout`].
     layouts_made: u64,
-    positions: HashMap<usize, Position>,
+    positions: HashMap<PathBuf, Position>,
+    /// Reading state is kept (a runner restored it): read marks show, and
+    /// changes are handed out by [`App::take_reading_changes`].
+    tracking: bool,
+    read: std::collections::HashSet<PathBuf>,
+    /// Posts whose mark changed since the runner last asked.
+    marks_changed: std::collections::BTreeSet<PathBuf>,
+    /// The post last open in the reader, and whether that changed.
+    last: Option<PathBuf>,
+    last_changed: bool,
+    effects: Vec<Effect>,
+    /// The repaired text of the post a snippet was last taken from, by
+    /// layout number: saving a position must not repair a long post anew
+    /// for every scroll.
+    repaired_body: Option<(PathBuf, u64, String)>,
     quit: bool,
     dirty: bool,
 }
@@ -205,6 +235,13 @@ impl App {
             layout_asked: None,
             layouts_made: 0,
             positions: HashMap::new(),
+            tracking: false,
+            read: std::collections::HashSet::new(),
+            marks_changed: std::collections::BTreeSet::new(),
+            last: None,
+            last_changed: false,
+            effects: Vec::new(),
+            repaired_body: None,
             quit: false,
             dirty: true,
         }
@@ -268,7 +305,16 @@ impl App {
 
     /// The selected post's state, if it has been requested.
     pub fn current(&self) -> Option<&Loaded> {
-        self.loaded.get(&self.selected)
+        self.loaded.get(self.selected_key()?)
+    }
+
+    /// The selected post's [`Post::rel_path`].
+    fn selected_key(&self) -> Option<&Path> {
+        self.posts.get(self.selected).map(|p| p.rel_path.as_path())
+    }
+
+    fn post_by_key(&self, key: &Path) -> Option<&Post> {
+        self.posts.iter().find(|p| p.rel_path == key)
     }
 
     /// The selected post's layout, when it is ready.
@@ -281,7 +327,89 @@ impl App {
 
     /// First visible line of the reader.
     pub fn reader_top(&self) -> usize {
-        self.positions.get(&self.selected).map_or(0, |p| p.top)
+        self.selected_key()
+            .and_then(|k| self.positions.get(k))
+            .map_or(0, |p| p.top)
+    }
+
+    /// Whether the list marks `post` unread (only when reading state is
+    /// kept).
+    pub fn is_unread(&self, post: &Post) -> bool {
+        self.tracking && !self.read.contains(&post.rel_path)
+    }
+
+    /// Side effects asked for since the last call, in order.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// What changed in the reading state since the last call, for the
+    /// runner to save; `None` when nothing did.
+    pub fn take_reading_changes(&mut self) -> Option<ReadingChanges> {
+        if self.marks_changed.is_empty() && !self.last_changed {
+            return None;
+        }
+        let keys = std::mem::take(&mut self.marks_changed);
+        let posts = keys
+            .into_iter()
+            .map(|key| {
+                let mark = self.mark(&key);
+                (key, mark)
+            })
+            .collect();
+        let last = if std::mem::take(&mut self.last_changed) {
+            self.last.clone()
+        } else {
+            None
+        };
+        Some(ReadingChanges { posts, last })
+    }
+
+    /// The mark to save for post `key`: the position anchored by source
+    /// offset and the text there.
+    fn mark(&mut self, key: &Path) -> Mark {
+        let read = self.read.contains(key);
+        let Some(pos) = self.positions.get(key) else {
+            return Mark {
+                read,
+                ..Mark::default()
+            };
+        };
+        let snippet = match (&pos.relocate, self.loaded.get(key)) {
+            (Some(s), _) => s.clone(),
+            // Unrepaired, the text shown is the text stored: no need to run
+            // the repair over the whole post for every saved scroll.
+            (
+                None,
+                Some(Loaded::Ready {
+                    source,
+                    raw,
+                    repaired,
+                    ..
+                }),
+            ) if *raw || !*repaired => snippet_at(source.body(), pos.anchor),
+            // Repaired: the repair runs once per layout, not per scroll.
+            (None, Some(Loaded::Ready { source, layout, .. })) => {
+                let fresh = self
+                    .repaired_body
+                    .as_ref()
+                    .is_some_and(|(k, l, _)| k == key && l == layout);
+                if !fresh {
+                    let body = shown_body(source, false).into_owned();
+                    self.repaired_body = Some((key.to_path_buf(), *layout, body));
+                }
+                self.repaired_body
+                    .as_ref()
+                    .map(|(_, _, body)| snippet_at(body, pos.anchor))
+                    .unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        Mark {
+            read,
+            offset: pos.anchor,
+            snippet,
+        }
     }
 
     /// True once after anything visible changed; the runner redraws then.
@@ -290,14 +418,15 @@ impl App {
     }
 
     /// A post the runner should read and report back with
-    /// [`Action::Loaded`]. Each post is asked for once.
-    pub fn pending_load(&mut self) -> Option<(usize, Post)> {
+    /// [`Action::Loaded`] under its [`Post::rel_path`]. Each post is asked
+    /// for once (again after its file changed).
+    pub fn pending_load(&mut self) -> Option<Post> {
         let post = self.posts.get(self.selected)?;
-        if self.loaded.contains_key(&self.selected) {
+        if self.loaded.contains_key(&post.rel_path) {
             return None;
         }
-        self.loaded.insert(self.selected, Loaded::Loading);
-        Some((self.selected, post.clone()))
+        self.loaded.insert(post.rel_path.clone(), Loaded::Loading);
+        Some(post.clone())
     }
 
     /// Rows each list entry takes: a second, dim excerpt line when the pane
@@ -400,6 +529,10 @@ impl App {
                 | Action::Resize(..)
                 | Action::SetTheme(_)
                 | Action::LaidOut { .. }
+                | Action::PostsChanged(_)
+                | Action::PostChanged(_)
+                | Action::RestoreReading(_)
+                | Action::Notify(_)
         ) {
             self.message = None;
         }
@@ -419,11 +552,16 @@ impl App {
             Action::Resize(w, h) => self.size = (w, h),
             Action::Scroll(dir, col, row) => self.wheel(dir, col, row),
             Action::Click(col, row) => self.click(col, row),
-            Action::Loaded(index, result) => self.loaded_post(index, result),
+            Action::Loaded(key, result) => self.loaded_post(&key, result),
             Action::SetTheme(theme) => self.set_theme(*theme),
-            Action::LaidOut { index, layout, doc } => self.laid_out(index, layout, *doc),
+            Action::LaidOut { key, layout, doc } => self.laid_out(&key, layout, *doc),
+            Action::PostsChanged(posts) => self.posts_changed(posts),
+            Action::PostChanged(key) => self.post_changed(&key),
+            Action::RestoreReading(reading) => self.restore_reading(*reading),
+            Action::Notify(message) => self.message = Some(message),
         }
         self.settle_layout();
+        self.settle_reading();
         if self.fingerprint() != before {
             self.dirty = true;
         }
@@ -459,6 +597,7 @@ impl App {
                 self.overlay = None;
             }
             (Command::Help, _) => self.overlay = Some(Overlay::Help),
+            (Command::Edit, None) => self.edit(),
             (Command::ToggleRaw, _) => {
                 self.raw = !self.raw;
                 self.message = Some(if self.raw {
@@ -556,6 +695,7 @@ impl App {
             Command::Top => self.select(0),
             Command::Bottom => self.select(count.map_or(last, |c| c.saturating_sub(1))),
             Command::Open if !self.posts.is_empty() => self.focus = Focus::Reader,
+            Command::ToggleRead => self.toggle_read(),
             _ => {}
         }
     }
@@ -644,13 +784,23 @@ impl App {
     }
 
     fn set_top(&mut self, top: usize) {
-        let Some(doc) = self.document() else {
+        let (Some(doc), Some(key)) = (self.document(), self.selected_key()) else {
             return;
         };
         let top = top.min(doc.len().saturating_sub(1));
         let anchor = doc.offset_of_line(top);
-        self.positions
-            .insert(self.selected, Position { top, anchor });
+        let key = key.to_path_buf();
+        if self.tracking {
+            self.marks_changed.insert(key.clone());
+        }
+        self.positions.insert(
+            key,
+            Position {
+                top,
+                anchor,
+                relocate: None,
+            },
+        );
     }
 
     fn select(&mut self, index: usize) {
@@ -694,15 +844,189 @@ impl App {
         }
     }
 
-    fn loaded_post(&mut self, index: usize, result: Result<PostSource, String>) {
-        if index >= self.posts.len() {
+    fn loaded_post(&mut self, key: &Path, result: Result<PostSource, String>) {
+        // Not asked for (any more): the post left the list, or its file
+        // changed while it was being read and a fresh read is under way.
+        if !self.loaded.contains_key(key) || self.post_by_key(key).is_none() {
             return;
         }
         let state = match result {
-            Ok(source) => self.ready(index, source),
+            Ok(source) => {
+                let ready = self.ready(key, source);
+                self.relocate(key, &ready);
+                ready
+            }
             Err(e) => Loaded::Failed(e),
         };
-        self.loaded.insert(index, state);
+        self.loaded.insert(key.to_path_buf(), state);
+        self.dirty = true;
+    }
+
+    /// A position carried over from an older version of the post finds its
+    /// text again in the new one.
+    fn relocate(&mut self, key: &Path, ready: &Loaded) {
+        let Loaded::Ready {
+            source, doc, raw, ..
+        } = ready
+        else {
+            return;
+        };
+        let Some(pos) = self.positions.get_mut(key) else {
+            return;
+        };
+        let Some(snippet) = pos.relocate.take() else {
+            return;
+        };
+        let body = shown_body(source, *raw);
+        pos.anchor = find_near(&body, &snippet, pos.anchor);
+        pos.top = if pos.anchor == 0 {
+            0
+        } else {
+            doc.line_for_offset(pos.anchor)
+        };
+    }
+
+    /// The list of posts is now `posts` (the folder changed). The selection
+    /// stays on the same post when it is still there; what is known about
+    /// posts that left, or whose frontmatter changed, is dropped (positions
+    /// stay: an editor that saves by delete and re-create brings it back).
+    fn posts_changed(&mut self, posts: Vec<Post>) {
+        let selected = self.selected_key().map(Path::to_path_buf);
+        let old: HashMap<PathBuf, Post> = std::mem::take(&mut self.posts)
+            .into_iter()
+            .map(|p| (p.rel_path.clone(), p))
+            .collect();
+        self.posts = posts;
+        let edited: Vec<PathBuf> = self
+            .posts
+            .iter()
+            .filter(|p| old.get(&p.rel_path).is_some_and(|o| o != *p))
+            .map(|p| p.rel_path.clone())
+            .collect();
+        for key in edited {
+            self.post_changed(&key);
+        }
+        let keys: std::collections::HashSet<&Path> =
+            self.posts.iter().map(|p| p.rel_path.as_path()).collect();
+        self.loaded.retain(|k, _| keys.contains(k.as_path()));
+        self.selected = selected
+            .and_then(|k| self.posts.iter().position(|p| p.rel_path == k))
+            .unwrap_or_else(|| self.selected.min(self.posts.len().saturating_sub(1)));
+        if self.posts.is_empty() {
+            self.focus = Focus::List;
+            self.overlay = self.overlay.filter(|o| *o == Overlay::Help);
+        }
+        self.dirty = true;
+    }
+
+    /// The file of post `key` changed: its text is read again and laid out
+    /// anew, the reading position kept on the same text.
+    fn post_changed(&mut self, key: &Path) {
+        let Some(old) = self.loaded.remove(key) else {
+            return;
+        };
+        if let (Loaded::Ready { source, raw, .. }, Some(pos)) = (&old, self.positions.get_mut(key))
+            && pos.relocate.is_none()
+        {
+            pos.relocate = Some(snippet_at(&shown_body(source, *raw), pos.anchor));
+        }
+        self.dirty = true;
+    }
+
+    fn restore_reading(&mut self, reading: Reading) {
+        self.tracking = true;
+        for (key, mark) in reading.posts {
+            if mark.read {
+                self.read.insert(key.clone());
+            }
+            if mark.offset > 0 || !mark.snippet.is_empty() {
+                self.positions.insert(
+                    key.clone(),
+                    Position {
+                        top: 0,
+                        anchor: mark.offset,
+                        relocate: Some(mark.snippet),
+                    },
+                );
+                // Already open (restored late): find the place now.
+                if let Some(ready) = self.loaded.remove(&key) {
+                    self.relocate(&key, &ready);
+                    self.loaded.insert(key, ready);
+                }
+            }
+        }
+        if let Some(i) = reading
+            .last
+            .and_then(|last| self.posts.iter().position(|p| p.rel_path == last))
+        {
+            self.selected = i;
+            self.focus = Focus::Reader;
+        }
+        self.dirty = true;
+    }
+
+    fn toggle_read(&mut self) {
+        let Some(key) = self.selected_key().map(Path::to_path_buf) else {
+            return;
+        };
+        if !self.tracking {
+            self.message = Some("Reading state is not kept in this session".into());
+            return;
+        }
+        let read = !self.read.remove(&key);
+        if read {
+            self.read.insert(key.clone());
+        }
+        self.marks_changed.insert(key);
+        self.message = Some(if read { "Marked read" } else { "Marked unread" }.into());
+        self.dirty = true;
+    }
+
+    /// `e`: asks the runner to open the current post in an editor.
+    fn edit(&mut self) {
+        let Some(post) = self.posts.get(self.selected) else {
+            return;
+        };
+        self.message = Some(match &post.origin {
+            _ if self.options.remote => "Editing is off in a remote session".into(),
+            crate::posts::Origin::Embedded(_) => {
+                "folio's built-in posts cannot be edited: open a folder of your own".into()
+            }
+            crate::posts::Origin::File(file) => {
+                self.effects.push(Effect::Edit {
+                    key: post.rel_path.clone(),
+                    file: file.clone(),
+                });
+                return;
+            }
+        });
+    }
+
+    /// Read marking, after any change: a post counts as read once its end
+    /// has been on screen in the reader; and the post open in the reader is
+    /// the one to reopen next time.
+    fn settle_reading(&mut self) {
+        if !self.tracking || self.focus != Focus::Reader {
+            return;
+        }
+        let Some(key) = self.selected_key().map(Path::to_path_buf) else {
+            return;
+        };
+        if self.last.as_ref() != Some(&key) {
+            self.last = Some(key.clone());
+            self.last_changed = true;
+        }
+        let Some(Loaded::Ready {
+            doc, whole: true, ..
+        }) = self.current()
+        else {
+            return;
+        };
+        if self.reader_top() + self.reader_height() >= doc.len() && !self.read.contains(&key) {
+            self.read.insert(key.clone());
+            self.marks_changed.insert(key);
+            self.dirty = true;
+        }
     }
 
     /// Shows `message` in the status bar until the next key (start-up
@@ -718,45 +1042,42 @@ impl App {
         }
         self.theme = theme;
         // Lines stay where they were: only styles change with a theme.
-        let ready: Vec<usize> = self
+        let ready: Vec<PathBuf> = self
             .loaded
             .iter()
-            .filter_map(|(i, l)| matches!(l, Loaded::Ready { .. }).then_some(*i))
+            .filter(|(_, l)| matches!(l, Loaded::Ready { .. }))
+            .map(|(k, _)| k.clone())
             .collect();
-        for index in ready {
-            if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&index) {
-                let ready = self.ready(index, source);
-                self.loaded.insert(index, ready);
+        for key in ready {
+            if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&key) {
+                let ready = self.ready(&key, source);
+                self.loaded.insert(key, ready);
             }
         }
         self.dirty = true;
     }
 
-    /// The quick layout of post `index` at the current text width: no code
+    /// The quick layout of post `key` at the current text width: no code
     /// highlighting, and of a long post only its start (a [`LayoutJob`]
     /// makes the final one). Also: whether mojibake was repaired, and whether
     /// it covers the whole post.
-    fn layout(&self, index: usize, source: &PostSource) -> (Document, bool, bool) {
+    fn layout(&self, post: &Post, source: &PostSource) -> (Document, bool, bool) {
         let opts = markdown::RenderOptions {
             wrap_code: self.options.wrap_code,
             highlight: false,
         };
         let (quick, whole) = quick_part(source);
-        let (doc, repaired) = lay_out(
-            &self.posts[index],
-            &quick,
-            self.text_width(),
-            &self.theme,
-            opts,
-            self.raw,
-        );
+        let (doc, repaired) = lay_out(post, &quick, self.text_width(), &self.theme, opts, self.raw);
         (doc, repaired, whole)
     }
 
     /// A ready post in its quick layout, complete when that is already the
     /// final one (the whole post, and a theme that highlights nothing).
-    fn ready(&mut self, index: usize, source: PostSource) -> Loaded {
-        let (doc, repaired, whole) = self.layout(index, &source);
+    fn ready(&mut self, key: &Path, source: PostSource) -> Loaded {
+        let Some(post) = self.post_by_key(key) else {
+            return Loaded::Failed("this post is no longer in the folder".into());
+        };
+        let (doc, repaired, whole) = self.layout(post, &source);
         self.layouts_made += 1;
         Loaded::Ready {
             source,
@@ -764,6 +1085,7 @@ impl App {
             raw: self.raw,
             repaired,
             complete: whole && self.theme.syntax.is_off(),
+            whole,
             layout: self.layouts_made,
         }
     }
@@ -778,33 +1100,36 @@ impl App {
             complete: false,
             layout,
             ..
-        }) = self.loaded.get(&self.selected)
+        }) = self.current()
         else {
             return None;
         };
         if self.layout_asked == Some(*layout) {
             return None;
         }
-        self.layout_asked = Some(*layout);
-        Some(LayoutJob {
-            index: self.selected,
+        let post = self.posts[self.selected].clone();
+        let job = LayoutJob {
+            key: post.rel_path.clone(),
             layout: *layout,
             width: doc.width,
             raw: *raw,
-            post: self.posts[self.selected].clone(),
+            post,
             source: source.clone(),
             theme: self.theme.clone(),
             wrap_code: self.options.wrap_code,
-        })
+        };
+        self.layout_asked = Some(job.layout);
+        Some(job)
     }
 
-    fn laid_out(&mut self, index: usize, layout: u64, new_doc: Document) {
+    fn laid_out(&mut self, key: &Path, layout: u64, new_doc: Document) {
         let Some(Loaded::Ready {
             doc,
             complete,
+            whole,
             layout: current,
             ..
-        }) = self.loaded.get_mut(&index)
+        }) = self.loaded.get_mut(key)
         else {
             return;
         };
@@ -825,15 +1150,18 @@ impl App {
         };
         let old_top = self
             .positions
-            .get(&index)
-            .map(|p| (p.top, doc.offset_of_line(p.top), line_text(doc, p.top)));
+            .get(key)
+            .map(|p| (p.top, line_text(doc, p.top)));
         *doc = new_doc;
         *complete = true;
-        if let Some((top, anchor, text)) = old_top
+        *whole = true;
+        if let Some((top, text)) = old_top
             && line_text(doc, top) != text
-            && let Some(pos) = self.positions.get_mut(&index)
+            && let Some(pos) = self.positions.get_mut(key)
         {
-            pos.top = doc.line_for_offset(anchor);
+            // The anchor, not the quick layout's line: a position restored
+            // past the quick layout's end is found only in the full one.
+            pos.top = doc.line_for_offset(pos.anchor);
         }
         self.dirty = true;
     }
@@ -843,23 +1171,22 @@ impl App {
     /// visible in the list, the reader position in range.
     fn settle_layout(&mut self) {
         let width = self.text_width();
-        if let Some(Loaded::Ready { doc, raw, .. }) = self.loaded.get(&self.selected)
+        if let Some(Loaded::Ready { doc, raw, .. }) = self.current()
             && (doc.width != width || *raw != self.raw)
         {
-            let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&self.selected) else {
+            let key = self.posts[self.selected].rel_path.clone();
+            let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&key) else {
                 unreachable!("checked above");
             };
-            let ready = self.ready(self.selected, source);
-            if let (Some(pos), Loaded::Ready { doc, .. }) =
-                (self.positions.get_mut(&self.selected), &ready)
-            {
+            let ready = self.ready(&key, source);
+            if let (Some(pos), Loaded::Ready { doc, .. }) = (self.positions.get_mut(&key), &ready) {
                 pos.top = if pos.top == 0 {
                     0
                 } else {
                     doc.line_for_offset(pos.anchor)
                 };
             }
-            self.loaded.insert(self.selected, ready);
+            self.loaded.insert(key, ready);
         }
         let page = self.list_page();
         if self.selected < self.list_top {
@@ -872,7 +1199,8 @@ impl App {
             .list_top
             .min(max_list_top.max(self.selected.saturating_sub(page - 1)));
         if let Some(len) = self.document().map(Document::len)
-            && let Some(pos) = self.positions.get_mut(&self.selected)
+            && let Some(key) = self.posts.get(self.selected).map(|p| &p.rel_path)
+            && let Some(pos) = self.positions.get_mut(key)
         {
             pos.top = pos.top.min(len.saturating_sub(1));
         }
@@ -894,11 +1222,7 @@ fn lay_out(
     opts: markdown::RenderOptions,
     raw: bool,
 ) -> (Document, bool) {
-    let body = if raw {
-        std::borrow::Cow::Borrowed(source.body())
-    } else {
-        mojibake::repair(source.body())
-    };
+    let body = shown_body(source, raw);
     let repaired = matches!(body, std::borrow::Cow::Owned(_));
     let mut doc = markdown::render_with(&body, width, theme, opts);
     let mut notices: Vec<Line<'static>> = Vec::new();
@@ -927,6 +1251,52 @@ fn lay_out(
     (doc, repaired)
 }
 
+/// The body as laid out: as stored, or with mojibake repaired. Document
+/// offsets point into this.
+fn shown_body(source: &PostSource, raw: bool) -> std::borrow::Cow<'_, str> {
+    if raw {
+        std::borrow::Cow::Borrowed(source.body())
+    } else {
+        mojibake::repair(source.body())
+    }
+}
+
+/// Bytes of text kept to find a position again after an edit.
+pub const SNIPPET_BYTES: usize = 48;
+
+/// The text at `offset` in `body`: up to [`SNIPPET_BYTES`], whole
+/// characters.
+pub fn snippet_at(body: &str, offset: usize) -> String {
+    let mut start = offset.min(body.len());
+    while !body.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + SNIPPET_BYTES).min(body.len());
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    body[start..end].to_owned()
+}
+
+/// Where `snippet` is in `body`: the occurrence nearest to `offset` (the
+/// text may have moved when something above it was edited); `offset` itself,
+/// kept in range, when the text is gone.
+pub fn find_near(body: &str, snippet: &str, offset: usize) -> usize {
+    if !snippet.is_empty()
+        && let Some(found) = body
+            .match_indices(snippet)
+            .map(|(i, _)| i)
+            .min_by_key(|&i| i.abs_diff(offset))
+    {
+        return found;
+    }
+    let mut offset = offset.min(body.len());
+    while !body.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 /// Posts longer than this are first laid out from their start only.
 const QUICK_BYTES: usize = 256 * 1024;
 
@@ -948,4 +1318,34 @@ fn quick_part(source: &PostSource) -> (std::borrow::Cow<'_, PostSource>, bool) {
         ..*source
     };
     (std::borrow::Cow::Owned(quick), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snippet_is_found_where_its_text_moved() {
+        let body = "intro\n\nThe place I stopped reading, in the middle.\n";
+        let at = body.find("The place").unwrap();
+        let snippet = snippet_at(body, at);
+        assert!(snippet.starts_with("The place I stopped"));
+        assert!(snippet.len() <= SNIPPET_BYTES);
+        let edited = format!("A new paragraph above.\n\n{body}");
+        assert_eq!(find_near(&edited, &snippet, at), at + 24);
+        // Of two copies, the nearer one.
+        let twice = format!("{body}{}{body}", "x".repeat(500));
+        assert_eq!(find_near(&twice, &snippet, at + 560), at + body.len() + 500);
+        // Gone: the old offset, kept inside the text and on a char boundary.
+        assert_eq!(find_near("short", &snippet, at), 5);
+        assert_eq!(find_near("ééé", "zz", 3), 2);
+    }
+
+    #[test]
+    fn snippets_cut_on_char_boundaries() {
+        let body = "é".repeat(40);
+        let s = snippet_at(&body, 1);
+        assert!(s.starts_with('é'));
+        assert_eq!(snippet_at(&body, 1000), "");
+    }
 }

@@ -227,6 +227,8 @@ impl Default for Keymap {
             (c('o'), C::Outline),
             (c('z'), C::ToggleList),
             (c('R'), C::ToggleRaw),
+            (c('m'), C::ToggleRead),
+            (c('e'), C::Edit),
         ];
         Keymap { bindings }
     }

@@ -16,12 +16,18 @@
 //! - [`ui`] draws an [`app::App`] into a ratatui frame, read-only.
 //! - [`term`] is the local runner, the only module that sees crossterm events
 //!   (enforced by `disallowed-types` in `.clippy.toml`).
+//! - [`editor`] runs `$VISUAL`/`$EDITOR` on a post (the runner hands over
+//!   the terminal).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
 //! - [`wire`] is the backend that writes frames to a terminal in few bytes
 //!   (terminal scrolling, synchronized output).
+//! - [`watch`] watches the posts folder and reports changes as actions
+//!   (live reload), to any number of runners.
 //! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),
 //!   never to the terminal.
-//! - [`store`] writes folio's own files atomically (for reading state).
+//! - [`store`] writes folio's own files atomically.
+//! - [`state`] is the reading state (positions, read marks) and its writer
+//!   thread, which merges into the file under a lock.
 
 pub mod action;
 pub mod ansi;
@@ -29,6 +35,7 @@ pub mod app;
 pub mod color;
 pub mod config;
 pub mod document;
+pub mod editor;
 pub mod highlight;
 pub mod keymap;
 pub mod logging;
@@ -38,8 +45,10 @@ pub mod paths;
 pub mod pieces;
 pub mod posts;
 pub mod sanitize;
+pub mod state;
 pub mod store;
 pub mod term;
 pub mod theme;
 pub mod ui;
+pub mod watch;
 pub mod wire;

@@ -148,7 +148,8 @@ Environment:
   NO_COLOR       when set and not empty, --color=auto means no colour
   COLORTERM      truecolor or 24bit: 24-bit colour (else 256 when TERM says so)
   XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME
-                 where the config, data and log files live (`folio --version`)
+                 where the config, reading state and log files live (`folio --version`)
+  VISUAL, EDITOR the editor the e key runs (else vi)
 
 Precedence: flag > environment > config file > default.
 
@@ -347,11 +348,14 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         max_width: config.max_width,
         source_label: label,
         wrap_code: config.wrap_code,
+        remote: env("SSH_CONNECTION").is_some(),
     };
     let mut app = App::new(posts, theme, keymap, options);
     if cli.raw {
         app.update(Action::Command(Command::ToggleRaw));
     }
+    // Never with --print (returned above).
+    let place = restore_reading(&mut app, &paths, config.posts.as_deref(), &mut problems);
     if single_file {
         app.update(Action::Command(Command::Open));
         app.update(Action::Command(Command::ToggleList));
@@ -363,10 +367,37 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         };
         app.notify(format!("{first}{more}"));
     }
-    match term::run(app, config.mouse, probe).context("terminal error")? {
+    let services = term::Services {
+        state: place,
+        watch: config.posts.clone(),
+    };
+    match term::run(app, config.mouse, probe, services).context("terminal error")? {
         term::Exit::Signal(sig) => Ok(ExitCode::from(128 + u8::try_from(sig).unwrap_or(0))),
         term::Exit::Quit | term::Exit::Closed => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Reading state: read once here (a small file), saved from then on by the
+/// runner's writer thread. A file that had to be set aside is the first
+/// problem shown.
+fn restore_reading(
+    app: &mut App,
+    paths: &Paths,
+    posts: Option<&Path>,
+    problems: &mut Vec<String>,
+) -> Option<folio::state::Place> {
+    let place = folio::state::Place {
+        file: paths.state_file()?,
+        folder: folio::state::folder_key(posts),
+    };
+    let (state, warning) = folio::state::StateFile::load(&place.file);
+    app.update(Action::RestoreReading(Box::new(
+        state.reading(&place.folder),
+    )));
+    if let Some(w) = warning {
+        problems.insert(0, w);
+    }
+    Some(place)
 }
 
 /// The theme to start with, and for `theme: auto` in an interactive session

@@ -71,11 +71,13 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
             break;
         }
         let date = post.date.map_or_else(|| " ".repeat(10), |d| d.to_string());
-        let mut spans = vec![
-            Span::raw(" "),
-            Span::styled(date, theme.list_date),
-            Span::raw(" "),
-        ];
+        // Unread posts carry a dot in the margin, so the columns stay put.
+        let margin = if app.is_unread(post) {
+            Span::styled("•", theme.list_title.add_modifier(Modifier::BOLD))
+        } else {
+            Span::raw(" ")
+        };
+        let mut spans = vec![margin, Span::styled(date, theme.list_date), Span::raw(" ")];
         if post.error.is_some() || post.lossy {
             spans.push(Span::styled("⚠ ", theme.marker_error));
         }
