@@ -40,6 +40,21 @@ pub struct Link {
     pub url: String,
     /// Index into [`Document::lines`] of the line the link text starts on.
     pub line: usize,
+    /// Display column in that line where the link text starts (0 when the
+    /// link has no text).
+    pub column: usize,
+    /// Where the link's text is shown, one area per line it covers. Empty
+    /// for a link nested inside another (an image inside a link), whose
+    /// areas cover it, and for a link without text.
+    pub areas: Vec<LinkArea>,
+}
+
+/// Columns `start..end` of line `line` show (part of) a link's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkArea {
+    pub line: usize,
+    pub start: usize,
+    pub end: usize,
 }
 
 impl Document {
@@ -122,6 +137,9 @@ impl Document {
         }
         for l in &mut self.links {
             l.line += n;
+            for a in &mut l.areas {
+                a.line += n;
+            }
         }
     }
 
