@@ -35,6 +35,14 @@ pub enum Command {
     ToggleList,
     /// Show the text as stored, without mojibake repair, or repaired again.
     ToggleRaw,
+    /// Link mode: hints beside the links on screen; typing one follows it.
+    FollowLink,
+    /// Link mode, copying the chosen link's URL instead of following it.
+    CopyLink,
+    /// Back to the previous post and position.
+    HistoryBack,
+    /// Forward again after going back.
+    HistoryForward,
 }
 
 /// Where a command belongs in the help overlay.
@@ -43,11 +51,12 @@ pub enum Group {
     Focus,
     Moving,
     Headings,
+    Links,
     Other,
 }
 
 impl Command {
-    pub const ALL: [Command; 21] = [
+    pub const ALL: [Command; 25] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -66,6 +75,10 @@ impl Command {
         Command::PrevHeading,
         Command::Outline,
         Command::ToggleList,
+        Command::FollowLink,
+        Command::CopyLink,
+        Command::HistoryBack,
+        Command::HistoryForward,
         Command::ToggleRaw,
         Command::Help,
         Command::Quit,
@@ -102,6 +115,10 @@ impl Command {
             Command::Outline => "outline: the post's headings",
             Command::ToggleList => "hide or show the list",
             Command::ToggleRaw => "show text as stored / repaired (⚕)",
+            Command::FollowLink => "link mode: hints on the links shown",
+            Command::CopyLink => "link mode that copies the link's URL",
+            Command::HistoryBack => "back to the previous post and place",
+            Command::HistoryForward => "forward again (after going back)",
         }
     }
 
@@ -109,6 +126,10 @@ impl Command {
         match self {
             Command::FocusNext | Command::FocusPrev | Command::Open | Command::Back => Group::Focus,
             Command::NextHeading | Command::PrevHeading | Command::Outline => Group::Headings,
+            Command::FollowLink
+            | Command::CopyLink
+            | Command::HistoryBack
+            | Command::HistoryForward => Group::Links,
             Command::Quit | Command::Help | Command::ToggleList | Command::ToggleRaw => {
                 Group::Other
             }
@@ -168,6 +189,20 @@ pub enum Action {
         layout: u64,
         doc: Box<Document>,
     },
+    /// A letter typed in link mode (part of a hint).
+    Hint(char),
+    /// Something the runner wants the person to know (an opener failed).
+    Notice(String),
+}
+
+/// Work with side effects that the app asks the runner to do; see
+/// [`crate::app::App::take_effects`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Open this URL (http, https or mailto) with the system's opener.
+    OpenUrl(String),
+    /// Put this text on the clipboard of the person's terminal (OSC 52).
+    Copy(String),
 }
 
 impl From<Command> for Action {

@@ -29,13 +29,13 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-use crate::action::{Action, Wheel};
+use crate::action::{Action, Effect, Wheel};
 use crate::app::{App, LayoutJob};
 use crate::color::{self, Background};
 use crate::keymap::{Key, KeyCode};
 use crate::theme::Theme;
 use crate::ui;
-use crate::wire::WireBackend;
+use crate::wire::{Extras, WireBackend};
 
 /// The query for the background colour, ST-terminated (the reply uses the
 /// same terminator in xterm; the filter accepts BEL or ST either way).
@@ -80,6 +80,7 @@ pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> 
     let _guard = TerminalGuard::enter(mouse)?;
     spawn_hangup_watcher(tx.clone());
     let highlighter = Highlighter::spawn(tx.clone());
+    let notices = tx.clone();
     spawn_input_thread(tx);
     // Not `terminal.clear()`: it asks the terminal for the cursor position,
     // and the input thread would swallow the reply.
@@ -97,7 +98,14 @@ pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> 
         out.flush()?;
         filter.sent = Some((Instant::now(), probe));
     }
-    let exit = run_loop_filtered(&mut terminal, &mut app, &rx, &highlighter, &mut filter);
+    let exit = run_loop_filtered(
+        &mut terminal,
+        &mut app,
+        &rx,
+        &highlighter,
+        &mut filter,
+        &notices,
+    );
     filter.drain_unanswered();
     exit
 }
@@ -136,7 +144,7 @@ fn load(app: &mut App) {
 /// draw once if anything visible changed. There are no timers: an idle
 /// reader writes nothing.
 /// `tx` feeds `rx`: finished background work comes back through it.
-pub fn run_loop<B: Backend>(
+pub fn run_loop<B: Backend + Extras>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
@@ -145,16 +153,24 @@ pub fn run_loop<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
-    let highlighter = Highlighter::spawn(tx);
-    run_loop_filtered(terminal, app, rx, &highlighter, &mut ReplyFilter::default())
+    let highlighter = Highlighter::spawn(tx.clone());
+    run_loop_filtered(
+        terminal,
+        app,
+        rx,
+        &highlighter,
+        &mut ReplyFilter::default(),
+        &tx,
+    )
 }
 
-fn run_loop_filtered<B: Backend>(
+fn run_loop_filtered<B: Backend + Extras>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
     highlighter: &Highlighter,
     filter: &mut ReplyFilter,
+    notices: &Sender<Input>,
 ) -> io::Result<Exit>
 where
     B::Error: Send + Sync + 'static,
@@ -184,6 +200,9 @@ where
             }
             load(app);
             highlighter.submit(app.pending_layout());
+            for effect in app.take_effects() {
+                perform(terminal.backend_mut(), effect, notices);
+            }
             if app.should_quit() {
                 return Ok(Exit::Quit);
             }
@@ -194,11 +213,66 @@ where
     }
 }
 
-fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
+/// Carries out what the app asked for. Nothing here may block the loop: the
+/// opener is waited for on its own thread, which reports a failure back as a
+/// notice.
+fn perform<B: Extras>(backend: &mut B, effect: Effect, notices: &Sender<Input>) {
+    match effect {
+        Effect::Copy(text) => {
+            if let Err(e) = backend.copy_to_clipboard(&text) {
+                let _ = notices.send(Input::Action(Action::Notice(format!(
+                    "Could not copy to the clipboard: {e}"
+                ))));
+            }
+        }
+        Effect::OpenUrl(url) => {
+            if let Err(e) = open_url(&url, notices.clone()) {
+                let _ = notices.send(Input::Action(Action::Notice(e)));
+            }
+        }
+    }
+}
+
+/// The system's opener for URLs.
+pub const OPENER: &str = if cfg!(target_os = "macos") {
+    "open"
+} else {
+    "xdg-open"
+};
+
+/// Starts the system opener on `url`, detached from the terminal: no
+/// shell, stdin, stdout and stderr null (so it can neither read keys nor
+/// draw over the reader). A thread waits for it and reports a failure.
+fn open_url(url: &str, notices: Sender<Input>) -> Result<(), String> {
+    let mut child = std::process::Command::new(OPENER)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("Could not run {OPENER}: {e}"))?;
+    thread::spawn(move || match child.wait() {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            let _ = notices.send(Input::Action(Action::Notice(format!(
+                "{OPENER} could not open the link ({status})"
+            ))));
+        }
+        Err(e) => {
+            let _ = notices.send(Input::Action(Action::Notice(format!(
+                "{OPENER} failed: {e}"
+            ))));
+        }
+    });
+    Ok(())
+}
+
+fn draw<B: Backend + Extras>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
     app.take_dirty();
+    terminal.backend_mut().set_hyperlinks(&ui::hyperlinks(app));
     terminal
         .draw(|frame| ui::draw(app, frame))
         .map_err(io::Error::other)?;
