@@ -403,7 +403,7 @@ fn draw_help(app: &App, frame: &mut Frame) {
             Group::Headings => Some(("j k Enter Esc", "in the outline: move, jump, close")),
             Group::Links => Some((
                 "a s d … y Esc",
-                "in link mode: type a hint; y: copy instead; Esc: leave",
+                "in link mode: a hint follows, y copies, Esc leaves",
             )),
             Group::Other => Some(("mouse", "wheel scrolls, click selects (--no-mouse)")),
             Group::Focus => None,
