@@ -684,4 +684,74 @@ mod tests {
         let again = draw_lines(&mut terminal, &text);
         assert!(again.is_empty(), "{:?}", String::from_utf8_lossy(&again));
     }
+
+    fn link(x: u16, y: u16, width: u16, url: &str) -> Hyperlink {
+        Hyperlink {
+            x,
+            y,
+            width,
+            url: url.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_link_is_part_of_a_cells_identity() {
+        let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 40, 10)).unwrap();
+        let text: Vec<String> = (0..10).map(|i| format!("row {i}")).collect();
+        draw_lines(&mut terminal, &text);
+        terminal
+            .backend_mut()
+            .set_hyperlinks(&[link(0, 2, 3, "https://e.com/a")]);
+        let out = String::from_utf8(draw_lines(&mut terminal, &text)).unwrap();
+        assert!(
+            out.contains("\x1b]8;;https://e.com/a\x1b\\") && out.contains("row\x1b]8;;\x1b\\"),
+            "{out:?}"
+        );
+        // The same again costs nothing; another URL, or none, rewrites.
+        assert!(draw_lines(&mut terminal, &text).is_empty());
+        terminal
+            .backend_mut()
+            .set_hyperlinks(&[link(0, 2, 3, "https://e.com/b")]);
+        let out = String::from_utf8(draw_lines(&mut terminal, &text)).unwrap();
+        assert!(out.contains("\x1b]8;;https://e.com/b\x1b\\"), "{out:?}");
+        terminal.backend_mut().set_hyperlinks(&[]);
+        let out = String::from_utf8(draw_lines(&mut terminal, &text)).unwrap();
+        assert!(out.contains("row") && !out.contains("\x1b]8;;h"), "{out:?}");
+    }
+
+    #[test]
+    fn urls_cannot_end_the_sequence_early() {
+        assert_eq!(
+            osc8_url("https://e.com/a b\u{1b}\\\u{7}é"),
+            Some("https://e.com/a%20b%1B\\%07%C3%A9".to_owned())
+        );
+        assert_eq!(osc8_url(""), None);
+        assert_eq!(osc8_url(&"a".repeat(MAX_URL + 1)), None);
+        assert!(osc8_url(&"a".repeat(MAX_URL)).is_some());
+        let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 40, 10)).unwrap();
+        terminal
+            .backend_mut()
+            .set_hyperlinks(&[link(0, 0, 3, "x\u{1b}]0;pwned\u{7}\u{9c}")]);
+        let out = String::from_utf8(draw_lines(&mut terminal, &["row".to_owned()])).unwrap();
+        assert!(
+            out.contains("\x1b]8;;x%1B]0;pwned%07%C2%9C\x1b\\"),
+            "{out:?}"
+        );
+        assert!(!out.contains('\u{7}'), "{out:?}");
+    }
+
+    #[test]
+    fn the_clipboard_gets_base64_in_osc_52() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"https://e.com"), "aHR0cHM6Ly9lLmNvbQ==");
+        let mut backend = WireBackend::new(Vec::new(), 10, 4);
+        backend.copy_to_clipboard("a\u{1b}b").unwrap();
+        assert_eq!(
+            String::from_utf8(backend.writer().clone()).unwrap(),
+            "\x1b]52;c;YRti\x1b\\"
+        );
+    }
 }

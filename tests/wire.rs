@@ -57,7 +57,11 @@ impl LinkTracker {
             if c != '\u{1b}' {
                 let w = folio::sanitize::display_width(c.encode_utf8(&mut [0; 4])).max(1);
                 for i in 0..w {
-                    if let Some(cell) = self.cells.get_mut(self.y).and_then(|r| r.get_mut(self.x + i)) {
+                    if let Some(cell) = self
+                        .cells
+                        .get_mut(self.y)
+                        .and_then(|r| r.get_mut(self.x + i))
+                    {
                         cell.clone_from(&self.open);
                     }
                 }
@@ -89,10 +93,8 @@ impl LinkTracker {
                         }
                         params.push(c);
                     };
-                    let nums: Vec<usize> = params
-                        .split(';')
-                        .filter_map(|p| p.parse().ok())
-                        .collect();
+                    let nums: Vec<usize> =
+                        params.split(';').filter_map(|p| p.parse().ok()).collect();
                     let h = self.cells.len();
                     match (fin, params.as_str()) {
                         ('H', _) => {
@@ -387,7 +389,10 @@ fn hyperlinks_stay_exact_through_scrolls_jumps_and_resizes() {
     let after = strip_csi(&all[at + open.len()..]);
     assert!(after.starts_with("a link number 1"), "{after:?}");
     assert!(all.contains("\x1b]8;;\x1b\\"));
-    assert!(!all.contains("\x1b]8;;other.md"), "post links are folio's own");
+    assert!(
+        !all.contains("\x1b]8;;other.md"),
+        "post links are folio's own"
+    );
 }
 
 #[test]
