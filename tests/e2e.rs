@@ -353,3 +353,58 @@ fn hostile_post_in_a_real_terminal() {
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }
+
+#[test]
+fn follow_a_link_to_another_post_and_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut start =
+        String::from("---\ntitle: Start here\ndate: 2025-03-01\n---\n\n# Start here\n\n");
+    for i in 1..=12 {
+        start.push_str(&format!("Opening paragraph {i}.\n\n"));
+    }
+    start.push_str(
+        "Now read [the other post](other.md#its-end), or [the web](https://example.com/x).\n\n",
+    );
+    for i in 1..=30 {
+        start.push_str(&format!("Closing paragraph {i}.\n\n"));
+    }
+    std::fs::write(dir.path().join("start.md"), start).unwrap();
+    let mut other =
+        String::from("---\ntitle: The other post\ndate: 2025-01-01\n---\n\n# The other post\n\n");
+    for i in 1..=40 {
+        other.push_str(&format!("Other filler {i}.\n\n"));
+    }
+    other.push_str("## Its end\n\nThe end of the other post.\n");
+    std::fs::write(dir.path().join("other.md"), other).unwrap();
+
+    let tmux = Tmux::start(&format!("'{}'", dir.path().display()), 100, 30);
+    tmux.wait_text("Opening paragraph 1.");
+    // Scroll so the link is on screen, then ask for the hints.
+    tmux.keys(&["Enter", "1", "7", "j"]);
+    tmux.wait_for("the link near the top", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("Opening paragraph 8."))
+    });
+    tmux.keys(&["F"]);
+    let s = tmux.wait_text("Follow a link: type its hint");
+    // The first link's hint covers the start of its text.
+    assert!(s.contains("Now read ahe other post"), "{s}");
+    tmux.keys(&["a"]);
+    let s = tmux.wait_text("The end of the other post.");
+    assert!(
+        s.lines().next().is_some_and(|l| l.contains("Its end")),
+        "the anchor's heading is on top:\n{s}"
+    );
+    tmux.keys(&["H"]);
+    let s = tmux.wait_for("back where the reader was", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("Opening paragraph 8."))
+    });
+    assert!(s.contains("Now read the other post"), "{s}");
+    tmux.keys(&["L"]);
+    tmux.wait_text("The end of the other post.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
