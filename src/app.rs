@@ -876,7 +876,18 @@ impl App {
                     .selected_post()
                     .map_or_else(PathBuf::new, |p| p.rel_path.clone());
                 let Some(target) = resolve_post(&from, &path, &self.posts) else {
-                    self.message = Some(format!("No post {path} in this folder"));
+                    let name = path.rsplit('/').next().unwrap_or_default();
+                    let other_file = name.rsplit_once('.').is_some_and(|(_, ext)| {
+                        !matches!(
+                            ext.to_ascii_lowercase().as_str(),
+                            "md" | "markdown" | "html" | "htm"
+                        )
+                    });
+                    self.message = Some(if other_file {
+                        format!("{path} is not a post; y copies its address")
+                    } else {
+                        format!("No post {path} in this folder")
+                    });
                     return;
                 };
                 self.remember_place();

@@ -208,6 +208,23 @@ fn unknown_posts_and_anchors_say_so() {
     assert_eq!(current(&app), "bravo.md");
     assert_eq!(app.message(), Some("No heading #nope in this post"));
     assert_eq!(app.reader_top(), 0);
+    // A file that is not a post.
+    std::fs::write(dir.path().join("img.md"), "# Img\n\n![a pic](pic.png)\n").unwrap();
+    let mut app2 = app_with(dir.path(), Options::default());
+    let img = app2
+        .posts()
+        .iter()
+        .position(|p| p.rel_path == Path::new("img.md"))
+        .unwrap();
+    for _ in 0..img {
+        press(&mut app2, "j");
+    }
+    press(&mut app2, "<Enter>");
+    choose(&mut app2, "F", "a pic");
+    assert_eq!(
+        app2.message(),
+        Some("pic.png is not a post; y copies its address")
+    );
     // A hint nobody has.
     press(&mut app, "H");
     press(&mut app, "Fl");
@@ -363,4 +380,60 @@ fn help_lists_the_link_keys() {
     ] {
         assert!(s.contains(want), "{want:?} missing from\n{s}");
     }
+}
+
+/// Every link between the built-in posts (the manual) leads somewhere.
+#[test]
+fn the_manuals_links_all_resolve() {
+    let mut app = App::new(
+        posts::embedded(),
+        Theme::default(),
+        Keymap::default(),
+        Options::default(),
+    );
+    app.update(Action::Resize(100, 30));
+    folio::term::settle(&mut app);
+    let mut followed = 0;
+    for index in 0..app.posts().len() {
+        // Open post `index` from the top of the list.
+        press(&mut app, "<Tab>");
+        if app.focus() == folio::app::Focus::Reader {
+            press(&mut app, "<Tab>");
+        }
+        press(&mut app, "g");
+        for _ in 0..index {
+            press(&mut app, "j");
+        }
+        press(&mut app, "<Enter>");
+        let name = current(&app);
+        let links: Vec<(usize, String, usize)> = app
+            .document()
+            .unwrap()
+            .links
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.url.contains(':') && !l.url.ends_with(".png"))
+            .map(|(i, l)| (i, l.url.clone(), l.line))
+            .collect();
+        for (i, url, line) in links {
+            press(&mut app, &format!("{}G", line + 1));
+            press(&mut app, "F");
+            let hint = app
+                .hints()
+                .into_iter()
+                .find(|h| h.link == i)
+                .unwrap_or_else(|| panic!("{name}: no hint for {url}"));
+            press(&mut app, &hint.label);
+            assert_eq!(app.message(), None, "{name}: {url}");
+            if let Some((_, anchor)) = url.split_once('#') {
+                let doc = app.document().unwrap();
+                let h = doc.heading_by_anchor(anchor).unwrap();
+                assert_eq!(h.line, app.reader_top(), "{name}: {url}");
+            }
+            followed += 1;
+            press(&mut app, "H");
+            assert_eq!(current(&app), name);
+        }
+    }
+    assert!(followed >= 5, "{followed} links followed");
 }
