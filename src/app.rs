@@ -33,7 +33,7 @@ pub struct Options {
     pub source_label: String,
     /// Wrap long code lines rather than cut them.
     pub wrap_code: bool,
-    /// SSH_CONNECTION is set or this is a `folio serve` session: links are
+    /// `SSH_CONNECTION` is set or this is a `folio serve` session: links are
     /// copied with OSC 52 instead of opened, `e` is refused.
     pub remote: bool,
     /// Make links real hyperlinks (OSC 8) where the terminal can show them.
@@ -1482,6 +1482,7 @@ fn resolve_post(from: &Path, link: &str, posts: &[Post]) -> Option<usize> {
 }
 
 fn has_markdown_ext(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".md") || lower.ends_with(".markdown")
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
 }

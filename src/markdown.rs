@@ -331,35 +331,35 @@ impl<'a> Wrapper<'a> {
 
     /// Records where links fall in a piece of text: bytes `a..b` of
     /// `inl.text`, shown at columns `col..col + w` of the current line.
-    fn note_piece(&mut self, a: usize, b: usize, col: usize, w: usize) {
+    fn note_piece(&mut self, from: usize, to: usize, col: usize, width: usize) {
         if self.next_start >= self.links.len() && self.next_outer >= self.outer.len() {
             return;
         }
         let line = self.lines.len();
         let text = &self.inl.text;
-        let col_at = |p: usize| {
-            if p <= a {
+        let col_at = |pos: usize| {
+            if pos <= from {
                 col
-            } else if p >= b {
-                col + w
+            } else if pos >= to {
+                col + width
             } else {
-                (col + text.get(a..p).map_or(0, display_width)).min(col + w)
+                (col + text.get(from..pos).map_or(0, display_width)).min(col + width)
             }
         };
-        while let Some(&(idx, s, _)) = self.links.get(self.next_start) {
-            if s >= b {
+        while let Some(&(idx, start, _)) = self.links.get(self.next_start) {
+            if start >= to {
                 break;
             }
-            self.placed.starts.push((idx, line, col_at(s)));
+            self.placed.starts.push((idx, line, col_at(start)));
             self.next_start += 1;
         }
-        while let Some(&o) = self.outer.get(self.next_outer) {
-            let (idx, s, e) = self.links[o];
-            if s >= b {
+        while let Some(&outer) = self.outer.get(self.next_outer) {
+            let (idx, start, end) = self.links[outer];
+            if start >= to {
                 break;
             }
-            if e > a {
-                let (c0, c1) = (col_at(s.max(a)), col_at(e.min(b)));
+            if end > from {
+                let (c0, c1) = (col_at(start.max(from)), col_at(end.min(to)));
                 match self.placed.areas.last_mut() {
                     // The space between two words of one link joins them.
                     Some(last) if last.0 == idx && last.1 == line && c0 <= last.3 + 1 => {
@@ -369,7 +369,7 @@ impl<'a> Wrapper<'a> {
                     _ => {}
                 }
             }
-            if e <= b {
+            if end <= to {
                 self.next_outer += 1;
             } else {
                 break;
@@ -724,6 +724,40 @@ fn place_links(sink: &mut Sink, base: usize, placed: &Placed, shift: impl Fn(usi
                 end: end + s,
             });
         }
+    }
+}
+
+/// Moves the links of a table row's cells to where their lines are drawn:
+/// the row starts at column `x` (past the indentation and the left border),
+/// and each cell is past the cells and borders to its left, its padding and
+/// its alignment.
+fn place_row_links(
+    sink: &mut Sink,
+    base: usize,
+    row: &[(Vec<WrappedLine>, Placed)],
+    mut x: usize,
+    pad: usize,
+    widths: &[usize],
+    aligns: &[Alignment],
+) {
+    for (c, ((lines, placed), &w)) in row.iter().zip(widths).enumerate() {
+        let lefts: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let cw: usize = l.spans.iter().map(|s| display_width(&s.content)).sum();
+                let gap = w.saturating_sub(cw);
+                match aligns.get(c) {
+                    Some(Alignment::Right) => gap,
+                    Some(Alignment::Center) => gap / 2,
+                    _ => 0,
+                }
+            })
+            .collect();
+        let cell_x = x + pad;
+        place_links(sink, base, placed, |rel| {
+            cell_x + lefts.get(rel).copied().unwrap_or(0)
+        });
+        x += w + 2 * pad + 1;
     }
 }
 
@@ -1632,30 +1666,8 @@ impl<'t> Renderer<'t> {
                     link.line = base + rel;
                 }
             }
-            // Each cell's links move to where its lines are drawn: past the
-            // indentation, the borders and cells to its left, its padding
-            // and its alignment.
-            let mut x = if use_prefix { sink.prefix_w } else { 0 } + 1;
-            for (c, (lines, placed)) in row.iter().enumerate() {
-                let w = widths[c];
-                let lefts: Vec<usize> = lines
-                    .iter()
-                    .map(|l| {
-                        let cw: usize = l.spans.iter().map(|s| display_width(&s.content)).sum();
-                        let gap = w.saturating_sub(cw);
-                        match t.aligns.get(c) {
-                            Some(Alignment::Right) => gap,
-                            Some(Alignment::Center) => gap / 2,
-                            _ => 0,
-                        }
-                    })
-                    .collect();
-                let cell_x = x + pad;
-                place_links(sink, base, placed, |rel| {
-                    cell_x + lefts.get(rel).copied().unwrap_or(0)
-                });
-                x += w + 2 * pad + 1;
-            }
+            let x = if use_prefix { sink.prefix_w } else { 0 } + 1;
+            place_row_links(sink, base, &row, x, pad, &widths, &t.aligns);
             let mut row: Vec<_> = row.into_iter().map(|(l, _)| l.into_iter()).collect();
             for _ in 0..height {
                 let mut spans = vec![Span::styled("│", border)];

@@ -153,14 +153,15 @@ pub fn run_loop<B: Backend + Extras>(
 where
     B::Error: Send + Sync + 'static,
 {
-    let highlighter = Highlighter::spawn(tx.clone());
+    let notices = tx.clone();
+    let highlighter = Highlighter::spawn(tx);
     run_loop_filtered(
         terminal,
         app,
         rx,
         &highlighter,
         &mut ReplyFilter::default(),
-        &tx,
+        &notices,
     )
 }
 

@@ -96,7 +96,7 @@ fn draw_hints(app: &App, mode: LinkMode, buf: &mut Buffer) {
     let ui = &app.theme.ui;
     let label = ui.search_match.add_modifier(Modifier::BOLD);
     let typed = mode.typed();
-    let right = app.panes().reader.map_or(0, |r| r.right());
+    let right = app.panes().reader.map_or(0, Rect::right);
     for hint in app.hints() {
         if !hint.label.starts_with(typed) {
             continue;

@@ -264,40 +264,13 @@ impl<W: Write> WireBackend<W> {
                 if at != Some((start, y)) {
                     let _ = write!(frame, "\x1b[{};{}H", y + 1, start + 1);
                 }
-                let mut cx = start;
-                let mut open: Option<&str> = None;
-                while cx < end {
-                    let link = new_links[cx].as_deref();
-                    if link != open {
-                        if open.is_some() {
-                            frame.push_str(OSC8_END);
-                        }
-                        if let Some(url) = link {
-                            let _ = write!(frame, "\x1b]8;;{url}\x1b\\");
-                        }
-                        open = link;
-                    }
-                    let cell = &new[cx];
-                    let cell_style = cell_style(cell);
-                    if style != Some(cell_style) {
-                        frame.push_str("\x1b[0");
-                        crate::ansi::push_sgr(&mut frame, cell_style);
-                        frame.push('m');
-                        style = Some(cell_style);
-                    }
-                    let symbol = cell.symbol();
-                    let w = display_width(symbol);
-                    if w == 0 {
-                        frame.push(' ');
-                        cx += 1;
-                    } else {
-                        frame.push_str(symbol);
-                        cx += w;
-                    }
-                }
-                if open.is_some() {
-                    frame.push_str(OSC8_END);
-                }
+                let cx = push_run(
+                    &mut frame,
+                    &new[..end],
+                    &new_links[..end],
+                    start,
+                    &mut style,
+                );
                 at = Some((cx, y));
                 x = cx;
             }
@@ -319,6 +292,54 @@ impl<W: Write> WireBackend<W> {
         }
         self.frame = frame;
     }
+}
+
+/// Writes cells `start..` of `cells` (a row up to the run's end) with their
+/// styles and hyperlinks; `style` is the SGR in effect, kept up to date.
+/// Returns the column after the last cell written. A hyperlink never stays
+/// open past the run, so cursor moves and scrolls never carry one.
+fn push_run(
+    frame: &mut String,
+    cells: &[Cell],
+    links: &[CellLink],
+    start: usize,
+    style: &mut Option<Style>,
+) -> usize {
+    let mut cx = start;
+    let mut open: Option<&str> = None;
+    while cx < cells.len() {
+        let link = links[cx].as_deref();
+        if link != open {
+            if open.is_some() {
+                frame.push_str(OSC8_END);
+            }
+            if let Some(url) = link {
+                let _ = write!(frame, "\x1b]8;;{url}\x1b\\");
+            }
+            open = link;
+        }
+        let cell = &cells[cx];
+        let cell_style = cell_style(cell);
+        if *style != Some(cell_style) {
+            frame.push_str("\x1b[0");
+            crate::ansi::push_sgr(frame, cell_style);
+            frame.push('m');
+            *style = Some(cell_style);
+        }
+        let symbol = cell.symbol();
+        let w = display_width(symbol);
+        if w == 0 {
+            frame.push(' ');
+            cx += 1;
+        } else {
+            frame.push_str(symbol);
+            cx += w;
+        }
+    }
+    if open.is_some() {
+        frame.push_str(OSC8_END);
+    }
+    cx
 }
 
 fn cell_style(cell: &Cell) -> Style {

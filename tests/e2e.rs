@@ -7,6 +7,7 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -360,19 +361,19 @@ fn follow_a_link_to_another_post_and_come_back() {
     let mut start =
         String::from("---\ntitle: Start here\ndate: 2025-03-01\n---\n\n# Start here\n\n");
     for i in 1..=12 {
-        start.push_str(&format!("Opening paragraph {i}.\n\n"));
+        let _ = write!(start, "Opening paragraph {i}.\n\n");
     }
     start.push_str(
         "Now read [the other post](other.md#its-end), or [the web](https://example.com/x).\n\n",
     );
     for i in 1..=30 {
-        start.push_str(&format!("Closing paragraph {i}.\n\n"));
+        let _ = write!(start, "Closing paragraph {i}.\n\n");
     }
     std::fs::write(dir.path().join("start.md"), start).unwrap();
     let mut other =
         String::from("---\ntitle: The other post\ndate: 2025-01-01\n---\n\n# The other post\n\n");
     for i in 1..=40 {
-        other.push_str(&format!("Other filler {i}.\n\n"));
+        let _ = write!(other, "Other filler {i}.\n\n");
     }
     other.push_str("## Its end\n\nThe end of the other post.\n");
     std::fs::write(dir.path().join("other.md"), other).unwrap();

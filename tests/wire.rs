@@ -6,6 +6,8 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
+use std::fmt::Write as _;
+
 use folio::action::Action;
 use folio::app::App;
 use folio::wire::{Extras, WireBackend, osc8_url};
@@ -327,12 +329,13 @@ fn linked_blog() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("---\ntitle: Links\ndate: 2025-03-01\n---\n\n# Links\n\n");
     for i in 0..60 {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "Line {i} has [a link number {i} that wraps over lines](https://example.com/{i}) \
              and [a post link](other.md) and <https://example.org/x{}>.\n\n\
              [The same link on every line, long enough to wrap onto a second line of the reader at most widths](https://example.com/same)\n\n",
             i % 3
-        ));
+        );
     }
     std::fs::write(dir.path().join("links.md"), text).unwrap();
     std::fs::write(
