@@ -386,7 +386,7 @@ impl App {
         let bottom = top + usize::from(text.height);
         let on_screen = |line: usize| (top..bottom).contains(&line);
         let mut spots: Vec<(usize, usize, usize)> = Vec::new();
-        for (i, link) in doc.links.iter().enumerate() {
+        for (i, link) in doc.links_on(top..bottom) {
             let spot = if on_screen(link.line) {
                 Some((link.line, link.column))
             } else {

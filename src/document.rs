@@ -1,6 +1,8 @@
 //! What the Markdown renderer produces: lines already wrapped to a width, so a
 //! heading's line index is exactly the scroll offset that puts it on top.
 
+use std::ops::Range;
+
 use ratatui::text::Line;
 
 /// A laid-out post.
@@ -14,7 +16,8 @@ pub struct Document {
     pub offsets: Vec<usize>,
     /// Headings in document order.
     pub headings: Vec<Heading>,
-    /// Links in document order.
+    /// Links in document order, which is by [`Link::line`] (the cells of a
+    /// table row are sorted by line too).
     pub links: Vec<Link>,
     /// The width the lines were laid out for.
     pub width: u16,
@@ -143,6 +146,26 @@ impl Document {
         }
     }
 
+    /// The links whose text shows on one of `lines`, with their indices.
+    /// Found by a binary search, so the screen of a long post costs no more
+    /// than that of a short one; a link that starts a few links before the
+    /// range can still reach into it, so those are looked at too.
+    pub fn links_on(&self, lines: Range<usize>) -> impl Iterator<Item = (usize, &Link)> {
+        const LOOK_BACK: usize = 16;
+        let first = self
+            .links
+            .partition_point(|l| l.line < lines.start)
+            .saturating_sub(LOOK_BACK);
+        self.links[first..]
+            .iter()
+            .enumerate()
+            .map(move |(i, l)| (first + i, l))
+            .take_while(move |(_, l)| l.line < lines.end)
+            .filter(move |(_, l)| {
+                lines.contains(&l.line) || l.areas.iter().any(|a| lines.contains(&a.line))
+            })
+    }
+
     /// Heading with the given anchor slug.
     pub fn heading_by_anchor(&self, anchor: &str) -> Option<&Heading> {
         self.headings.iter().find(|h| h.anchor == anchor)
@@ -204,6 +227,29 @@ mod tests {
         assert_eq!(d.line_for_offset(0), 0);
         assert_eq!(d.line_for_offset(7), 3);
         assert_eq!(d.line_for_offset(100), 5);
+    }
+
+    #[test]
+    fn links_on_finds_links_reaching_into_the_range() {
+        let mut d = doc();
+        let link = |line: usize, to: usize| Link {
+            text: String::new(),
+            url: format!("u{line}"),
+            line,
+            column: 0,
+            areas: (line..=to)
+                .map(|l| LinkArea {
+                    line: l,
+                    start: 0,
+                    end: 1,
+                })
+                .collect(),
+        };
+        d.links = vec![link(1, 1), link(5, 12), link(20, 20), link(30, 31)];
+        let found: Vec<usize> = d.links_on(10..21).map(|(i, _)| i).collect();
+        assert_eq!(found, [1, 2]);
+        assert_eq!(d.links_on(31..40).map(|(i, _)| i).collect::<Vec<_>>(), [3]);
+        assert_eq!(d.links_on(2..5).count(), 0);
     }
 
     #[test]

@@ -1743,6 +1743,9 @@ impl<'t> Renderer<'t> {
                 }));
             }
         }
+        // The cells of a table row place their links column by column; by
+        // line is the order lookups by screen position need.
+        main.links.sort_by_key(|l| l.line);
         Document {
             lines: main.lines,
             offsets: main.offsets,

@@ -60,7 +60,7 @@ pub fn hyperlinks(app: &App) -> Vec<Hyperlink> {
     let top = app.reader_top();
     let bottom = top + usize::from(text.height);
     let mut out = Vec::new();
-    for link in &doc.links {
+    for (_, link) in doc.links_on(top..bottom) {
         let scheme = link
             .url
             .split_once(':')
