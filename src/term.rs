@@ -227,7 +227,7 @@ fn perform<B: Extras>(backend: &mut B, effect: Effect, notices: &Sender<Input>) 
             }
         }
         Effect::OpenUrl(url) => {
-            if let Err(e) = open_url(&url, notices.clone()) {
+            if let Err(e) = open_with(OPENER, &url, notices.clone()) {
                 let _ = notices.send(Input::Action(Action::Notice(e)));
             }
         }
@@ -241,27 +241,27 @@ pub const OPENER: &str = if cfg!(target_os = "macos") {
     "xdg-open"
 };
 
-/// Starts the system opener on `url`, detached from the terminal: no
-/// shell, stdin, stdout and stderr null (so it can neither read keys nor
-/// draw over the reader). A thread waits for it and reports a failure.
-fn open_url(url: &str, notices: Sender<Input>) -> Result<(), String> {
-    let mut child = std::process::Command::new(OPENER)
+/// Starts `opener` on `url`, detached from the terminal: no shell, stdin,
+/// stdout and stderr null (so it can neither read keys nor draw over the
+/// reader). A thread waits for it and reports a failure.
+fn open_with(opener: &'static str, url: &str, notices: Sender<Input>) -> Result<(), String> {
+    let mut child = std::process::Command::new(opener)
         .arg(url)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| format!("Could not run {OPENER}: {e}"))?;
+        .map_err(|e| format!("Could not run {opener}: {e}"))?;
     thread::spawn(move || match child.wait() {
         Ok(status) if status.success() => {}
         Ok(status) => {
             let _ = notices.send(Input::Action(Action::Notice(format!(
-                "{OPENER} could not open the link ({status})"
+                "{opener} could not open the link ({status})"
             ))));
         }
         Err(e) => {
             let _ = notices.send(Input::Action(Action::Notice(format!(
-                "{OPENER} failed: {e}"
+                "{opener} failed: {e}"
             ))));
         }
     });
@@ -703,6 +703,25 @@ mod tests {
             }
         }
         (events, themes)
+    }
+
+    #[test]
+    fn an_opener_that_fails_or_is_missing_says_so() {
+        let (tx, rx) = mpsc::channel();
+        let err = open_with("folio-no-such-opener", "https://e.com", tx.clone()).unwrap_err();
+        assert!(
+            err.starts_with("Could not run folio-no-such-opener"),
+            "{err}"
+        );
+        open_with("false", "https://e.com", tx.clone()).unwrap();
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Input::Action(Action::Notice(text))) => {
+                assert!(text.starts_with("false could not open the link"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        open_with("true", "https://e.com", tx).unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(10)).is_err());
     }
 
     #[test]
