@@ -395,7 +395,11 @@ impl App {
                     .find(|a| on_screen(a.line))
                     .map(|a| (a.line, a.start))
             };
-            if let Some((line, col)) = spot {
+            // An image inside a link starts where the link does: one hint,
+            // the outer link's, which comes first.
+            if let Some((line, col)) = spot
+                && !spots.iter().any(|&(_, l, c)| (l, c) == (line, col))
+            {
                 spots.push((i, line, col));
             }
             if spots.len() == MAX_HINTS {

@@ -76,6 +76,21 @@ fn reading_start(dir: &Path, options: Options) -> App {
     app
 }
 
+/// The reader on post `name` of `dir`.
+fn reading_start_of(dir: &Path, name: &str) -> App {
+    let mut app = app_with(dir, Options::default());
+    let index = app
+        .posts()
+        .iter()
+        .position(|p| p.rel_path == Path::new(name))
+        .unwrap();
+    for _ in 0..index {
+        press(&mut app, "j");
+    }
+    press(&mut app, "<Enter>");
+    app
+}
+
 fn current(app: &App) -> String {
     app.selected_post().unwrap().rel_path.display().to_string()
 }
@@ -129,6 +144,25 @@ fn hints_label_every_link_on_screen() {
     press(&mut app, "<Esc>");
     assert_eq!(app.overlay(), None);
     assert_eq!(current(&app), "start.md");
+}
+
+#[test]
+fn a_badge_image_inside_a_link_gets_one_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("badge.md"),
+        "# Badge\n\n[![build status](badge.svg)](https://ci.example/job) and [docs](https://docs.example)\n",
+    )
+    .unwrap();
+    let mut app = reading_start_of(dir.path(), "badge.md");
+    press(&mut app, "F");
+    let hints = app.hints();
+    assert_eq!(hints.len(), 2, "{hints:?}");
+    press(&mut app, "a");
+    assert_eq!(
+        app.take_effects(),
+        [Effect::OpenUrl("https://ci.example/job".into())]
+    );
 }
 
 #[test]
@@ -210,16 +244,7 @@ fn unknown_posts_and_anchors_say_so() {
     assert_eq!(app.reader_top(), 0);
     // A file that is not a post.
     std::fs::write(dir.path().join("img.md"), "# Img\n\n![a pic](pic.png)\n").unwrap();
-    let mut app2 = app_with(dir.path(), Options::default());
-    let img = app2
-        .posts()
-        .iter()
-        .position(|p| p.rel_path == Path::new("img.md"))
-        .unwrap();
-    for _ in 0..img {
-        press(&mut app2, "j");
-    }
-    press(&mut app2, "<Enter>");
+    let mut app2 = reading_start_of(dir.path(), "img.md");
     choose(&mut app2, "F", "a pic");
     assert_eq!(
         app2.message(),
