@@ -1075,7 +1075,27 @@ impl App {
             && !self.posts.is_empty()
         {
             self.focus = Focus::Reader;
+            if self.overlay.is_none()
+                && let Some(link) = self.link_at(col, row)
+            {
+                self.activate(link, false);
+            }
         }
+    }
+
+    /// The link whose text is shown at screen cell (`col`, `row`), if any.
+    fn link_at(&self, col: u16, row: u16) -> Option<usize> {
+        let text = self.panes().text;
+        let doc = self.document()?;
+        let line = self.reader_top() + usize::from(row.checked_sub(text.y)?);
+        let x = usize::from(col.checked_sub(text.x)?);
+        doc.links_on(line..line + 1)
+            .find(|(_, l)| {
+                l.areas
+                    .iter()
+                    .any(|a| a.line == line && (a.start..a.end).contains(&x))
+            })
+            .map(|(i, _)| i)
     }
 
     fn loaded_post(&mut self, index: usize, result: Result<PostSource, String>) {

@@ -405,7 +405,10 @@ fn draw_help(app: &App, frame: &mut Frame) {
                 "a s d … y Esc",
                 "in link mode: a hint follows, y copies, Esc leaves",
             )),
-            Group::Other => Some(("mouse", "wheel scrolls, click selects (--no-mouse)")),
+            Group::Other => Some((
+                "mouse",
+                "wheel scrolls; click selects, follows links (--no-mouse)",
+            )),
             Group::Focus => None,
         };
         rows.extend(extra.map(|(k, d)| (k.to_owned(), d)));

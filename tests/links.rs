@@ -462,3 +462,22 @@ fn the_manuals_links_all_resolve() {
     }
     assert!(followed >= 5, "{followed} links followed");
 }
+
+#[test]
+fn a_click_on_a_link_follows_it() {
+    let dir = linked();
+    let mut app = reading_start(dir.path(), Options::default());
+    let hint = app
+        .hints()
+        .into_iter()
+        .find(|h| app.document().unwrap().links[h.link].text == "the bravo post")
+        .unwrap();
+    // A click beside the link only focuses the reader.
+    app.update(Action::Click(hint.x - 2, hint.y));
+    assert_eq!(current(&app), "start.md");
+    app.update(Action::Click(hint.x + 4, hint.y));
+    folio::term::settle(&mut app);
+    assert_eq!(current(&app), "bravo.md");
+    press(&mut app, "H");
+    assert_eq!(current(&app), "start.md");
+}
