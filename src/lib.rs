@@ -16,7 +16,8 @@
 //!   (enforced by `disallowed-types` in `.clippy.toml`).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
 //! - [`wire`] is the backend that writes frames to a terminal in few bytes
-//!   (terminal scrolling, synchronized output).
+//!   (terminal scrolling, synchronized output), with OSC 8 hyperlinks and
+//!   OSC 52 copies.
 //! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),
 //!   never to the terminal.
 //! - [`store`] writes folio's own files atomically (for reading state).

@@ -245,11 +245,17 @@ pub const OPENER: &str = if cfg!(target_os = "macos") {
 /// stdout and stderr null (so it can neither read keys nor draw over the
 /// reader). A thread waits for it and reports a failure.
 fn open_with(opener: &'static str, url: &str, notices: Sender<Input>) -> Result<(), String> {
-    let mut child = std::process::Command::new(opener)
+    let mut command = std::process::Command::new(opener);
+    command
         .arg(url)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Its own process group: a browser it starts outlives folio and is not
+    // sent the terminal's signals.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("Could not run {opener}: {e}"))?;
     thread::spawn(move || match child.wait() {
