@@ -23,6 +23,11 @@ impl Tmux {
     /// Starts `folio ARGS` in a `width`×`height` tmux pane. A shell wraps it
     /// and reports how it exited and whether the tty was left sane.
     fn start(args: &str, width: u16, height: u16) -> Tmux {
+        Tmux::start_env("", args, width, height)
+    }
+
+    /// [`Tmux::start`] with more environment: `env` is `NAME='value' ...`.
+    fn start_env(env: &str, args: &str, width: u16, height: u16) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("tmux.sock");
         let bin = env!("CARGO_BIN_EXE_folio");
@@ -30,7 +35,7 @@ impl Tmux {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
         let script = format!(
-            "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache'; \
+            "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache' {env}; \
              '{bin}' {args}; echo \"FOLIO_EXITED $?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 600",
             d = dir.path().display()
         );
@@ -406,6 +411,45 @@ fn follow_a_link_to_another_post_and_come_back() {
     assert!(s.contains("Now read the other post"), "{s}");
     tmux.keys(&["L"]);
     tmux.wait_text("The end of the other post.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+#[test]
+fn over_ssh_a_web_link_is_copied_with_osc_52() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("post.md"),
+        "# Post\n\nSee [the site](https://example.com/page?a=1) for more.\n",
+    )
+    .unwrap();
+    let tmux = Tmux::start_env(
+        "SSH_CONNECTION='10.0.0.1 50000 10.0.0.2 22'",
+        &format!("'{}'", dir.path().join("post.md").display()),
+        100,
+        30,
+    );
+    // tmux keeps what an application copies as a paste buffer.
+    let status = tmux
+        .cmd()
+        .args(["set-option", "-g", "set-clipboard", "on"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tmux.wait_text("See the site for more.");
+    tmux.keys(&["F"]);
+    tmux.wait_text("Follow a link: type its hint");
+    tmux.keys(&["a"]);
+    tmux.wait_text("Copied https://example.com/page?a=1 to the clipboard");
+    let start = Instant::now();
+    loop {
+        let buffer = tmux.output(&["show-buffer"]);
+        if buffer == "https://example.com/page?a=1" {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the paste buffer is {buffer:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }
