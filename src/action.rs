@@ -42,6 +42,14 @@ pub enum Command {
     ToggleRead,
     /// Open the current post in `$VISUAL` / `$EDITOR`.
     Edit,
+    /// Link mode: hints beside the links on screen; typing one follows it.
+    FollowLink,
+    /// Link mode, copying the chosen link's URL instead of following it.
+    CopyLink,
+    /// Back to the previous post and position.
+    HistoryBack,
+    /// Forward again after going back.
+    HistoryForward,
 }
 
 /// Where a command belongs in the help overlay.
@@ -50,11 +58,12 @@ pub enum Group {
     Focus,
     Moving,
     Headings,
+    Links,
     Other,
 }
 
 impl Command {
-    pub const ALL: [Command; 23] = [
+    pub const ALL: [Command; 27] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -73,6 +82,10 @@ impl Command {
         Command::PrevHeading,
         Command::Outline,
         Command::ToggleList,
+        Command::FollowLink,
+        Command::CopyLink,
+        Command::HistoryBack,
+        Command::HistoryForward,
         Command::ToggleRaw,
         Command::ToggleRead,
         Command::Edit,
@@ -113,6 +126,10 @@ impl Command {
             Command::ToggleRaw => "show text as stored / repaired (⚕)",
             Command::ToggleRead => "mark the post read / unread (• unread)",
             Command::Edit => "edit the post in $VISUAL / $EDITOR",
+            Command::FollowLink => "link mode: hints on the links shown",
+            Command::CopyLink => "link mode that copies the link's URL",
+            Command::HistoryBack => "back to the previous post and place",
+            Command::HistoryForward => "forward again (after going back)",
         }
     }
 
@@ -120,6 +137,10 @@ impl Command {
         match self {
             Command::FocusNext | Command::FocusPrev | Command::Open | Command::Back => Group::Focus,
             Command::NextHeading | Command::PrevHeading | Command::Outline => Group::Headings,
+            Command::FollowLink
+            | Command::CopyLink
+            | Command::HistoryBack
+            | Command::HistoryForward => Group::Links,
             Command::Quit
             | Command::Help
             | Command::ToggleList
@@ -193,8 +214,11 @@ pub enum Action {
     /// read marks and positions, and the post to reopen. Turns on read
     /// marking; without it the app remembers nothing.
     RestoreReading(Box<Reading>),
-    /// A message for the status bar from the runner (a failed save, say).
+    /// A message for the status bar from the runner (a failed save, an
+    /// opener that failed).
     Notify(String),
+    /// A letter typed in link mode (part of a hint).
+    Hint(char),
 }
 
 /// Something the app wants done outside it; the runner drains them with
@@ -204,6 +228,10 @@ pub enum Effect {
     /// Open this file in the person's editor, then report
     /// [`Action::PostChanged`] for `key`.
     Edit { key: PathBuf, file: PathBuf },
+    /// Open this URL (http, https or mailto) with the system's opener.
+    OpenUrl(String),
+    /// Put this text on the clipboard of the person's terminal (OSC 52).
+    Copy(String),
 }
 
 impl From<Command> for Action {

@@ -12,7 +12,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::action::{Action, Command, Effect, Wheel};
-use crate::document::Document;
+use crate::document::{Document, Link};
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
 use crate::mojibake;
@@ -37,6 +37,8 @@ pub struct Options {
     /// `SSH_CONNECTION` is set or this is a `folio serve` session: links are
     /// copied with OSC 52 instead of opened, `e` is refused.
     pub remote: bool,
+    /// Make links real hyperlinks (OSC 8) where the terminal can show them.
+    pub hyperlinks: bool,
 }
 
 impl Default for Options {
@@ -46,8 +48,65 @@ impl Default for Options {
             source_label: String::new(),
             wrap_code: true,
             remote: false,
+            hyperlinks: true,
         }
     }
+}
+
+/// The letters hints are made of: the home row, none of them `y` (which
+/// switches link mode to copying) or `Esc`.
+pub const HINT_KEYS: &str = "asdfghjkl";
+
+/// Link mode: which hint letters have been typed, and whether the chosen
+/// link is followed or its URL copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkMode {
+    pub copy: bool,
+    typed: [u8; 3],
+    len: u8,
+}
+
+impl LinkMode {
+    /// The part of a hint typed so far.
+    pub fn typed(&self) -> &str {
+        std::str::from_utf8(&self.typed[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+/// A hint shown in link mode: its label, at a screen position, for link
+/// `link` of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub label: String,
+    pub link: usize,
+    pub x: u16,
+    pub y: u16,
+}
+
+/// A place to go back or forward to: a post, and the source byte offset of
+/// the text at the top of the reader, which survives a relayout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub post: PathBuf,
+    pub offset: usize,
+}
+
+/// Where the reader goes once the post being opened is laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum JumpTo {
+    Anchor(String),
+    Offset(usize),
+}
+
+/// What a link points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A heading of the current post.
+    Anchor(String),
+    /// Another post (path as written, resolved later), maybe a heading.
+    Post(String, Option<String>),
+    External(String),
+    Refused(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +122,8 @@ pub enum Overlay {
     Outline {
         selected: usize,
     },
+    /// Link mode: hints beside the links on screen.
+    Links(LinkMode),
 }
 
 /// Where each part of the screen goes at the current size.
@@ -206,11 +267,17 @@ pub struct App {
     /// The post last open in the reader, and whether that changed.
     last: Option<PathBuf>,
     last_changed: bool,
-    effects: Vec<Effect>,
     /// The repaired text of the post a snippet was last taken from, by
     /// layout number: saving a position must not repair a long post anew
     /// for every scroll.
     repaired_body: Option<(PathBuf, u64, String)>,
+    /// Places to go back to, the latest last; and forward to, after going
+    /// back.
+    back: Vec<Place>,
+    forward: Vec<Place>,
+    /// A jump waiting for its post to be laid out: (post, where).
+    jump: Option<(PathBuf, JumpTo)>,
+    effects: Vec<Effect>,
     quit: bool,
     dirty: bool,
 }
@@ -240,8 +307,11 @@ impl App {
             marks_changed: std::collections::BTreeSet::new(),
             last: None,
             last_changed: false,
-            effects: Vec::new(),
             repaired_body: None,
+            back: Vec::new(),
+            forward: Vec::new(),
+            jump: None,
+            effects: Vec::new(),
             quit: false,
             dirty: true,
         }
@@ -338,7 +408,8 @@ impl App {
         self.tracking && !self.read.contains(&post.rel_path)
     }
 
-    /// Side effects asked for since the last call, in order.
+    /// Side effects asked for since the last call (edit a post, open a URL,
+    /// copy to the clipboard), for the runner to carry out in order.
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
     }
@@ -410,6 +481,61 @@ impl App {
             offset: pos.anchor,
             snippet,
         }
+    }
+
+    /// The places `H` and `L` go to: (back, latest last; forward, next last).
+    pub fn history(&self) -> (&[Place], &[Place]) {
+        (&self.back, &self.forward)
+    }
+
+    /// The hints link mode shows, for the links whose text is on screen.
+    /// Labels are all the same length, so none is a prefix of another.
+    pub fn hints(&self) -> Vec<Hint> {
+        let Some(doc) = self.document() else {
+            return Vec::new();
+        };
+        if self.panes().reader.is_none() {
+            return Vec::new();
+        }
+        let text = self.panes().text;
+        let top = self.reader_top();
+        let bottom = top + usize::from(text.height);
+        let on_screen = |line: usize| (top..bottom).contains(&line);
+        let mut spots: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, link) in doc.links_on(top..bottom) {
+            let spot = if on_screen(link.line) {
+                Some((link.line, link.column))
+            } else {
+                link.areas
+                    .iter()
+                    .find(|a| on_screen(a.line))
+                    .map(|a| (a.line, a.start))
+            };
+            // An image inside a link starts where the link does: one hint,
+            // the outer link's, which comes first.
+            if let Some((line, col)) = spot
+                && !spots.iter().any(|&(_, l, c)| (l, c) == (line, col))
+            {
+                spots.push((i, line, col));
+            }
+            if spots.len() == MAX_HINTS {
+                break;
+            }
+        }
+        let labels = hint_labels(spots.len());
+        spots
+            .into_iter()
+            .zip(labels)
+            .map(|((link, line, col), label)| Hint {
+                label,
+                link,
+                x: text.x
+                    + u16::try_from(col)
+                        .unwrap_or(u16::MAX)
+                        .min(text.width.saturating_sub(1)),
+                y: text.y + u16::try_from(line - top).unwrap_or(0),
+            })
+            .collect()
     }
 
     /// True once after anything visible changed; the runner redraws then.
@@ -512,6 +638,15 @@ impl App {
             self.key(Key { alt: false, ..key });
             return;
         }
+        // In link mode the hint letters name links, whatever they do
+        // elsewhere.
+        if let (Some(Overlay::Links(_)), KeyCode::Char(c), false, false) =
+            (self.overlay, key.code, key.ctrl, key.alt)
+            && HINT_KEYS.contains(c)
+        {
+            self.update(Action::Hint(c));
+            return;
+        }
         if let Some(action) = self.keymap.action(key, self.count.is_some()) {
             self.update(action);
         } else if self.count.take().is_some() {
@@ -559,8 +694,10 @@ impl App {
             Action::PostChanged(key) => self.post_changed(&key),
             Action::RestoreReading(reading) => self.restore_reading(*reading),
             Action::Notify(message) => self.message = Some(message),
+            Action::Hint(c) => self.hint_typed(c),
         }
         self.settle_layout();
+        self.finish_jump();
         self.settle_reading();
         if self.fingerprint() != before {
             self.dirty = true;
@@ -608,6 +745,18 @@ impl App {
             }
             (_, Some(Overlay::Help)) => {}
             (_, Some(Overlay::Outline { selected })) => self.outline_command(cmd, selected, n),
+            (Command::Back | Command::FollowLink, Some(Overlay::Links(_))) => self.overlay = None,
+            (Command::CopyLink, Some(Overlay::Links(mode))) => {
+                self.overlay = Some(Overlay::Links(LinkMode {
+                    copy: !mode.copy,
+                    ..LinkMode::default()
+                }));
+            }
+            (_, Some(Overlay::Links(_))) => {
+                // Any other key leaves link mode and does what it does.
+                self.overlay = None;
+                self.pane_command(cmd, count, n);
+            }
             (_, None) => self.pane_command(cmd, count, n),
         }
     }
@@ -667,6 +816,21 @@ impl App {
                 self.focus = Focus::Reader;
                 self.heading_command(cmd, n);
             }
+            Command::FollowLink | Command::CopyLink => {
+                let copy = cmd == Command::CopyLink;
+                if self.document().is_none() || self.panes().reader.is_none() {
+                    self.message = Some("Open a post to follow its links".into());
+                } else if self.hints().is_empty() {
+                    self.message = Some("No links on this screen".into());
+                } else {
+                    self.overlay = Some(Overlay::Links(LinkMode {
+                        copy,
+                        ..LinkMode::default()
+                    }));
+                }
+            }
+            Command::HistoryBack => self.history_step(true),
+            Command::HistoryForward => self.history_step(false),
             Command::NextPost => {
                 self.select(self.selected.saturating_add(n));
                 self.focus = Focus::Reader;
@@ -766,6 +930,212 @@ impl App {
         self.set_top(top);
     }
 
+    /// A hint letter typed in link mode: follows (or copies) the link once
+    /// the typed letters name one.
+    fn hint_typed(&mut self, c: char) {
+        let Some(Overlay::Links(mut mode)) = self.overlay else {
+            return;
+        };
+        let len = usize::from(mode.len);
+        if len >= mode.typed.len() || !c.is_ascii() {
+            return;
+        }
+        mode.typed[len] = c as u8;
+        mode.len += 1;
+        let hints = self.hints();
+        let typed = mode.typed();
+        let matching: Vec<&Hint> = hints
+            .iter()
+            .filter(|h| h.label.starts_with(typed))
+            .collect();
+        match matching[..] {
+            [] => {
+                self.message = Some(format!("No link has the hint '{typed}'"));
+                self.overlay = Some(Overlay::Links(LinkMode {
+                    copy: mode.copy,
+                    ..LinkMode::default()
+                }));
+            }
+            [hint] if hint.label == typed => {
+                let link = hint.link;
+                self.overlay = None;
+                self.activate(link, mode.copy);
+            }
+            _ => self.overlay = Some(Overlay::Links(mode)),
+        }
+    }
+
+    /// Follows link `index` of the current post, or copies its URL.
+    fn activate(&mut self, index: usize, copy: bool) {
+        let Some(Link { url, .. }) = self.document().and_then(|d| d.links.get(index)).cloned()
+        else {
+            return;
+        };
+        if copy {
+            self.message = Some(format!("Copied {url} to the clipboard"));
+            self.effects.push(Effect::Copy(url));
+            return;
+        }
+        match classify(&url) {
+            Target::External(url) if self.options.remote => {
+                self.message = Some(format!("Copied {url} to the clipboard"));
+                self.effects.push(Effect::Copy(url));
+            }
+            Target::External(url) => {
+                self.message = Some(format!("Opened {url}"));
+                self.effects.push(Effect::OpenUrl(url));
+            }
+            Target::Refused(scheme) => {
+                self.message = Some(format!("folio does not follow {scheme}: links"));
+            }
+            Target::Anchor(anchor) => {
+                let line = self
+                    .document()
+                    .and_then(|d| d.heading_by_anchor(&anchor))
+                    .map(|h| h.line);
+                match line {
+                    Some(line) => {
+                        self.remember_place();
+                        self.set_top(line);
+                    }
+                    None => self.message = Some(format!("No heading #{anchor} in this post")),
+                }
+            }
+            Target::Post(path, anchor) => {
+                let from = self
+                    .selected_post()
+                    .map_or_else(PathBuf::new, |p| p.rel_path.clone());
+                let Some(target) = resolve_post(&from, &path, &self.posts) else {
+                    let name = path.rsplit('/').next().unwrap_or_default();
+                    let other_file = name.rsplit_once('.').is_some_and(|(_, ext)| {
+                        !matches!(
+                            ext.to_ascii_lowercase().as_str(),
+                            "md" | "markdown" | "html" | "htm"
+                        )
+                    });
+                    self.message = Some(if other_file {
+                        format!("{path} is not a post; y copies its address")
+                    } else {
+                        format!("No post {path} in this folder")
+                    });
+                    return;
+                };
+                self.remember_place();
+                let rel = self.posts[target].rel_path.clone();
+                let to = anchor.map_or(JumpTo::Offset(0), JumpTo::Anchor);
+                self.go_to(target, rel, to);
+            }
+        }
+    }
+
+    /// Where the reader is now, as a history entry.
+    fn place(&self) -> Option<Place> {
+        let post = self.selected_post()?.rel_path.clone();
+        let offset = match self.positions.get(&post) {
+            Some(p) => p.anchor,
+            None => 0,
+        };
+        Some(Place { post, offset })
+    }
+
+    /// A jump is about to happen: the place it leaves becomes the one to go
+    /// back to, and what was ahead is forgotten, as in a browser.
+    fn remember_place(&mut self) {
+        if let Some(place) = self.place() {
+            if self.back.last() != Some(&place) {
+                self.back.push(place);
+            }
+            if self.back.len() > HISTORY_LIMIT {
+                self.back.remove(0);
+            }
+        }
+        self.forward.clear();
+    }
+
+    fn history_step(&mut self, back: bool) {
+        let from = if back { &self.back } else { &self.forward };
+        let Some(place) = from.last().cloned() else {
+            self.message = Some(if back {
+                "Nothing to go back to".into()
+            } else {
+                "Nothing to go forward to".into()
+            });
+            return;
+        };
+        let here = self.place();
+        let (from, to) = if back {
+            (&mut self.back, &mut self.forward)
+        } else {
+            (&mut self.forward, &mut self.back)
+        };
+        from.pop();
+        let Some(index) = self.posts.iter().position(|p| p.rel_path == place.post) else {
+            self.message = Some(format!(
+                "{} is no longer in the folder",
+                place.post.display()
+            ));
+            return;
+        };
+        to.extend(here);
+        self.go_to(index, place.post, JumpTo::Offset(place.offset));
+    }
+
+    /// Opens post `index` in the reader; once it is laid out the reader goes
+    /// to `to`.
+    fn go_to(&mut self, index: usize, rel: PathBuf, to: JumpTo) {
+        self.select(index);
+        self.focus = Focus::Reader;
+        self.overlay = None;
+        self.jump = Some((rel, to));
+        self.finish_jump();
+    }
+
+    /// Carries out a waiting jump once its post is laid out (far enough).
+    fn finish_jump(&mut self) {
+        let Some((rel, to)) = self.jump.clone() else {
+            return;
+        };
+        if self.selected_post().is_none_or(|p| p.rel_path != rel) {
+            // The person moved on to another post meanwhile.
+            self.jump = None;
+            return;
+        }
+        let (doc, complete) = match self.current() {
+            Some(Loaded::Ready { doc, complete, .. }) => (doc, *complete),
+            Some(Loaded::Failed(_)) => {
+                self.jump = None;
+                return;
+            }
+            _ => return,
+        };
+        let line = match &to {
+            JumpTo::Anchor(anchor) => match doc.heading_by_anchor(anchor) {
+                Some(h) => Some(h.line),
+                None if !complete => return,
+                None => {
+                    self.message = Some(format!("No heading #{anchor} in this post"));
+                    Some(0)
+                }
+            },
+            JumpTo::Offset(offset) => {
+                // A long post's quick layout covers its start only.
+                if !complete && doc.offsets.last().is_none_or(|&last| *offset > last) {
+                    return;
+                }
+                Some(if *offset == 0 {
+                    0
+                } else {
+                    doc.line_for_offset(*offset)
+                })
+            }
+        };
+        self.jump = None;
+        if let Some(line) = line {
+            self.set_top(line);
+        }
+        self.dirty = true;
+    }
+
     fn max_top(&self) -> usize {
         self.document()
             .map_or(0, |d| d.len().saturating_sub(self.reader_height()))
@@ -841,7 +1211,27 @@ impl App {
             && !self.posts.is_empty()
         {
             self.focus = Focus::Reader;
+            if self.overlay.is_none()
+                && let Some(link) = self.link_at(col, row)
+            {
+                self.activate(link, false);
+            }
         }
+    }
+
+    /// The link whose text is shown at screen cell (`col`, `row`), if any.
+    fn link_at(&self, col: u16, row: u16) -> Option<usize> {
+        let text = self.panes().text;
+        let doc = self.document()?;
+        let line = self.reader_top() + usize::from(row.checked_sub(text.y)?);
+        let x = usize::from(col.checked_sub(text.x)?);
+        doc.links_on(line..line + 1)
+            .find(|(_, l)| {
+                l.areas
+                    .iter()
+                    .any(|a| a.line == line && (a.start..a.end).contains(&x))
+            })
+            .map(|(i, _)| i)
     }
 
     fn loaded_post(&mut self, key: &Path, result: Result<PostSource, String>) {
@@ -1318,6 +1708,163 @@ fn quick_part(source: &PostSource) -> (std::borrow::Cow<'_, PostSource>, bool) {
         ..*source
     };
     (std::borrow::Cow::Owned(quick), false)
+}
+
+/// Most hints shown at once: every label of three letters.
+const MAX_HINTS: usize = 729;
+/// Most places `H` remembers.
+const HISTORY_LIMIT: usize = 1000;
+
+/// `n` hint labels, all of the same length (one letter while that is
+/// enough, then two, then three), so typing one never stops at a prefix.
+pub fn hint_labels(n: usize) -> Vec<String> {
+    let keys: Vec<char> = HINT_KEYS.chars().collect();
+    let base = keys.len();
+    let mut len = 1;
+    let mut room = base;
+    while room < n {
+        len += 1;
+        room *= base;
+    }
+    (0..n)
+        .map(|i| {
+            let mut label = vec![' '; len];
+            let mut rest = i;
+            for slot in label.iter_mut().rev() {
+                *slot = keys[rest % base];
+                rest /= base;
+            }
+            label.into_iter().collect()
+        })
+        .collect()
+}
+
+/// What a link's URL points at: a scheme folio can hand to the opener
+/// (http, https, mailto), one it refuses, a heading, or a post.
+fn classify(url: &str) -> Target {
+    let url = url.trim();
+    if let Some(anchor) = url.strip_prefix('#') {
+        return Target::Anchor(percent_decode(anchor));
+    }
+    if url.starts_with("//") {
+        return Target::External(format!("https:{url}"));
+    }
+    let scheme_end = url.find(':').filter(|&i| {
+        let scheme = &url[..i];
+        scheme.len() > 1
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if let Some(i) = scheme_end {
+        let scheme = url[..i].to_ascii_lowercase();
+        return if matches!(scheme.as_str(), "http" | "https" | "mailto") {
+            Target::External(url.to_owned())
+        } else {
+            Target::Refused(scheme)
+        };
+    }
+    let (path, anchor) = match url.split_once('#') {
+        Some((p, a)) => (p, Some(percent_decode(a)).filter(|a| !a.is_empty())),
+        None => (url, None),
+    };
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() {
+        return match anchor {
+            Some(a) => Target::Anchor(a),
+            None => Target::Refused("empty".into()),
+        };
+    }
+    Target::Post(path.to_owned(), anchor)
+}
+
+/// `%XX` escapes decoded (as UTF-8, lossily); anything else kept.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The post a relative link `link` in post `from` points at: resolved
+/// against `from`'s folder (`/` starts at the posts folder), `..` applied,
+/// and matched with or without `.md`/`.markdown` (or `.html`), or as a
+/// folder's `index.md`.
+fn resolve_post(from: &Path, link: &str, posts: &[Post]) -> Option<usize> {
+    let link = percent_decode(link);
+    let mut parts: Vec<String> = if link.starts_with('/') {
+        Vec::new()
+    } else {
+        from.parent()
+            .map(|d| {
+                d.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for part in link.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                // Above the posts folder: nothing folio shows.
+                parts.pop()?;
+            }
+            p => parts.push(p.to_owned()),
+        }
+    }
+    let dir_only = link.ends_with('/');
+    let last = parts.pop()?;
+    let joined = |name: &str| {
+        let mut p = parts.clone();
+        p.push(name.to_owned());
+        p.join("/")
+    };
+    let mut candidates = Vec::new();
+    if !dir_only {
+        candidates.push(joined(&last));
+        let stem = last
+            .strip_suffix(".html")
+            .or_else(|| last.strip_suffix(".htm"))
+            .unwrap_or(&last);
+        if !has_markdown_ext(&last) {
+            candidates.push(joined(&format!("{stem}.md")));
+            candidates.push(joined(&format!("{stem}.markdown")));
+        }
+    }
+    candidates.push(format!("{}/index.md", joined(&last)));
+    candidates.push(format!("{}/index.markdown", joined(&last)));
+    let key = |p: &Path| {
+        p.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    for candidate in &candidates {
+        if let Some(i) = posts.iter().position(|p| &key(&p.rel_path) == candidate) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn has_markdown_ext(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
 }
 
 #[cfg(test)]

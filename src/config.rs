@@ -29,6 +29,8 @@ pub struct Config {
     pub mouse: bool,
     /// Long code lines wrap (`↪`) rather than run off the edge.
     pub wrap_code: bool,
+    /// Links are real hyperlinks (OSC 8) in terminals that show them.
+    pub hyperlinks: bool,
     /// Remapped commands: action name to keys, as written.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -42,18 +44,20 @@ impl Default for Config {
             max_width: 100,
             mouse: true,
             wrap_code: true,
+            hyperlinks: true,
             keys: BTreeMap::new(),
         }
     }
 }
 
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "posts",
     "theme",
     "color",
     "max_width",
     "mouse",
     "wrap_code",
+    "hyperlinks",
     "keys",
 ];
 
@@ -129,6 +133,10 @@ impl Config {
                     Ok(b) => config.mouse = b,
                     Err(e) => bad(e),
                 },
+                "hyperlinks" => match get::<bool>(&v) {
+                    Ok(b) => config.hyperlinks = b,
+                    Err(e) => bad(e),
+                },
                 "wrap_code" => match get::<bool>(&v) {
                     Ok(b) => config.wrap_code = b,
                     Err(e) => bad(e),
@@ -166,6 +174,7 @@ impl Config {
         let _ = writeln!(out, "max_width: {}", self.max_width);
         let _ = writeln!(out, "mouse: {}", self.mouse);
         let _ = writeln!(out, "wrap_code: {}", self.wrap_code);
+        let _ = writeln!(out, "hyperlinks: {}", self.hyperlinks);
         out.push_str("keys:\n");
         for cmd in Command::ALL {
             let keys: Vec<String> = keymap.keys_for(cmd).map(|k| quote(&k.notation())).collect();

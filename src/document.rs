@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -18,7 +19,8 @@ pub struct Document {
     pub offsets: Vec<usize>,
     /// Headings in document order.
     pub headings: Vec<Heading>,
-    /// Links in document order.
+    /// Links in document order, which is by [`Link::line`] (the cells of a
+    /// table row are sorted by line too).
     pub links: Vec<Link>,
     /// The width the lines were laid out for.
     pub width: u16,
@@ -44,6 +46,21 @@ pub struct Link {
     pub url: String,
     /// Index into [`Document::lines`] of the line the link text starts on.
     pub line: usize,
+    /// Display column in that line where the link text starts (0 when the
+    /// link has no text).
+    pub column: usize,
+    /// Where the link's text is shown, one area per line it covers. Empty
+    /// for a link nested inside another (an image inside a link), whose
+    /// areas cover it, and for a link without text.
+    pub areas: Vec<LinkArea>,
+}
+
+/// Columns `start..end` of line `line` show (part of) a link's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkArea {
+    pub line: usize,
+    pub start: usize,
+    pub end: usize,
 }
 
 impl Document {
@@ -128,7 +145,30 @@ impl Document {
         }
         for l in &mut self.links {
             l.line += n;
+            for a in &mut l.areas {
+                a.line += n;
+            }
         }
+    }
+
+    /// The links whose text shows on one of `lines`, with their indices.
+    /// Found by a binary search, so the screen of a long post costs no more
+    /// than that of a short one; a link that starts a few links before the
+    /// range can still reach into it, so those are looked at too.
+    pub fn links_on(&self, lines: Range<usize>) -> impl Iterator<Item = (usize, &Link)> {
+        const LOOK_BACK: usize = 16;
+        let first = self
+            .links
+            .partition_point(|l| l.line < lines.start)
+            .saturating_sub(LOOK_BACK);
+        self.links[first..]
+            .iter()
+            .enumerate()
+            .map(move |(i, l)| (first + i, l))
+            .take_while(move |(_, l)| l.line < lines.end)
+            .filter(move |(_, l)| {
+                lines.contains(&l.line) || l.areas.iter().any(|a| lines.contains(&a.line))
+            })
     }
 
     /// Heading with the given anchor slug.
@@ -461,6 +501,29 @@ mod tests {
         assert_eq!(twice.len(), 8);
         assert_eq!(twice.get(7).unwrap(), pushed[3]);
         assert_eq!(twice.iter().rev().count(), 8);
+    }
+
+    #[test]
+    fn links_on_finds_links_reaching_into_the_range() {
+        let mut d = doc();
+        let link = |line: usize, to: usize| Link {
+            text: String::new(),
+            url: format!("u{line}"),
+            line,
+            column: 0,
+            areas: (line..=to)
+                .map(|l| LinkArea {
+                    line: l,
+                    start: 0,
+                    end: 1,
+                })
+                .collect(),
+        };
+        d.links = vec![link(1, 1), link(5, 12), link(20, 20), link(30, 31)];
+        let found: Vec<usize> = d.links_on(10..21).map(|(i, _)| i).collect();
+        assert_eq!(found, [1, 2]);
+        assert_eq!(d.links_on(31..40).map(|(i, _)| i).collect::<Vec<_>>(), [3]);
+        assert_eq!(d.links_on(2..5).count(), 0);
     }
 
     #[test]

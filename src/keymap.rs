@@ -229,6 +229,12 @@ impl Default for Keymap {
             (c('R'), C::ToggleRaw),
             (c('m'), C::ToggleRead),
             (c('e'), C::Edit),
+            (c('F'), C::FollowLink),
+            (c('y'), C::CopyLink),
+            (c('H'), C::HistoryBack),
+            (k(K::Backspace), C::HistoryBack),
+            (ctrl('o'), C::HistoryBack),
+            (c('L'), C::HistoryForward),
         ];
         Keymap { bindings }
     }

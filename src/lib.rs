@@ -20,7 +20,8 @@
 //!   the terminal).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
 //! - [`wire`] is the backend that writes frames to a terminal in few bytes
-//!   (terminal scrolling, synchronized output).
+//!   (terminal scrolling, synchronized output), with OSC 8 hyperlinks and
+//!   OSC 52 copies.
 //! - [`watch`] watches the posts folder and reports changes as actions
 //!   (live reload), to any number of runners.
 //! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),

@@ -93,6 +93,13 @@ struct Cli {
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Logging")]
     log_file: Option<PathBuf>,
 
+    /// Do not make links clickable hyperlinks (OSC 8).
+    ///
+    /// They are on by default, except on the Linux console (`TERM=linux`)
+    /// and dumb terminals; the config key is `hyperlinks`.
+    #[arg(long, help_heading = "Display")]
+    no_hyperlinks: bool,
+
     /// Show text as stored: do not repair mis-decoded text (`â€”` for `—`).
     #[arg(long, help_heading = "Display")]
     raw: bool,
@@ -254,6 +261,9 @@ fn effective_config(cli: &Cli, paths: &Paths, problems: &mut Vec<String>) -> Con
     if cli.no_mouse {
         config.mouse = false;
     }
+    if cli.no_hyperlinks {
+        config.hyperlinks = false;
+    }
     config
 }
 
@@ -349,6 +359,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         source_label: label,
         wrap_code: config.wrap_code,
         remote: env("SSH_CONNECTION").is_some(),
+        // The Linux console and dumb terminals print an OSC 8 they do not
+        // know as text.
+        hyperlinks: config.hyperlinks && !env("TERM").is_some_and(|t| t == "linux" || t == "dumb"),
     };
     let mut app = App::new(posts, theme, keymap, options);
     if cli.raw {

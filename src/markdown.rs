@@ -28,7 +28,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::document::{Document, Heading, Lines, Link, StyleIds};
+use crate::document::{Document, Heading, Lines, Link, LinkArea, StyleIds};
 use crate::highlight;
 use crate::pieces::{self, LinkDefs, PIECE_BYTES, Piece};
 use crate::sanitize::{display_width, expand_tabs, grapheme_width, sanitize};
@@ -182,6 +182,9 @@ struct Inline {
     text: String,
     frags: Vec<Frag>,
     has_text: bool,
+    /// Links as (index in the sink, start, end) byte ranges of `text`, in
+    /// order of their start; `end` is `usize::MAX` while the link is open.
+    links: Vec<(usize, usize, usize)>,
 }
 
 impl Inline {
@@ -214,8 +217,19 @@ impl Inline {
     }
 }
 
-/// A table row laid out: per column its lines, the link marks, the offset.
-type WrappedRow = (Vec<Vec<WrappedLine>>, Vec<(usize, usize)>, usize);
+/// A table row laid out: per column its lines and where its links landed,
+/// the link marks, the offset.
+type WrappedRow = (Vec<(Vec<WrappedLine>, Placed)>, Vec<(usize, usize)>, usize);
+
+/// Where an inline's links landed, relative to its wrapped lines: the start
+/// of each link as (link, line, column), and the columns of the text of each
+/// outermost link as (link, line, start, end). A link nested in another
+/// (an image inside a link) is covered by the outer one's areas.
+#[derive(Debug, Default)]
+struct Placed {
+    starts: Vec<(usize, usize, usize)>,
+    areas: Vec<(usize, usize, usize, usize)>,
+}
 
 struct WrappedLine {
     spans: Vec<Span<'static>>,
@@ -242,6 +256,16 @@ struct Wrapper<'a> {
     resolved: Vec<(usize, usize)>,
     /// The word ends in a wide character: a break may follow it.
     after_wide: bool,
+    /// `inl.links` with every end closed.
+    links: Vec<(usize, usize, usize)>,
+    /// The next link whose start has not been placed.
+    next_start: usize,
+    /// Indices into `links` of the links not nested in another, and the
+    /// next of them not wholly placed: pieces come in text order, so each
+    /// piece looks at one or two links, never all of them.
+    outer: Vec<usize>,
+    next_outer: usize,
+    placed: Placed,
 }
 
 /// The longest prefix of `s` at most `max` columns wide: (bytes, columns).
@@ -288,7 +312,20 @@ fn push_styled(cur: &mut Vec<Span<'static>>, text: &str, style: Style) {
 }
 
 impl<'a> Wrapper<'a> {
-    fn wrap(inl: &'a Inline, avail: usize) -> (Vec<WrappedLine>, Vec<(usize, usize)>) {
+    fn wrap(inl: &'a Inline, avail: usize) -> (Vec<WrappedLine>, Vec<(usize, usize)>, Placed) {
+        let links: Vec<(usize, usize, usize)> = inl
+            .links
+            .iter()
+            .map(|&(i, s, e)| (i, s, e.min(inl.text.len())))
+            .collect();
+        let mut outer = Vec::new();
+        let mut outer_end = 0;
+        for (k, &(_, s, e)) in links.iter().enumerate() {
+            if outer.is_empty() || s >= outer_end {
+                outer.push(k);
+                outer_end = e;
+            }
+        }
         let mut w = Wrapper {
             inl,
             avail: avail.max(1),
@@ -305,6 +342,11 @@ impl<'a> Wrapper<'a> {
             marks: Vec::new(),
             resolved: Vec::new(),
             after_wide: false,
+            links,
+            next_start: 0,
+            outer,
+            next_outer: 0,
+            placed: Placed::default(),
         };
         for f in &inl.frags {
             match f.kind {
@@ -325,7 +367,55 @@ impl<'a> Wrapper<'a> {
         }
         let last = w.lines.len().saturating_sub(1);
         w.resolved.extend(w.marks.drain(..).map(|i| (i, last)));
-        (w.lines, w.resolved)
+        (w.lines, w.resolved, w.placed)
+    }
+
+    /// Records where links fall in a piece of text: bytes `a..b` of
+    /// `inl.text`, shown at columns `col..col + w` of the current line.
+    fn note_piece(&mut self, from: usize, to: usize, col: usize, width: usize) {
+        if self.next_start >= self.links.len() && self.next_outer >= self.outer.len() {
+            return;
+        }
+        let line = self.lines.len();
+        let text = &self.inl.text;
+        let col_at = |pos: usize| {
+            if pos <= from {
+                col
+            } else if pos >= to {
+                col + width
+            } else {
+                (col + text.get(from..pos).map_or(0, display_width)).min(col + width)
+            }
+        };
+        while let Some(&(idx, start, _)) = self.links.get(self.next_start) {
+            if start >= to {
+                break;
+            }
+            self.placed.starts.push((idx, line, col_at(start)));
+            self.next_start += 1;
+        }
+        while let Some(&outer) = self.outer.get(self.next_outer) {
+            let (idx, start, end) = self.links[outer];
+            if start >= to {
+                break;
+            }
+            if end > from {
+                let (c0, c1) = (col_at(start.max(from)), col_at(end.min(to)));
+                match self.placed.areas.last_mut() {
+                    // The space between two words of one link joins them.
+                    Some(last) if last.0 == idx && last.1 == line && c0 <= last.3 + 1 => {
+                        last.3 = last.3.max(c1);
+                    }
+                    _ if c1 > c0 => self.placed.areas.push((idx, line, c0, c1)),
+                    _ => {}
+                }
+            }
+            if end <= to {
+                self.next_outer += 1;
+            } else {
+                break;
+            }
+        }
     }
 
     fn text(&mut self, f: &Frag) {
@@ -445,8 +535,9 @@ impl<'a> Wrapper<'a> {
         }
         let word = std::mem::take(&mut self.word);
         for &(start, end, style) in &word {
-            let mut rest = &self.inl.text[start..end];
-            while !rest.is_empty() {
+            let mut pos = start;
+            while pos < end {
+                let rest = &self.inl.text[pos..end];
                 let (n, w) = fit(rest, self.avail - self.cur_w);
                 if n == 0 {
                     if self.cur_w > 0 {
@@ -457,14 +548,17 @@ impl<'a> Wrapper<'a> {
                     // A grapheme wider than the whole line (a CJK character
                     // at width 1) cannot be shown; mark the spot instead.
                     let g = rest.graphemes(true).next().map_or(rest.len(), str::len);
+                    self.note_piece(pos, pos + g, self.cur_w, 1);
                     push_styled(&mut self.cur, "…", style);
                     self.cur_w += 1;
-                    rest = &rest[g..];
+                    pos += g;
                     continue;
                 }
-                push_styled(&mut self.cur, &rest[..n], style);
+                self.note_piece(pos, pos + n, self.cur_w, w);
+                let piece = &self.inl.text[pos..pos + n];
+                push_styled(&mut self.cur, piece, style);
                 self.cur_w += w;
-                rest = &rest[n..];
+                pos += n;
             }
         }
         self.word = word;
@@ -572,6 +666,8 @@ struct LinkState {
     index: usize,
     text_start: usize,
     image: bool,
+    /// Its entry in `Inline::links`.
+    slot: usize,
 }
 
 struct Renderer<'t> {
@@ -665,6 +761,62 @@ fn highlight_all(blocks: &[(String, String)], syntax: &highlight::SyntaxTheme) -
         results[i] = h;
     }
     results
+}
+
+/// Moves where an inline's links landed into the sink's links: its lines
+/// start at sink line `base`, and line `i` of it is shown `shift(i)` columns
+/// from the left edge (indentation, a table cell's position).
+fn place_links(sink: &mut Sink, base: usize, placed: &Placed, shift: impl Fn(usize) -> usize) {
+    for &(i, rel, col) in &placed.starts {
+        if let Some(link) = sink.links.get_mut(i) {
+            link.line = base + rel;
+            link.column = col + shift(rel);
+        }
+    }
+    for &(i, rel, start, end) in &placed.areas {
+        if let Some(link) = sink.links.get_mut(i) {
+            let s = shift(rel);
+            link.areas.push(LinkArea {
+                line: base + rel,
+                start: start + s,
+                end: end + s,
+            });
+        }
+    }
+}
+
+/// Moves the links of a table row's cells to where their lines are drawn:
+/// the row starts at column `x` (past the indentation and the left border),
+/// and each cell is past the cells and borders to its left, its padding and
+/// its alignment.
+fn place_row_links(
+    sink: &mut Sink,
+    base: usize,
+    row: &[(Vec<WrappedLine>, Placed)],
+    mut x: usize,
+    pad: usize,
+    widths: &[usize],
+    aligns: &[Alignment],
+) {
+    for (c, ((lines, placed), &w)) in row.iter().zip(widths).enumerate() {
+        let lefts: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let cw: usize = l.spans.iter().map(|s| display_width(&s.content)).sum();
+                let gap = w.saturating_sub(cw);
+                match aligns.get(c) {
+                    Some(Alignment::Right) => gap,
+                    Some(Alignment::Center) => gap / 2,
+                    _ => 0,
+                }
+            })
+            .collect();
+        let cell_x = x + pad;
+        place_links(sink, base, placed, |rel| {
+            cell_x + lefts.get(rel).copied().unwrap_or(0)
+        });
+        x += w + 2 * pad + 1;
+    }
 }
 
 fn note_key(label: &str) -> String {
@@ -914,8 +1066,8 @@ impl<'t> Renderer<'t> {
     }
 
     fn emit_inline(&mut self, inl: &Inline) {
-        let (_, avail) = self.layout();
-        let (lines, marks) = Wrapper::wrap(inl, avail);
+        let (use_prefix, avail) = self.layout();
+        let (lines, marks, placed) = Wrapper::wrap(inl, avail);
         let sink = self.sink();
         let base = sink.lines.len();
         for (i, rel) in marks {
@@ -923,6 +1075,8 @@ impl<'t> Renderer<'t> {
                 link.line = base + rel;
             }
         }
+        let shift = if use_prefix { sink.prefix_w } else { 0 };
+        place_links(sink, base, &placed, |_| shift);
         for l in lines {
             self.emit(l.spans, l.offset);
         }
@@ -1131,24 +1285,26 @@ impl<'t> Renderer<'t> {
             Tag::Strikethrough => self.push_style(md.strikethrough),
             Tag::Superscript | Tag::Subscript => self.push_style(Style::default()),
             Tag::Link { dest_url, .. } => {
-                let index = self.start_link(&dest_url);
+                let (index, slot) = self.start_link(&dest_url);
                 self.links.push(LinkState {
                     index,
                     text_start: self.inline.text.len(),
                     image: false,
+                    slot,
                 });
                 // The URL is not repeated inline (autolinks show it as their
                 // text anyway); the reader lists links from `Document::links`.
                 self.push_style(md.link);
             }
             Tag::Image { dest_url, .. } => {
-                let index = self.start_link(&dest_url);
+                let (index, slot) = self.start_link(&dest_url);
                 let style = self.style().patch(md.image);
                 self.push_text("[image: ", style, 0);
                 self.links.push(LinkState {
                     index,
                     text_start: self.inline.text.len(),
                     image: true,
+                    slot,
                 });
                 self.push_style(md.image);
             }
@@ -1156,7 +1312,9 @@ impl<'t> Renderer<'t> {
         }
     }
 
-    fn start_link(&mut self, url: &str) -> usize {
+    /// Records a link; returns its index in the sink and its slot in
+    /// `Inline::links`.
+    fn start_link(&mut self, url: &str) -> (usize, usize) {
         let url = sanitize(url).into_owned();
         let line = self.sinks.last().map_or(0, |s| s.lines.len());
         let sink = self.sink();
@@ -1165,9 +1323,15 @@ impl<'t> Renderer<'t> {
             text: String::new(),
             url,
             line,
+            column: 0,
+            areas: Vec::new(),
         });
         self.inline.push_kind(Kind::Mark(index), self.offset);
-        index
+        let slot = self.inline.links.len();
+        self.inline
+            .links
+            .push((index, self.inline.text.len(), usize::MAX));
+        (index, slot)
     }
 
     fn start_row(&mut self) {
@@ -1368,6 +1532,12 @@ impl<'t> Renderer<'t> {
             }
             self.push_text("]", style, 0);
         }
+        let end = self.inline.text.len();
+        if let Some(entry) = self.inline.links.get_mut(state.slot)
+            && entry.0 == state.index
+        {
+            entry.2 = end;
+        }
         if let Some(link) = self.sink().links.get_mut(state.index) {
             link.text = text;
         }
@@ -1564,13 +1734,13 @@ impl<'t> Renderer<'t> {
             let mut wrapped = Vec::with_capacity(ncols);
             let mut row_marks = Vec::new();
             for (c, w) in widths.iter().enumerate() {
-                let (lines, marks) = match row.get(c) {
+                let (lines, marks, placed) = match row.get(c) {
                     Some(cell) => Wrapper::wrap(cell, *w),
-                    None => (Vec::new(), Vec::new()),
+                    None => (Vec::new(), Vec::new(), Placed::default()),
                 };
                 wraps |= lines.len() > 1;
                 row_marks.extend(marks);
-                wrapped.push(lines);
+                wrapped.push((lines, placed));
             }
             cells.push((wrapped, row_marks, *offset));
         }
@@ -1585,7 +1755,8 @@ impl<'t> Renderer<'t> {
                 };
                 self.emit(hline(l, m, rr, ch), offset);
             }
-            let height = row.iter().map(Vec::len).max().unwrap_or(0).max(1);
+            let height = row.iter().map(|(l, _)| l.len()).max().unwrap_or(0).max(1);
+            let (use_prefix, _) = self.layout();
             let sink = self.sink();
             let base = sink.lines.len();
             for (i, rel) in marks {
@@ -1593,7 +1764,9 @@ impl<'t> Renderer<'t> {
                     link.line = base + rel;
                 }
             }
-            let mut row: Vec<_> = row.into_iter().map(Vec::into_iter).collect();
+            let x = if use_prefix { sink.prefix_w } else { 0 } + 1;
+            place_row_links(sink, base, &row, x, pad, &widths, &t.aligns);
+            let mut row: Vec<_> = row.into_iter().map(|(l, _)| l.into_iter()).collect();
             for _ in 0..height {
                 let mut spans = vec![Span::styled("│", border)];
                 for (c, w) in widths.iter().enumerate() {
@@ -1661,12 +1834,18 @@ impl<'t> Renderer<'t> {
                 }));
                 main.links.extend(note.links.into_iter().map(|mut l| {
                     l.line += base;
+                    for a in &mut l.areas {
+                        a.line += base;
+                    }
                     l
                 }));
             }
         }
         main.lines.shrink_to_fit();
         main.offsets.shrink_to_fit();
+        // The cells of a table row place their links column by column; by
+        // line is the order lookups by screen position need.
+        main.links.sort_by_key(|l| l.line);
         Document {
             lines: main.lines,
             offsets: main.offsets,
@@ -2019,6 +2198,72 @@ mod tests {
         assert!(lines[2].starts_with('↪'));
         assert_eq!(lines.concat().matches('y').count(), 60);
         check_invariants(&d, 30);
+    }
+
+    /// The text each area of each link covers, as (line, text).
+    fn link_areas(d: &Document) -> Vec<Vec<(usize, String)>> {
+        d.links
+            .iter()
+            .map(|l| {
+                l.areas
+                    .iter()
+                    .map(|a| {
+                        let line = d.lines.text(a.line);
+                        let text: String =
+                            line.chars().skip(a.start).take(a.end - a.start).collect();
+                        (a.line, text)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn link_columns_and_areas_follow_wrapping_and_indentation() {
+        let d = doc("aaaa [bb cc dd](u) eeee", 10);
+        assert_eq!(texts(&d), ["aaaa bb cc", "dd eeee"]);
+        assert_eq!((d.links[0].line, d.links[0].column), (0, 5));
+        assert_eq!(
+            link_areas(&d)[0],
+            [(0, "bb cc".to_owned()), (1, "dd".to_owned())]
+        );
+        // Inside a quote and a list item, past the bar and the marker.
+        let d = doc("> - see [here](u)", 40);
+        assert_eq!(texts(&d), ["│ • see here"]);
+        assert_eq!(d.links[0].column, 8);
+        assert_eq!(link_areas(&d)[0], [(0, "here".to_owned())]);
+        // A word glued to the link is not part of it.
+        let d = doc("x [ab](u)cd", 40);
+        assert_eq!(link_areas(&d)[0], [(0, "ab".to_owned())]);
+        // In a heading, past its `# `.
+        let d = doc("## A [b](u)", 40);
+        assert_eq!(d.links[0].column, 5);
+        // An image in a link: both start there; the outer link has the area.
+        let d = doc("go [![pic](i.png) now](u)", 40);
+        assert_eq!(texts(&d), ["go [image: pic] now"]);
+        assert_eq!(d.links[0].column, 3);
+        assert_eq!(d.links[1].column, 3);
+        assert_eq!(link_areas(&d)[0], [(0, "[image: pic] now".to_owned())]);
+        assert!(d.links[1].areas.is_empty());
+    }
+
+    #[test]
+    fn link_areas_in_table_cells() {
+        let d = doc("| a | b |\n|---|--:|\n| x | [yy](u) |\n", 40);
+        let areas = link_areas(&d);
+        assert_eq!(areas[0].len(), 1, "{:?}", texts(&d));
+        assert_eq!(areas[0][0].1, "yy", "{:?}", texts(&d));
+        assert_eq!(d.links[0].column, d.links[0].areas[0].start);
+    }
+
+    #[test]
+    fn link_areas_in_footnotes_and_after_a_prepend() {
+        let mut d = doc("Text[^1].\n\n[^1]: See [there](u).\n", 40);
+        let areas = link_areas(&d);
+        assert_eq!(areas[0].len(), 1);
+        assert_eq!(areas[0][0].1, "there");
+        d.prepend(&[Line::from("notice")]);
+        assert_eq!(link_areas(&d)[0][0].1, "there");
     }
 
     #[test]

@@ -37,7 +37,7 @@ use crate::state::{self, Saver};
 use crate::theme::Theme;
 use crate::ui;
 use crate::watch::Watch;
-use crate::wire::WireBackend;
+use crate::wire::{Extras, WireBackend};
 
 /// The query for the background colour, ST-terminated (the reply uses the
 /// same terminator in xterm; the filter accepts BEL or ST either way).
@@ -118,6 +118,7 @@ pub fn run(
             None
         }
     });
+    let notices = tx.clone();
     let input = spawn_input_thread(tx);
     // Not `terminal.clear()`: it asks the terminal for the cursor position,
     // and the input thread would swallow the reply.
@@ -154,6 +155,7 @@ pub fn run(
                 // Read again by the loop right after this, and drawn then.
                 app.update(Action::PostChanged(key));
             }
+            other => perform(terminal.backend_mut(), other, &notices),
         }
         Ok(())
     };
@@ -230,7 +232,7 @@ fn load(app: &mut App) {
 /// draw once if anything visible changed. There are no timers: an idle
 /// reader writes nothing.
 /// `tx` feeds `rx`: finished background work comes back through it.
-pub fn run_loop<B: Backend>(
+pub fn run_loop<B: Backend + Extras>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
@@ -239,16 +241,19 @@ pub fn run_loop<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
+    let notices = tx.clone();
     let highlighter = Highlighter::spawn(tx);
     // No terminal of our own to hand over to an editor here.
-    let mut effects = |_: &mut Terminal<B>, app: &mut App, effect: Effect| -> io::Result<()> {
-        match effect {
-            Effect::Edit { .. } => {
-                app.update(Action::Notify("Editing needs folio's own terminal".into()));
+    let mut effects =
+        |terminal: &mut Terminal<B>, app: &mut App, effect: Effect| -> io::Result<()> {
+            match effect {
+                Effect::Edit { .. } => {
+                    app.update(Action::Notify("Editing needs folio's own terminal".into()));
+                }
+                other => perform(terminal.backend_mut(), other, &notices),
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     run_loop_filtered(
         terminal,
         app,
@@ -263,7 +268,7 @@ where
 /// Carries out what the app asked for: an effect, and saving state.
 type Effects<'a, B> = dyn FnMut(&mut Terminal<B>, &mut App, Effect) -> io::Result<()> + 'a;
 
-fn run_loop_filtered<B: Backend>(
+fn run_loop_filtered<B: Backend + Extras>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
@@ -316,11 +321,74 @@ where
     }
 }
 
-fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
+/// Carries out what the app asked for. Nothing here may block the loop: the
+/// opener is waited for on its own thread, which reports a failure back as a
+/// notice.
+fn perform<B: Extras>(backend: &mut B, effect: Effect, notices: &Sender<Input>) {
+    match effect {
+        // Needs the terminal handed over; the runner does it itself.
+        Effect::Edit { .. } => {}
+        Effect::Copy(text) => {
+            if let Err(e) = backend.copy_to_clipboard(&text) {
+                let _ = notices.send(Input::Action(Action::Notify(format!(
+                    "Could not copy to the clipboard: {e}"
+                ))));
+            }
+        }
+        Effect::OpenUrl(url) => {
+            if let Err(e) = open_with(OPENER, &url, notices.clone()) {
+                let _ = notices.send(Input::Action(Action::Notify(e)));
+            }
+        }
+    }
+}
+
+/// The system's opener for URLs.
+pub const OPENER: &str = if cfg!(target_os = "macos") {
+    "open"
+} else {
+    "xdg-open"
+};
+
+/// Starts `opener` on `url`, detached from the terminal: no shell, stdin,
+/// stdout and stderr null (so it can neither read keys nor draw over the
+/// reader). A thread waits for it and reports a failure.
+fn open_with(opener: &'static str, url: &str, notices: Sender<Input>) -> Result<(), String> {
+    let mut command = std::process::Command::new(opener);
+    command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Its own process group: a browser it starts outlives folio and is not
+    // sent the terminal's signals.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("Could not run {opener}: {e}"))?;
+    thread::spawn(move || match child.wait() {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            let _ = notices.send(Input::Action(Action::Notify(format!(
+                "{opener} could not open the link ({status})"
+            ))));
+        }
+        Err(e) => {
+            let _ = notices.send(Input::Action(Action::Notify(format!(
+                "{opener} failed: {e}"
+            ))));
+        }
+    });
+    Ok(())
+}
+
+fn draw<B: Backend + Extras>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
     app.take_dirty();
+    terminal.backend_mut().set_hyperlinks(&ui::hyperlinks(app));
     terminal
         .draw(|frame| ui::draw(app, frame))
         .map_err(io::Error::other)?;
@@ -815,6 +883,25 @@ mod tests {
             }
         }
         (events, themes)
+    }
+
+    #[test]
+    fn an_opener_that_fails_or_is_missing_says_so() {
+        let (tx, rx) = mpsc::channel();
+        let err = open_with("folio-no-such-opener", "https://e.com", tx.clone()).unwrap_err();
+        assert!(
+            err.starts_with("Could not run folio-no-such-opener"),
+            "{err}"
+        );
+        open_with("false", "https://e.com", tx.clone()).unwrap();
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Input::Action(Action::Notify(text))) => {
+                assert!(text.starts_with("false could not open the link"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        open_with("true", "https://e.com", tx).unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(10)).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -417,6 +418,61 @@ fn quit_restart_and_land_where_you_were() {
     assert_restored(&tmux, "0");
 }
 
+#[test]
+fn follow_a_link_to_another_post_and_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut start =
+        String::from("---\ntitle: Start here\ndate: 2025-03-01\n---\n\n# Start here\n\n");
+    for i in 1..=12 {
+        let _ = write!(start, "Opening paragraph {i}.\n\n");
+    }
+    start.push_str(
+        "Now read [the other post](other.md#its-end), or [the web](https://example.com/x).\n\n",
+    );
+    for i in 1..=30 {
+        let _ = write!(start, "Closing paragraph {i}.\n\n");
+    }
+    std::fs::write(dir.path().join("start.md"), start).unwrap();
+    let mut other =
+        String::from("---\ntitle: The other post\ndate: 2025-01-01\n---\n\n# The other post\n\n");
+    for i in 1..=40 {
+        let _ = write!(other, "Other filler {i}.\n\n");
+    }
+    other.push_str("## Its end\n\nThe end of the other post.\n");
+    std::fs::write(dir.path().join("other.md"), other).unwrap();
+
+    let tmux = Tmux::start(&format!("'{}'", dir.path().display()), 100, 30);
+    tmux.wait_text("Opening paragraph 1.");
+    // Scroll so the link is on screen, then ask for the hints.
+    tmux.keys(&["Enter", "1", "7", "j"]);
+    tmux.wait_for("the link near the top", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("Opening paragraph 8."))
+    });
+    tmux.keys(&["F"]);
+    let s = tmux.wait_text("Follow a link: type its hint");
+    // The first link's hint covers the start of its text.
+    assert!(s.contains("Now read ahe other post"), "{s}");
+    tmux.keys(&["a"]);
+    let s = tmux.wait_text("The end of the other post.");
+    assert!(
+        s.lines().next().is_some_and(|l| l.contains("Its end")),
+        "the anchor's heading is on top:\n{s}"
+    );
+    tmux.keys(&["H"]);
+    let s = tmux.wait_for("back where the reader was", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("Opening paragraph 8."))
+    });
+    assert!(s.contains("Now read the other post"), "{s}");
+    tmux.keys(&["L"]);
+    tmux.wait_text("The end of the other post.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
 /// A SIGTERM while reading still saves where the reader was.
 #[test]
 fn sigterm_saves_the_reading_state() {
@@ -582,6 +638,46 @@ fn live_reload_keeps_the_reading_position() {
     assert!(!after.contains("A paragraph added above"), "{after}");
     tmux.keys(&["g"]);
     tmux.wait_text("A paragraph added above, later.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+#[test]
+fn over_ssh_a_web_link_is_copied_with_osc_52() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("post.md"),
+        "# Post\n\nSee [the site](https://example.com/page?a=1) for more.\n",
+    )
+    .unwrap();
+    let tmux = Tmux::start_env(
+        None,
+        "SSH_CONNECTION='10.0.0.1 50000 10.0.0.2 22' ",
+        &format!("'{}'", dir.path().join("post.md").display()),
+        100,
+        30,
+    );
+    // tmux keeps what an application copies as a paste buffer.
+    let status = tmux
+        .cmd()
+        .args(["set-option", "-g", "set-clipboard", "on"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tmux.wait_text("See the site for more.");
+    tmux.keys(&["F"]);
+    tmux.wait_text("Follow a link: type its hint");
+    tmux.keys(&["a"]);
+    tmux.wait_text("Copied https://example.com/page?a=1 to the clipboard");
+    let start = Instant::now();
+    loop {
+        let buffer = tmux.output(&["show-buffer"]);
+        if buffer == "https://example.com/page?a=1" {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the paste buffer is {buffer:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }
