@@ -6,6 +6,8 @@
 //! - [`markdown`] is a pure function from (source, width, theme) to a
 //!   [`document::Document`] of wrapped, styled lines; no I/O.
 //! - [`sanitize`] is the one gate post-derived text passes before display.
+//! - [`search`] finds text: in-post search, the list's fuzzy filter and
+//!   matching lines for the search across all posts; pure.
 //! - [`mojibake`] repairs text once mis-decoded as Windows-1252; pure.
 //! - [`theme`] holds the styles, read from the embedded `themes/` files.
 //! - [`highlight`] wraps syntect, loaded lazily once per process.
@@ -35,6 +37,7 @@ pub mod mojibake;
 pub mod paths;
 pub mod posts;
 pub mod sanitize;
+pub mod search;
 pub mod store;
 pub mod term;
 pub mod theme;

@@ -26,7 +26,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::document::{Document, Heading, Link};
+use crate::document::{Document, Heading, Join, LineFlow, Link};
 use crate::highlight;
 use crate::sanitize::{display_width, expand_tabs, grapheme_width, sanitize};
 use crate::theme::Theme;
@@ -179,6 +179,8 @@ type WrappedRow = (Vec<Vec<WrappedLine>>, Vec<(usize, usize)>, usize);
 struct WrappedLine {
     spans: Vec<Span<'static>>,
     offset: usize,
+    /// How it continues the line above (search joins them again).
+    join: Join,
 }
 
 /// Greedy word wrapping of an [`Inline`] to `avail` columns.
@@ -201,6 +203,8 @@ struct Wrapper<'a> {
     resolved: Vec<(usize, usize)>,
     /// The word ends in a wide character: a break may follow it.
     after_wide: bool,
+    /// How the line being built continues the one before.
+    join: Join,
 }
 
 /// The longest prefix of `s` at most `max` columns wide: (bytes, columns).
@@ -264,6 +268,7 @@ impl<'a> Wrapper<'a> {
             marks: Vec::new(),
             resolved: Vec::new(),
             after_wide: false,
+            join: Join::Start,
         };
         for f in &inl.frags {
             match f.kind {
@@ -271,7 +276,7 @@ impl<'a> Wrapper<'a> {
                 Kind::Break => {
                     w.place_word();
                     if !w.cur.is_empty() {
-                        w.newline();
+                        w.newline(Join::Space);
                     }
                     w.space = None;
                 }
@@ -280,7 +285,7 @@ impl<'a> Wrapper<'a> {
         }
         w.place_word();
         if !w.cur.is_empty() {
-            w.newline();
+            w.newline(Join::Start);
         }
         let last = w.lines.len().saturating_sub(1);
         w.resolved.extend(w.marks.drain(..).map(|i| (i, last)));
@@ -371,12 +376,14 @@ impl<'a> Wrapper<'a> {
         self.word_w += width;
     }
 
-    fn newline(&mut self) {
+    /// Ends the current line; `next` says how the next one continues it.
+    fn newline(&mut self, next: Join) {
         let offset = self.cur_off.take().unwrap_or(self.last_off);
         self.last_off = offset;
         self.lines.push(WrappedLine {
             spans: std::mem::take(&mut self.cur),
             offset,
+            join: std::mem::replace(&mut self.join, next),
         });
         self.cur_w = 0;
     }
@@ -394,7 +401,11 @@ impl<'a> Wrapper<'a> {
                 self.cur_w += 1;
             }
         } else if self.cur_w > 0 {
-            self.newline();
+            self.newline(if space.is_some() {
+                Join::Space
+            } else {
+                Join::Tight
+            });
         }
         let line = self.lines.len();
         self.resolved
@@ -409,7 +420,7 @@ impl<'a> Wrapper<'a> {
                 let (n, w) = fit(rest, self.avail - self.cur_w);
                 if n == 0 {
                     if self.cur_w > 0 {
-                        self.newline();
+                        self.newline(Join::Tight);
                         self.cur_off = Some(self.word_off);
                         continue;
                     }
@@ -449,6 +460,7 @@ struct Seg {
 struct Sink {
     lines: Vec<Line<'static>>,
     offsets: Vec<usize>,
+    flow: Vec<LineFlow>,
     headings: Vec<Heading>,
     links: Vec<Link>,
     /// Visible indentation only: containers nested past the cap push nothing,
@@ -460,9 +472,14 @@ struct Sink {
 
 impl Sink {
     fn push_line(&mut self, line: Line<'static>, offset: usize) {
+        self.push_flow(line, offset, LineFlow::default());
+    }
+
+    fn push_flow(&mut self, line: Line<'static>, offset: usize, flow: LineFlow) {
         let offset = offset.max(self.offsets.last().copied().unwrap_or(0));
         self.lines.push(line);
         self.offsets.push(offset);
+        self.flow.push(flow);
     }
 
     fn pop_seg(&mut self) {
@@ -762,6 +779,10 @@ impl<'t> Renderer<'t> {
     }
 
     fn emit(&mut self, spans: Vec<Span<'static>>, offset: usize) {
+        self.emit_joined(spans, offset, Join::Start);
+    }
+
+    fn emit_joined(&mut self, spans: Vec<Span<'static>>, offset: usize, join: Join) {
         let (use_prefix, _) = self.layout();
         let sink = self.sink();
         let mut all = Vec::with_capacity(sink.segs.len() + spans.len());
@@ -775,8 +796,9 @@ impl<'t> Renderer<'t> {
             }
             seg.used = true;
         }
+        let decoration = u16::try_from(all.len()).unwrap_or(u16::MAX);
         all.extend(spans);
-        sink.push_line(Line::from(all), offset);
+        sink.push_flow(Line::from(all), offset, LineFlow { decoration, join });
     }
 
     fn emit_blank(&mut self) {
@@ -826,7 +848,7 @@ impl<'t> Renderer<'t> {
             }
         }
         for l in lines {
-            self.emit(l.spans, l.offset);
+            self.emit_joined(l.spans, l.offset, l.join);
         }
     }
 
@@ -1554,8 +1576,8 @@ impl<'t> Renderer<'t> {
             main.push_line(Line::from(Span::styled(rule, self.theme.md.rule)), offset);
             for (_, note) in std::mem::take(&mut self.notes) {
                 let base = main.lines.len();
-                for (line, offset) in note.lines.into_iter().zip(note.offsets) {
-                    main.push_line(line, offset);
+                for ((line, offset), flow) in note.lines.into_iter().zip(note.offsets).zip(note.flow) {
+                    main.push_flow(line, offset, flow);
                 }
                 main.headings.extend(note.headings.into_iter().map(|mut h| {
                     h.line += base;
@@ -1572,6 +1594,7 @@ impl<'t> Renderer<'t> {
             offsets: main.offsets,
             headings: main.headings,
             links: main.links,
+            flow: main.flow,
             width: self.width as u16,
         }
     }
