@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
 use crate::posts::PostSource;
+use crate::search::Hit;
 use crate::theme::Theme;
 
 /// A user command, as named in the keymap and the help overlay.
@@ -35,6 +36,12 @@ pub enum Command {
     ToggleList,
     /// Show the text as stored, without mojibake repair, or repaired again.
     ToggleRaw,
+    /// Search in the post (reader) or filter the list (list).
+    Search,
+    NextMatch,
+    PrevMatch,
+    /// Search the text of all posts.
+    SearchAll,
 }
 
 /// Where a command belongs in the help overlay.
@@ -43,11 +50,12 @@ pub enum Group {
     Focus,
     Moving,
     Headings,
+    Search,
     Other,
 }
 
 impl Command {
-    pub const ALL: [Command; 21] = [
+    pub const ALL: [Command; 25] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -66,6 +74,10 @@ impl Command {
         Command::PrevHeading,
         Command::Outline,
         Command::ToggleList,
+        Command::Search,
+        Command::NextMatch,
+        Command::PrevMatch,
+        Command::SearchAll,
         Command::ToggleRaw,
         Command::Help,
         Command::Quit,
@@ -102,6 +114,10 @@ impl Command {
             Command::Outline => "outline: the post's headings",
             Command::ToggleList => "hide or show the list",
             Command::ToggleRaw => "show text as stored / repaired (⚕)",
+            Command::Search => "search in the post / filter the list",
+            Command::NextMatch => "next match",
+            Command::PrevMatch => "previous match",
+            Command::SearchAll => "search the text of all posts",
         }
     }
 
@@ -109,6 +125,9 @@ impl Command {
         match self {
             Command::FocusNext | Command::FocusPrev | Command::Open | Command::Back => Group::Focus,
             Command::NextHeading | Command::PrevHeading | Command::Outline => Group::Headings,
+            Command::Search | Command::NextMatch | Command::PrevMatch | Command::SearchAll => {
+                Group::Search
+            }
             Command::Quit | Command::Help | Command::ToggleList | Command::ToggleRaw => {
                 Group::Other
             }
@@ -133,6 +152,27 @@ impl Command {
                 | Command::PrevHeading
         )
     }
+}
+
+/// An edit to the open text prompt (search or filter). While a prompt is
+/// open, keys type into it instead of running commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    Insert(char),
+    Backspace,
+    /// Delete the word before the cursor (`Ctrl-w`).
+    DeleteWord,
+    /// Clear the prompt (`Ctrl-u`).
+    Clear,
+    /// Keep what was typed and close the prompt (`Enter`; in the search
+    /// across all posts, open the selected result).
+    Accept,
+    /// Drop what was typed and close the prompt (`Esc`).
+    Cancel,
+    /// The next match, post or result (`↓`, `Ctrl-n`).
+    Next,
+    /// The previous one (`↑`, `Ctrl-p`).
+    Prev,
 }
 
 /// Which way the mouse wheel turned.
@@ -167,6 +207,18 @@ pub enum Action {
         index: usize,
         layout: u64,
         doc: Box<Document>,
+    },
+    /// Typing into the open prompt.
+    Edit(Edit),
+    /// Results of the search across all posts number `generation` (see
+    /// [`crate::app::App::pending_search`]): `hits` found in the next
+    /// `scanned` posts; `done` when the search is over. Results of an older
+    /// search are dropped.
+    SearchResults {
+        generation: u64,
+        hits: Vec<Hit>,
+        scanned: usize,
+        done: bool,
     },
 }
 

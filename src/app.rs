@@ -5,18 +5,22 @@
 //! asks, and draws with [`crate::ui::draw`] when [`App::take_dirty`] says the
 //! screen changed.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::action::{Action, Command, Wheel};
+use crate::action::{Action, Command, Edit, Wheel};
 use crate::document::Document;
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
 use crate::mojibake;
 use crate::posts::{Post, PostSource};
 use crate::sanitize::{sanitize, wrap_words};
+use crate::search::{self, Hit, MatchStart, Query, SearchJob, SearchText, Target};
 use crate::theme::Theme;
 
 /// Terminals narrower than this show one pane at a time.
@@ -57,6 +61,85 @@ pub enum Overlay {
     Outline {
         selected: usize,
     },
+    /// The search across all posts: its prompt and results.
+    SearchAll,
+}
+
+/// A text prompt that has the keyboard: keys type into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// `/` in the reader: search in the post.
+    Find,
+    /// `/` in the list: filter the posts.
+    Filter,
+    /// `S`: search the text of all posts.
+    SearchAll,
+}
+
+/// Identifies one layout of one post: (post, layout number, complete).
+type LayoutKey = (usize, u64, bool);
+
+/// The in-post search.
+#[derive(Debug, Default)]
+pub struct Find {
+    /// As typed; empty when no search is active.
+    pub text: String,
+    query: Option<Query>,
+    /// Start bytes in the [`SearchText`] of the layout `layout`.
+    matches: Vec<MatchStart>,
+    current: Option<usize>,
+    /// The reader's top line when the prompt opened, restored by `Esc`.
+    origin_top: usize,
+    layout: Option<LayoutKey>,
+}
+
+/// The list filter.
+#[derive(Debug)]
+pub struct ListFilter {
+    /// As typed.
+    pub text: String,
+    pub parsed: search::Filter,
+    /// Post indices shown, best match first.
+    view: Vec<usize>,
+    /// The selection when the filter was opened, restored by `Esc`.
+    before: usize,
+}
+
+/// The search across all posts.
+#[derive(Debug, Default)]
+pub struct SearchAll {
+    /// As typed.
+    pub text: String,
+    /// Bumped on every change of `text`; results carry it.
+    generation: u64,
+    /// The generation last handed to the runner.
+    asked: u64,
+    pub results: Vec<Hit>,
+    pub selected: usize,
+    /// Posts searched so far, of `total`.
+    pub scanned: usize,
+    pub total: usize,
+    pub done: bool,
+}
+
+impl SearchAll {
+    /// More results were found than are kept ([`search::MAX_RESULTS`]).
+    pub fn capped(&self) -> bool {
+        self.results.len() >= search::MAX_RESULTS
+    }
+}
+
+/// Post-derived text (a title, an excerpt) as shown: mojibake repaired unless
+/// `raw`, then made safe for the terminal. The filter matches this text, so
+/// the highlighted characters are the ones on screen.
+pub fn shown_text(raw: bool, s: &str) -> Cow<'_, str> {
+    if raw {
+        return sanitize(s);
+    }
+    match mojibake::repair(s) {
+        Cow::Borrowed(b) => sanitize(b),
+        Cow::Owned(o) => Cow::Owned(sanitize(&o).into_owned()),
+    }
 }
 
 /// Where each part of the screen goes at the current size.
@@ -181,6 +264,17 @@ pub struct App {
     /// Numbers layouts for [`Loaded::Ready::layout`].
     layouts_made: u64,
     positions: HashMap<usize, Position>,
+    /// The prompt that has the keyboard (the search across all posts has it
+    /// while its overlay is open).
+    prompt: Option<Prompt>,
+    find: Find,
+    /// The current layout's text for searching, made once per layout.
+    search_text: Option<(LayoutKey, SearchText)>,
+    filter: Option<ListFilter>,
+    search_all: SearchAll,
+    /// After opening a search result: the post and the body offset to show
+    /// once it is laid out.
+    jump: Option<(PathBuf, usize)>,
     quit: bool,
     dirty: bool,
 }
@@ -205,6 +299,12 @@ impl App {
             layout_asked: None,
             layouts_made: 0,
             positions: HashMap::new(),
+            prompt: None,
+            find: Find::default(),
+            search_text: None,
+            filter: None,
+            search_all: SearchAll::default(),
+            jump: None,
             quit: false,
             dirty: true,
         }
@@ -282,6 +382,110 @@ impl App {
     /// First visible line of the reader.
     pub fn reader_top(&self) -> usize {
         self.positions.get(&self.selected).map_or(0, |p| p.top)
+    }
+
+    // --- search and filter, for the UI ------------------------------------
+
+    /// The prompt that has the keyboard, if any.
+    pub fn prompt(&self) -> Option<Prompt> {
+        if self.overlay == Some(Overlay::SearchAll) {
+            Some(Prompt::SearchAll)
+        } else {
+            self.prompt
+        }
+    }
+
+    /// The in-post search: its text is empty when none is active.
+    pub fn find(&self) -> &Find {
+        &self.find
+    }
+
+    /// The in-post search's position: (current match, 1-based; matches),
+    /// once the post is laid out.
+    pub fn find_count(&self) -> Option<(Option<usize>, usize)> {
+        if self.find.text.is_empty() || self.find.layout.is_none() {
+            return None;
+        }
+        Some((self.find.current.map(|c| c + 1), self.find.matches.len()))
+    }
+
+    /// The matches on document line `line` of the layout on screen, as
+    /// column ranges, and whether each is the current one.
+    pub fn find_highlights(&self, line: usize) -> Vec<(Range<usize>, bool)> {
+        let (Some(key), Some(query)) = (self.current_key(), &self.find.query) else {
+            return Vec::new();
+        };
+        let Some((text_key, text)) = &self.search_text else {
+            return Vec::new();
+        };
+        if self.find.layout != Some(key) || *text_key != key || self.find.text.is_empty() {
+            return Vec::new();
+        }
+        text.line_matches(line, &self.find.matches, query.needle.len())
+            .into_iter()
+            .map(|(i, cols)| (cols, Some(i) == self.find.current))
+            .collect()
+    }
+
+    /// The list filter, while one is active.
+    pub fn filter(&self) -> Option<&ListFilter> {
+        self.filter.as_ref()
+    }
+
+    /// How many posts the list shows (all of them, or those the filter
+    /// lets through).
+    pub fn view_len(&self) -> usize {
+        self.filter
+            .as_ref()
+            .map_or(self.posts.len(), |f| f.view.len())
+    }
+
+    /// The post shown at list position `pos`.
+    pub fn view_at(&self, pos: usize) -> Option<usize> {
+        match &self.filter {
+            Some(f) => f.view.get(pos).copied().filter(|&i| i < self.posts.len()),
+            None => (pos < self.posts.len()).then_some(pos),
+        }
+    }
+
+    /// The selected post's position in the list as shown.
+    pub fn view_pos(&self) -> Option<usize> {
+        match &self.filter {
+            Some(f) => f.view.iter().position(|&i| i == self.selected),
+            None => (self.selected < self.posts.len()).then_some(self.selected),
+        }
+    }
+
+    /// The search across all posts: query, results, progress.
+    pub fn search_all(&self) -> &SearchAll {
+        &self.search_all
+    }
+
+    /// Work for the runner: the search across all posts, once per change
+    /// of its query. The runner reads each target and reports back with
+    /// [`Action::SearchResults`] carrying the job's generation; results of
+    /// an older generation are dropped, so the runner can abandon a job as
+    /// soon as a newer one arrives.
+    pub fn pending_search(&mut self) -> Option<SearchJob> {
+        let sa = &mut self.search_all;
+        if sa.asked == sa.generation || sa.text.is_empty() {
+            return None;
+        }
+        sa.asked = sa.generation;
+        Some(SearchJob {
+            generation: sa.generation,
+            query: Query::new(&sa.text),
+            targets: self
+                .posts
+                .iter()
+                .enumerate()
+                .map(|(index, p)| Target {
+                    index,
+                    rel_path: p.rel_path.clone(),
+                    origin: p.origin.clone(),
+                })
+                .collect(),
+        })
     }
 
     /// True once after anything visible changed; the runner redraws then.
@@ -383,6 +587,16 @@ impl App {
             self.key(Key { alt: false, ..key });
             return;
         }
+        if let Some(prompt) = self.prompt() {
+            if let Some(edit) = prompt_edit(key, prompt) {
+                self.update(Action::Edit(edit));
+                return;
+            }
+            // Ctrl-c still quits; other keys do nothing while typing.
+            if key != Key::ctrl('c') {
+                return;
+            }
+        }
         if let Some(action) = self.keymap.action(key, self.count.is_some()) {
             self.update(action);
         } else if self.count.take().is_some() {
@@ -400,6 +614,7 @@ impl App {
                 | Action::Resize(..)
                 | Action::SetTheme(_)
                 | Action::LaidOut { .. }
+                | Action::SearchResults { .. }
         ) {
             self.message = None;
         }
@@ -422,6 +637,13 @@ impl App {
             Action::Loaded(index, result) => self.loaded_post(index, result),
             Action::SetTheme(theme) => self.set_theme(*theme),
             Action::LaidOut { index, layout, doc } => self.laid_out(index, layout, *doc),
+            Action::Edit(edit) => self.edit(edit),
+            Action::SearchResults {
+                generation,
+                hits,
+                scanned,
+                done,
+            } => self.search_results(generation, hits, scanned, done),
         }
         self.settle_layout();
         if self.fingerprint() != before {
@@ -467,7 +689,8 @@ impl App {
                     "Repairing mis-decoded text (R shows it as stored)".into()
                 });
             }
-            (_, Some(Overlay::Help)) => {}
+            (_, Some(Overlay::Help | Overlay::SearchAll)) => {}
+            (Command::SearchAll, _) => self.open_search_all(),
             (_, Some(Overlay::Outline { selected })) => self.outline_command(cmd, selected, n),
             (_, None) => self.pane_command(cmd, count, n),
         }
@@ -528,12 +751,15 @@ impl App {
                 self.focus = Focus::Reader;
                 self.heading_command(cmd, n);
             }
-            Command::NextPost => {
-                self.select(self.selected.saturating_add(n));
-                self.focus = Focus::Reader;
-            }
-            Command::PrevPost => {
-                self.select(self.selected.saturating_sub(n));
+            Command::NextPost | Command::PrevPost => {
+                let Some(pos) = self.view_pos() else {
+                    return;
+                };
+                if cmd == Command::NextPost {
+                    self.select_pos(pos.saturating_add(n));
+                } else {
+                    self.select_pos(pos.saturating_sub(n));
+                }
                 self.focus = Focus::Reader;
             }
             _ => match self.focus {
@@ -545,17 +771,23 @@ impl App {
 
     fn list_command(&mut self, cmd: Command, count: Option<usize>, n: usize) {
         let page = self.list_page();
-        let last = self.posts.len().saturating_sub(1);
+        let last = self.view_len().saturating_sub(1);
+        let pos = self.view_pos().unwrap_or(0);
         match cmd {
-            Command::Down => self.select(self.selected.saturating_add(n)),
-            Command::Up => self.select(self.selected.saturating_sub(n)),
-            Command::HalfPageDown => self.select(self.selected + n * (page / 2).max(1)),
-            Command::HalfPageUp => self.select(self.selected.saturating_sub(n * (page / 2).max(1))),
-            Command::PageDown => self.select(self.selected + n * page),
-            Command::PageUp => self.select(self.selected.saturating_sub(n * page)),
-            Command::Top => self.select(0),
-            Command::Bottom => self.select(count.map_or(last, |c| c.saturating_sub(1))),
-            Command::Open if !self.posts.is_empty() => self.focus = Focus::Reader,
+            Command::Down => self.select_pos(pos.saturating_add(n)),
+            Command::Up => self.select_pos(pos.saturating_sub(n)),
+            Command::HalfPageDown => self.select_pos(pos + n * (page / 2).max(1)),
+            Command::HalfPageUp => self.select_pos(pos.saturating_sub(n * (page / 2).max(1))),
+            Command::PageDown => self.select_pos(pos + n * page),
+            Command::PageUp => self.select_pos(pos.saturating_sub(n * page)),
+            Command::Top => self.select_pos(0),
+            Command::Bottom => self.select_pos(count.map_or(last, |c| c.saturating_sub(1))),
+            Command::Open if self.view_pos().is_some() => self.focus = Focus::Reader,
+            Command::Search => self.open_filter(),
+            Command::Back if self.filter.is_some() => {
+                self.filter = None;
+                self.dirty = true;
+            }
             _ => {}
         }
     }
@@ -564,10 +796,15 @@ impl App {
         let height = self.reader_height();
         let half = (height / 2).max(1);
         match cmd {
+            // Esc first clears the highlighted matches, then goes back.
+            Command::Back if !self.find.text.is_empty() => self.clear_find(),
             Command::Back => {
                 self.focus = Focus::List;
                 self.list_hidden = false;
             }
+            Command::Search => self.open_find(),
+            Command::NextMatch => self.step_match(n, true),
+            Command::PrevMatch => self.step_match(n, false),
             Command::Down => self.scroll_by(n, true),
             Command::Up => self.scroll_by(n, false),
             Command::HalfPageDown => self.scroll_by(n * half, true),
@@ -663,14 +900,29 @@ impl App {
         }
     }
 
+    /// Selects the post at list position `pos` (clamped to the list).
+    fn select_pos(&mut self, pos: usize) {
+        let len = self.view_len();
+        if len == 0 {
+            return;
+        }
+        if let Some(index) = self.view_at(pos.min(len - 1)) {
+            self.select(index);
+        }
+    }
+
     fn wheel(&mut self, dir: Wheel, col: u16, row: u16) {
+        if self.overlay == Some(Overlay::SearchAll) {
+            return;
+        }
         let panes = self.panes();
         let down = dir == Wheel::Down;
         if panes.list.is_some_and(|r| r.contains((col, row).into())) {
+            let pos = self.view_pos().unwrap_or(0);
             if down {
-                self.select(self.selected.saturating_add(1));
+                self.select_pos(pos.saturating_add(1));
             } else {
-                self.select(self.selected.saturating_sub(1));
+                self.select_pos(pos.saturating_sub(1));
             }
         } else if panes.reader.is_some_and(|r| r.contains((col, row).into()))
             && self.overlay.is_none()
@@ -680,11 +932,14 @@ impl App {
     }
 
     fn click(&mut self, col: u16, row: u16) {
+        if self.overlay == Some(Overlay::SearchAll) {
+            return;
+        }
         let panes = self.panes();
         if let Some(list) = panes.list.filter(|r| r.contains((col, row).into())) {
             let entry = self.list_top + usize::from(row - list.y) / self.entry_rows();
-            if entry < self.posts.len() {
-                self.select(entry);
+            if entry < self.view_len() {
+                self.select_pos(entry);
             }
             self.focus = Focus::List;
         } else if panes.reader.is_some_and(|r| r.contains((col, row).into()))
@@ -862,15 +1117,16 @@ impl App {
             self.loaded.insert(self.selected, ready);
         }
         let page = self.list_page();
-        if self.selected < self.list_top {
-            self.list_top = self.selected;
-        } else if self.selected >= self.list_top + page {
-            self.list_top = self.selected + 1 - page;
+        let sel = self.view_pos().unwrap_or(0);
+        if sel < self.list_top {
+            self.list_top = sel;
+        } else if sel >= self.list_top + page {
+            self.list_top = sel + 1 - page;
         }
-        let max_list_top = self.posts.len().saturating_sub(page);
+        let max_list_top = self.view_len().saturating_sub(page);
         self.list_top = self
             .list_top
-            .min(max_list_top.max(self.selected.saturating_sub(page - 1)));
+            .min(max_list_top.max(sel.saturating_sub(page - 1)));
         if let Some(len) = self.document().map(Document::len)
             && let Some(pos) = self.positions.get_mut(&self.selected)
         {
@@ -881,6 +1137,423 @@ impl App {
         {
             self.overlay = None;
         }
+        self.settle_search();
+    }
+
+    // --- search and filter -------------------------------------------------
+
+    /// The layout on screen, if the selected post is laid out.
+    fn current_key(&self) -> Option<LayoutKey> {
+        match self.loaded.get(&self.selected) {
+            Some(Loaded::Ready {
+                layout, complete, ..
+            }) => Some((self.selected, *layout, *complete)),
+            _ => None,
+        }
+    }
+
+    /// Keeps the in-post search true to the layout on screen (a new post,
+    /// width or the full layout arriving), and lands a pending jump to a
+    /// search result once its post is laid out.
+    fn settle_search(&mut self) {
+        if !self.find.text.is_empty() && self.find.layout != self.current_key() {
+            let top = self.reader_top();
+            self.refind(false, top, false);
+            self.dirty = true;
+        }
+        let Some((path, offset)) = self.jump.clone() else {
+            return;
+        };
+        if self
+            .posts
+            .get(self.selected)
+            .is_none_or(|p| p.rel_path != path)
+        {
+            self.jump = None;
+            return;
+        }
+        let line = match self.current() {
+            Some(Loaded::Ready { doc, complete, .. })
+                if *complete || doc.offsets.last().is_some_and(|&o| o >= offset) =>
+            {
+                doc.line_for_offset(offset)
+            }
+            Some(Loaded::Failed(_)) => {
+                self.jump = None;
+                return;
+            }
+            _ => return,
+        };
+        self.jump = None;
+        self.refind(false, line, false);
+        let height = self.reader_height();
+        let near = self
+            .find
+            .current
+            .and_then(|i| self.match_line(i))
+            .filter(|&l| l >= line && l < line + height);
+        if near.is_none() {
+            self.find.current = None;
+        }
+        self.set_top(near.unwrap_or(line).saturating_sub(height / 3));
+        self.dirty = true;
+    }
+
+    /// The document line of match `i`.
+    fn match_line(&self, i: usize) -> Option<usize> {
+        let start = *self.find.matches.get(i)?;
+        let (_, text) = self.search_text.as_ref()?;
+        Some(text.line_of(start as usize))
+    }
+
+    /// Searches the layout on screen for the typed text. `grew`: the text
+    /// only grew since the last search, so the old matches narrow the work.
+    /// The current match becomes the first at or after line `from`; with
+    /// `scroll`, the reader moves to show it.
+    fn refind(&mut self, grew: bool, from: usize, scroll: bool) {
+        let key = self.current_key();
+        if self.find.text.is_empty() || key.is_none() {
+            self.find.matches.clear();
+            self.find.current = None;
+            self.find.query = None;
+            self.find.layout = None;
+            return;
+        }
+        if self.search_text.as_ref().map(|(k, _)| *k) != key
+            && let Some(doc) = self.document()
+        {
+            self.search_text = Some((key.unwrap_or_default(), SearchText::new(doc)));
+        }
+        let Some((_, text)) = self.search_text.as_mut() else {
+            return;
+        };
+        let query = Query::new(&self.find.text);
+        let prev = match &self.find.query {
+            Some(q) if grew && self.find.layout == key => Some((q, &self.find.matches[..])),
+            _ => None,
+        };
+        let matches = text.find(&query, prev);
+        let first = matches.partition_point(|&m| text.line_of(m as usize) < from);
+        self.find.current = if matches.is_empty() {
+            None
+        } else if first < matches.len() {
+            Some(first)
+        } else {
+            Some(0)
+        };
+        self.find.matches = matches;
+        self.find.query = Some(query);
+        self.find.layout = key;
+        if scroll {
+            match self.find.current {
+                Some(i) => self.show_match(i),
+                None => self.set_top(self.find.origin_top),
+            }
+        }
+    }
+
+    /// Scrolls so that match `i` is on screen, a third of the way down when
+    /// it was not.
+    fn show_match(&mut self, i: usize) {
+        let Some(line) = self.match_line(i) else {
+            return;
+        };
+        let top = self.reader_top();
+        let height = self.reader_height();
+        if line < top || line >= top + height {
+            self.set_top(line.saturating_sub(height / 3));
+        }
+    }
+
+    fn open_find(&mut self) {
+        self.find = Find {
+            origin_top: self.reader_top(),
+            ..Find::default()
+        };
+        self.prompt = Some(Prompt::Find);
+        self.dirty = true;
+    }
+
+    fn clear_find(&mut self) {
+        self.find = Find::default();
+        self.dirty = true;
+    }
+
+    /// `n`/`N`: the next or previous match, wrapping at the ends.
+    fn step_match(&mut self, n: usize, forward: bool) {
+        if self.find.text.is_empty() {
+            self.message = Some("No search: / searches this post".into());
+            return;
+        }
+        let total = self.find.matches.len();
+        if total == 0 {
+            self.message = Some(format!(
+                "No match for {}",
+                sanitize(&self.find.text)
+            ));
+            return;
+        }
+        let had_current = self.find.current.is_some();
+        let current = self.find.current.unwrap_or_else(|| {
+            // No current match (it was off screen after a jump): count from
+            // the first match at or below the top line.
+            let top = self.reader_top();
+            let first = self
+                .find
+                .matches
+                .partition_point(|&m| self.match_line_of(m) < top);
+            (if forward { first + total - 1 } else { first }) % total
+        });
+        let step = n % total;
+        let next = if forward {
+            (current + step) % total
+        } else {
+            (current + total - step) % total
+        };
+        if had_current && ((forward && next <= current) || (!forward && next >= current)) {
+            self.message = Some(
+                if forward {
+                    "Search wrapped to the top"
+                } else {
+                    "Search wrapped to the bottom"
+                }
+                .into(),
+            );
+        }
+        self.find.current = Some(next);
+        self.show_match(next);
+        self.dirty = true;
+    }
+
+    fn match_line_of(&self, start: MatchStart) -> usize {
+        self.search_text
+            .as_ref()
+            .map_or(0, |(_, t)| t.line_of(start as usize))
+    }
+
+    fn open_filter(&mut self) {
+        if self.posts.is_empty() {
+            return;
+        }
+        if self.filter.is_none() {
+            self.filter = Some(ListFilter {
+                text: String::new(),
+                parsed: search::Filter::default(),
+                view: (0..self.posts.len()).collect(),
+                before: self.selected,
+            });
+        }
+        self.prompt = Some(Prompt::Filter);
+        self.dirty = true;
+    }
+
+    /// Ranks the posts by the filter's text and selects the best match.
+    fn refilter(&mut self) {
+        let raw = self.raw;
+        let Some(f) = &mut self.filter else {
+            return;
+        };
+        f.parsed = search::Filter::parse(&f.text);
+        f.view = if f.parsed.is_empty() {
+            (0..self.posts.len()).collect()
+        } else {
+            let parsed = &f.parsed;
+            search::rank(self.posts.iter().map(|p| {
+                let title = shown_text(raw, &p.title);
+                let excerpt = shown_text(raw, &p.excerpt);
+                parsed.score(search::Fields {
+                    title: &title,
+                    tags: &p.tags,
+                    excerpt: &excerpt,
+                })
+            }))
+        };
+        self.list_top = 0;
+        if let Some(&best) = f.view.first() {
+            self.select(best);
+        }
+    }
+
+    fn open_search_all(&mut self) {
+        if self.posts.is_empty() {
+            return;
+        }
+        self.overlay = Some(Overlay::SearchAll);
+        self.prompt = None;
+        self.dirty = true;
+    }
+
+    fn search_results(&mut self, generation: u64, hits: Vec<Hit>, scanned: usize, done: bool) {
+        let sa = &mut self.search_all;
+        if generation != sa.generation {
+            return;
+        }
+        let room = search::MAX_RESULTS.saturating_sub(sa.results.len());
+        sa.results.extend(hits.into_iter().take(room));
+        sa.scanned = (sa.scanned + scanned).min(sa.total);
+        sa.done |= done;
+        self.dirty = true;
+    }
+
+    /// Opens result `i` of the search across all posts: its post, scrolled
+    /// to the match once laid out, with the query as the in-post search.
+    fn open_hit(&mut self, i: usize) {
+        let Some(hit) = self.search_all.results.get(i) else {
+            return;
+        };
+        let index = if self
+            .posts
+            .get(hit.index)
+            .is_some_and(|p| p.rel_path == hit.rel_path)
+        {
+            hit.index
+        } else if let Some(i) = self.posts.iter().position(|p| p.rel_path == hit.rel_path) {
+            i
+        } else {
+            self.message = Some("That post is no longer there".into());
+            return;
+        };
+        self.jump = Some((hit.rel_path.clone(), hit.offset));
+        self.overlay = None;
+        if self.filter.as_ref().is_some_and(|f| !f.view.contains(&index)) {
+            self.filter = None;
+        }
+        self.select(index);
+        self.focus = Focus::Reader;
+        self.find = Find {
+            text: self.search_all.text.clone(),
+            ..Find::default()
+        };
+    }
+
+    /// Typing into the open prompt.
+    fn edit(&mut self, edit: Edit) {
+        let Some(prompt) = self.prompt() else {
+            return;
+        };
+        self.dirty = true;
+        match prompt {
+            Prompt::Find => {
+                if let Some(grew) = edit_text(&mut self.find.text, edit) {
+                    let from = self.find.origin_top;
+                    self.refind(grew, from, true);
+                    if self.find.text.is_empty() {
+                        self.set_top(from);
+                    }
+                    return;
+                }
+                match edit {
+                    Edit::Accept => self.prompt = None,
+                    Edit::Cancel => {
+                        let top = self.find.origin_top;
+                        self.prompt = None;
+                        self.clear_find();
+                        self.set_top(top);
+                    }
+                    Edit::Next => self.step_match(1, true),
+                    Edit::Prev => self.step_match(1, false),
+                    _ => {}
+                }
+            }
+            Prompt::Filter => {
+                let Some(f) = &mut self.filter else {
+                    self.prompt = None;
+                    return;
+                };
+                if edit_text(&mut f.text, edit).is_some() {
+                    self.refilter();
+                    return;
+                }
+                match edit {
+                    Edit::Accept => {
+                        self.prompt = None;
+                        if f.text.trim().is_empty() {
+                            self.filter = None;
+                        }
+                    }
+                    Edit::Cancel => {
+                        let before = f.before;
+                        self.prompt = None;
+                        self.filter = None;
+                        self.select(before);
+                    }
+                    Edit::Next | Edit::Prev => {
+                        let pos = self.view_pos().unwrap_or(0);
+                        self.select_pos(if edit == Edit::Next {
+                            pos + 1
+                        } else {
+                            pos.saturating_sub(1)
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            Prompt::SearchAll => {
+                let sa = &mut self.search_all;
+                if edit_text(&mut sa.text, edit).is_some() {
+                    sa.generation += 1;
+                    sa.results.clear();
+                    sa.selected = 0;
+                    sa.scanned = 0;
+                    sa.total = self.posts.len();
+                    sa.done = sa.text.is_empty();
+                    return;
+                }
+                let selected = sa.selected;
+                match edit {
+                    Edit::Accept => self.open_hit(selected),
+                    Edit::Cancel => self.overlay = None,
+                    Edit::Next => {
+                        sa.selected = (sa.selected + 1).min(sa.results.len().saturating_sub(1));
+                    }
+                    Edit::Prev => sa.selected = sa.selected.saturating_sub(1),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// What a key does in an open prompt; `None` for keys that keep their
+/// command meaning (only `Ctrl-c`) or do nothing there.
+fn prompt_edit(key: Key, _prompt: Prompt) -> Option<Edit> {
+    Some(match (key.code, key.ctrl) {
+        (KeyCode::Char('c'), true) => return None,
+        (KeyCode::Char('h'), true) | (KeyCode::Backspace, _) => Edit::Backspace,
+        (KeyCode::Char('w'), true) => Edit::DeleteWord,
+        (KeyCode::Char('u'), true) => Edit::Clear,
+        (KeyCode::Char('n'), true) | (KeyCode::Down | KeyCode::Tab, _) => Edit::Next,
+        (KeyCode::Char('p'), true) | (KeyCode::Up | KeyCode::BackTab, _) => Edit::Prev,
+        (KeyCode::Char(c), false) if !key.alt => Edit::Insert(c),
+        (KeyCode::Enter, _) => Edit::Accept,
+        (KeyCode::Esc, _) => Edit::Cancel,
+        _ => return None,
+    })
+}
+
+/// Applies a text edit to `text`: `Some(true)` when it only grew,
+/// `Some(false)` when it changed otherwise, `None` for edits that are not
+/// about the text.
+fn edit_text(text: &mut String, edit: Edit) -> Option<bool> {
+    match edit {
+        Edit::Insert(c) => {
+            text.push(c);
+            Some(true)
+        }
+        Edit::Backspace => {
+            text.pop();
+            Some(false)
+        }
+        Edit::DeleteWord => {
+            let kept = text.trim_end().trim_end_matches(|c: char| !c.is_whitespace()).len();
+            text.truncate(kept);
+            Some(false)
+        }
+        Edit::Clear => {
+            text.clear();
+            Some(false)
+        }
+        _ => None,
     }
 }
 

@@ -227,6 +227,10 @@ impl Default for Keymap {
             (c('o'), C::Outline),
             (c('z'), C::ToggleList),
             (c('R'), C::ToggleRaw),
+            (c('/'), C::Search),
+            (c('n'), C::NextMatch),
+            (c('N'), C::PrevMatch),
+            (c('S'), C::SearchAll),
         ];
         Keymap { bindings }
     }

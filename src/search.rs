@@ -398,12 +398,12 @@ impl Filter {
     }
 }
 
-/// Ranks `posts` (their fields, in list order) by `filter`: indices of the
-/// matching ones, best first, ties in list order.
-pub fn rank<'a>(filter: &Filter, posts: impl Iterator<Item = Fields<'a>>) -> Vec<usize> {
-    let mut hits: Vec<(i32, usize)> = posts
+/// Ranks posts by their scores (in list order, `None` for no match):
+/// indices of the matching ones, best first, ties in list order.
+pub fn rank(scores: impl Iterator<Item = Option<i32>>) -> Vec<usize> {
+    let mut hits: Vec<(i32, usize)> = scores
         .enumerate()
-        .filter_map(|(i, f)| filter.score(f).map(|s| (s, i)))
+        .filter_map(|(i, s)| s.map(|s| (s, i)))
         .collect();
     hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     hits.into_iter().map(|(_, i)| i).collect()
@@ -637,15 +637,15 @@ mod tests {
             Fields { title: "Cooking", tags: &tags_b, excerpt: "Nothing here." },
         ];
         let f = Filter::parse("rust");
-        assert_eq!(rank(&f, posts.iter().copied()), vec![1, 0]);
+        assert_eq!(rank(posts.iter().map(|p| f.score(*p))), vec![1, 0]);
         let f = Filter::parse("#RUST");
         assert_eq!(f.tags, ["rust"]);
-        assert_eq!(rank(&f, posts.iter().copied()), vec![1]);
+        assert_eq!(rank(posts.iter().map(|p| f.score(*p))), vec![1]);
         let f = Filter::parse("#python parsing");
-        assert_eq!(rank(&f, posts.iter().copied()), vec![0]);
+        assert_eq!(rank(posts.iter().map(|p| f.score(*p))), vec![0]);
         let f = Filter::parse("Rust");
         assert!(f.sensitive);
-        assert_eq!(rank(&f, posts.iter().copied()), vec![1]);
+        assert_eq!(rank(posts.iter().map(|p| f.score(*p))), vec![1]);
         assert!(Filter::parse("  ").is_empty());
         assert_eq!(Filter::parse("rust eh").positions("Rust error handling"), vec![0, 1, 2, 3, 5, 11]);
     }

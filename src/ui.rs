@@ -5,23 +5,18 @@
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::action::{Command, Group};
-use crate::app::{App, Focus, Loaded, Overlay};
-use crate::mojibake;
+use crate::app::{App, Focus, Loaded, Overlay, Prompt};
 use crate::sanitize::{display_width, sanitize, truncate, wrap_words};
 
 /// Post-derived text (a title, an excerpt) as shown: mojibake repaired unless
 /// the reader shows text as stored, then made safe for the terminal.
 fn shown(app: &App, s: &str) -> String {
-    if app.raw() {
-        sanitize(s).into_owned()
-    } else {
-        sanitize(&mojibake::repair(s)).into_owned()
-    }
+    crate::app::shown_text(app.raw(), s).into_owned()
 }
 
 /// Draws the whole screen.
@@ -38,6 +33,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
     match app.overlay() {
         Some(Overlay::Help) => draw_help(app, frame),
         Some(Overlay::Outline { selected }) => draw_outline(app, selected, frame),
+        Some(Overlay::SearchAll) => draw_search_all(app, frame),
         None => {}
     }
 }
@@ -65,8 +61,14 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
     } else {
         theme.selection_unfocused
     };
-    for (i, post) in app.posts().iter().enumerate().skip(app.list_top) {
-        let y = inner.y + ((i - app.list_top) * rows) as u16;
+    let filter = app.filter().map(|f| &f.parsed);
+    if app.view_len() == 0 && inner.height > 0 {
+        buf.set_string(inner.x + 1, inner.y, "No posts match", theme.notice);
+    }
+    for pos in app.list_top..app.view_len() {
+        let Some(i) = app.view_at(pos) else { break };
+        let post = &app.posts()[i];
+        let y = inner.y + ((pos - app.list_top) * rows) as u16;
         if y + rows as u16 > inner.bottom() {
             break;
         }
@@ -84,20 +86,25 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
         }
         let used: usize = spans.iter().map(|s| display_width(&s.content)).sum();
         let title = shown(app, &post.title);
-        spans.push(Span::styled(
-            truncate(&title, width.saturating_sub(used + 1)).into_owned(),
+        spans.extend(marked(
+            &title,
+            width.saturating_sub(used + 1),
             theme.list_title,
+            theme.search_match,
+            filter,
         ));
         let mut lines = vec![Line::from(spans)];
         if rows > 1 {
             let excerpt = shown(app, &post.excerpt);
-            lines.push(Line::from(vec![
-                Span::raw("   "),
-                Span::styled(
-                    truncate(&excerpt, width.saturating_sub(4)).into_owned(),
-                    theme.list_excerpt,
-                ),
-            ]));
+            let mut spans = vec![Span::raw("   ")];
+            spans.extend(marked(
+                &excerpt,
+                width.saturating_sub(4),
+                theme.list_excerpt,
+                theme.search_match,
+                filter,
+            ));
+            lines.push(Line::from(spans));
         }
         for (r, line) in lines.iter().enumerate() {
             let row = Rect::new(inner.x, y + r as u16, inner.width, 1);
@@ -128,7 +135,18 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
                 .take(usize::from(area.height))
                 .enumerate()
             {
-                buf.set_line(area.x, area.y + row as u16, line, area.width);
+                let y = area.y + row as u16;
+                buf.set_line(area.x, y, line, area.width);
+                for (cols, current) in app.find_highlights(top + row) {
+                    let x0 = area.x + (cols.start as u16).min(area.width);
+                    let x1 = area.x + (cols.end as u16).min(area.width);
+                    let style = if current {
+                        theme.ui.search_current
+                    } else {
+                        theme.ui.search_match
+                    };
+                    buf.set_style(Rect::new(x0, y, x1 - x0, 1), style);
+                }
             }
         }
         Some(Loaded::Failed(err)) => {
@@ -190,17 +208,33 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     let ui = &app.theme.ui;
     buf.set_style(area, ui.status);
     let width = usize::from(area.width);
+    let prompt = app.prompt().filter(|p| *p != Prompt::SearchAll);
     let right = if let Some(count) = app.pending_count() {
         format!("{count} ")
+    } else if prompt == Some(Prompt::Filter) {
+        format!("{}/{} posts ", app.view_len(), app.posts().len())
     } else if app.focus() == Focus::List || app.document().is_none() {
         let total = app.posts().len();
-        if total == 0 {
-            String::new()
-        } else {
-            format!("post {}/{total} ", app.selected + 1)
+        let pos = app.view_pos().map_or(0, |p| p + 1);
+        match app.filter() {
+            _ if total == 0 => String::new(),
+            Some(f) => format!(
+                "/{} · post {pos}/{} of {total} ",
+                truncate(&sanitize(&f.text), 24),
+                app.view_len()
+            ),
+            None => format!("post {pos}/{total} "),
         }
     } else {
-        position(app)
+        match app.find_count() {
+            Some((_, 0)) => format!("no match · {}", position(app)),
+            Some((current, n)) => format!(
+                "{}/{n} · {}",
+                current.map_or_else(|| "-".to_owned(), |c| c.to_string()),
+                position(app)
+            ),
+            None => position(app),
+        }
     };
     // Discreet, as the issue asks: one symbol says the text on screen is not
     // byte for byte what the file holds; R shows that.
@@ -214,7 +248,22 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     let right_w = display_width(&right);
     let mut spans = Vec::new();
     let room = width.saturating_sub(right_w + 2);
-    if let Some(message) = app.message() {
+    if let Some(prompt) = prompt {
+        let text = match prompt {
+            Prompt::Filter => app.filter().map_or("", |f| f.text.as_str()),
+            _ => app.find().text.as_str(),
+        };
+        let label = if prompt == Prompt::Filter {
+            "filter /"
+        } else {
+            "/"
+        };
+        spans.push(Span::styled(label, ui.status_section));
+        // The end of a long query stays in sight, where the typing is.
+        let text = tail(&sanitize(text), room.saturating_sub(label.len() + 1));
+        spans.push(Span::styled(text, ui.status));
+        spans.push(Span::styled(" ", ui.status.add_modifier(Modifier::REVERSED)));
+    } else if let Some(message) = app.message() {
         spans.push(Span::styled(
             truncate(&sanitize(message), room).into_owned(),
             ui.notice,
@@ -253,6 +302,56 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
         let x = area.x + (width - right_w) as u16;
         buf.set_string(x, area.y, &right, ui.status_position);
     }
+}
+
+/// The last `width` columns of `s`, with an ellipsis in front when cut.
+fn tail(s: &str, width: usize) -> String {
+    if display_width(s) <= width {
+        return s.to_owned();
+    }
+    let mut out: Vec<&str> = Vec::new();
+    let mut w = 1;
+    for g in unicode_segmentation::UnicodeSegmentation::graphemes(s, true).rev() {
+        let gw = crate::sanitize::grapheme_width(g);
+        if w + gw > width {
+            break;
+        }
+        w += gw;
+        out.push(g);
+    }
+    out.reverse();
+    format!("…{}", out.concat())
+}
+
+/// `text` cut to `width` columns, as spans: the characters the filter
+/// matched in `mark`, the rest in `style`.
+fn marked(
+    text: &str,
+    width: usize,
+    style: Style,
+    mark: Style,
+    filter: Option<&crate::search::Filter>,
+) -> Vec<Span<'static>> {
+    let cut = truncate(text, width);
+    let positions = filter.map(|f| f.positions(text)).unwrap_or_default();
+    if positions.is_empty() {
+        return vec![Span::styled(cut.into_owned(), style)];
+    }
+    // A cut text ends in an ellipsis that stands for other characters.
+    let shown_chars = cut.chars().count() - usize::from(cut.len() != text.len());
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for (i, c) in cut.chars().enumerate() {
+        let s = if i < shown_chars && positions.binary_search(&i).is_ok() {
+            style.patch(mark)
+        } else {
+            style
+        };
+        match spans.last_mut() {
+            Some(last) if last.style == s => last.content.to_mut().push(c),
+            _ => spans.push(Span::styled(c.to_string(), s)),
+        }
+    }
+    spans
 }
 
 /// `NN% line/total`, as less and vim show it; `All` when it fits on screen.
@@ -303,6 +402,7 @@ fn draw_help(app: &App, frame: &mut Frame) {
         (Group::Focus, "Panes"),
         (Group::Moving, "Moving (list and reader)"),
         (Group::Headings, "Headings"),
+        (Group::Search, "Search"),
         (Group::Other, "Other"),
     ];
     // (group title, rows of (keys, description)), built from the keymap so
@@ -326,6 +426,10 @@ fn draw_help(app: &App, frame: &mut Frame) {
         let extra = match group {
             Group::Moving => Some(("5j 3] 42G", "a count repeats a move; 42G goes to line 42")),
             Group::Headings => Some(("j k Enter Esc", "in the outline: move, jump, close")),
+            Group::Search => Some((
+                "Enter Esc ↑ ↓",
+                "in a prompt: keep, cancel, move; #tag filters by tag",
+            )),
             Group::Other => Some(("mouse", "wheel scrolls, click selects (--no-mouse)")),
             Group::Focus => None,
         };
@@ -429,4 +533,109 @@ fn draw_outline(app: &App, selected: usize, frame: &mut Frame) {
         .border_style(ui.border_focused)
         .style(ui.text);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// The search across all posts: its prompt, progress and results, over the
+/// list and the reader.
+fn draw_search_all(app: &App, frame: &mut Frame) {
+    let ui = &app.theme.ui;
+    let sa = app.search_all();
+    let full = frame.area();
+    let area = Rect::new(0, 0, full.width, full.height.saturating_sub(1));
+    if area.height < 3 || area.width < 8 {
+        return;
+    }
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(Span::styled(
+            " Search all posts · ↑↓ choose · Enter opens · Esc closes ",
+            ui.pane_title,
+        ))
+        .border_style(ui.border_focused)
+        .style(ui.text);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let buf = frame.buffer_mut();
+    let width = usize::from(inner.width);
+    let mut prompt = vec![Span::styled("› ", ui.help_key)];
+    prompt.push(Span::styled(
+        tail(&sanitize(&sa.text), width.saturating_sub(4)),
+        ui.text,
+    ));
+    prompt.push(Span::styled(" ", ui.text.add_modifier(Modifier::REVERSED)));
+    buf.set_line(inner.x, inner.y, &Line::from(prompt), inner.width);
+    let found = sa.results.len();
+    let status = if sa.text.is_empty() {
+        "Type to search the text of every post (smart case)".to_owned()
+    } else if sa.capped() {
+        format!(
+            "{found}+ matches: only the first {found} are kept; type more to narrow"
+        )
+    } else if sa.done {
+        format!(
+            "{found} matching line{} in {} posts",
+            if found == 1 { "" } else { "s" },
+            sa.total
+        )
+    } else {
+        format!("{found} so far · searched {}/{} posts…", sa.scanned, sa.total)
+    };
+    if inner.height > 1 {
+        buf.set_string(
+            inner.x,
+            inner.y + 1,
+            truncate(&status, width),
+            ui.list_excerpt,
+        );
+    }
+    let first_row = inner.y + 3;
+    if first_row >= inner.bottom() {
+        return;
+    }
+    let fit = (usize::from(inner.bottom() - first_row) / 2).max(1);
+    let top = sa.selected.saturating_sub(fit - 1);
+    for (n, hit) in sa.results.iter().enumerate().skip(top).take(fit) {
+        let y = first_row + ((n - top) * 2) as u16;
+        let post = app
+            .posts()
+            .get(hit.index)
+            .filter(|p| p.rel_path == hit.rel_path);
+        let date = post
+            .and_then(|p| p.date)
+            .map_or_else(|| " ".repeat(10), |d| d.to_string());
+        let title = post.map_or_else(
+            || sanitize(&hit.rel_path.to_string_lossy()).into_owned(),
+            |p| shown(app, &p.title),
+        );
+        let head = Line::from(vec![
+            Span::raw(" "),
+            Span::styled(date, ui.list_date),
+            Span::raw(" "),
+            Span::styled(truncate(&title, width.saturating_sub(13)).into_owned(), ui.list_title),
+        ]);
+        // The match stays in sight: the text before it gets at most a third
+        // of the row.
+        let room = width.saturating_sub(4);
+        let before = tail(&hit.before, room / 3);
+        let matched = truncate(&hit.matched, room.saturating_sub(display_width(&before))).into_owned();
+        let after_room = room.saturating_sub(display_width(&before) + display_width(&matched));
+        let line = Line::from(vec![
+            Span::raw("   "),
+            Span::styled(before, ui.list_excerpt),
+            Span::styled(matched, ui.list_excerpt.patch(ui.search_match)),
+            Span::styled(truncate(&hit.after, after_room).into_owned(), ui.list_excerpt),
+        ]);
+        for (r, line) in [head, line].into_iter().enumerate() {
+            let row = Rect::new(inner.x, y + r as u16, inner.width, 1);
+            if row.y >= inner.bottom() {
+                break;
+            }
+            if n == sa.selected {
+                buf.set_style(row, ui.selection);
+                buf.set_line(row.x, row.y, &line.patch_style(ui.selection), row.width);
+            } else {
+                buf.set_line(row.x, row.y, &line, row.width);
+            }
+        }
+    }
 }
