@@ -616,7 +616,8 @@ fn draw_search_all(app: &App, frame: &mut Frame) {
         // The match stays in sight: the text before it gets at most a third
         // of the row.
         let room = width.saturating_sub(4);
-        let before = tail(&hit.before, room / 3);
+        let rest = display_width(&hit.matched) + display_width(&hit.after);
+        let before = tail(&hit.before, room.saturating_sub(rest).max(room / 3));
         let matched = truncate(&hit.matched, room.saturating_sub(display_width(&before))).into_owned();
         let after_room = room.saturating_sub(display_width(&before) + display_width(&matched));
         let line = Line::from(vec![
