@@ -91,7 +91,14 @@ pub struct Find {
     /// The reader's top line when the prompt opened, restored by `Esc`.
     origin_top: usize,
     layout: Option<LayoutKey>,
+    /// Matches of the texts typed on the way to this one (in this layout),
+    /// so `Backspace` costs nothing and a longer text only re-checks the
+    /// matches of a shorter one: a keystroke stays fast on a 10 MB post.
+    history: Vec<(String, Query, Vec<MatchStart>)>,
 }
+
+/// At most this many match positions are kept in [`Find::history`].
+const FIND_HISTORY: usize = 4 << 20;
 
 /// The list filter.
 #[derive(Debug)]
@@ -103,6 +110,10 @@ pub struct ListFilter {
     view: Vec<usize>,
     /// The selection when the filter was opened, restored by `Esc`.
     before: usize,
+    /// The views of the texts typed on the way to this one, so that
+    /// `Backspace` costs nothing and a longer text only re-scores the posts
+    /// a shorter one let through.
+    history: Vec<(String, search::Filter, Vec<usize>)>,
 }
 
 /// The search across all posts.
@@ -587,8 +598,8 @@ impl App {
             self.key(Key { alt: false, ..key });
             return;
         }
-        if let Some(prompt) = self.prompt() {
-            if let Some(edit) = prompt_edit(key, prompt) {
+        if self.prompt().is_some() {
+            if let Some(edit) = prompt_edit(key) {
                 self.update(Action::Edit(edit));
                 return;
             }
@@ -1158,7 +1169,7 @@ impl App {
     fn settle_search(&mut self) {
         if !self.find.text.is_empty() && self.find.layout != self.current_key() {
             let top = self.reader_top();
-            self.refind(false, top, false);
+            self.refind(top, false);
             self.dirty = true;
         }
         let Some((path, offset)) = self.jump.clone() else {
@@ -1185,7 +1196,7 @@ impl App {
             _ => return,
         };
         self.jump = None;
-        self.refind(false, line, false);
+        self.refind(line, false);
         let height = self.reader_height();
         let near = self
             .find
@@ -1206,11 +1217,10 @@ impl App {
         Some(text.line_of(start as usize))
     }
 
-    /// Searches the layout on screen for the typed text. `grew`: the text
-    /// only grew since the last search, so the old matches narrow the work.
-    /// The current match becomes the first at or after line `from`; with
-    /// `scroll`, the reader moves to show it.
-    fn refind(&mut self, grew: bool, from: usize, scroll: bool) {
+    /// Searches the layout on screen for the typed text. The current match
+    /// becomes the first at or after line `from`; with `scroll`, the reader
+    /// moves to show it.
+    fn refind(&mut self, from: usize, scroll: bool) {
         let key = self.current_key();
         if self.find.text.is_empty() || key.is_none() {
             self.find.matches.clear();
@@ -1227,12 +1237,26 @@ impl App {
         let Some((_, text)) = self.search_text.as_mut() else {
             return;
         };
-        let query = Query::new(&self.find.text);
-        let prev = match &self.find.query {
-            Some(q) if grew && self.find.layout == key => Some((q, &self.find.matches[..])),
-            _ => None,
+        let find = &mut self.find;
+        if find.layout != key {
+            find.history.clear();
+        }
+        find.history
+            .retain(|(t, _, _)| find.text.starts_with(t.as_str()));
+        let query = Query::new(&find.text);
+        let matches = match find.history.last() {
+            Some((t, _, m)) if *t == find.text => m.clone(),
+            last => {
+                let prev = last.map(|(_, q, m)| (q, &m[..]));
+                let matches = text.find(&query, prev);
+                let kept: usize = find.history.iter().map(|(_, _, m)| m.len()).sum();
+                if kept + matches.len() <= FIND_HISTORY {
+                    find.history
+                        .push((find.text.clone(), query.clone(), matches.clone()));
+                }
+                matches
+            }
         };
-        let matches = text.find(&query, prev);
         let first = matches.partition_point(|&m| text.line_of(m as usize) < from);
         self.find.current = if matches.is_empty() {
             None
@@ -1287,10 +1311,7 @@ impl App {
         }
         let total = self.find.matches.len();
         if total == 0 {
-            self.message = Some(format!(
-                "No match for {}",
-                sanitize(&self.find.text)
-            ));
+            self.message = Some(format!("No match for {}", sanitize(&self.find.text)));
             return;
         }
         let had_current = self.find.current.is_some();
@@ -1341,6 +1362,7 @@ impl App {
                 parsed: search::Filter::default(),
                 view: (0..self.posts.len()).collect(),
                 before: self.selected,
+                history: Vec::new(),
             });
         }
         self.prompt = Some(Prompt::Filter);
@@ -1353,21 +1375,39 @@ impl App {
         let Some(f) = &mut self.filter else {
             return;
         };
+        let n = self.posts.len();
+        f.history
+            .retain(|(t, _, v)| f.text.starts_with(t.as_str()) && v.iter().all(|&i| i < n));
         f.parsed = search::Filter::parse(&f.text);
-        f.view = if f.parsed.is_empty() {
-            (0..self.posts.len()).collect()
+        if let Some((_, _, view)) = f.history.last().filter(|(t, _, _)| *t == f.text) {
+            f.view.clone_from(view);
+        } else if f.parsed.is_empty() {
+            f.view = (0..n).collect();
         } else {
+            let posts = &self.posts;
             let parsed = &f.parsed;
-            search::rank(self.posts.iter().map(|p| {
+            let score = |i: usize| {
+                let p = &posts[i];
                 let title = shown_text(raw, &p.title);
                 let excerpt = shown_text(raw, &p.excerpt);
-                parsed.score(search::Fields {
+                let score = parsed.score(search::Fields {
                     title: &title,
                     tags: &p.tags,
                     excerpt: &excerpt,
-                })
-            }))
-        };
+                });
+                (i, score)
+            };
+            f.view = match f.history.last() {
+                Some((_, wider, view)) if parsed.narrows(wider) => {
+                    search::rank(view.iter().map(|&i| score(i)))
+                }
+                _ => search::rank((0..n).map(score)),
+            };
+            if f.history.len() < 64 {
+                f.history
+                    .push((f.text.clone(), f.parsed.clone(), f.view.clone()));
+            }
+        }
         self.list_top = 0;
         if let Some(&best) = f.view.first() {
             self.select(best);
@@ -1392,7 +1432,9 @@ impl App {
         sa.results.extend(hits.into_iter().take(room));
         sa.scanned = (sa.scanned + scanned).min(sa.total);
         sa.done |= done;
-        self.dirty = true;
+        if self.overlay == Some(Overlay::SearchAll) {
+            self.dirty = true;
+        }
     }
 
     /// Opens result `i` of the search across all posts: its post, scrolled
@@ -1415,7 +1457,11 @@ impl App {
         };
         self.jump = Some((hit.rel_path.clone(), hit.offset));
         self.overlay = None;
-        if self.filter.as_ref().is_some_and(|f| !f.view.contains(&index)) {
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.view.contains(&index))
+        {
             self.filter = None;
         }
         self.select(index);
@@ -1434,9 +1480,9 @@ impl App {
         self.dirty = true;
         match prompt {
             Prompt::Find => {
-                if let Some(grew) = edit_text(&mut self.find.text, edit) {
+                if edit_text(&mut self.find.text, edit) {
                     let from = self.find.origin_top;
-                    self.refind(grew, from, true);
+                    self.refind(from, true);
                     if self.find.text.is_empty() {
                         self.set_top(from);
                     }
@@ -1460,7 +1506,7 @@ impl App {
                     self.prompt = None;
                     return;
                 };
-                if edit_text(&mut f.text, edit).is_some() {
+                if edit_text(&mut f.text, edit) {
                     self.refilter();
                     return;
                 }
@@ -1490,7 +1536,7 @@ impl App {
             }
             Prompt::SearchAll => {
                 let sa = &mut self.search_all;
-                if edit_text(&mut sa.text, edit).is_some() {
+                if edit_text(&mut sa.text, edit) {
                     sa.generation += 1;
                     sa.results.clear();
                     sa.selected = 0;
@@ -1514,11 +1560,10 @@ impl App {
     }
 }
 
-/// What a key does in an open prompt; `None` for keys that keep their
-/// command meaning (only `Ctrl-c`) or do nothing there.
-fn prompt_edit(key: Key, _prompt: Prompt) -> Option<Edit> {
+/// What a key does in an open prompt; `None` for keys that do nothing
+/// there (and `Ctrl-c`, which still quits).
+fn prompt_edit(key: Key) -> Option<Edit> {
     Some(match (key.code, key.ctrl) {
-        (KeyCode::Char('c'), true) => return None,
         (KeyCode::Char('h'), true) | (KeyCode::Backspace, _) => Edit::Backspace,
         (KeyCode::Char('w'), true) => Edit::DeleteWord,
         (KeyCode::Char('u'), true) => Edit::Clear,
@@ -1531,30 +1576,25 @@ fn prompt_edit(key: Key, _prompt: Prompt) -> Option<Edit> {
     })
 }
 
-/// Applies a text edit to `text`: `Some(true)` when it only grew,
-/// `Some(false)` when it changed otherwise, `None` for edits that are not
-/// about the text.
-fn edit_text(text: &mut String, edit: Edit) -> Option<bool> {
+/// Applies a text edit to `text`; false for edits that are not about the
+/// text (accept, cancel, moving).
+fn edit_text(text: &mut String, edit: Edit) -> bool {
     match edit {
-        Edit::Insert(c) => {
-            text.push(c);
-            Some(true)
-        }
+        Edit::Insert(c) => text.push(c),
         Edit::Backspace => {
             text.pop();
-            Some(false)
         }
         Edit::DeleteWord => {
-            let kept = text.trim_end().trim_end_matches(|c: char| !c.is_whitespace()).len();
+            let kept = text
+                .trim_end()
+                .trim_end_matches(|c: char| !c.is_whitespace())
+                .len();
             text.truncate(kept);
-            Some(false)
         }
-        Edit::Clear => {
-            text.clear();
-            Some(false)
-        }
-        _ => None,
+        Edit::Clear => text.clear(),
+        _ => return false,
     }
+    true
 }
 
 /// Lays out `post` with any notices about it above its body; true when

@@ -143,7 +143,8 @@ impl Document {
         self.lines.splice(0..0, lines);
         self.offsets.splice(0..0, std::iter::repeat_n(0, n));
         if !self.flow.is_empty() {
-            self.flow.splice(0..0, std::iter::repeat_n(LineFlow::default(), n));
+            self.flow
+                .splice(0..0, std::iter::repeat_n(LineFlow::default(), n));
         }
         for h in &mut self.headings {
             h.line += n;

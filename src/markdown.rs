@@ -1576,7 +1576,9 @@ impl<'t> Renderer<'t> {
             main.push_line(Line::from(Span::styled(rule, self.theme.md.rule)), offset);
             for (_, note) in std::mem::take(&mut self.notes) {
                 let base = main.lines.len();
-                for ((line, offset), flow) in note.lines.into_iter().zip(note.offsets).zip(note.flow) {
+                for ((line, offset), flow) in
+                    note.lines.into_iter().zip(note.offsets).zip(note.flow)
+                {
                     main.push_flow(line, offset, flow);
                 }
                 main.headings.extend(note.headings.into_iter().map(|mut h| {

@@ -143,7 +143,11 @@ impl SearchText {
     /// All non-overlapping matches of `query`, in order, as start bytes (the
     /// length is the needle's). `prev` is the previous result when the
     /// query only grew, which narrows the work to re-checking those starts.
-    pub fn find(&mut self, query: &Query, prev: Option<(&Query, &[MatchStart])>) -> Vec<MatchStart> {
+    pub fn find(
+        &mut self,
+        query: &Query,
+        prev: Option<(&Query, &[MatchStart])>,
+    ) -> Vec<MatchStart> {
         if query.is_empty() {
             return Vec::new();
         }
@@ -248,48 +252,69 @@ fn is_word_char(c: char) -> bool {
 /// pattern fits, as fzf's first algorithm does: linear, good enough for
 /// titles and excerpts.
 pub fn fuzzy(pattern: &[char], hay: &str, sensitive: bool) -> Option<(i32, Vec<usize>)> {
+    let mut bytes = Vec::with_capacity(pattern.len());
+    let score = fuzzy_scan(pattern, hay, sensitive, |i| bytes.push(i))?;
+    bytes.reverse();
+    let mut positions = Vec::with_capacity(bytes.len());
+    let mut wanted = bytes.into_iter().peekable();
+    for (n, (i, _)) in hay.char_indices().enumerate() {
+        match wanted.peek() {
+            Some(&w) if w == i => {
+                positions.push(n);
+                wanted.next();
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    Some((score, positions))
+}
+
+/// The score of [`fuzzy`] without allocating: `mark` gets the byte offset of
+/// each matched char, last first. Run for every post on every keystroke of
+/// the filter, so it makes two passes over the text and nothing else.
+fn fuzzy_scan(
+    pattern: &[char],
+    hay: &str,
+    sensitive: bool,
+    mut mark: impl FnMut(usize),
+) -> Option<i32> {
     if pattern.is_empty() {
-        return Some((0, Vec::new()));
+        return Some(0);
     }
     let norm = |c: char| if sensitive { c } else { fold_char(c) };
     // Forward: where the first full subsequence ends.
     let mut p = 0;
     let mut end = None;
-    for (i, c) in hay.chars().enumerate() {
+    for (i, c) in hay.char_indices() {
         if norm(c) == pattern[p] {
             p += 1;
             if p == pattern.len() {
-                end = Some(i);
+                end = Some(i + c.len_utf8());
                 break;
             }
         }
     }
     let end = end?;
-    let chars: Vec<char> = hay.chars().take(end + 1).collect();
-    // Backward from there: the latest start, so the window is tightest.
+    // Backward from there: the latest start, so the window is tightest,
+    // scoring as we go. A tighter window may skip a better word start; that
+    // is the price of linear time.
     let mut p = pattern.len();
-    let mut positions = vec![0; pattern.len()];
-    for i in (0..=end).rev() {
-        if norm(chars[i]) == pattern[p - 1] {
-            p -= 1;
-            positions[p] = i;
-            if p == 0 {
-                break;
-            }
-        }
-    }
-    // A tighter match found backward may skip a better word start; that is
-    // the price of linear time.
     let mut score = 0;
-    let mut prev: Option<usize> = None;
-    for &i in &positions {
+    let mut later = false;
+    let mut gap: i32 = 0;
+    let mut chars = hay[..end].char_indices().rev().peekable();
+    while let Some((i, c)) = chars.next() {
+        if norm(c) != pattern[p - 1] {
+            gap += i32::from(later);
+            continue;
+        }
+        p -= 1;
+        mark(i);
         score += SCORE_MATCH;
-        let before = i.checked_sub(1).map(|j| chars[j]);
-        let boundary = match before {
+        let boundary = match chars.peek() {
             None => true,
-            Some(b) => {
-                !is_word_char(b) || (b.is_lowercase() && chars[i].is_uppercase())
-            }
+            Some(&(_, b)) => !is_word_char(b) || (b.is_lowercase() && c.is_uppercase()),
         };
         if boundary {
             score += BONUS_BOUNDARY;
@@ -297,16 +322,20 @@ pub fn fuzzy(pattern: &[char], hay: &str, sensitive: bool) -> Option<(i32, Vec<u
         if i == 0 {
             score += BONUS_FIRST;
         }
-        match prev {
-            Some(q) if q + 1 == i => score += BONUS_CONSECUTIVE,
-            Some(q) => {
-                score -= PENALTY_GAP_START + PENALTY_GAP * (i - q - 1).min(30) as i32;
+        if later {
+            if gap == 0 {
+                score += BONUS_CONSECUTIVE;
+            } else {
+                score -= PENALTY_GAP_START + PENALTY_GAP * gap.min(30);
             }
-            None => {}
         }
-        prev = Some(i);
+        later = true;
+        gap = 0;
+        if p == 0 {
+            break;
+        }
     }
-    Some((score, positions))
+    Some(score)
 }
 
 /// A list filter as typed: fuzzy words and `#tag` restrictions.
@@ -362,6 +391,20 @@ impl Filter {
         self.words.is_empty() && self.tags.is_empty()
     }
 
+    /// Every post this filter lets through, `wider` lets through too (the
+    /// query only grew: same tags and case, words longer or added), so
+    /// only `wider`'s matches need scoring.
+    pub fn narrows(&self, wider: &Filter) -> bool {
+        self.tags == wider.tags
+            && self.sensitive == wider.sensitive
+            && wider.words.len() <= self.words.len()
+            && wider
+                .words
+                .iter()
+                .zip(&self.words)
+                .all(|(w, n)| n.starts_with(w))
+    }
+
     /// The post's score, or `None` when it does not match: every tag must be
     /// among its tags and every word must match one of its fields.
     pub fn score(&self, fields: Fields<'_>) -> Option<i32> {
@@ -372,13 +415,14 @@ impl Filter {
         }
         let mut total = 0;
         for word in &self.words {
-            let title = fuzzy(word, fields.title, self.sensitive).map(|(s, _)| s + TITLE_BONUS);
+            let scan = |hay: &str| fuzzy_scan(word, hay, self.sensitive, |_| {});
+            let title = scan(fields.title).map(|s| s + TITLE_BONUS);
             let tag = fields
                 .tags
                 .iter()
-                .filter_map(|t| fuzzy(word, t, self.sensitive).map(|(s, _)| s + TAG_BONUS))
+                .filter_map(|t| scan(t).map(|s| s + TAG_BONUS))
                 .max();
-            let excerpt = fuzzy(word, fields.excerpt, self.sensitive).map(|(s, _)| s);
+            let excerpt = scan(fields.excerpt);
             total += title.max(tag).max(excerpt)?;
         }
         Some(total)
@@ -398,13 +442,10 @@ impl Filter {
     }
 }
 
-/// Ranks posts by their scores (in list order, `None` for no match):
+/// Ranks posts by their scores ((index, score), `None` for no match):
 /// indices of the matching ones, best first, ties in list order.
-pub fn rank(scores: impl Iterator<Item = Option<i32>>) -> Vec<usize> {
-    let mut hits: Vec<(i32, usize)> = scores
-        .enumerate()
-        .filter_map(|(i, s)| s.map(|s| (s, i)))
-        .collect();
+pub fn rank(scores: impl Iterator<Item = (usize, Option<i32>)>) -> Vec<usize> {
+    let mut hits: Vec<(i32, usize)> = scores.filter_map(|(i, s)| s.map(|s| (s, i))).collect();
     hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     hits.into_iter().map(|(_, i)| i).collect()
 }
@@ -475,10 +516,7 @@ pub fn find_in_source(body: &str, query: &Query, target: &Target, max: usize) ->
         let at = from + found;
         let line_start = body[..at].rfind('\n').map_or(0, |i| i + 1);
         let line_end = body[at..].find('\n').map_or(body.len(), |i| at + i);
-        line_no += body.as_bytes()[counted..line_start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        line_no += body[counted..line_start].matches('\n').count();
         counted = line_start;
         let mut lo = at.saturating_sub(CONTEXT_BYTES).max(line_start);
         while !body.is_char_boundary(lo) {
@@ -559,7 +597,11 @@ mod tests {
         let mut shown = Vec::new();
         for line in first..=last {
             for (_, cols) in t.line_matches(line, &m, q.needle.len()) {
-                let text: String = d.lines[line].spans.iter().map(|s| s.content.as_ref()).collect();
+                let text: String = d.lines[line]
+                    .spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect();
                 let chars: Vec<char> = text.chars().collect();
                 shown.push(chars[cols].iter().collect::<String>());
             }
@@ -569,14 +611,21 @@ mod tests {
 
     #[test]
     fn decoration_is_not_searched_but_counts_in_columns() {
-        let d = doc("> quoted words that wrap across lines here\n\n- item one\n- item two", 16);
+        let d = doc(
+            "> quoted words that wrap across lines here\n\n- item one\n- item two",
+            16,
+        );
         let mut t = SearchText::new(&d);
         assert!(!t.text().contains('│'), "{:?}", t.text());
         let q = Query::new("that wrap");
         let m = t.find(&q, None);
         assert_eq!(m.len(), 1);
         let line = t.line_of(m[0] as usize);
-        let text: String = d.lines[line].spans.iter().map(|s| s.content.as_ref()).collect();
+        let text: String = d.lines[line]
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
         let cols = &t.line_matches(line, &m, q.needle.len())[0].1;
         let chars: Vec<char> = text.chars().collect();
         assert_eq!(chars[cols.clone()].iter().collect::<String>(), "that wrap");
@@ -632,22 +681,45 @@ mod tests {
         let tags_a = vec!["Rust".to_owned(), "cli".to_owned()];
         let tags_b = vec!["python".to_owned()];
         let posts = [
-            Fields { title: "Notes on parsing", tags: &tags_b, excerpt: "A word about rust at the end." },
-            Fields { title: "Rust error handling", tags: &tags_a, excerpt: "Results." },
-            Fields { title: "Cooking", tags: &tags_b, excerpt: "Nothing here." },
+            Fields {
+                title: "Notes on parsing",
+                tags: &tags_b,
+                excerpt: "A word about rust at the end.",
+            },
+            Fields {
+                title: "Rust error handling",
+                tags: &tags_a,
+                excerpt: "Results.",
+            },
+            Fields {
+                title: "Cooking",
+                tags: &tags_b,
+                excerpt: "Nothing here.",
+            },
         ];
         let f = Filter::parse("rust");
-        assert_eq!(rank(posts.iter().map(|p| f.score(*p))), vec![1, 0]);
+        assert_eq!(
+            rank(posts.iter().map(|p| f.score(*p)).enumerate()),
+            vec![1, 0]
+        );
         let f = Filter::parse("#RUST");
         assert_eq!(f.tags, ["rust"]);
-        assert_eq!(rank(posts.iter().map(|p| f.score(*p))), vec![1]);
+        assert_eq!(rank(posts.iter().map(|p| f.score(*p)).enumerate()), vec![1]);
         let f = Filter::parse("#python parsing");
-        assert_eq!(rank(posts.iter().map(|p| f.score(*p))), vec![0]);
+        assert_eq!(rank(posts.iter().map(|p| f.score(*p)).enumerate()), vec![0]);
         let f = Filter::parse("Rust");
         assert!(f.sensitive);
-        assert_eq!(rank(posts.iter().map(|p| f.score(*p))), vec![1]);
+        assert_eq!(rank(posts.iter().map(|p| f.score(*p)).enumerate()), vec![1]);
         assert!(Filter::parse("  ").is_empty());
-        assert_eq!(Filter::parse("rust eh").positions("Rust error handling"), vec![0, 1, 2, 3, 5, 11]);
+        assert!(Filter::parse("rust eh").narrows(&Filter::parse("rus e")));
+        assert!(Filter::parse("rust eh").narrows(&Filter::parse("")));
+        assert!(!Filter::parse("#t7").narrows(&Filter::parse("#t")));
+        assert!(!Filter::parse("#t").narrows(&Filter::parse("#")));
+        assert!(!Filter::parse("Rust").narrows(&Filter::parse("rus")));
+        assert_eq!(
+            Filter::parse("rust eh").positions("Rust error handling"),
+            vec![0, 1, 2, 3, 5, 11]
+        );
     }
 
     #[test]
@@ -666,7 +738,13 @@ mod tests {
         assert_eq!(&body[hits[0].offset..hits[0].offset + 6], "Needle");
         assert_eq!(hits[1].line, 5);
         assert!(!hits[1].before.contains('\x1b'));
-        assert_eq!(find_in_source(body, &Query::new("Needle"), &target, 10).len(), 1);
-        assert_eq!(find_in_source(body, &Query::new("needle"), &target, 1).len(), 1);
+        assert_eq!(
+            find_in_source(body, &Query::new("Needle"), &target, 10).len(),
+            1
+        );
+        assert_eq!(
+            find_in_source(body, &Query::new("needle"), &target, 1).len(),
+            1
+        );
     }
 }

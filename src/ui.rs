@@ -262,7 +262,10 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
         // The end of a long query stays in sight, where the typing is.
         let text = tail(&sanitize(text), room.saturating_sub(label.len() + 1));
         spans.push(Span::styled(text, ui.status));
-        spans.push(Span::styled(" ", ui.status.add_modifier(Modifier::REVERSED)));
+        spans.push(Span::styled(
+            " ",
+            ui.status.add_modifier(Modifier::REVERSED),
+        ));
     } else if let Some(message) = app.message() {
         spans.push(Span::styled(
             truncate(&sanitize(message), room).into_owned(),
@@ -568,9 +571,7 @@ fn draw_search_all(app: &App, frame: &mut Frame) {
     let status = if sa.text.is_empty() {
         "Type to search the text of every post (smart case)".to_owned()
     } else if sa.capped() {
-        format!(
-            "{found}+ matches: only the first {found} are kept; type more to narrow"
-        )
+        format!("{found}+ matches: only the first {found} are kept; type more to narrow")
     } else if sa.done {
         format!(
             "{found} matching line{} in {} posts",
@@ -578,7 +579,10 @@ fn draw_search_all(app: &App, frame: &mut Frame) {
             sa.total
         )
     } else {
-        format!("{found} so far · searched {}/{} posts…", sa.scanned, sa.total)
+        format!(
+            "{found} so far · searched {}/{} posts…",
+            sa.scanned, sa.total
+        )
     };
     if inner.height > 1 {
         buf.set_string(
@@ -596,47 +600,62 @@ fn draw_search_all(app: &App, frame: &mut Frame) {
     let top = sa.selected.saturating_sub(fit - 1);
     for (n, hit) in sa.results.iter().enumerate().skip(top).take(fit) {
         let y = first_row + ((n - top) * 2) as u16;
-        let post = app
-            .posts()
-            .get(hit.index)
-            .filter(|p| p.rel_path == hit.rel_path);
-        let date = post
-            .and_then(|p| p.date)
-            .map_or_else(|| " ".repeat(10), |d| d.to_string());
-        let title = post.map_or_else(
-            || sanitize(&hit.rel_path.to_string_lossy()).into_owned(),
-            |p| shown(app, &p.title),
-        );
-        let head = Line::from(vec![
-            Span::raw(" "),
-            Span::styled(date, ui.list_date),
-            Span::raw(" "),
-            Span::styled(truncate(&title, width.saturating_sub(13)).into_owned(), ui.list_title),
-        ]);
-        // The match stays in sight: the text before it gets at most a third
-        // of the row.
-        let room = width.saturating_sub(4);
-        let rest = display_width(&hit.matched) + display_width(&hit.after);
-        let before = tail(&hit.before, room.saturating_sub(rest).max(room / 3));
-        let matched = truncate(&hit.matched, room.saturating_sub(display_width(&before))).into_owned();
-        let after_room = room.saturating_sub(display_width(&before) + display_width(&matched));
-        let line = Line::from(vec![
-            Span::raw("   "),
-            Span::styled(before, ui.list_excerpt),
-            Span::styled(matched, ui.list_excerpt.patch(ui.search_match)),
-            Span::styled(truncate(&hit.after, after_room).into_owned(), ui.list_excerpt),
-        ]);
-        for (r, line) in [head, line].into_iter().enumerate() {
-            let row = Rect::new(inner.x, y + r as u16, inner.width, 1);
-            if row.y >= inner.bottom() {
-                break;
-            }
-            if n == sa.selected {
-                buf.set_style(row, ui.selection);
-                buf.set_line(row.x, row.y, &line.patch_style(ui.selection), row.width);
-            } else {
-                buf.set_line(row.x, row.y, &line, row.width);
-            }
+        let rows = Rect::new(inner.x, y, inner.width, 2).intersection(inner);
+        draw_hit(app, hit, n == sa.selected, rows, buf);
+    }
+}
+
+/// One result of the search across all posts in two rows: the post's date
+/// and title, then the matching line with the match highlighted.
+fn draw_hit(app: &App, hit: &crate::search::Hit, selected: bool, area: Rect, buf: &mut Buffer) {
+    let ui = &app.theme.ui;
+    let width = usize::from(area.width);
+    let post = app
+        .posts()
+        .get(hit.index)
+        .filter(|p| p.rel_path == hit.rel_path);
+    let date = post
+        .and_then(|p| p.date)
+        .map_or_else(|| " ".repeat(10), |d| d.to_string());
+    let title = post.map_or_else(
+        || sanitize(&hit.rel_path.to_string_lossy()).into_owned(),
+        |p| shown(app, &p.title),
+    );
+    let head = Line::from(vec![
+        Span::raw(" "),
+        Span::styled(date, ui.list_date),
+        Span::raw(" "),
+        Span::styled(
+            truncate(&title, width.saturating_sub(13)).into_owned(),
+            ui.list_title,
+        ),
+    ]);
+    // The match stays in sight: the text before it is cut from the left
+    // when the line does not fit, keeping at least a third of the row.
+    let room = width.saturating_sub(4);
+    let rest = display_width(&hit.matched) + display_width(&hit.after);
+    let before = tail(&hit.before, room.saturating_sub(rest).max(room / 3));
+    let matched = truncate(&hit.matched, room.saturating_sub(display_width(&before))).into_owned();
+    let after_room = room.saturating_sub(display_width(&before) + display_width(&matched));
+    let line = Line::from(vec![
+        Span::raw("   "),
+        Span::styled(before, ui.list_excerpt),
+        Span::styled(matched, ui.list_excerpt.patch(ui.search_match)),
+        Span::styled(
+            truncate(&hit.after, after_room).into_owned(),
+            ui.list_excerpt,
+        ),
+    ]);
+    for (r, line) in [head, line].into_iter().enumerate() {
+        let row = Rect::new(area.x, area.y + r as u16, area.width, 1);
+        if row.y >= area.bottom() {
+            break;
+        }
+        if selected {
+            buf.set_style(row, ui.selection);
+            buf.set_line(row.x, row.y, &line.patch_style(ui.selection), row.width);
+        } else {
+            buf.set_line(row.x, row.y, &line, row.width);
         }
     }
 }

@@ -181,7 +181,11 @@ fn typing_is_incremental_digits_are_text_and_esc_restores_the_view() {
     assert_eq!(app.pending_count(), None, "digits went into the prompt");
     // 1, 10..19: eleven matches, the first brought into view.
     assert_eq!(app.find_count(), Some((Some(1), 11)));
-    assert!(status(&app).contains("/filler paragraph 1"), "{}", status(&app));
+    assert!(
+        status(&app).contains("/filler paragraph 1"),
+        "{}",
+        status(&app)
+    );
     assert!(screen(&app).contains("Filler paragraph 1."));
     press(&mut app, "2");
     assert_eq!(app.find_count(), Some((Some(1), 1)));
@@ -264,7 +268,10 @@ fn filter_ranks_title_over_tag_over_excerpt_and_keeps_with_enter() {
     assert!(status(&app).contains("3/4 posts"), "{}", status(&app));
     app.update(Action::Edit(Edit::Accept));
     assert_eq!(app.prompt(), None);
-    assert!(status(&app).contains("/rust"), "the status shows the kept filter");
+    assert!(
+        status(&app).contains("/rust"),
+        "the status shows the kept filter"
+    );
     // Moving, J and K work in the filtered list.
     press(&mut app, "j");
     assert_eq!(app.selected_post().unwrap().title, "Trusty tools");
@@ -293,7 +300,11 @@ fn filter_tags_smart_case_and_esc_while_typing() {
     press(&mut app, " ham");
     assert_eq!(titles(&app), ["Trusty tools"], "excerpt words count");
     press(&mut app, "<C-u>Rust");
-    assert_eq!(titles(&app), ["Rust error handling"], "a capital: case matters");
+    assert_eq!(
+        titles(&app),
+        ["Rust error handling"],
+        "a capital: case matters"
+    );
     press(&mut app, "<C-u>zzzz");
     assert!(titles(&app).is_empty());
     assert!(screen(&app).contains("No posts match"));
@@ -340,7 +351,8 @@ fn search_all_lists_lines_and_opens_the_post_at_the_match() {
     // as the in-post search, its match current.
     let rows: Vec<String> = (0..29).map(|r| reader_row(&app, r)).collect();
     assert!(
-        rows.iter().any(|r| r.contains("Paragraph 3 of section Four")),
+        rows.iter()
+            .any(|r| r.contains("Paragraph 3 of section Four")),
         "{rows:#?}"
     );
     assert!(app.reader_top() > 0);
@@ -384,7 +396,10 @@ fn search_all_drops_stale_results_and_caps_what_it_keeps() {
         scanned: 5,
         done: true,
     });
-    assert!(app.search_all().results.is_empty(), "stale results are dropped");
+    assert!(
+        app.search_all().results.is_empty(),
+        "stale results are dropped"
+    );
     assert!(!app.search_all().done);
     let many: Vec<Hit> = (0..folio::search::MAX_RESULTS + 10).map(hit).collect();
     app.update(Action::SearchResults {
