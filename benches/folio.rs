@@ -230,6 +230,26 @@ fn prompt_key(
     });
 }
 
+/// Typing the first character into the empty prompt and deleting it, with
+/// a frame after each: the first character gets no help from a shorter
+/// query, so this is the slowest keystroke.
+fn first_key(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    app: &mut App,
+    terminal: &mut Terminal<TestBackend>,
+    c: char,
+) {
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            for edit in [Edit::Insert(c), Edit::Backspace] {
+                app.update(Action::Edit(edit));
+                terminal.draw(|f| folio::ui::draw(app, f)).unwrap();
+            }
+        });
+    });
+}
+
 /// The list filter and the search across all posts on the folder of
 /// 10,000 posts; the in-post search on the 10 MB post.
 fn search(c: &mut Criterion) {
@@ -251,6 +271,9 @@ fn search(c: &mut Criterion) {
         assert!(app.view_len() > 0, "{query} matches");
         prompt_key(&mut group, name, &mut app, &mut terminal, extra);
     }
+    let mut app = reader_on(dir.path());
+    app.update(Action::Command(Command::Search));
+    first_key(&mut group, "filter-first-key", &mut app, &mut terminal, 'l');
     group.sample_size(10);
     for (name, query) in [
         ("full-text/no-match", "zebra"),
@@ -287,6 +310,11 @@ fn search(c: &mut Criterion) {
         b.iter(|| black_box(folio::search::SearchText::new(&doc).text().len()));
     });
     app.update(Action::Command(Command::Search));
+    // The search text is made on the first key; then the first character
+    // is searched in full each time.
+    app.update(Action::Edit(Edit::Insert('x')));
+    app.update(Action::Edit(Edit::Backspace));
+    first_key(&mut group, "first-key", &mut app, &mut terminal, 't');
     for ch in "latency th".chars() {
         app.update(Action::Edit(Edit::Insert(ch)));
     }
