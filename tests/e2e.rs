@@ -279,7 +279,12 @@ fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
     tmux.wait_text("Bravo");
     std::thread::sleep(Duration::from_millis(400));
     tmux.keys(&["Enter"]);
-    let before = tmux.wait_text("Paragraph 1 of section One");
+    // The preview shows the paragraph before Enter lands; the status bar
+    // leaving the list's "post 1/5" says the reader has focus.
+    let before = tmux.wait_for("the reader focused", |s| {
+        s.contains("Paragraph 1 of section One")
+            && s.lines().last().is_some_and(|l| !l.contains("post 1/5"))
+    });
     for terminator in ["\x07", "\x1b\\"] {
         let reply = format!("\x1b]11;rgb:ffff/ffff/ffff{terminator}");
         tmux.keys(&["-l", &reply]);
