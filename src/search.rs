@@ -495,18 +495,25 @@ pub struct Hit {
 }
 
 /// The lines of `body` that match `query`, at most `max`, the first match
-/// on each line.
+/// on each line. A line break in the source counts as a space, as it does
+/// in the rendered paragraph, so a phrase split by hard-wrapped Markdown is
+/// still found (and shown with the line after).
 pub fn find_in_source(body: &str, query: &Query, target: &Target, max: usize) -> Vec<Hit> {
     let mut hits = Vec::new();
     if query.is_empty() || max == 0 {
         return hits;
     }
-    let folded;
-    let hay: &str = if query.sensitive {
-        body
+    let spaced = |s: &str| s.replace(['\n', '\r'], " ");
+    let owned;
+    let hay: &str = if !query.sensitive {
+        owned = spaced(&fold(body));
+        &owned
+    } else if query.needle.contains(' ') {
+        owned = spaced(body);
+        &owned
     } else {
-        folded = fold(body);
-        &folded
+        // No space in the needle: no match can cross a line.
+        body
     };
     let needle = query.needle.as_str();
     let mut from = 0;
@@ -515,14 +522,14 @@ pub fn find_in_source(body: &str, query: &Query, target: &Target, max: usize) ->
     while let Some(found) = hay[from..].find(needle) {
         let at = from + found;
         let line_start = body[..at].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = body[at..].find('\n').map_or(body.len(), |i| at + i);
+        let end = at + needle.len();
+        let line_end = body[end..].find('\n').map_or(body.len(), |i| end + i);
         line_no += body[counted..line_start].matches('\n').count();
         counted = line_start;
         let mut lo = at.saturating_sub(CONTEXT_BYTES).max(line_start);
         while !body.is_char_boundary(lo) {
             lo += 1;
         }
-        let end = at + needle.len();
         let mut hi = (end + CONTEXT_BYTES).min(line_end);
         while !body.is_char_boundary(hi) {
             hi -= 1;
@@ -534,7 +541,7 @@ pub fn find_in_source(body: &str, query: &Query, target: &Target, max: usize) ->
             offset: at,
             line: line_no,
             before: sanitize(before).into_owned(),
-            matched: sanitize(&body[at..end]).into_owned(),
+            matched: sanitize(&spaced(&body[at..end])).into_owned(),
             after: sanitize(body[end..hi].trim_end()).into_owned(),
         });
         if hits.len() >= max {
@@ -746,5 +753,18 @@ mod tests {
             find_in_source(body, &Query::new("needle"), &target, 1).len(),
             1
         );
+        // Hard-wrapped source: the line break counts as a space.
+        let body = "A phrase that is\nsplit by the source.\nNext line.\n";
+        let hits = find_in_source(body, &Query::new("is split by"), &target, 10);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].line, 1);
+        assert_eq!(hits[0].before, "A phrase that ");
+        assert_eq!(hits[0].matched, "is split by");
+        assert_eq!(hits[0].after, " the source.");
+        // Case-sensitive (a capital) across the break too.
+        let hits = find_in_source(body, &Query::new("A phrase that is split"), &target, 10);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].after, " by the source.");
+        assert!(find_in_source(body, &Query::new("IS split"), &target, 10).is_empty());
     }
 }
