@@ -1300,6 +1300,9 @@ impl App {
 
     fn clear_find(&mut self) {
         self.find = Find::default();
+        // The text of a long post is as large as the post; a new search
+        // gathers it again.
+        self.search_text = None;
         self.dirty = true;
     }
 
