@@ -8,7 +8,7 @@ mod corpus;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use folio::action::{Action, Command};
+use folio::action::{Action, Command, Edit};
 use folio::app::{App, Options};
 use folio::keymap::Keymap;
 use folio::theme::Theme;
@@ -206,5 +206,128 @@ fn big_post(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, render, folders, keypress, big_post);
+/// Typing one more character into the open prompt, or taking it back,
+/// alternately, with a frame after each: what a keystroke costs.
+fn prompt_key(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    app: &mut App,
+    terminal: &mut Terminal<TestBackend>,
+    c: char,
+) {
+    let mut add = true;
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let edit = if add {
+                Edit::Insert(c)
+            } else {
+                Edit::Backspace
+            };
+            add = !add;
+            app.update(Action::Edit(edit));
+            terminal.draw(|f| folio::ui::draw(app, f)).unwrap();
+        });
+    });
+}
+
+/// Typing the first character into the empty prompt and deleting it, with
+/// a frame after each: the first character gets no help from a shorter
+/// query, so this is the slowest keystroke.
+fn first_key(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    app: &mut App,
+    terminal: &mut Terminal<TestBackend>,
+    c: char,
+) {
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            for edit in [Edit::Insert(c), Edit::Backspace] {
+                app.update(Action::Edit(edit));
+                terminal.draw(|f| folio::ui::draw(app, f)).unwrap();
+            }
+        });
+    });
+}
+
+/// The list filter and the search across all posts on the folder of
+/// 10,000 posts; the in-post search on the 10 MB post.
+fn search(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    corpus::folder(dir.path(), 10_000);
+    let mut group = c.benchmark_group("search-10000");
+    group.sample_size(20);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    for (name, query, extra) in [
+        ("filter-key/title", "post 12", '3'),
+        ("filter-key/excerpt", "latenc", 'y'),
+        ("filter-key/tag", "#t7 numb", 'e'),
+    ] {
+        let mut app = reader_on(dir.path());
+        app.update(Action::Command(Command::Search));
+        for ch in query.chars() {
+            app.update(Action::Edit(Edit::Insert(ch)));
+        }
+        assert!(app.view_len() > 0, "{query} matches");
+        prompt_key(&mut group, name, &mut app, &mut terminal, extra);
+    }
+    let mut app = reader_on(dir.path());
+    app.update(Action::Command(Command::Search));
+    first_key(&mut group, "filter-first-key", &mut app, &mut terminal, 'l');
+    group.sample_size(10);
+    for (name, query) in [
+        ("full-text/no-match", "zebra"),
+        ("full-text/phrase", "latency throughput memory"),
+    ] {
+        let mut app_for_job = reader_on(dir.path());
+        app_for_job.update(Action::Command(Command::SearchAll));
+        for ch in query.chars() {
+            app_for_job.update(Action::Edit(Edit::Insert(ch)));
+        }
+        let job = app_for_job.pending_search().unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut hits = 0;
+                folio::term::run_search(&job, &|| false, &mut |a| {
+                    if let Action::SearchResults { hits: h, .. } = a {
+                        hits += h.len();
+                    }
+                });
+                black_box(hits)
+            });
+        });
+    }
+    group.finish();
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.md"), corpus::post(10_000_000, 5)).unwrap();
+    let mut group = c.benchmark_group("find-10MB");
+    group.sample_size(10);
+    let mut app = reader_on(dir.path());
+    app.update(Action::Command(Command::Open));
+    let doc = app.document().unwrap().clone();
+    group.bench_function("search-text", |b| {
+        b.iter(|| black_box(folio::search::SearchText::new(&doc).text().len()));
+    });
+    app.update(Action::Command(Command::Search));
+    // The search text is made on the first key; then the first character
+    // is searched in full each time.
+    app.update(Action::Edit(Edit::Insert('x')));
+    app.update(Action::Edit(Edit::Backspace));
+    first_key(&mut group, "first-key", &mut app, &mut terminal, 't');
+    for ch in "latency th".chars() {
+        app.update(Action::Edit(Edit::Insert(ch)));
+    }
+    prompt_key(&mut group, "key", &mut app, &mut terminal, 'r');
+    app.update(Action::Edit(Edit::Accept));
+    group.bench_function("next-match", |b| {
+        b.iter(|| {
+            app.update(Action::Command(Command::NextMatch));
+            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, render, folders, keypress, big_post, search);
 criterion_main!(benches);

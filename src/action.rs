@@ -9,6 +9,7 @@ use crate::document::Document;
 use std::path::PathBuf;
 
 use crate::posts::{Post, PostSource};
+use crate::search::Hit;
 use crate::state::Reading;
 use crate::theme::Theme;
 
@@ -50,6 +51,12 @@ pub enum Command {
     HistoryBack,
     /// Forward again after going back.
     HistoryForward,
+    /// Search in the post (reader) or filter the list (list).
+    Search,
+    NextMatch,
+    PrevMatch,
+    /// Search the text of all posts.
+    SearchAll,
 }
 
 /// Where a command belongs in the help overlay.
@@ -59,11 +66,12 @@ pub enum Group {
     Moving,
     Headings,
     Links,
+    Search,
     Other,
 }
 
 impl Command {
-    pub const ALL: [Command; 27] = [
+    pub const ALL: [Command; 31] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -86,6 +94,10 @@ impl Command {
         Command::CopyLink,
         Command::HistoryBack,
         Command::HistoryForward,
+        Command::Search,
+        Command::NextMatch,
+        Command::PrevMatch,
+        Command::SearchAll,
         Command::ToggleRaw,
         Command::ToggleRead,
         Command::Edit,
@@ -130,6 +142,10 @@ impl Command {
             Command::CopyLink => "link mode that copies the link's URL",
             Command::HistoryBack => "back to the previous post and place",
             Command::HistoryForward => "forward again (after going back)",
+            Command::Search => "search in the post / filter the list",
+            Command::NextMatch => "next match",
+            Command::PrevMatch => "previous match",
+            Command::SearchAll => "search the text of all posts",
         }
     }
 
@@ -141,6 +157,9 @@ impl Command {
             | Command::CopyLink
             | Command::HistoryBack
             | Command::HistoryForward => Group::Links,
+            Command::Search | Command::NextMatch | Command::PrevMatch | Command::SearchAll => {
+                Group::Search
+            }
             Command::Quit
             | Command::Help
             | Command::ToggleList
@@ -168,6 +187,27 @@ impl Command {
                 | Command::PrevHeading
         )
     }
+}
+
+/// An edit to the open text prompt (search or filter). While a prompt is
+/// open, keys type into it instead of running commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    Insert(char),
+    Backspace,
+    /// Delete the word before the cursor (`Ctrl-w`).
+    DeleteWord,
+    /// Clear the prompt (`Ctrl-u`).
+    Clear,
+    /// Keep what was typed and close the prompt (`Enter`; in the search
+    /// across all posts, open the selected result).
+    Accept,
+    /// Drop what was typed and close the prompt (`Esc`).
+    Cancel,
+    /// The next match, post or result (`↓`, `Ctrl-n`).
+    Next,
+    /// The previous one (`↑`, `Ctrl-p`).
+    Prev,
 }
 
 /// Which way the mouse wheel turned.
@@ -219,6 +259,18 @@ pub enum Action {
     Notify(String),
     /// A letter typed in link mode (part of a hint).
     Hint(char),
+    /// Typing into the open prompt.
+    Edit(Edit),
+    /// Results of the search across all posts number `generation` (see
+    /// [`crate::app::App::pending_search`]): `hits` found in the next
+    /// `scanned` posts; `done` when the search is over. Results of an older
+    /// search are dropped.
+    SearchResults {
+        generation: u64,
+        hits: Vec<Hit>,
+        scanned: usize,
+        done: bool,
+    },
 }
 
 /// Something the app wants done outside it; the runner drains them with

@@ -5,19 +5,22 @@
 //! asks, and draws with [`crate::ui::draw`] when [`App::take_dirty`] says the
 //! screen changed.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::action::{Action, Command, Effect, Wheel};
+use crate::action::{Action, Command, Edit, Effect, Wheel};
 use crate::document::{Document, Link};
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
 use crate::mojibake;
 use crate::posts::{Post, PostSource};
 use crate::sanitize::{sanitize, wrap_words};
+use crate::search::{self, Hit, MatchStart, Query, SearchJob, SearchText, Target};
 use crate::state::{Mark, Reading, ReadingChanges};
 use crate::theme::Theme;
 
@@ -100,7 +103,7 @@ enum JumpTo {
 
 /// What a link points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
+enum LinkTarget {
     /// A heading of the current post.
     Anchor(String),
     /// Another post (path as written, resolved later), maybe a heading.
@@ -124,6 +127,97 @@ pub enum Overlay {
     },
     /// Link mode: hints beside the links on screen.
     Links(LinkMode),
+    /// The search across all posts: its prompt and results.
+    SearchAll,
+}
+
+/// A text prompt that has the keyboard: keys type into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// `/` in the reader: search in the post.
+    Find,
+    /// `/` in the list: filter the posts.
+    Filter,
+    /// `S`: search the text of all posts.
+    SearchAll,
+}
+
+/// Identifies one layout of one post: (layout number, complete). Layout
+/// numbers are never reused, so the number alone names the post too.
+type LayoutKey = (u64, bool);
+
+/// The in-post search.
+#[derive(Debug, Default)]
+pub struct Find {
+    /// As typed; empty when no search is active.
+    pub text: String,
+    query: Option<Query>,
+    /// Start bytes in the [`SearchText`] of the layout `layout`.
+    matches: Vec<MatchStart>,
+    current: Option<usize>,
+    /// The reader's top line when the prompt opened, restored by `Esc`.
+    origin_top: usize,
+    layout: Option<LayoutKey>,
+    /// Matches of the texts typed on the way to this one (in this layout),
+    /// so `Backspace` costs nothing and a longer text only re-checks the
+    /// matches of a shorter one: a keystroke stays fast on a 10 MB post.
+    history: Vec<(String, Query, Vec<MatchStart>)>,
+}
+
+/// At most this many match positions are kept in [`Find::history`].
+const FIND_HISTORY: usize = 4 << 20;
+
+/// The list filter.
+#[derive(Debug)]
+pub struct ListFilter {
+    /// As typed.
+    pub text: String,
+    pub parsed: search::Filter,
+    /// Post indices shown, best match first.
+    view: Vec<usize>,
+    /// The selection when the filter was opened, restored by `Esc`.
+    before: usize,
+    /// The views of the texts typed on the way to this one, so that
+    /// `Backspace` costs nothing and a longer text only re-scores the posts
+    /// a shorter one let through.
+    history: Vec<(String, search::Filter, Vec<usize>)>,
+}
+
+/// The search across all posts.
+#[derive(Debug, Default)]
+pub struct SearchAll {
+    /// As typed.
+    pub text: String,
+    /// Bumped on every change of `text`; results carry it.
+    generation: u64,
+    /// The generation last handed to the runner.
+    asked: u64,
+    pub results: Vec<Hit>,
+    pub selected: usize,
+    /// Posts searched so far, of `total`.
+    pub scanned: usize,
+    pub total: usize,
+    pub done: bool,
+}
+
+impl SearchAll {
+    /// More results were found than are kept ([`search::MAX_RESULTS`]).
+    pub fn capped(&self) -> bool {
+        self.results.len() >= search::MAX_RESULTS
+    }
+}
+
+/// Post-derived text (a title, an excerpt) as shown: mojibake repaired unless
+/// `raw`, then made safe for the terminal. The filter matches this text, so
+/// the highlighted characters are the ones on screen.
+pub fn shown_text(raw: bool, s: &str) -> Cow<'_, str> {
+    if raw {
+        return sanitize(s);
+    }
+    match mojibake::repair(s) {
+        Cow::Borrowed(b) => sanitize(b),
+        Cow::Owned(o) => Cow::Owned(sanitize(&o).into_owned()),
+    }
 }
 
 /// Where each part of the screen goes at the current size.
@@ -233,6 +327,7 @@ struct Fingerprint {
     loaded: Option<u8>,
     raw: bool,
     quit: bool,
+    help_top: usize,
 }
 
 #[derive(Debug)]
@@ -278,8 +373,22 @@ pub struct App {
     /// A jump waiting for its post to be laid out: (post, where).
     jump: Option<(PathBuf, JumpTo)>,
     effects: Vec<Effect>,
+    /// The prompt that has the keyboard (the search across all posts has it
+    /// while its overlay is open).
+    prompt: Option<Prompt>,
+    find: Find,
+    /// The current layout's text for searching, made once per layout.
+    search_text: Option<(LayoutKey, SearchText)>,
+    filter: Option<ListFilter>,
+    search_all: SearchAll,
+    /// After opening a search result: the post and the body offset to show
+    /// once it is laid out.
+    result_jump: Option<(PathBuf, usize)>,
     quit: bool,
     dirty: bool,
+    /// First line of the help overlay shown (it scrolls when taller than the
+    /// terminal).
+    help_top: usize,
 }
 
 impl App {
@@ -312,8 +421,15 @@ impl App {
             forward: Vec::new(),
             jump: None,
             effects: Vec::new(),
+            prompt: None,
+            find: Find::default(),
+            search_text: None,
+            filter: None,
+            search_all: SearchAll::default(),
+            result_jump: None,
             quit: false,
             dirty: true,
+            help_top: 0,
         }
     }
 
@@ -333,6 +449,32 @@ impl App {
 
     pub fn focus(&self) -> Focus {
         self.focus
+    }
+
+    /// First line of the help overlay on screen.
+    pub fn help_top(&self) -> usize {
+        self.help_top
+    }
+
+    /// Scrolls the help overlay, which only moves when it is taller than the
+    /// terminal.
+    fn help_scroll(&mut self, cmd: Command, n: usize) {
+        let total = crate::help::line_count(&crate::help::sections(&self.keymap));
+        let shown = usize::from(self.size.1.saturating_sub(2)).max(1);
+        let last = total.saturating_sub(shown);
+        let page = shown.saturating_sub(1).max(1);
+        self.help_top = match cmd {
+            Command::Down => self.help_top.saturating_add(n),
+            Command::Up => self.help_top.saturating_sub(n),
+            Command::HalfPageDown => self.help_top.saturating_add(n * (page / 2).max(1)),
+            Command::HalfPageUp => self.help_top.saturating_sub(n * (page / 2).max(1)),
+            Command::PageDown => self.help_top.saturating_add(n * page),
+            Command::PageUp => self.help_top.saturating_sub(n * page),
+            Command::Top => 0,
+            Command::Bottom => last,
+            _ => self.help_top,
+        }
+        .min(last);
     }
 
     pub fn overlay(&self) -> Option<Overlay> {
@@ -538,6 +680,110 @@ impl App {
             .collect()
     }
 
+    // --- search and filter, for the UI ------------------------------------
+
+    /// The prompt that has the keyboard, if any.
+    pub fn prompt(&self) -> Option<Prompt> {
+        if self.overlay == Some(Overlay::SearchAll) {
+            Some(Prompt::SearchAll)
+        } else {
+            self.prompt
+        }
+    }
+
+    /// The in-post search: its text is empty when none is active.
+    pub fn find(&self) -> &Find {
+        &self.find
+    }
+
+    /// The in-post search's position: (current match, 1-based; matches),
+    /// once the post is laid out.
+    pub fn find_count(&self) -> Option<(Option<usize>, usize)> {
+        if self.find.text.is_empty() || self.find.layout.is_none() {
+            return None;
+        }
+        Some((self.find.current.map(|c| c + 1), self.find.matches.len()))
+    }
+
+    /// The matches on document line `line` of the layout on screen, as
+    /// column ranges, and whether each is the current one.
+    pub fn find_highlights(&self, line: usize) -> Vec<(Range<usize>, bool)> {
+        let (Some(key), Some(query)) = (self.current_key(), &self.find.query) else {
+            return Vec::new();
+        };
+        let Some((text_key, text)) = &self.search_text else {
+            return Vec::new();
+        };
+        if self.find.layout != Some(key) || *text_key != key || self.find.text.is_empty() {
+            return Vec::new();
+        }
+        text.line_matches(line, &self.find.matches, query.needle.len())
+            .into_iter()
+            .map(|(i, cols)| (cols, Some(i) == self.find.current))
+            .collect()
+    }
+
+    /// The list filter, while one is active.
+    pub fn filter(&self) -> Option<&ListFilter> {
+        self.filter.as_ref()
+    }
+
+    /// How many posts the list shows (all of them, or those the filter
+    /// lets through).
+    pub fn view_len(&self) -> usize {
+        self.filter
+            .as_ref()
+            .map_or(self.posts.len(), |f| f.view.len())
+    }
+
+    /// The post shown at list position `pos`.
+    pub fn view_at(&self, pos: usize) -> Option<usize> {
+        match &self.filter {
+            Some(f) => f.view.get(pos).copied().filter(|&i| i < self.posts.len()),
+            None => (pos < self.posts.len()).then_some(pos),
+        }
+    }
+
+    /// The selected post's position in the list as shown.
+    pub fn view_pos(&self) -> Option<usize> {
+        match &self.filter {
+            Some(f) => f.view.iter().position(|&i| i == self.selected),
+            None => (self.selected < self.posts.len()).then_some(self.selected),
+        }
+    }
+
+    /// The search across all posts: query, results, progress.
+    pub fn search_all(&self) -> &SearchAll {
+        &self.search_all
+    }
+
+    /// Work for the runner: the search across all posts, once per change
+    /// of its query. The runner reads each target and reports back with
+    /// [`Action::SearchResults`] carrying the job's generation; results of
+    /// an older generation are dropped, so the runner can abandon a job as
+    /// soon as a newer one arrives.
+    pub fn pending_search(&mut self) -> Option<SearchJob> {
+        let sa = &mut self.search_all;
+        if sa.asked == sa.generation || sa.text.is_empty() {
+            return None;
+        }
+        sa.asked = sa.generation;
+        Some(SearchJob {
+            generation: sa.generation,
+            query: Query::new(&sa.text),
+            targets: self
+                .posts
+                .iter()
+                .enumerate()
+                .map(|(index, p)| Target {
+                    index,
+                    rel_path: p.rel_path.clone(),
+                    origin: p.origin.clone(),
+                })
+                .collect(),
+        })
+    }
+
     /// True once after anything visible changed; the runner redraws then.
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.dirty)
@@ -647,6 +893,16 @@ impl App {
             self.update(Action::Hint(c));
             return;
         }
+        if self.prompt().is_some() {
+            if let Some(edit) = prompt_edit(key) {
+                self.update(Action::Edit(edit));
+                return;
+            }
+            // Ctrl-c still quits; other keys do nothing while typing.
+            if key != Key::ctrl('c') {
+                return;
+            }
+        }
         if let Some(action) = self.keymap.action(key, self.count.is_some()) {
             self.update(action);
         } else if self.count.take().is_some() {
@@ -668,6 +924,7 @@ impl App {
                 | Action::PostChanged(_)
                 | Action::RestoreReading(_)
                 | Action::Notify(_)
+                | Action::SearchResults { .. }
         ) {
             self.message = None;
         }
@@ -695,6 +952,13 @@ impl App {
             Action::RestoreReading(reading) => self.restore_reading(*reading),
             Action::Notify(message) => self.message = Some(message),
             Action::Hint(c) => self.hint_typed(c),
+            Action::Edit(edit) => self.edit(edit),
+            Action::SearchResults {
+                generation,
+                hits,
+                scanned,
+                done,
+            } => self.search_results(generation, hits, scanned, done),
         }
         self.settle_layout();
         self.finish_jump();
@@ -723,6 +987,7 @@ impl App {
                 Loaded::Ready { .. } => 2,
             }),
             quit: self.quit,
+            help_top: self.help_top,
         }
     }
 
@@ -733,8 +998,12 @@ impl App {
             (Command::Help | Command::Back, Some(Overlay::Help)) => {
                 self.overlay = None;
             }
-            (Command::Help, _) => self.overlay = Some(Overlay::Help),
-            (Command::Edit, None) => self.edit(),
+            (Command::Help, _) => {
+                self.overlay = Some(Overlay::Help);
+                self.help_top = 0;
+            }
+            (_, Some(Overlay::Help)) => self.help_scroll(cmd, n),
+            (Command::Edit, None) => self.edit_post(),
             (Command::ToggleRaw, _) => {
                 self.raw = !self.raw;
                 self.message = Some(if self.raw {
@@ -743,7 +1012,8 @@ impl App {
                     "Repairing mis-decoded text (R shows it as stored)".into()
                 });
             }
-            (_, Some(Overlay::Help)) => {}
+            (_, Some(Overlay::SearchAll)) => {}
+            (Command::SearchAll, _) => self.open_search_all(),
             (_, Some(Overlay::Outline { selected })) => self.outline_command(cmd, selected, n),
             (Command::Back | Command::FollowLink, Some(Overlay::Links(_))) => self.overlay = None,
             (Command::CopyLink, Some(Overlay::Links(mode))) => {
@@ -831,12 +1101,15 @@ impl App {
             }
             Command::HistoryBack => self.history_step(true),
             Command::HistoryForward => self.history_step(false),
-            Command::NextPost => {
-                self.select(self.selected.saturating_add(n));
-                self.focus = Focus::Reader;
-            }
-            Command::PrevPost => {
-                self.select(self.selected.saturating_sub(n));
+            Command::NextPost | Command::PrevPost => {
+                let Some(pos) = self.view_pos() else {
+                    return;
+                };
+                if cmd == Command::NextPost {
+                    self.select_pos(pos.saturating_add(n));
+                } else {
+                    self.select_pos(pos.saturating_sub(n));
+                }
                 self.focus = Focus::Reader;
             }
             _ => match self.focus {
@@ -848,17 +1121,23 @@ impl App {
 
     fn list_command(&mut self, cmd: Command, count: Option<usize>, n: usize) {
         let page = self.list_page();
-        let last = self.posts.len().saturating_sub(1);
+        let last = self.view_len().saturating_sub(1);
+        let pos = self.view_pos().unwrap_or(0);
         match cmd {
-            Command::Down => self.select(self.selected.saturating_add(n)),
-            Command::Up => self.select(self.selected.saturating_sub(n)),
-            Command::HalfPageDown => self.select(self.selected + n * (page / 2).max(1)),
-            Command::HalfPageUp => self.select(self.selected.saturating_sub(n * (page / 2).max(1))),
-            Command::PageDown => self.select(self.selected + n * page),
-            Command::PageUp => self.select(self.selected.saturating_sub(n * page)),
-            Command::Top => self.select(0),
-            Command::Bottom => self.select(count.map_or(last, |c| c.saturating_sub(1))),
-            Command::Open if !self.posts.is_empty() => self.focus = Focus::Reader,
+            Command::Down => self.select_pos(pos.saturating_add(n)),
+            Command::Up => self.select_pos(pos.saturating_sub(n)),
+            Command::HalfPageDown => self.select_pos(pos + n * (page / 2).max(1)),
+            Command::HalfPageUp => self.select_pos(pos.saturating_sub(n * (page / 2).max(1))),
+            Command::PageDown => self.select_pos(pos + n * page),
+            Command::PageUp => self.select_pos(pos.saturating_sub(n * page)),
+            Command::Top => self.select_pos(0),
+            Command::Bottom => self.select_pos(count.map_or(last, |c| c.saturating_sub(1))),
+            Command::Open if self.view_pos().is_some() => self.focus = Focus::Reader,
+            Command::Search => self.open_filter(),
+            Command::Back if self.filter.is_some() => {
+                self.filter = None;
+                self.dirty = true;
+            }
             Command::ToggleRead => self.toggle_read(),
             _ => {}
         }
@@ -868,10 +1147,15 @@ impl App {
         let height = self.reader_height();
         let half = (height / 2).max(1);
         match cmd {
+            // Esc first clears the highlighted matches, then goes back.
+            Command::Back if !self.find.text.is_empty() => self.clear_find(),
             Command::Back => {
                 self.focus = Focus::List;
                 self.list_hidden = false;
             }
+            Command::Search => self.open_find(),
+            Command::NextMatch => self.step_match(n, true),
+            Command::PrevMatch => self.step_match(n, false),
             Command::Down => self.scroll_by(n, true),
             Command::Up => self.scroll_by(n, false),
             Command::HalfPageDown => self.scroll_by(n * half, true),
@@ -977,18 +1261,18 @@ impl App {
             return;
         }
         match classify(&url) {
-            Target::External(url) if self.options.remote => {
+            LinkTarget::External(url) if self.options.remote => {
                 self.message = Some(format!("Copied {url} to the clipboard"));
                 self.effects.push(Effect::Copy(url));
             }
-            Target::External(url) => {
+            LinkTarget::External(url) => {
                 self.message = Some(format!("Opened {url}"));
                 self.effects.push(Effect::OpenUrl(url));
             }
-            Target::Refused(scheme) => {
+            LinkTarget::Refused(scheme) => {
                 self.message = Some(format!("folio does not follow {scheme}: links"));
             }
-            Target::Anchor(anchor) => {
+            LinkTarget::Anchor(anchor) => {
                 let line = self
                     .document()
                     .and_then(|d| d.heading_by_anchor(&anchor))
@@ -1001,7 +1285,7 @@ impl App {
                     None => self.message = Some(format!("No heading #{anchor} in this post")),
                 }
             }
-            Target::Post(path, anchor) => {
+            LinkTarget::Post(path, anchor) => {
                 let from = self
                     .selected_post()
                     .map_or_else(PathBuf::new, |p| p.rel_path.clone());
@@ -1183,14 +1467,29 @@ impl App {
         }
     }
 
+    /// Selects the post at list position `pos` (clamped to the list).
+    fn select_pos(&mut self, pos: usize) {
+        let len = self.view_len();
+        if len == 0 {
+            return;
+        }
+        if let Some(index) = self.view_at(pos.min(len - 1)) {
+            self.select(index);
+        }
+    }
+
     fn wheel(&mut self, dir: Wheel, col: u16, row: u16) {
+        if self.overlay == Some(Overlay::SearchAll) {
+            return;
+        }
         let panes = self.panes();
         let down = dir == Wheel::Down;
         if panes.list.is_some_and(|r| r.contains((col, row).into())) {
+            let pos = self.view_pos().unwrap_or(0);
             if down {
-                self.select(self.selected.saturating_add(1));
+                self.select_pos(pos.saturating_add(1));
             } else {
-                self.select(self.selected.saturating_sub(1));
+                self.select_pos(pos.saturating_sub(1));
             }
         } else if panes.reader.is_some_and(|r| r.contains((col, row).into()))
             && self.overlay.is_none()
@@ -1200,11 +1499,14 @@ impl App {
     }
 
     fn click(&mut self, col: u16, row: u16) {
+        if self.overlay == Some(Overlay::SearchAll) {
+            return;
+        }
         let panes = self.panes();
         if let Some(list) = panes.list.filter(|r| r.contains((col, row).into())) {
             let entry = self.list_top + usize::from(row - list.y) / self.entry_rows();
-            if entry < self.posts.len() {
-                self.select(entry);
+            if entry < self.view_len() {
+                self.select_pos(entry);
             }
             self.focus = Focus::List;
         } else if panes.reader.is_some_and(|r| r.contains((col, row).into()))
@@ -1306,6 +1608,20 @@ impl App {
             self.focus = Focus::List;
             self.overlay = self.overlay.filter(|o| *o == Overlay::Help);
         }
+        // A kept filter ranks the new list (its remembered views hold old
+        // indices), and the selection stays put when the post still matches.
+        if self.filter.is_some() {
+            let keep = self.selected;
+            let last = self.posts.len().saturating_sub(1);
+            if let Some(f) = &mut self.filter {
+                f.history.clear();
+                f.before = f.before.min(last);
+            }
+            self.refilter();
+            if self.filter.as_ref().is_some_and(|f| f.view.contains(&keep)) {
+                self.select(keep);
+            }
+        }
         self.dirty = true;
     }
 
@@ -1373,7 +1689,7 @@ impl App {
     }
 
     /// `e`: asks the runner to open the current post in an editor.
-    fn edit(&mut self) {
+    fn edit_post(&mut self) {
         let Some(post) = self.posts.get(self.selected) else {
             return;
         };
@@ -1579,15 +1895,16 @@ impl App {
             self.loaded.insert(key, ready);
         }
         let page = self.list_page();
-        if self.selected < self.list_top {
-            self.list_top = self.selected;
-        } else if self.selected >= self.list_top + page {
-            self.list_top = self.selected + 1 - page;
+        let sel = self.view_pos().unwrap_or(0);
+        if sel < self.list_top {
+            self.list_top = sel;
+        } else if sel >= self.list_top + page {
+            self.list_top = sel + 1 - page;
         }
-        let max_list_top = self.posts.len().saturating_sub(page);
+        let max_list_top = self.view_len().saturating_sub(page);
         self.list_top = self
             .list_top
-            .min(max_list_top.max(self.selected.saturating_sub(page - 1)));
+            .min(max_list_top.max(sel.saturating_sub(page - 1)));
         if let Some(len) = self.document().map(Document::len)
             && let Some(key) = self.posts.get(self.selected).map(|p| &p.rel_path)
             && let Some(pos) = self.positions.get_mut(key)
@@ -1599,7 +1916,456 @@ impl App {
         {
             self.overlay = None;
         }
+        self.settle_search();
     }
+
+    // --- search and filter -------------------------------------------------
+
+    /// The layout on screen, if the selected post is laid out.
+    fn current_key(&self) -> Option<LayoutKey> {
+        match self.current() {
+            Some(Loaded::Ready {
+                layout, complete, ..
+            }) => Some((*layout, *complete)),
+            _ => None,
+        }
+    }
+
+    /// Keeps the in-post search true to the layout on screen (a new post,
+    /// width or the full layout arriving), and lands a pending jump to a
+    /// search result once its post is laid out.
+    fn settle_search(&mut self) {
+        if !self.find.text.is_empty() && self.find.layout != self.current_key() {
+            let top = self.reader_top();
+            self.refind(top, false);
+            self.dirty = true;
+        }
+        let Some((path, offset)) = self.result_jump.clone() else {
+            return;
+        };
+        if self
+            .posts
+            .get(self.selected)
+            .is_none_or(|p| p.rel_path != path)
+        {
+            self.result_jump = None;
+            return;
+        }
+        let line = match self.current() {
+            Some(Loaded::Ready { doc, complete, .. })
+                if *complete || doc.offsets.last().is_some_and(|&o| o >= offset) =>
+            {
+                doc.line_for_offset(offset)
+            }
+            Some(Loaded::Failed(_)) => {
+                self.result_jump = None;
+                return;
+            }
+            _ => return,
+        };
+        self.result_jump = None;
+        self.refind(line, false);
+        let height = self.reader_height();
+        let near = self
+            .find
+            .current
+            .and_then(|i| self.match_line(i))
+            .filter(|&l| l >= line && l < line + height);
+        if near.is_none() {
+            self.find.current = None;
+        }
+        self.set_top(near.unwrap_or(line).saturating_sub(height / 3));
+        self.dirty = true;
+    }
+
+    /// The document line of match `i`.
+    fn match_line(&self, i: usize) -> Option<usize> {
+        let start = *self.find.matches.get(i)?;
+        let (_, text) = self.search_text.as_ref()?;
+        Some(text.line_of(start as usize))
+    }
+
+    /// Searches the layout on screen for the typed text. The current match
+    /// becomes the first at or after line `from`; with `scroll`, the reader
+    /// moves to show it.
+    fn refind(&mut self, from: usize, scroll: bool) {
+        let key = self.current_key();
+        if self.find.text.is_empty() || key.is_none() {
+            self.find.matches.clear();
+            self.find.current = None;
+            self.find.query = None;
+            self.find.layout = None;
+            return;
+        }
+        if self.search_text.as_ref().map(|(k, _)| *k) != key
+            && let Some(doc) = self.document()
+        {
+            self.search_text = Some((key.unwrap_or_default(), SearchText::new(doc)));
+        }
+        let Some((_, text)) = self.search_text.as_mut() else {
+            return;
+        };
+        let find = &mut self.find;
+        if find.layout != key {
+            find.history.clear();
+        }
+        find.history
+            .retain(|(t, _, _)| find.text.starts_with(t.as_str()));
+        let query = Query::new(&find.text);
+        let matches = match find.history.last() {
+            Some((t, _, m)) if *t == find.text => m.clone(),
+            last => {
+                let prev = last.map(|(_, q, m)| (q, &m[..]));
+                let matches = text.find(&query, prev);
+                let kept: usize = find.history.iter().map(|(_, _, m)| m.len()).sum();
+                if kept + matches.len() <= FIND_HISTORY {
+                    find.history
+                        .push((find.text.clone(), query.clone(), matches.clone()));
+                }
+                matches
+            }
+        };
+        let first = matches.partition_point(|&m| text.line_of(m as usize) < from);
+        self.find.current = if matches.is_empty() {
+            None
+        } else if first < matches.len() {
+            Some(first)
+        } else {
+            Some(0)
+        };
+        self.find.matches = matches;
+        self.find.query = Some(query);
+        self.find.layout = key;
+        if scroll {
+            match self.find.current {
+                Some(i) => self.show_match(i),
+                None => self.set_top(self.find.origin_top),
+            }
+        }
+    }
+
+    /// Scrolls so that match `i` is on screen, a third of the way down when
+    /// it was not.
+    fn show_match(&mut self, i: usize) {
+        let Some(line) = self.match_line(i) else {
+            return;
+        };
+        let top = self.reader_top();
+        let height = self.reader_height();
+        if line < top || line >= top + height {
+            self.set_top(line.saturating_sub(height / 3));
+        }
+    }
+
+    fn open_find(&mut self) {
+        self.find = Find {
+            origin_top: self.reader_top(),
+            ..Find::default()
+        };
+        self.prompt = Some(Prompt::Find);
+        self.dirty = true;
+    }
+
+    fn clear_find(&mut self) {
+        self.find = Find::default();
+        // The text of a long post is as large as the post; a new search
+        // gathers it again.
+        self.search_text = None;
+        self.dirty = true;
+    }
+
+    /// `n`/`N`: the next or previous match, wrapping at the ends.
+    fn step_match(&mut self, n: usize, forward: bool) {
+        if self.find.text.is_empty() {
+            self.message = Some("No search: / searches this post".into());
+            return;
+        }
+        let total = self.find.matches.len();
+        if total == 0 {
+            self.message = Some(format!("No match for {}", sanitize(&self.find.text)));
+            return;
+        }
+        let had_current = self.find.current.is_some();
+        let current = self.find.current.unwrap_or_else(|| {
+            // No current match (it was off screen after a jump): count from
+            // the first match at or below the top line.
+            let top = self.reader_top();
+            let first = self
+                .find
+                .matches
+                .partition_point(|&m| self.match_line_of(m) < top);
+            (if forward { first + total - 1 } else { first }) % total
+        });
+        let step = n % total;
+        let next = if forward {
+            (current + step) % total
+        } else {
+            (current + total - step) % total
+        };
+        if had_current && ((forward && next <= current) || (!forward && next >= current)) {
+            self.message = Some(
+                if forward {
+                    "Search wrapped to the top"
+                } else {
+                    "Search wrapped to the bottom"
+                }
+                .into(),
+            );
+        }
+        self.find.current = Some(next);
+        self.show_match(next);
+        self.dirty = true;
+    }
+
+    fn match_line_of(&self, start: MatchStart) -> usize {
+        self.search_text
+            .as_ref()
+            .map_or(0, |(_, t)| t.line_of(start as usize))
+    }
+
+    fn open_filter(&mut self) {
+        if self.posts.is_empty() {
+            return;
+        }
+        if self.filter.is_none() {
+            self.filter = Some(ListFilter {
+                text: String::new(),
+                parsed: search::Filter::default(),
+                view: (0..self.posts.len()).collect(),
+                before: self.selected,
+                history: Vec::new(),
+            });
+        }
+        self.prompt = Some(Prompt::Filter);
+        self.dirty = true;
+    }
+
+    /// Ranks the posts by the filter's text and selects the best match.
+    fn refilter(&mut self) {
+        let raw = self.raw;
+        let Some(f) = &mut self.filter else {
+            return;
+        };
+        let n = self.posts.len();
+        f.history
+            .retain(|(t, _, v)| f.text.starts_with(t.as_str()) && v.iter().all(|&i| i < n));
+        f.parsed = search::Filter::parse(&f.text);
+        if let Some((_, _, view)) = f.history.last().filter(|(t, _, _)| *t == f.text) {
+            f.view.clone_from(view);
+        } else if f.parsed.is_empty() {
+            f.view = (0..n).collect();
+        } else {
+            let posts = &self.posts;
+            let parsed = &f.parsed;
+            let score = |i: usize| {
+                let p = &posts[i];
+                let title = shown_text(raw, &p.title);
+                let excerpt = shown_text(raw, &p.excerpt);
+                let score = parsed.score(search::Fields {
+                    title: &title,
+                    tags: &p.tags,
+                    excerpt: &excerpt,
+                });
+                (i, score)
+            };
+            f.view = match f.history.last() {
+                Some((_, wider, view)) if parsed.narrows(wider) => {
+                    search::rank(view.iter().map(|&i| score(i)))
+                }
+                _ => search::rank((0..n).map(score)),
+            };
+            if f.history.len() < 64 {
+                f.history
+                    .push((f.text.clone(), f.parsed.clone(), f.view.clone()));
+            }
+        }
+        self.list_top = 0;
+        if let Some(&best) = f.view.first() {
+            self.select(best);
+        }
+    }
+
+    fn open_search_all(&mut self) {
+        if self.posts.is_empty() {
+            return;
+        }
+        self.overlay = Some(Overlay::SearchAll);
+        self.prompt = None;
+        self.dirty = true;
+    }
+
+    fn search_results(&mut self, generation: u64, hits: Vec<Hit>, scanned: usize, done: bool) {
+        let sa = &mut self.search_all;
+        if generation != sa.generation {
+            return;
+        }
+        let room = search::MAX_RESULTS.saturating_sub(sa.results.len());
+        sa.results.extend(hits.into_iter().take(room));
+        sa.scanned = (sa.scanned + scanned).min(sa.total);
+        sa.done |= done;
+        if self.overlay == Some(Overlay::SearchAll) {
+            self.dirty = true;
+        }
+    }
+
+    /// Opens result `i` of the search across all posts: its post, scrolled
+    /// to the match once laid out, with the query as the in-post search.
+    fn open_hit(&mut self, i: usize) {
+        let Some(hit) = self.search_all.results.get(i) else {
+            return;
+        };
+        let index = if self
+            .posts
+            .get(hit.index)
+            .is_some_and(|p| p.rel_path == hit.rel_path)
+        {
+            hit.index
+        } else if let Some(i) = self.posts.iter().position(|p| p.rel_path == hit.rel_path) {
+            i
+        } else {
+            self.message = Some("That post is no longer there".into());
+            return;
+        };
+        self.result_jump = Some((hit.rel_path.clone(), hit.offset));
+        self.overlay = None;
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.view.contains(&index))
+        {
+            self.filter = None;
+        }
+        self.select(index);
+        self.focus = Focus::Reader;
+        self.find = Find {
+            text: self.search_all.text.clone(),
+            ..Find::default()
+        };
+    }
+
+    /// Typing into the open prompt.
+    fn edit(&mut self, edit: Edit) {
+        let Some(prompt) = self.prompt() else {
+            return;
+        };
+        self.dirty = true;
+        match prompt {
+            Prompt::Find => {
+                if edit_text(&mut self.find.text, edit) {
+                    let from = self.find.origin_top;
+                    self.refind(from, true);
+                    if self.find.text.is_empty() {
+                        self.set_top(from);
+                    }
+                    return;
+                }
+                match edit {
+                    Edit::Accept => self.prompt = None,
+                    Edit::Cancel => {
+                        let top = self.find.origin_top;
+                        self.prompt = None;
+                        self.clear_find();
+                        self.set_top(top);
+                    }
+                    Edit::Next => self.step_match(1, true),
+                    Edit::Prev => self.step_match(1, false),
+                    _ => {}
+                }
+            }
+            Prompt::Filter => {
+                let Some(f) = &mut self.filter else {
+                    self.prompt = None;
+                    return;
+                };
+                if edit_text(&mut f.text, edit) {
+                    self.refilter();
+                    return;
+                }
+                match edit {
+                    Edit::Accept => {
+                        self.prompt = None;
+                        if f.text.trim().is_empty() {
+                            self.filter = None;
+                        }
+                    }
+                    Edit::Cancel => {
+                        let before = f.before;
+                        self.prompt = None;
+                        self.filter = None;
+                        self.select(before);
+                    }
+                    Edit::Next | Edit::Prev => {
+                        let pos = self.view_pos().unwrap_or(0);
+                        self.select_pos(if edit == Edit::Next {
+                            pos + 1
+                        } else {
+                            pos.saturating_sub(1)
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            Prompt::SearchAll => {
+                let sa = &mut self.search_all;
+                if edit_text(&mut sa.text, edit) {
+                    sa.generation += 1;
+                    sa.results.clear();
+                    sa.selected = 0;
+                    sa.scanned = 0;
+                    sa.total = self.posts.len();
+                    sa.done = sa.text.is_empty();
+                    return;
+                }
+                let selected = sa.selected;
+                match edit {
+                    Edit::Accept => self.open_hit(selected),
+                    Edit::Cancel => self.overlay = None,
+                    Edit::Next => {
+                        sa.selected = (sa.selected + 1).min(sa.results.len().saturating_sub(1));
+                    }
+                    Edit::Prev => sa.selected = sa.selected.saturating_sub(1),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// What a key does in an open prompt; `None` for keys that do nothing
+/// there (and `Ctrl-c`, which still quits).
+fn prompt_edit(key: Key) -> Option<Edit> {
+    Some(match (key.code, key.ctrl) {
+        (KeyCode::Char('h'), true) | (KeyCode::Backspace, _) => Edit::Backspace,
+        (KeyCode::Char('w'), true) => Edit::DeleteWord,
+        (KeyCode::Char('u'), true) => Edit::Clear,
+        (KeyCode::Char('n'), true) | (KeyCode::Down | KeyCode::Tab, _) => Edit::Next,
+        (KeyCode::Char('p'), true) | (KeyCode::Up | KeyCode::BackTab, _) => Edit::Prev,
+        (KeyCode::Char(c), false) if !key.alt => Edit::Insert(c),
+        (KeyCode::Enter, _) => Edit::Accept,
+        (KeyCode::Esc, _) => Edit::Cancel,
+        _ => return None,
+    })
+}
+
+/// Applies a text edit to `text`; false for edits that are not about the
+/// text (accept, cancel, moving).
+fn edit_text(text: &mut String, edit: Edit) -> bool {
+    match edit {
+        Edit::Insert(c) => text.push(c),
+        Edit::Backspace => {
+            text.pop();
+        }
+        Edit::DeleteWord => {
+            let kept = text
+                .trim_end()
+                .trim_end_matches(|c: char| !c.is_whitespace())
+                .len();
+            text.truncate(kept);
+        }
+        Edit::Clear => text.clear(),
+        _ => return false,
+    }
+    true
 }
 
 /// Lays out `post` with any notices about it above its body; true when
@@ -1741,13 +2507,13 @@ pub fn hint_labels(n: usize) -> Vec<String> {
 
 /// What a link's URL points at: a scheme folio can hand to the opener
 /// (http, https, mailto), one it refuses, a heading, or a post.
-fn classify(url: &str) -> Target {
+fn classify(url: &str) -> LinkTarget {
     let url = url.trim();
     if let Some(anchor) = url.strip_prefix('#') {
-        return Target::Anchor(percent_decode(anchor));
+        return LinkTarget::Anchor(percent_decode(anchor));
     }
     if url.starts_with("//") {
-        return Target::External(format!("https:{url}"));
+        return LinkTarget::External(format!("https:{url}"));
     }
     let scheme_end = url.find(':').filter(|&i| {
         let scheme = &url[..i];
@@ -1760,9 +2526,9 @@ fn classify(url: &str) -> Target {
     if let Some(i) = scheme_end {
         let scheme = url[..i].to_ascii_lowercase();
         return if matches!(scheme.as_str(), "http" | "https" | "mailto") {
-            Target::External(url.to_owned())
+            LinkTarget::External(url.to_owned())
         } else {
-            Target::Refused(scheme)
+            LinkTarget::Refused(scheme)
         };
     }
     let (path, anchor) = match url.split_once('#') {
@@ -1772,11 +2538,11 @@ fn classify(url: &str) -> Target {
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() {
         return match anchor {
-            Some(a) => Target::Anchor(a),
-            None => Target::Refused("empty".into()),
+            Some(a) => LinkTarget::Anchor(a),
+            None => LinkTarget::Refused("empty".into()),
         };
     }
-    Target::Post(path.to_owned(), anchor)
+    LinkTarget::Post(path.to_owned(), anchor)
 }
 
 /// `%XX` escapes decoded (as UTF-8, lossily); anything else kept.

@@ -296,13 +296,13 @@ mod tests {
         };
         let (map, _) = Keymap::default().with_overrides(&BTreeMap::from([(
             "next_heading".to_owned(),
-            vec!["n".to_owned(), "]".to_owned()],
+            vec!["x".to_owned(), "]".to_owned()],
         )]));
         let yaml = c.to_yaml(&map);
         let (back, problems) = Config::parse(&yaml, "printed");
         assert!(problems.is_empty(), "{problems:?}\n{yaml}");
         assert_eq!(back.theme, "it's");
-        assert_eq!(back.keys["next_heading"], ["n", "]"]);
+        assert_eq!(back.keys["next_heading"], ["x", "]"]);
         let (again, problems) = Keymap::default().with_overrides(&back.keys);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(again, map.clone().with_overrides(&back.keys).0);

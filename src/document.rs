@@ -22,8 +22,33 @@ pub struct Document {
     /// Links in document order, which is by [`Link::line`] (the cells of a
     /// table row are sorted by line too).
     pub links: Vec<Link>,
+    /// How each line relates to the text (same length as `lines`; a missing
+    /// entry means the default): what search needs to join a paragraph's
+    /// wrapped lines again and to skip indentation.
+    pub flow: Vec<LineFlow>,
     /// The width the lines were laid out for.
     pub width: u16,
+}
+
+/// How a line continues the one above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Join {
+    /// It starts a new block (or is not text).
+    #[default]
+    Start,
+    /// It continues a paragraph wrapped at a space.
+    Space,
+    /// It continues a word cut by wrapping (or text that breaks without
+    /// spaces, such as CJK).
+    Tight,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LineFlow {
+    /// Leading spans that are decoration (indentation, list markers, quote
+    /// bars), not text.
+    pub decoration: u16,
+    pub join: Join,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +165,10 @@ impl Document {
         all.extend(&self.lines);
         self.lines = all;
         self.offsets.splice(0..0, std::iter::repeat_n(0, n));
+        if !self.flow.is_empty() {
+            self.flow
+                .splice(0..0, std::iter::repeat_n(LineFlow::default(), n));
+        }
         for h in &mut self.headings {
             h.line += n;
         }
@@ -425,6 +454,7 @@ mod tests {
             offsets: (0..40).map(|i| i * 10).collect(),
             headings: vec![h(1, "A", 0), h(2, "B", 10), h(3, "C", 20), h(2, "D", 30)],
             links: vec![],
+            flow: vec![],
             width: 80,
         }
     }

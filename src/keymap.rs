@@ -235,6 +235,10 @@ impl Default for Keymap {
             (k(K::Backspace), C::HistoryBack),
             (ctrl('o'), C::HistoryBack),
             (c('L'), C::HistoryForward),
+            (c('/'), C::Search),
+            (c('n'), C::NextMatch),
+            (c('N'), C::PrevMatch),
+            (c('S'), C::SearchAll),
         ];
         Keymap { bindings }
     }

@@ -8,9 +8,12 @@
 //! - [`pieces`] cuts a long body where its parts parse alone, so the parser
 //!   never holds a tree of a whole 10 MB post.
 //! - [`sanitize`] is the one gate post-derived text passes before display.
+//! - [`search`] finds text: in-post search, the list's fuzzy filter and
+//!   matching lines for the search across all posts; pure.
 //! - [`mojibake`] repairs text once mis-decoded as Windows-1252; pure.
 //! - [`theme`] holds the styles, read from the embedded `themes/` files.
 //! - [`highlight`] wraps syntect, loaded lazily once per process.
+//! - [`help`] is what the `?` overlay lists, made from the keymap.
 //! - [`keymap`] and [`action`]: our own key type and the commands keys map to.
 //! - [`app`] is the state and `update(Action)`: no I/O, no clock, no terminal.
 //! - [`ui`] draws an [`app::App`] into a ratatui frame, read-only.
@@ -37,6 +40,7 @@ pub mod color;
 pub mod config;
 pub mod document;
 pub mod editor;
+pub mod help;
 pub mod highlight;
 pub mod keymap;
 pub mod logging;
@@ -46,6 +50,7 @@ pub mod paths;
 pub mod pieces;
 pub mod posts;
 pub mod sanitize;
+pub mod search;
 pub mod state;
 pub mod store;
 pub mod term;

@@ -28,7 +28,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::document::{Document, Heading, Lines, Link, LinkArea, StyleIds};
+use crate::document::{Document, Heading, Join, LineFlow, Lines, Link, LinkArea, StyleIds};
 use crate::highlight;
 use crate::pieces::{self, LinkDefs, PIECE_BYTES, Piece};
 use crate::sanitize::{display_width, expand_tabs, grapheme_width, sanitize};
@@ -234,6 +234,8 @@ struct Placed {
 struct WrappedLine {
     spans: Vec<Span<'static>>,
     offset: usize,
+    /// How it continues the line above (search joins them again).
+    join: Join,
 }
 
 /// Greedy word wrapping of an [`Inline`] to `avail` columns.
@@ -266,6 +268,8 @@ struct Wrapper<'a> {
     outer: Vec<usize>,
     next_outer: usize,
     placed: Placed,
+    /// How the line being built continues the one before.
+    join: Join,
 }
 
 /// The longest prefix of `s` at most `max` columns wide: (bytes, columns).
@@ -347,6 +351,7 @@ impl<'a> Wrapper<'a> {
             outer,
             next_outer: 0,
             placed: Placed::default(),
+            join: Join::Start,
         };
         for f in &inl.frags {
             match f.kind {
@@ -354,7 +359,7 @@ impl<'a> Wrapper<'a> {
                 Kind::Break => {
                     w.place_word();
                     if !w.cur.is_empty() {
-                        w.newline();
+                        w.newline(Join::Space);
                     }
                     w.space = None;
                 }
@@ -363,7 +368,7 @@ impl<'a> Wrapper<'a> {
         }
         w.place_word();
         if !w.cur.is_empty() {
-            w.newline();
+            w.newline(Join::Start);
         }
         let last = w.lines.len().saturating_sub(1);
         w.resolved.extend(w.marks.drain(..).map(|i| (i, last)));
@@ -502,12 +507,14 @@ impl<'a> Wrapper<'a> {
         self.word_w += width;
     }
 
-    fn newline(&mut self) {
+    /// Ends the current line; `next` says how the next one continues it.
+    fn newline(&mut self, next: Join) {
         let offset = self.cur_off.take().unwrap_or(self.last_off);
         self.last_off = offset;
         self.lines.push(WrappedLine {
             spans: std::mem::take(&mut self.cur),
             offset,
+            join: std::mem::replace(&mut self.join, next),
         });
         self.cur_w = 0;
     }
@@ -525,7 +532,11 @@ impl<'a> Wrapper<'a> {
                 self.cur_w += 1;
             }
         } else if self.cur_w > 0 {
-            self.newline();
+            self.newline(if space.is_some() {
+                Join::Space
+            } else {
+                Join::Tight
+            });
         }
         let line = self.lines.len();
         self.resolved
@@ -541,7 +552,7 @@ impl<'a> Wrapper<'a> {
                 let (n, w) = fit(rest, self.avail - self.cur_w);
                 if n == 0 {
                     if self.cur_w > 0 {
-                        self.newline();
+                        self.newline(Join::Tight);
                         self.cur_off = Some(self.word_off);
                         continue;
                     }
@@ -585,6 +596,7 @@ struct Sink {
     lines: Lines,
     ids: StyleIds,
     offsets: Vec<usize>,
+    flow: Vec<LineFlow>,
     headings: Vec<Heading>,
     links: Vec<Link>,
     /// Visible indentation only: containers nested past the cap push nothing,
@@ -603,14 +615,20 @@ impl Sink {
         Sink {
             lines: Lines::with_capacity(bytes * 2, bytes / 8, bytes / 32),
             offsets: Vec::with_capacity(bytes / 32),
+            flow: Vec::with_capacity(bytes / 32),
             ..Sink::default()
         }
     }
 
     fn push_line(&mut self, line: &Line<'_>, offset: usize) {
+        self.push_flow(line, offset, LineFlow::default());
+    }
+
+    fn push_flow(&mut self, line: &Line<'_>, offset: usize, flow: LineFlow) {
         let offset = offset.max(self.offsets.last().copied().unwrap_or(0));
         self.lines.push_with(line, &mut self.ids);
         self.offsets.push(offset);
+        self.flow.push(flow);
     }
 
     fn pop_seg(&mut self) {
@@ -1012,6 +1030,10 @@ impl<'t> Renderer<'t> {
     }
 
     fn emit(&mut self, spans: Vec<Span<'static>>, offset: usize) {
+        self.emit_joined(spans, offset, Join::Start);
+    }
+
+    fn emit_joined(&mut self, spans: Vec<Span<'static>>, offset: usize, join: Join) {
         let (use_prefix, _) = self.layout();
         let sink = self.sink();
         let mut all = Vec::with_capacity(sink.segs.len() + spans.len());
@@ -1025,8 +1047,9 @@ impl<'t> Renderer<'t> {
             }
             seg.used = true;
         }
+        let decoration = u16::try_from(all.len()).unwrap_or(u16::MAX);
         all.extend(spans);
-        sink.push_line(&Line::from(all), offset);
+        sink.push_flow(&Line::from(all), offset, LineFlow { decoration, join });
     }
 
     fn emit_blank(&mut self) {
@@ -1078,7 +1101,7 @@ impl<'t> Renderer<'t> {
         let shift = if use_prefix { sink.prefix_w } else { 0 };
         place_links(sink, base, &placed, |_| shift);
         for l in lines {
-            self.emit(l.spans, l.offset);
+            self.emit_joined(l.spans, l.offset, l.join);
         }
     }
 
@@ -1825,8 +1848,8 @@ impl<'t> Renderer<'t> {
             main.push_line(&Line::from(Span::styled(rule, self.theme.md.rule)), offset);
             for (_, note) in std::mem::take(&mut self.notes) {
                 let base = main.lines.len();
-                for (line, offset) in note.lines.iter().zip(note.offsets) {
-                    main.push_line(&line, offset);
+                for ((line, offset), flow) in note.lines.iter().zip(note.offsets).zip(note.flow) {
+                    main.push_flow(&line, offset, flow);
                 }
                 main.headings.extend(note.headings.into_iter().map(|mut h| {
                     h.line += base;
@@ -1851,6 +1874,7 @@ impl<'t> Renderer<'t> {
             offsets: main.offsets,
             headings: main.headings,
             links: main.links,
+            flow: main.flow,
             width: self.width as u16,
         }
     }

@@ -1326,7 +1326,14 @@ pub fn embedded() -> Vec<Post> {
 impl Post {
     /// The post's whole text, for display.
     pub fn read_source(&self) -> Result<PostSource, PostsError> {
-        let text = match &self.origin {
+        self.origin.read_source()
+    }
+}
+
+impl Origin {
+    /// The whole text of the post found here (up to [`BODY_LIMIT`]).
+    pub fn read_source(&self) -> Result<PostSource, PostsError> {
+        let text = match self {
             Origin::Embedded(source) => ((*source).to_string(), false, None),
             Origin::File(path) => read_body(path).map_err(|e| io_error(path, e))?,
         };

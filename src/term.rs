@@ -33,6 +33,7 @@ use crate::action::{Action, Effect, Wheel};
 use crate::app::{App, LayoutJob};
 use crate::color::{self, Background};
 use crate::keymap::{Key, KeyCode};
+use crate::search::{self, SearchJob};
 use crate::state::{self, Saver};
 use crate::theme::Theme;
 use crate::ui;
@@ -118,6 +119,7 @@ pub fn run(
             None
         }
     });
+    let searcher = Searcher::spawn(tx.clone());
     let notices = tx.clone();
     let input = spawn_input_thread(tx);
     // Not `terminal.clear()`: it asks the terminal for the cursor position,
@@ -159,11 +161,15 @@ pub fn run(
         }
         Ok(())
     };
+    let workers = Workers {
+        highlighter,
+        searcher,
+    };
     let exit = run_loop_filtered(
         &mut terminal,
         &mut app,
         &rx,
-        &highlighter,
+        &workers,
         &mut filter,
         saver.as_ref(),
         &mut effects,
@@ -206,6 +212,55 @@ pub fn settle(app: &mut App) {
     while let Some(job) = app.pending_layout() {
         app.update(job.run());
     }
+    while let Some(job) = app.pending_search() {
+        run_search(&job, &|| false, &mut |action| app.update(action));
+        load(app);
+    }
+}
+
+/// Results are sent in batches of at most this many posts, so the list
+/// fills in as the search goes.
+const SEARCH_BATCH: usize = 200;
+
+/// Runs a search across all posts: reads each post (files from disk,
+/// folio's own posts from memory) and reports matching lines in batches as
+/// [`Action::SearchResults`]. Stops early when `cancelled` says a newer
+/// search has started, or once enough results were found.
+pub fn run_search(job: &SearchJob, cancelled: &dyn Fn() -> bool, send: &mut dyn FnMut(Action)) {
+    let mut found = 0;
+    let mut hits = Vec::new();
+    let mut scanned = 0;
+    for target in &job.targets {
+        if cancelled() {
+            return;
+        }
+        // A post that cannot be read has no matches; opening it says why.
+        if let Ok(source) = target.origin.read_source() {
+            let max = search::MAX_RESULTS - found;
+            let more = search::find_in_source(source.body(), &job.query, target, max);
+            found += more.len();
+            hits.extend(more);
+        }
+        scanned += 1;
+        if found >= search::MAX_RESULTS {
+            break;
+        }
+        if scanned == SEARCH_BATCH {
+            send(Action::SearchResults {
+                generation: job.generation,
+                hits: std::mem::take(&mut hits),
+                scanned,
+                done: false,
+            });
+            scanned = 0;
+        }
+    }
+    send(Action::SearchResults {
+        generation: job.generation,
+        hits,
+        scanned,
+        done: true,
+    });
 }
 
 /// Reads the posts the app asks for and reports them back. The runner owns
@@ -242,7 +297,10 @@ where
     B::Error: Send + Sync + 'static,
 {
     let notices = tx.clone();
-    let highlighter = Highlighter::spawn(tx);
+    let workers = Workers {
+        highlighter: Highlighter::spawn(tx.clone()),
+        searcher: Searcher::spawn(tx),
+    };
     // No terminal of our own to hand over to an editor here.
     let mut effects =
         |terminal: &mut Terminal<B>, app: &mut App, effect: Effect| -> io::Result<()> {
@@ -258,11 +316,24 @@ where
         terminal,
         app,
         rx,
-        &highlighter,
+        &workers,
         &mut ReplyFilter::default(),
         None,
         &mut effects,
     )
+}
+
+/// The background threads the loop hands work to.
+struct Workers {
+    highlighter: Highlighter,
+    searcher: Searcher,
+}
+
+impl Workers {
+    fn submit(&self, app: &mut App) {
+        self.highlighter.submit(app.pending_layout());
+        self.searcher.submit(app.pending_search());
+    }
 }
 
 /// Carries out what the app asked for: an effect, and saving state.
@@ -272,7 +343,7 @@ fn run_loop_filtered<B: Backend + Extras>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
-    highlighter: &Highlighter,
+    workers: &Workers,
     filter: &mut ReplyFilter,
     saver: Option<&Saver>,
     effects: &mut Effects<'_, B>,
@@ -281,7 +352,7 @@ where
     B::Error: Send + Sync + 'static,
 {
     load(app);
-    highlighter.submit(app.pending_layout());
+    workers.submit(app);
     draw(terminal, app)?;
     loop {
         let Ok(first) = rx.recv() else {
@@ -307,7 +378,7 @@ where
                 effects(terminal, app, effect)?;
             }
             load(app);
-            highlighter.submit(app.pending_layout());
+            workers.submit(app);
             if app.should_quit() {
                 return Ok(Exit::Quit);
             }
@@ -626,6 +697,66 @@ impl Highlighter {
 
     fn submit(&self, job: Option<LayoutJob>) {
         let Some(job) = job else { return };
+        let (lock, ready) = &*self.slot;
+        if let Ok(mut pending) = lock.lock() {
+            *pending = Some(job);
+            ready.notify_one();
+        }
+    }
+}
+
+/// One background thread that runs the search across all posts. A new
+/// search replaces the one waiting, and the one running stops at its next
+/// post, so typing never queues up work.
+struct Searcher {
+    slot: Arc<(Mutex<Option<SearchJob>>, std::sync::Condvar)>,
+    latest: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Searcher {
+    fn spawn(tx: Sender<Input>) -> Searcher {
+        use std::sync::atomic::Ordering;
+        let slot = Arc::new((Mutex::new(None::<SearchJob>), std::sync::Condvar::new()));
+        let latest = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (worker, newest) = (Arc::clone(&slot), Arc::clone(&latest));
+        thread::spawn(move || {
+            QUIET_PANICS.with(|quiet| quiet.set(true));
+            loop {
+                let job = {
+                    let (lock, ready) = &*worker;
+                    let Ok(mut pending) = lock.lock() else { return };
+                    loop {
+                        if let Some(job) = pending.take() {
+                            break job;
+                        }
+                        let Ok(next) = ready.wait(pending) else {
+                            return;
+                        };
+                        pending = next;
+                    }
+                };
+                let stale = || newest.load(Ordering::Relaxed) != job.generation;
+                let mut gone = false;
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_search(&job, &stale, &mut |action| {
+                        gone |= tx.send(Input::Action(action)).is_err();
+                    });
+                }));
+                if run.is_err() {
+                    tracing::error!("the search across posts panicked");
+                }
+                if gone {
+                    return;
+                }
+            }
+        });
+        Searcher { slot, latest }
+    }
+
+    fn submit(&self, job: Option<SearchJob>) {
+        let Some(job) = job else { return };
+        self.latest
+            .store(job.generation, std::sync::atomic::Ordering::Relaxed);
         let (lock, ready) = &*self.slot;
         if let Ok(mut pending) = lock.lock() {
             *pending = Some(job);

@@ -203,7 +203,11 @@ style_group!(UiStyles {
     notice,
     help_key,
     outline_current,
+    /// Every match of the in-post search, and matched characters in the
+    /// filtered list and the search results.
     search_match,
+    /// The current match of the in-post search (`n`/`N` move it).
+    search_current,
 });
 
 style_group!(MarkdownStyles {

@@ -5,24 +5,19 @@
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::action::{Command, Group};
-use crate::app::{App, Focus, LinkMode, Loaded, Overlay};
-use crate::mojibake;
+use crate::app::{App, Focus, LinkMode, Loaded, Overlay, Prompt};
+use crate::help;
 use crate::sanitize::{display_width, sanitize, truncate, wrap_words};
 use crate::wire::Hyperlink;
 
 /// Post-derived text (a title, an excerpt) as shown: mojibake repaired unless
 /// the reader shows text as stored, then made safe for the terminal.
 fn shown(app: &App, s: &str) -> String {
-    if app.raw() {
-        sanitize(s).into_owned()
-    } else {
-        sanitize(&mojibake::repair(s)).into_owned()
-    }
+    crate::app::shown_text(app.raw(), s).into_owned()
 }
 
 /// Draws the whole screen.
@@ -40,6 +35,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Some(Overlay::Help) => draw_help(app, frame),
         Some(Overlay::Outline { selected }) => draw_outline(app, selected, frame),
         Some(Overlay::Links(mode)) => draw_hints(app, mode, frame.buffer_mut()),
+        Some(Overlay::SearchAll) => draw_search_all(app, frame),
         None => {}
     }
 }
@@ -132,8 +128,14 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
     } else {
         theme.selection_unfocused
     };
-    for (i, post) in app.posts().iter().enumerate().skip(app.list_top) {
-        let y = inner.y + ((i - app.list_top) * rows) as u16;
+    let filter = app.filter().map(|f| &f.parsed);
+    if app.view_len() == 0 && inner.height > 0 {
+        buf.set_string(inner.x + 1, inner.y, "No posts match", theme.notice);
+    }
+    for pos in app.list_top..app.view_len() {
+        let Some(i) = app.view_at(pos) else { break };
+        let post = &app.posts()[i];
+        let y = inner.y + ((pos - app.list_top) * rows) as u16;
         if y + rows as u16 > inner.bottom() {
             break;
         }
@@ -153,20 +155,25 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
         }
         let used: usize = spans.iter().map(|s| display_width(&s.content)).sum();
         let title = shown(app, &post.title);
-        spans.push(Span::styled(
-            truncate(&title, width.saturating_sub(used + 1)).into_owned(),
+        spans.extend(marked(
+            &title,
+            width.saturating_sub(used + 1),
             theme.list_title,
+            theme.search_match,
+            filter,
         ));
         let mut lines = vec![Line::from(spans)];
         if rows > 1 {
             let excerpt = shown(app, &post.excerpt);
-            lines.push(Line::from(vec![
-                Span::raw("   "),
-                Span::styled(
-                    truncate(&excerpt, width.saturating_sub(4)).into_owned(),
-                    theme.list_excerpt,
-                ),
-            ]));
+            let mut spans = vec![Span::raw("   ")];
+            spans.extend(marked(
+                &excerpt,
+                width.saturating_sub(4),
+                theme.list_excerpt,
+                theme.search_match,
+                filter,
+            ));
+            lines.push(Line::from(spans));
         }
         for (r, line) in lines.iter().enumerate() {
             let row = Rect::new(inner.x, y + r as u16, inner.width, 1);
@@ -191,8 +198,20 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
         Some(Loaded::Ready { doc, .. }) => {
             let top = app.reader_top();
             for row in 0..area.height {
-                if let Some(line) = doc.lines.get(top + usize::from(row)) {
-                    buf.set_line(area.x, area.y + row, &line, area.width);
+                let i = top + usize::from(row);
+                if let Some(line) = doc.lines.get(i) {
+                    let y = area.y + row;
+                    buf.set_line(area.x, y, &line, area.width);
+                    for (cols, current) in app.find_highlights(i) {
+                        let x0 = area.x + (cols.start as u16).min(area.width);
+                        let x1 = area.x + (cols.end as u16).min(area.width);
+                        let style = if current {
+                            theme.ui.search_current
+                        } else {
+                            theme.ui.search_match
+                        };
+                        buf.set_style(Rect::new(x0, y, x1 - x0, 1), style);
+                    }
                 }
             }
         }
@@ -255,17 +274,33 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     let ui = &app.theme.ui;
     buf.set_style(area, ui.status);
     let width = usize::from(area.width);
+    let prompt = app.prompt().filter(|p| *p != Prompt::SearchAll);
     let right = if let Some(count) = app.pending_count() {
         format!("{count} ")
+    } else if prompt == Some(Prompt::Filter) {
+        format!("{}/{} posts ", app.view_len(), app.posts().len())
     } else if app.focus() == Focus::List || app.document().is_none() {
         let total = app.posts().len();
-        if total == 0 {
-            String::new()
-        } else {
-            format!("post {}/{total} ", app.selected + 1)
+        let pos = app.view_pos().map_or(0, |p| p + 1);
+        match app.filter() {
+            _ if total == 0 => String::new(),
+            Some(f) => format!(
+                "/{} · post {pos}/{} of {total} ",
+                truncate(&sanitize(&f.text), 24),
+                app.view_len()
+            ),
+            None => format!("post {pos}/{total} "),
         }
     } else {
-        position(app)
+        match app.find_count() {
+            Some((_, 0)) => format!("no match · {}", position(app)),
+            Some((current, n)) => format!(
+                "{}/{n} · {}",
+                current.map_or_else(|| "-".to_owned(), |c| c.to_string()),
+                position(app)
+            ),
+            None => position(app),
+        }
     };
     // Discreet, as the issue asks: one symbol says the text on screen is not
     // byte for byte what the file holds; R shows that.
@@ -279,7 +314,25 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     let right_w = display_width(&right);
     let mut spans = Vec::new();
     let room = width.saturating_sub(right_w + 2);
-    if let (Some(Overlay::Links(mode)), None) = (app.overlay(), app.message()) {
+    if let Some(prompt) = prompt {
+        let text = match prompt {
+            Prompt::Filter => app.filter().map_or("", |f| f.text.as_str()),
+            _ => app.find().text.as_str(),
+        };
+        let label = if prompt == Prompt::Filter {
+            "filter /"
+        } else {
+            "/"
+        };
+        spans.push(Span::styled(label, ui.status_section));
+        // The end of a long query stays in sight, where the typing is.
+        let text = tail(&sanitize(text), room.saturating_sub(label.len() + 1));
+        spans.push(Span::styled(text, ui.status));
+        spans.push(Span::styled(
+            " ",
+            ui.status.add_modifier(Modifier::REVERSED),
+        ));
+    } else if let (Some(Overlay::Links(mode)), None) = (app.overlay(), app.message()) {
         let text = if mode.copy {
             "Copy a link's URL: type its hint · y follows instead · Esc leaves"
         } else {
@@ -327,6 +380,56 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// The last `width` columns of `s`, with an ellipsis in front when cut.
+fn tail(s: &str, width: usize) -> String {
+    if display_width(s) <= width {
+        return s.to_owned();
+    }
+    let mut out: Vec<&str> = Vec::new();
+    let mut w = 1;
+    for g in unicode_segmentation::UnicodeSegmentation::graphemes(s, true).rev() {
+        let gw = crate::sanitize::grapheme_width(g);
+        if w + gw > width {
+            break;
+        }
+        w += gw;
+        out.push(g);
+    }
+    out.reverse();
+    format!("…{}", out.concat())
+}
+
+/// `text` cut to `width` columns, as spans: the characters the filter
+/// matched in `mark`, the rest in `style`.
+fn marked(
+    text: &str,
+    width: usize,
+    style: Style,
+    mark: Style,
+    filter: Option<&crate::search::Filter>,
+) -> Vec<Span<'static>> {
+    let cut = truncate(text, width);
+    let positions = filter.map(|f| f.positions(text)).unwrap_or_default();
+    if positions.is_empty() {
+        return vec![Span::styled(cut.into_owned(), style)];
+    }
+    // A cut text ends in an ellipsis that stands for other characters.
+    let shown_chars = cut.chars().count() - usize::from(cut.len() != text.len());
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for (i, c) in cut.chars().enumerate() {
+        let s = if i < shown_chars && positions.binary_search(&i).is_ok() {
+            style.patch(mark)
+        } else {
+            style
+        };
+        match spans.last_mut() {
+            Some(last) if last.style == s => last.content.to_mut().push(c),
+            _ => spans.push(Span::styled(c.to_string(), s)),
+        }
+    }
+    spans
+}
+
 /// `NN% line/total`, as less and vim show it; `All` when it fits on screen.
 fn position(app: &App) -> String {
     let Some(doc) = app.document() else {
@@ -371,47 +474,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 fn draw_help(app: &App, frame: &mut Frame) {
     let ui = &app.theme.ui;
-    let groups = [
-        (Group::Focus, "Panes"),
-        (Group::Moving, "Moving (list and reader)"),
-        (Group::Headings, "Headings"),
-        (Group::Links, "Links and history"),
-        (Group::Other, "Other"),
-    ];
-    // (group title, rows of (keys, description)), built from the keymap so
-    // the help can never disagree with what the keys do.
-    let mut sections: Vec<(&str, Vec<(String, &str)>)> = Vec::new();
-    for (group, title) in groups {
-        let mut rows: Vec<(String, &str)> = Vec::new();
-        for cmd in Command::ALL.iter().filter(|c| c.group() == group) {
-            let desc = cmd.describe();
-            if rows.iter().any(|(_, d)| *d == desc) {
-                continue;
-            }
-            let keys: Vec<String> = Command::ALL
-                .iter()
-                .filter(|c| c.describe() == desc)
-                .flat_map(|c| app.keymap().keys_for(*c))
-                .map(|k| k.to_string())
-                .collect();
-            rows.push((keys.join(" "), desc));
-        }
-        let extra = match group {
-            Group::Moving => Some(("5j 3] 42G", "a count repeats a move; 42G goes to line 42")),
-            Group::Headings => Some(("j k Enter Esc", "in the outline: move, jump, close")),
-            Group::Links => Some((
-                "a s d … y Esc",
-                "in link mode: a hint follows, y copies, Esc leaves",
-            )),
-            Group::Other => Some((
-                "mouse",
-                "wheel scrolls; click selects, follows links (--no-mouse)",
-            )),
-            Group::Focus => None,
-        };
-        rows.extend(extra.map(|(k, d)| (k.to_owned(), d)));
-        sections.push((title, rows));
-    }
+    let sections = help::sections(app.keymap());
     let key_w = sections
         .iter()
         .flat_map(|(_, rows)| rows.iter().map(|(k, _)| display_width(k)))
@@ -439,13 +502,33 @@ fn draw_help(app: &App, frame: &mut Frame) {
         }
     }
     let width = (key_w + desc_w + 6) as u16;
-    let area = centered(frame.area(), width, lines.len() as u16 + 2);
+    let total = lines.len();
+    let area = centered(
+        frame.area(),
+        width,
+        u16::try_from(total + 2).unwrap_or(u16::MAX),
+    );
     frame.render_widget(Clear, area);
+    // Taller than the terminal: it scrolls, and the frame says so.
+    let top = app.help_top();
+    let shown = usize::from(area.height.saturating_sub(2));
+    let title = if total <= shown {
+        " Keys · ? or Esc closes "
+    } else if top + shown >= total {
+        " Keys · ↑ k scroll · ? or Esc closes "
+    } else {
+        " Keys · ↓ j scroll for more · ? or Esc closes "
+    };
     let block = Block::bordered()
-        .title(Span::styled(" Keys · ? or Esc closes ", ui.pane_title))
+        .title(Span::styled(title, ui.pane_title))
         .border_style(ui.border_focused)
         .style(ui.text);
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .scroll((u16::try_from(top).unwrap_or(u16::MAX), 0))
+            .block(block),
+        area,
+    );
 }
 
 fn draw_outline(app: &App, selected: usize, frame: &mut Frame) {
@@ -509,4 +592,126 @@ fn draw_outline(app: &App, selected: usize, frame: &mut Frame) {
         .border_style(ui.border_focused)
         .style(ui.text);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// The search across all posts: its prompt, progress and results, over the
+/// list and the reader.
+fn draw_search_all(app: &App, frame: &mut Frame) {
+    let ui = &app.theme.ui;
+    let sa = app.search_all();
+    let full = frame.area();
+    let area = Rect::new(0, 0, full.width, full.height.saturating_sub(1));
+    if area.height < 3 || area.width < 8 {
+        return;
+    }
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(Span::styled(
+            " Search all posts · ↑↓ choose · Enter opens · Esc closes ",
+            ui.pane_title,
+        ))
+        .border_style(ui.border_focused)
+        .style(ui.text);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let buf = frame.buffer_mut();
+    let width = usize::from(inner.width);
+    let mut prompt = vec![Span::styled("› ", ui.help_key)];
+    prompt.push(Span::styled(
+        tail(&sanitize(&sa.text), width.saturating_sub(4)),
+        ui.text,
+    ));
+    prompt.push(Span::styled(" ", ui.text.add_modifier(Modifier::REVERSED)));
+    buf.set_line(inner.x, inner.y, &Line::from(prompt), inner.width);
+    let found = sa.results.len();
+    let status = if sa.text.is_empty() {
+        "Type to search the text of every post (smart case)".to_owned()
+    } else if sa.capped() {
+        format!("{found}+ matches: only the first {found} are kept; type more to narrow")
+    } else if sa.done {
+        format!(
+            "{found} matching line{} in {} posts",
+            if found == 1 { "" } else { "s" },
+            sa.total
+        )
+    } else {
+        format!(
+            "{found} so far · searched {}/{} posts…",
+            sa.scanned, sa.total
+        )
+    };
+    if inner.height > 1 {
+        buf.set_string(
+            inner.x,
+            inner.y + 1,
+            truncate(&status, width),
+            ui.list_excerpt,
+        );
+    }
+    let first_row = inner.y + 3;
+    if first_row >= inner.bottom() {
+        return;
+    }
+    let fit = (usize::from(inner.bottom() - first_row) / 2).max(1);
+    let top = sa.selected.saturating_sub(fit - 1);
+    for (n, hit) in sa.results.iter().enumerate().skip(top).take(fit) {
+        let y = first_row + ((n - top) * 2) as u16;
+        let rows = Rect::new(inner.x, y, inner.width, 2).intersection(inner);
+        draw_hit(app, hit, n == sa.selected, rows, buf);
+    }
+}
+
+/// One result of the search across all posts in two rows: the post's date
+/// and title, then the matching line with the match highlighted.
+fn draw_hit(app: &App, hit: &crate::search::Hit, selected: bool, area: Rect, buf: &mut Buffer) {
+    let ui = &app.theme.ui;
+    let width = usize::from(area.width);
+    let post = app
+        .posts()
+        .get(hit.index)
+        .filter(|p| p.rel_path == hit.rel_path);
+    let date = post
+        .and_then(|p| p.date)
+        .map_or_else(|| " ".repeat(10), |d| d.to_string());
+    let title = post.map_or_else(
+        || sanitize(&hit.rel_path.to_string_lossy()).into_owned(),
+        |p| shown(app, &p.title),
+    );
+    let head = Line::from(vec![
+        Span::raw(" "),
+        Span::styled(date, ui.list_date),
+        Span::raw(" "),
+        Span::styled(
+            truncate(&title, width.saturating_sub(13)).into_owned(),
+            ui.list_title,
+        ),
+    ]);
+    // The match stays in sight: the text before it is cut from the left
+    // when the line does not fit, keeping at least a third of the row.
+    let room = width.saturating_sub(4);
+    let rest = display_width(&hit.matched) + display_width(&hit.after);
+    let before = tail(&hit.before, room.saturating_sub(rest).max(room / 3));
+    let matched = truncate(&hit.matched, room.saturating_sub(display_width(&before))).into_owned();
+    let after_room = room.saturating_sub(display_width(&before) + display_width(&matched));
+    let line = Line::from(vec![
+        Span::raw("   "),
+        Span::styled(before, ui.list_excerpt),
+        Span::styled(matched, ui.list_excerpt.patch(ui.search_match)),
+        Span::styled(
+            truncate(&hit.after, after_room).into_owned(),
+            ui.list_excerpt,
+        ),
+    ]);
+    for (r, line) in [head, line].into_iter().enumerate() {
+        let row = Rect::new(area.x, area.y + r as u16, area.width, 1);
+        if row.y >= area.bottom() {
+            break;
+        }
+        if selected {
+            buf.set_style(row, ui.selection);
+            buf.set_line(row.x, row.y, &line.patch_style(ui.selection), row.width);
+        } else {
+            buf.set_line(row.x, row.y, &line, row.width);
+        }
+    }
 }

@@ -285,6 +285,19 @@ fn help_lists_every_key() {
     press(&mut app, "?");
     assert_eq!(app.overlay(), Some(Overlay::Help));
     let s = screen(&app);
+    // Taller than 40 rows: the rest is a scroll away, and the frame says so.
+    assert!(s.contains("j scroll for more"), "{s}");
+    press(&mut app, "G");
+    assert_eq!(app.overlay(), Some(Overlay::Help));
+    let end = screen(&app);
+    assert!(
+        end.contains("k scroll") && !end.contains("for more"),
+        "{end}"
+    );
+    assert!(end.contains("quit") && end.contains("mouse"), "{end}");
+    press(&mut app, "g");
+    assert_eq!(screen(&app), s);
+    let both = format!("{s}{end}");
     for needle in [
         "Tab",
         "Enter l →",
@@ -299,8 +312,15 @@ fn help_lists_every_key() {
         "J",
         "K",
         "5j",
+        "/",
+        "n",
+        "S",
+        "F",
+        "H Backspace Ctrl-o",
+        "m",
+        "e",
     ] {
-        assert!(s.contains(needle), "help shows {needle}: {s}");
+        assert!(both.contains(needle), "help shows {needle}: {both}");
     }
     insta::assert_snapshot!("help", s);
     press(&mut app, "?");

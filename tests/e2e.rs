@@ -681,3 +681,29 @@ fn over_ssh_a_web_link_is_copied_with_osc_52() {
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }
+
+#[test]
+fn find_a_post_by_a_word_in_its_body_and_open_it() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    // "wrong" is only in the body of the post titled "Delta".
+    tmux.keys(&["S"]);
+    tmux.wait_text("Search all posts");
+    tmux.keys(&["wrong"]);
+    let s = tmux.wait_text("1 matching line in 5 posts");
+    assert!(s.contains("Delta"), "{s}");
+    assert!(s.contains("The frontmatter above is wrong."), "{s}");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("Delta open at the match", |s| {
+        !s.contains("Search all posts") && s.lines().last().is_some_and(|l| l.contains("1/1"))
+    });
+    assert!(s.contains("The frontmatter above is wrong."), "{s}");
+    // The query stays as the in-post search: Esc clears it, then goes back.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("search cleared", |s| {
+        s.lines().last().is_some_and(|l| !l.contains("1/1"))
+    });
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}

@@ -147,3 +147,26 @@ fn e_is_refused_in_a_remote_session_and_for_built_in_posts() {
     assert!(app.take_effects().is_empty());
     assert!(screen(&app).contains("built-in posts cannot be edited"));
 }
+
+/// A filter kept with Enter stays true to the list: a new post that matches
+/// shows up in it, one that does not stays out, and the selection stays.
+#[test]
+fn a_kept_filter_ranks_the_reloaded_list() {
+    let dir = blog();
+    let mut app = app_for(dir.path(), 100, 30);
+    press(&mut app, "/bravo<Enter>");
+    assert_eq!(app.selected_post().unwrap().title, "Bravo");
+    for (name, title) in [("later.md", "Bravo again"), ("other.md", "Zulu")] {
+        std::fs::write(
+            dir.path().join(name),
+            format!("---\ntitle: {title}\ndate: 2026-01-01\n---\n\nText.\n"),
+        )
+        .unwrap();
+    }
+    app.update(Action::PostsChanged(posts::scan(dir.path()).unwrap()));
+    folio::term::settle(&mut app);
+    let s = screen(&app);
+    assert!(s.contains("Bravo again"), "{s}");
+    assert!(!s.contains("Zulu") && !s.contains("Alpha"), "{s}");
+    assert_eq!(app.selected_post().unwrap().title, "Bravo");
+}
