@@ -267,15 +267,10 @@ fn draw_empty(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
-    if area.height == 0 {
-        return;
-    }
-    let ui = &app.theme.ui;
-    buf.set_style(area, ui.status);
-    let width = usize::from(area.width);
-    let prompt = app.prompt().filter(|p| *p != Prompt::SearchAll);
-    let right = if let Some(count) = app.pending_count() {
+/// The right end of the status bar: a pending count, the filter, the
+/// position in the list or in the post and the search count.
+fn status_right(app: &App, prompt: Option<Prompt>) -> String {
+    if let Some(count) = app.pending_count() {
         format!("{count} ")
     } else if prompt == Some(Prompt::Filter) {
         format!("{}/{} posts ", app.view_len(), app.posts().len())
@@ -301,7 +296,18 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
             ),
             None => position(app),
         }
-    };
+    }
+}
+
+fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.height == 0 {
+        return;
+    }
+    let ui = &app.theme.ui;
+    buf.set_style(area, ui.status);
+    let width = usize::from(area.width);
+    let prompt = app.prompt().filter(|p| *p != Prompt::SearchAll);
+    let right = status_right(app, prompt);
     // Discreet, as the issue asks: one symbol says the text on screen is not
     // byte for byte what the file holds; R shows that.
     let right = if app.raw() {
