@@ -32,6 +32,9 @@ pub struct Options {
     pub source_label: String,
     /// Wrap long code lines rather than cut them.
     pub wrap_code: bool,
+    /// SSH_CONNECTION is set or this is a `folio serve` session: links are
+    /// copied with OSC 52 instead of opened, `e` is refused.
+    pub remote: bool,
 }
 
 impl Default for Options {
@@ -40,6 +43,7 @@ impl Default for Options {
             max_width: 100,
             source_label: String::new(),
             wrap_code: true,
+            remote: false,
         }
     }
 }

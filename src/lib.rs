@@ -20,6 +20,8 @@
 //! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),
 //!   never to the terminal.
 //! - [`store`] writes folio's own files atomically (for reading state).
+//! - [`ssh`] is the `folio serve` runner: one reader per SSH session, fed by
+//!   [`input`] (raw bytes to keys) and bounded by [`limits`].
 
 pub mod action;
 pub mod ansi;
@@ -28,13 +30,16 @@ pub mod color;
 pub mod config;
 pub mod document;
 pub mod highlight;
+pub mod input;
 pub mod keymap;
+pub mod limits;
 pub mod logging;
 pub mod markdown;
 pub mod mojibake;
 pub mod paths;
 pub mod posts;
 pub mod sanitize;
+pub mod ssh;
 pub mod store;
 pub mod term;
 pub mod theme;
