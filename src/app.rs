@@ -32,7 +32,7 @@ pub struct Options {
     pub source_label: String,
     /// Wrap long code lines rather than cut them.
     pub wrap_code: bool,
-    /// SSH_CONNECTION is set or this is a `folio serve` session: links are
+    /// `SSH_CONNECTION` is set or this is a `folio serve` session: links are
     /// copied with OSC 52 instead of opened, `e` is refused.
     pub remote: bool,
 }

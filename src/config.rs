@@ -229,9 +229,17 @@ impl Config {
         let _ = writeln!(out, "  max_sessions: {}", limits.max_sessions);
         let _ = writeln!(out, "  max_per_ip: {}", limits.max_per_ip);
         let _ = writeln!(out, "  connects_per_minute: {}", limits.connects_per_minute);
-        let _ = writeln!(out, "  handshake_timeout: {}", limits.handshake_timeout.as_secs());
+        let _ = writeln!(
+            out,
+            "  handshake_timeout: {}",
+            limits.handshake_timeout.as_secs()
+        );
         let _ = writeln!(out, "  idle_timeout: {}", limits.idle_timeout.as_secs());
-        let _ = writeln!(out, "  max_session_time: {}", limits.max_session_time.as_secs());
+        let _ = writeln!(
+            out,
+            "  max_session_time: {}",
+            limits.max_session_time.as_secs()
+        );
         out.push_str("keys:\n");
         for cmd in Command::ALL {
             let keys: Vec<String> = keymap.keys_for(cmd).map(|k| quote(&k.notation())).collect();
@@ -243,7 +251,12 @@ impl Config {
 
 /// Reads the `serve:` section into `serve`; `bad(key, what)` reports.
 fn parse_serve(map: &serde_yaml::Mapping, serve: &mut Serve, bad: &mut dyn FnMut(&str, String)) {
-    let secs = |v: &Value| get::<u64>(v).ok().filter(|&s| s > 0).map(Duration::from_secs);
+    let secs = |v: &Value| {
+        get::<u64>(v)
+            .ok()
+            .filter(|&s| s > 0)
+            .map(Duration::from_secs)
+    };
     let count = |v: &Value| get::<usize>(v).ok().filter(|&n| n > 0);
     for (k, v) in map {
         let Some(key) = k.as_str() else { continue };
@@ -264,9 +277,7 @@ fn parse_serve(map: &serde_yaml::Mapping, serve: &mut Serve, bad: &mut dyn FnMut
                 .map(|d| serve.limits.handshake_timeout = d)
                 .is_some(),
             "idle_timeout" => secs(v).map(|d| serve.limits.idle_timeout = d).is_some(),
-            "max_session_time" => secs(v)
-                .map(|d| serve.limits.max_session_time = d)
-                .is_some(),
+            "max_session_time" => secs(v).map(|d| serve.limits.max_session_time = d).is_some(),
             _ => {
                 bad(
                     key,
@@ -377,7 +388,10 @@ mod tests {
             problems[0].starts_with("config.yaml:2: serve.max_sessions: must be a number"),
             "{problems:?}"
         );
-        assert!(problems[2].contains("serve.port: unknown key"), "{problems:?}");
+        assert!(
+            problems[2].contains("serve.port: unknown key"),
+            "{problems:?}"
+        );
     }
 
     #[test]

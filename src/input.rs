@@ -126,6 +126,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+#[allow(clippy::unnecessary_wraps)] // reads best where events are optional
 fn key(code: KeyCode) -> Option<Event> {
     Some(Event::Key(Key::new(code)))
 }
@@ -267,11 +268,14 @@ fn numbers(params: &[u8]) -> Vec<u32> {
             // Sub-parameters (`1:2`) and junk count as their leading digits.
             p.iter()
                 .take_while(|c| c.is_ascii_digit())
-                .fold(0u32, |n, &d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+                .fold(0u32, |n, &d| {
+                    n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+                })
         })
         .collect()
 }
 
+#[allow(clippy::unnecessary_wraps)] // the value of a function returning Option
 fn with_modifiers(code: KeyCode, modifier: Option<&u32>) -> Option<Event> {
     let bits = modifier.map_or(0, |m| m.saturating_sub(1));
     let mut key = Key::new(code);
@@ -287,7 +291,10 @@ fn csi_event(params: &[u8], fin: u8) -> Option<Event> {
     if params.first() == Some(&b'<') {
         return mouse(&params[1..], fin);
     }
-    if params.first().is_some_and(|c| !c.is_ascii_digit() && *c != b';') {
+    if params
+        .first()
+        .is_some_and(|c| !c.is_ascii_digit() && *c != b';')
+    {
         // Private replies (`?…`, `>…`): device attributes, modes.
         return None;
     }
@@ -301,7 +308,9 @@ fn csi_event(params: &[u8], fin: u8) -> Option<Event> {
         b'H' => KeyCode::Home,
         b'F' => KeyCode::End,
         b'Z' => KeyCode::BackTab,
-        b'P'..=b'S' if !params.is_empty() => KeyCode::F(fin - b'P' + 1),
+        // F1–F4 with modifiers are `CSI 1 ; m P`; a cursor position
+        // report (`CSI row ; col R`) is not a key.
+        b'P'..=b'S' if n.first() == Some(&1) && n.len() == 2 => KeyCode::F(fin - b'P' + 1),
         b'~' => match n.first().copied().unwrap_or(0) {
             1 | 7 => KeyCode::Home,
             2 => KeyCode::Insert,
@@ -442,13 +451,19 @@ mod tests {
         let mut p = Parser::new();
         assert_eq!(
             p.feed(b"\x1b]11;rgb:ffff/ffff/ffff\x07j"),
-            [Event::Background([255, 255, 255]), Event::Key(Key::char('j'))]
+            [
+                Event::Background([255, 255, 255]),
+                Event::Key(Key::char('j'))
+            ]
         );
         // ST-terminated, split in the middle of the terminator.
         assert!(p.feed(b"\x1b]11;rgb:0000/0000/0000\x1b").is_empty());
         assert_eq!(p.feed(b"\\"), [Event::Background([0, 0, 0])]);
         // Other replies vanish.
-        assert!(p.feed(b"\x1b]10;rgb:1/2/3\x07\x1b[?62;c\x1b[12;40R").is_empty());
+        assert!(
+            p.feed(b"\x1b]10;rgb:1/2/3\x07\x1b[?62;c\x1b[12;40R")
+                .is_empty()
+        );
         assert!(p.feed(b"\x1bP>|xterm\x1b\\").is_empty());
     }
 

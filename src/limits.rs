@@ -74,13 +74,14 @@ impl Refusal {
 pub fn visitor(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                IpAddr::V4(v4)
+            } else {
                 let s = v6.segments();
                 IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
             }
-        },
+        }
     }
 }
 
@@ -166,29 +167,33 @@ impl Gate {
 /// second's worth saved up.
 #[derive(Debug, Clone)]
 pub struct Budget {
-    per_second: usize,
-    tokens: f64,
+    per_second: u64,
+    tokens: u64,
     last: Instant,
 }
 
 impl Budget {
     pub fn new(per_second: usize, now: Instant) -> Budget {
         Budget {
-            per_second,
-            tokens: per_second as f64,
+            per_second: per_second as u64,
+            tokens: per_second as u64,
             last: now,
         }
     }
 
     /// How many of `wanted` bytes may be used at `now`.
     pub fn take(&mut self, wanted: usize, now: Instant) -> usize {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        let cap = self.per_second as f64;
-        self.tokens = (self.tokens + elapsed * cap).min(cap);
-        let granted = (wanted as f64).min(self.tokens.floor());
+        let elapsed = now.saturating_duration_since(self.last).as_nanos();
+        let refill = elapsed.saturating_mul(u128::from(self.per_second)) / 1_000_000_000;
+        // Until a whole byte is earned, the time keeps counting.
+        if refill > 0 {
+            self.last = now;
+            let refill = u64::try_from(refill).unwrap_or(u64::MAX);
+            self.tokens = self.tokens.saturating_add(refill).min(self.per_second);
+        }
+        let granted = (wanted as u64).min(self.tokens);
         self.tokens -= granted;
-        granted as usize
+        usize::try_from(granted).unwrap_or(usize::MAX)
     }
 }
 
@@ -213,7 +218,7 @@ mod tests {
         }
     }
 
-    const A: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
+    const A: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
     const B: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
     const C: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 3));
 
@@ -252,11 +257,14 @@ mod tests {
         // Refused tries do not extend the window; a minute after the first
         // connection, one slot is free again.
         assert_eq!(gate.admit(A, t0 + Duration::from_secs(60)), Ok(()));
+        gate.release(A);
         assert_eq!(
             gate.admit(A, t0 + Duration::from_secs(60)),
             Err(Refusal::TooFast)
         );
         assert_eq!(gate.admit(A, t0 + Duration::from_secs(62)), Ok(()));
+        gate.release(A);
+        gate.release(B);
         // Old addresses are forgotten.
         let later = t0 + Duration::from_secs(600);
         assert_eq!(gate.admit(C, later), Ok(()));
@@ -286,7 +294,11 @@ mod tests {
         assert_eq!(budget.take(60, t), 40);
         assert_eq!(budget.take(10, t), 0);
         assert_eq!(budget.take(80, t + Duration::from_millis(500)), 50);
-        assert_eq!(budget.take(500, t + Duration::from_secs(60)), 100, "one second saved up at most");
+        assert_eq!(
+            budget.take(500, t + Duration::from_secs(60)),
+            100,
+            "one second saved up at most"
+        );
     }
 
     #[test]

@@ -136,11 +136,11 @@ struct ServeArgs {
     listen: Option<String>,
 
     /// The server's SSH host key; generated there on first run
-    /// [default: <data dir>/ssh_host_ed25519_key, see `folio --version`].
+    /// [default: `<data dir>/ssh_host_ed25519_key`, see `folio --version`].
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     host_key: Option<PathBuf>,
 
-    /// Private mode: only the public keys in FILE (authorized_keys format) get in.
+    /// Private mode: only the public keys in FILE (`authorized_keys` format) get in.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     authorized_keys: Option<PathBuf>,
 
@@ -613,9 +613,17 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     problems.extend(key_problems);
     let look = if config.theme == AUTO {
         let (dark, light, _) = auto_pair(&paths, &mut problems);
-        ssh::Look::Auto { dark, light }
+        ssh::Look::Auto {
+            dark: Box::new(dark),
+            light: Box::new(light),
+        }
     } else {
-        ssh::Look::Fixed(load_theme(&config.theme, &paths, "dark", &mut problems))
+        ssh::Look::Fixed(Box::new(load_theme(
+            &config.theme,
+            &paths,
+            "dark",
+            &mut problems,
+        )))
     };
     for p in &problems {
         eprintln!("folio: warning: {}", sanitize(p));
@@ -645,7 +653,6 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
         }
         None => ssh::Access::Public,
     };
-    let count = posts.len();
     let mut site = ssh::Site::new(posts, config.posts.clone(), keymap, look);
     site.color = config.color;
     site.max_width = config.max_width;
@@ -660,56 +667,67 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the server's threads")?;
-    runtime.block_on(async move {
-        let (listener, local) = ssh::bind(&serve.listen).await?;
-        let fingerprint = ssh::fingerprint(key.public_key());
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "folio serve: {count} posts from {}",
-            sanitize(&site.label)
-        );
-        let _ = writeln!(out, "listening on {local}");
-        let _ = writeln!(
-            out,
-            "host key {fingerprint} ({}{})",
-            key_path.display(),
-            if created { ", created now" } else { "" }
-        );
-        let mode = match &access {
-            ssh::Access::Public => "anyone can read (public mode)".to_owned(),
-            ssh::Access::Keys(k) => format!("private mode: {} authorized keys", k.len()),
-        };
-        let _ = writeln!(out, "{mode}");
-        let host = if local.ip().is_loopback() || local.ip().is_unspecified() {
-            "localhost".to_owned()
-        } else {
-            local.ip().to_string()
-        };
-        let _ = writeln!(out, "read with: ssh -t -p {} {host}", local.port());
-        let _ = write!(out, "stop with Ctrl-C\n");
-        write_stdout(&out)?;
-        tracing::info!(addr = %local, host_key = %fingerprint, posts = count, "serving");
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("cannot watch for SIGTERM")?;
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            tracing::info!("shutting down");
-            let _ = stop_tx.send(true);
-        });
-        let options = ssh::ServeOptions {
-            limits: serve.limits.clone(),
-            access,
-        };
-        ssh::serve(site, key, options, listener, stop_rx, ssh::Stats::default()).await;
-        let _ = writeln!(std::io::stderr(), "folio serve: stopped");
-        anyhow::Ok(())
-    })?;
+    let listen = serve.listen.clone();
+    let options = ssh::ServeOptions {
+        limits: serve.limits.clone(),
+        access,
+    };
+    runtime.block_on(run_server(site, key, &key_path, created, &listen, options))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Binds, says where and with which key, and serves until SIGTERM or SIGINT.
+async fn run_server(
+    site: std::sync::Arc<ssh::Site>,
+    key: russh::keys::PrivateKey,
+    key_path: &Path,
+    created: bool,
+    listen: &str,
+    options: ssh::ServeOptions,
+) -> Result<()> {
+    let (listener, local) = ssh::bind(listen).await?;
+    let fingerprint = ssh::fingerprint(key.public_key());
+    let mut out = String::new();
+    let count = site.posts().len();
+    let _ = writeln!(
+        out,
+        "folio serve: {count} posts from {}",
+        sanitize(&site.label)
+    );
+    let _ = writeln!(out, "listening on {local}");
+    let _ = writeln!(
+        out,
+        "host key {fingerprint} ({}{})",
+        key_path.display(),
+        if created { ", created now" } else { "" }
+    );
+    let _ = match &options.access {
+        ssh::Access::Public => writeln!(out, "anyone can read (public mode)"),
+        ssh::Access::Keys(k) => writeln!(out, "private mode: {} authorized keys", k.len()),
+    };
+    let host = if local.ip().is_loopback() || local.ip().is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        local.ip().to_string()
+    };
+    let _ = writeln!(out, "read with: ssh -t -p {} {host}", local.port());
+    let _ = writeln!(out, "stop with Ctrl-C");
+    write_stdout(&out)?;
+    tracing::info!(addr = %local, host_key = %fingerprint, posts = count, "serving");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot watch for SIGTERM")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    });
+    ssh::serve(site, key, options, listener, stop_rx, ssh::Stats::default()).await;
+    let _ = writeln!(std::io::stderr(), "folio serve: stopped");
+    Ok(())
 }
 
 fn apply_serve_flags(args: &ServeArgs, serve: &mut folio::config::Serve) {

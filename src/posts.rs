@@ -2015,8 +2015,7 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         write(outside.path(), "secret.md", b"# Secret\n");
         std::os::unix::fs::symlink(outside.path(), root.join("elsewhere")).unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("leak.md"))
-            .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("leak.md")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", root.join("a/passwd.md")).unwrap();
         let posts = scan_with(&root, Links::Confined).unwrap();
         assert_eq!(rels(&posts), ["a/post.md", "same.md"]);

@@ -63,8 +63,7 @@ const SOURCE_CACHE_BYTES: usize = 64 * 1024 * 1024;
 const ENTER: &str = "\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[2J";
 const MOUSE_ON: &str = "\x1b[?1000h\x1b[?1006h";
 /// Undoes [`ENTER`] and [`MOUSE_ON`], whatever state the last frame left.
-const LEAVE: &str =
-    "\x1b[?2026l\x1b[0m\x1b[r\x1b[?1006l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
+const LEAVE: &str = "\x1b[?2026l\x1b[0m\x1b[r\x1b[?1006l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
 const OSC11_QUERY: &str = "\x1b]11;?\x1b\\";
 
 #[derive(Debug, thiserror::Error)]
@@ -207,9 +206,12 @@ pub enum Access {
 /// The theme of new sessions.
 #[derive(Debug, Clone)]
 pub enum Look {
-    Fixed(Theme),
+    Fixed(Box<Theme>),
     /// `theme: auto`: dark until the visitor's terminal says it is light.
-    Auto { dark: Theme, light: Theme },
+    Auto {
+        dark: Box<Theme>,
+        light: Box<Theme>,
+    },
 }
 
 /// What every session shares: read-only except for the post list, which a
@@ -242,9 +244,10 @@ impl Site {
         let (actions, _) = broadcast::channel(16);
         Site {
             posts: Mutex::new(posts),
-            label: root
-                .as_ref()
-                .map_or_else(|| "folio's built-in posts".into(), |r| r.display().to_string()),
+            label: root.as_ref().map_or_else(
+                || "folio's built-in posts".into(),
+                |r| r.display().to_string(),
+            ),
             root,
             keymap,
             look,
@@ -691,6 +694,13 @@ struct Pty {
     size: (u16, u16),
 }
 
+/// How the handler reaches a running reader.
+struct Link {
+    id: ChannelId,
+    input: mpsc::Sender<Vec<u8>>,
+    size: watch::Sender<(u16, u16)>,
+}
+
 /// russh's handler for one connection: answers every request.
 struct Conn {
     server: Arc<Server>,
@@ -699,8 +709,8 @@ struct Conn {
     stats: Stats,
     /// The session channel, until the shell starts and takes it.
     channel: Option<Channel<Msg>>,
-    /// The running reader: its id, input and size.
-    session: Option<(ChannelId, mpsc::Sender<Vec<u8>>, watch::Sender<(u16, u16)>)>,
+    /// The running reader.
+    session: Option<Link>,
     pty: Option<Pty>,
     env: Env,
     budget: Budget,
@@ -715,7 +725,7 @@ impl Conn {
         self.channel
             .as_ref()
             .map(Channel::id)
-            .or(self.session.as_ref().map(|s| s.0))
+            .or(self.session.as_ref().map(|s| s.id))
     }
 
     /// A one-line message on the client's stderr, exit status 1, and the
@@ -807,6 +817,7 @@ impl Handler for Conn {
         Ok(if self.key_allowed(offer.public_key) {
             Auth::Accept
         } else {
+            tracing::info!(addr = %self.peer, key = %fingerprint(offer.public_key), "auth refused: key not authorized");
             reject_with_keys()
         })
     }
@@ -982,7 +993,11 @@ impl Handler for Conn {
         let (_read, write) = ch.split();
         let (input_tx, input_rx) = mpsc::channel(64);
         let (size_tx, size_rx) = watch::channel(pty.size);
-        self.session = Some((channel, input_tx, size_tx));
+        self.session = Some(Link {
+            id: channel,
+            input: input_tx,
+            size: size_tx,
+        });
         lock(&self.visit.info).session = true;
         let ctx = SessionCtx {
             site: self.server.site.clone(),
@@ -1099,8 +1114,8 @@ impl Handler for Conn {
     ) -> Result<(), Self::Error> {
         let size = clamp_size(col_width, row_height);
         match &self.session {
-            Some((id, _, tx)) if *id == channel => {
-                let _ = tx.send(size);
+            Some(link) if link.id == channel => {
+                let _ = link.size.send(size);
             }
             _ => {
                 if let Some(pty) = &mut self.pty {
@@ -1119,10 +1134,10 @@ impl Handler for Conn {
         data: &[u8],
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let Some((id, tx, _)) = &self.session else {
+        let Some(link) = &self.session else {
             return Ok(());
         };
-        if *id != channel {
+        if link.id != channel {
             return Ok(());
         }
         let data = &data[..data.len().min(self.server.limits.input_per_packet)];
@@ -1130,7 +1145,7 @@ impl Handler for Conn {
         if allowed > 0 {
             // A full queue means the session is behind: drop, never wait
             // (waiting would stall this whole connection).
-            let _ = tx.try_send(data[..allowed].to_vec());
+            let _ = link.input.try_send(data[..allowed].to_vec());
         }
         Ok(())
     }
@@ -1140,7 +1155,7 @@ impl Handler for Conn {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if self.session.as_ref().is_some_and(|s| s.0 == channel) {
+        if self.session.as_ref().is_some_and(|s| s.id == channel) {
             self.session = None;
         }
         Ok(())
@@ -1151,7 +1166,7 @@ impl Handler for Conn {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if self.session.as_ref().is_some_and(|s| s.0 == channel) {
+        if self.session.as_ref().is_some_and(|s| s.id == channel) {
             // Dropping the input sender ends the reader.
             self.session = None;
         }
@@ -1301,7 +1316,10 @@ async fn supervise(ctx: SessionCtx, channel: ChannelWriteHalf<Msg>) {
         let _ = write!(last, "{line}\r\n");
     }
     outbox.finish(last.into_bytes());
-    if tokio::time::timeout(GOODBYE_TIMEOUT, writing).await.is_err() {
+    if tokio::time::timeout(GOODBYE_TIMEOUT, writing)
+        .await
+        .is_err()
+    {
         tracing::debug!("goodbye not delivered in time");
     }
 }
@@ -1309,6 +1327,7 @@ async fn supervise(ctx: SessionCtx, channel: ChannelWriteHalf<Msg>) {
 /// The work a session sent to the blocking pool, coming back.
 type Work = mpsc::UnboundedSender<Action>;
 
+#[allow(clippy::too_many_lines)] // one select loop reads best in one piece
 async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
     let started = tokio::time::Instant::now();
     let depth = ctx.env.depth(ctx.site.color);
@@ -1325,12 +1344,7 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
         wrap_code: ctx.site.wrap_code,
         remote: true,
     };
-    let mut app = App::new(
-        ctx.site.posts(),
-        theme,
-        ctx.site.keymap.clone(),
-        options,
-    );
+    let mut app = App::new(ctx.site.posts(), theme, ctx.site.keymap.clone(), options);
     let mut actions = ctx.site.subscribe();
     let (w, h) = *ctx.size.borrow_and_update();
     app.update(Action::Resize(w, h));
@@ -1351,6 +1365,7 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
     let max_time = ctx.limits.max_session_time;
     let mut esc_deadline: Option<tokio::time::Instant> = None;
     let mut shutdown = ctx.shutdown.clone();
+    let mut reloads = true;
 
     dispatch(&mut app, &ctx.site, &work_tx);
     if let Err(e) = draw(&mut terminal, &mut app, &outbox) {
@@ -1401,11 +1416,12 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
                     app.update(action);
                 }
             }
-            action = actions.recv() => {
+            action = actions.recv(), if reloads => {
                 match action {
                     Ok(action) => app.update(action),
+                    // Missed actions: the next one still applies.
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => {}
+                    Err(broadcast::error::RecvError::Closed) => reloads = false,
                 }
             }
             () = tokio::time::sleep_until(last_key + idle) => return End::Idle(idle),
@@ -1438,7 +1454,9 @@ fn apply(
             Event::Click(x, y) => app.update(Action::Click(x, y)),
             Event::Background(rgb) => {
                 // Only the first, timely answer counts.
-                let Some(sent) = probe_sent.take() else { continue };
+                let Some(sent) = probe_sent.take() else {
+                    continue;
+                };
                 let Some((dark, light)) = probe else { continue };
                 if sent.elapsed() > REPLY_DEADLINE {
                     continue;
@@ -1460,8 +1478,9 @@ fn dispatch(app: &mut App, site: &Arc<Site>, work: &Work) {
         let site = site.clone();
         let work = work.clone();
         tokio::task::spawn_blocking(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| site.source(&post)))
-                .unwrap_or_else(|_| Err("this post could not be read".into()));
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| site.source(&post)))
+                    .unwrap_or_else(|_| Err("this post could not be read".into()));
             let _ = work.send(Action::Loaded(index, result));
         });
     }
@@ -1469,7 +1488,8 @@ fn dispatch(app: &mut App, site: &Arc<Site>, work: &Work) {
         let work = work.clone();
         tokio::task::spawn_blocking(move || {
             // A layout that panics leaves the quick layout in place.
-            if let Ok(action) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run())) {
+            if let Ok(action) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()))
+            {
                 let _ = work.send(action);
             }
         });
@@ -1510,7 +1530,9 @@ fn draw(
 /// Adds bytes that are not a frame (a terminal query) after what waits.
 fn outbox_append(outbox: &Outbox, bytes: &[u8]) {
     let mut slot = lock(&outbox.slot);
-    slot.frame.get_or_insert_with(Vec::new).extend_from_slice(bytes);
+    slot.frame
+        .get_or_insert_with(Vec::new)
+        .extend_from_slice(bytes);
     drop(slot);
     outbox.ready.notify_one();
 }
