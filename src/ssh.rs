@@ -1650,6 +1650,120 @@ mod tests {
         assert!(err.contains(":2: not a public key"), "{err}");
     }
 
+    use crate::keymap::{Key, KeyCode};
+    use ratatui::backend::TestBackend;
+
+    fn take(outbox: &Outbox) -> Vec<u8> {
+        lock(&outbox.slot).frame.take().unwrap_or_default()
+    }
+
+    /// The screen as ratatui's own test backend draws it.
+    fn expected(app: &App) -> Vec<String> {
+        let (w, h) = app.size;
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| ui::draw(app, f)).unwrap();
+        let buf = t.backend().buffer();
+        (0..h)
+            .map(|y| {
+                let mut line = String::new();
+                let mut x = 0;
+                while x < w {
+                    let cell = &buf[(x, y)];
+                    line.push_str(cell.symbol());
+                    x += u16::try_from(crate::sanitize::display_width(cell.symbol()).max(1))
+                        .unwrap_or(1);
+                }
+                line.trim_end().to_owned()
+            })
+            .collect()
+    }
+
+    fn seen(vt: &vt100::Parser, w: u16) -> Vec<String> {
+        vt.screen()
+            .rows(0, w)
+            .map(|r| r.trim_end().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn frames_paint_what_ratatui_draws_even_when_some_are_dropped() {
+        let (w, h) = (90, 24);
+        let options = Options {
+            remote: true,
+            ..Options::default()
+        };
+        let mut app = App::new(
+            posts::embedded(),
+            Theme::default(),
+            Keymap::default(),
+            options,
+        );
+        app.update(Action::Resize(w, h));
+        crate::term::settle(&mut app);
+        let mut terminal = Terminal::with_options(
+            WireBackend::new(Vec::new(), w, h),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, w, h)),
+            },
+        )
+        .unwrap();
+        let outbox = Outbox::default();
+        let mut vt = vt100::Parser::new(h, w, 0);
+        vt.process(ENTER.as_bytes());
+        draw(&mut terminal, &mut app, &outbox).unwrap();
+        vt.process(&take(&outbox));
+        assert_eq!(seen(&vt, w), expected(&app));
+        let mut press = |app: &mut App, code: KeyCode| {
+            app.key(Key::new(code));
+            crate::term::settle(app);
+            draw(&mut terminal, app, &outbox).unwrap();
+        };
+        // A client that keeps up gets every frame.
+        for code in [
+            KeyCode::Down,
+            KeyCode::Enter,
+            KeyCode::Char(']'),
+            KeyCode::Char('j'),
+        ] {
+            press(&mut app, code);
+            let frame = take(&outbox);
+            assert!(!frame.is_empty());
+            vt.process(&frame);
+            assert_eq!(seen(&vt, w), expected(&app));
+        }
+        // A client that is behind: frames pile up and only the newest waits,
+        // drawn in full, so the screen is right without the ones dropped.
+        for code in [
+            KeyCode::Char(']'),
+            KeyCode::Char('j'),
+            KeyCode::PageDown,
+            KeyCode::Char('k'),
+        ] {
+            press(&mut app, code);
+        }
+        let last = take(&outbox);
+        assert!(last.windows(4).any(|w| w == b"\x1b[2J"), "a full repaint");
+        vt.process(&last);
+        assert_eq!(seen(&vt, w), expected(&app));
+        // Back in step: small frames again.
+        press(&mut app, KeyCode::Char('j'));
+        let step = take(&outbox);
+        assert!(!step.windows(4).any(|w| w == b"\x1b[2J"));
+        vt.process(&step);
+        assert_eq!(seen(&vt, w), expected(&app));
+        // A resize, as the session does it.
+        let (w2, h2) = (60, 20);
+        terminal.backend_mut().set_size(w2, h2);
+        ratatui::backend::Backend::clear(terminal.backend_mut()).unwrap();
+        terminal.resize(Rect::new(0, 0, w2, h2)).unwrap();
+        app.update(Action::Resize(w2, h2));
+        crate::term::settle(&mut app);
+        draw(&mut terminal, &mut app, &outbox).unwrap();
+        let mut vt = vt100::Parser::new(h2, w2, 0);
+        vt.process(&take(&outbox));
+        assert_eq!(seen(&vt, w2), expected(&app));
+    }
+
     #[test]
     fn goodbye_lines() {
         assert_eq!(End::ClientGone.goodbye(), None);
