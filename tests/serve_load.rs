@@ -224,3 +224,55 @@ async fn half_open_connections_are_reaped_by_the_handshake_deadline() {
     server.stop.send(true).unwrap();
     server.task.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_sizes_and_floods_of_input_are_harmless() {
+    let server = start(Limits::default()).await;
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    // A 0×0 pty (scripts ask for one) draws something, safely.
+    let mut v = ssh_client::visit(ssh_client::config(), stream, 0, 0)
+        .await
+        .unwrap();
+    assert!(v.settle(Duration::from_millis(300)).await > 0);
+    v.channel.window_change(65535, 65535, 0, 0).await.unwrap();
+    let big = v.settle(Duration::from_millis(500)).await;
+    assert!(big > 1000, "a repaint at the clamped size ({big} bytes)");
+    v.channel.window_change(80, 24, 0, 0).await.unwrap();
+    v.settle(Duration::from_millis(300)).await;
+    // 256 KiB of keys at once: most are dropped, the session stays usable.
+    for _ in 0..64 {
+        v.channel.data_bytes(vec![b'j'; 4096]).await.unwrap();
+    }
+    v.settle(Duration::from_millis(500)).await;
+    let (took, _) = v.key(b"k", Duration::from_millis(100)).await;
+    assert!(took.is_some(), "still answering keys");
+    assert!(v.quit().await);
+    server.stop.send(true).unwrap();
+    server.task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ends_at_its_time_limit_with_a_goodbye() {
+    let server = start(Limits {
+        max_session_time: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    let mut v = ssh_client::visit(ssh_client::config(), stream, 80, 24)
+        .await
+        .unwrap();
+    v.kept = Some(Vec::new());
+    let start = Instant::now();
+    while !v.closed && start.elapsed() < Duration::from_secs(10) {
+        v.next(Duration::from_secs(5)).await;
+    }
+    assert!(v.closed);
+    let out = String::from_utf8_lossy(v.kept.as_deref().unwrap()).into_owned();
+    assert!(out.contains("sessions last at most 1 minutes"), "{out:?}");
+    // The terminal is put back: alternate screen left, cursor shown.
+    assert!(out.contains("\x1b[?25h\x1b[?1049l"), "{out:?}");
+    wait_until("session gone", || server.stats.sessions() == 0).await;
+    server.stop.send(true).unwrap();
+    server.task.await.unwrap();
+}

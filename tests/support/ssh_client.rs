@@ -86,8 +86,17 @@ impl Visitor {
         }
     }
 
-    /// Reads until nothing arrives for `quiet`; the bytes read.
+    /// Waits (generously: the machine may be busy) for output to start,
+    /// then reads until nothing arrives for `quiet`; the bytes read.
     pub async fn settle(&mut self, quiet: Duration) -> usize {
+        let Some(n) = self.next(Duration::from_secs(20)).await else {
+            return 0;
+        };
+        n + self.drain(quiet).await
+    }
+
+    /// Reads until nothing arrives for `quiet`; the bytes read.
+    pub async fn drain(&mut self, quiet: Duration) -> usize {
         let mut n = 0;
         while let Some(got) = self.next(quiet).await {
             n += got;
@@ -106,7 +115,7 @@ impl Visitor {
             return (None, 0);
         };
         let took = start.elapsed();
-        (Some(took), first + self.settle(quiet).await)
+        (Some(took), first + self.drain(quiet).await)
     }
 
     /// Quits with `q` and reads to the end; whether the channel closed.
