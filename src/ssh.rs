@@ -1229,6 +1229,9 @@ struct Outbox {
 
 #[derive(Default)]
 struct OutboxSlot {
+    /// Bytes that are not a frame (the terminal set-up, a query): sent
+    /// before the next frame, never dropped.
+    extra: Vec<u8>,
     frame: Option<Vec<u8>>,
     last: Option<Vec<u8>>,
 }
@@ -1263,7 +1266,12 @@ impl Outbox {
                     return Err(last);
                 }
                 if let Some(frame) = slot.frame.take() {
-                    return Ok(frame);
+                    let mut bytes = std::mem::take(&mut slot.extra);
+                    bytes.extend_from_slice(&frame);
+                    return Ok(bytes);
+                }
+                if !slot.extra.is_empty() {
+                    return Ok(std::mem::take(&mut slot.extra));
                 }
             }
             self.ready.notified().await;
@@ -1301,7 +1309,7 @@ async fn supervise(ctx: SessionCtx, channel: ChannelWriteHalf<Msg>) {
     if mouse {
         enter.push_str(MOUSE_ON);
     }
-    outbox.put(enter.into_bytes());
+    outbox_append(&outbox, enter.as_bytes());
     let writing = tokio::spawn(writer(outbox.clone(), channel));
     let end = match tokio::spawn(run_session(ctx, outbox.clone())).await {
         Ok(end) => end,
@@ -1527,13 +1535,10 @@ fn draw(
     Ok(())
 }
 
-/// Adds bytes that are not a frame (a terminal query) after what waits.
+/// Queues bytes that are not a frame (the terminal set-up, a query): they
+/// go out before the next frame and are never dropped with one.
 fn outbox_append(outbox: &Outbox, bytes: &[u8]) {
-    let mut slot = lock(&outbox.slot);
-    slot.frame
-        .get_or_insert_with(Vec::new)
-        .extend_from_slice(bytes);
-    drop(slot);
+    lock(&outbox.slot).extra.extend_from_slice(bytes);
     outbox.ready.notify_one();
 }
 
@@ -1654,7 +1659,26 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     fn take(outbox: &Outbox) -> Vec<u8> {
-        lock(&outbox.slot).frame.take().unwrap_or_default()
+        let mut slot = lock(&outbox.slot);
+        let mut bytes = std::mem::take(&mut slot.extra);
+        bytes.extend(slot.frame.take().unwrap_or_default());
+        bytes
+    }
+
+    #[test]
+    fn set_up_bytes_survive_a_dropped_frame() {
+        let outbox = Outbox::default();
+        outbox_append(&outbox, ENTER.as_bytes());
+        outbox.put(b"first".to_vec());
+        outbox_append(&outbox, OSC11_QUERY.as_bytes());
+        assert!(outbox.waiting());
+        outbox.put(b"second".to_vec());
+        let sent = take(&outbox);
+        assert_eq!(
+            sent,
+            [ENTER.as_bytes(), OSC11_QUERY.as_bytes(), b"second"].concat()
+        );
+        assert!(!outbox.waiting());
     }
 
     /// The screen as ratatui's own test backend draws it.
