@@ -28,11 +28,12 @@ fn rss_kib(pid: Option<u32>) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+/// The `percent`th percentile (nearest rank) of sorted durations.
+fn percentile(sorted: &[Duration], percent: usize) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    let i = ((sorted.len() - 1) * percent).div_ceil(100);
     sorted[i.min(sorted.len() - 1)]
 }
 
@@ -95,8 +96,8 @@ async fn main() {
     let idle = rss_kib(pid);
     if let (Some(b), Some(a)) = (before, idle) {
         println!(
-            "server memory: {b} KiB before, {a} KiB with {sessions} idle sessions: {:.0} KiB per session",
-            (a.saturating_sub(b)) as f64 / sessions as f64
+            "server memory: {b} KiB before, {a} KiB with {sessions} idle sessions: {} KiB per session",
+            a.saturating_sub(b) / sessions as u64
         );
     }
 
@@ -123,9 +124,9 @@ async fn main() {
     latencies.sort_unstable();
     println!(
         "keystroke to frame with {sessions} sessions typing: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} keys)",
-        percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
-        percentile(&latencies, 0.95).as_secs_f64() * 1000.0,
-        percentile(&latencies, 1.0).as_secs_f64() * 1000.0,
+        percentile(&latencies, 50).as_secs_f64() * 1000.0,
+        percentile(&latencies, 95).as_secs_f64() * 1000.0,
+        percentile(&latencies, 100).as_secs_f64() * 1000.0,
         latencies.len()
     );
     let mut closed = 0;

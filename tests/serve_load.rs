@@ -17,7 +17,6 @@ use folio::keymap::Keymap;
 use folio::limits::Limits;
 use folio::posts;
 use folio::ssh::{self, Access, Look, ServeOptions, Site, Stats};
-use folio::theme::Theme;
 use russh::keys::{Algorithm, PrivateKey};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
@@ -38,7 +37,7 @@ async fn start(limits: Limits) -> Running {
         posts,
         Some(blog.path().to_path_buf()),
         Keymap::default(),
-        Look::Fixed(Box::new(Theme::default())),
+        Look::Fixed(Box::default()),
     ));
     let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
     let (listener, addr) = ssh::bind("127.0.0.1:0").await.unwrap();
