@@ -109,8 +109,8 @@ enum Sub {
     Man,
     /// Serve a folder of posts over SSH: anyone can read them with `ssh -t`.
     ///
-    /// Each visitor gets their own reader; nothing is ever written, run or
-    /// read outside the folder. Listens on 127.0.0.1:2222 unless told
+    /// Each visitor gets their own reader. No command is ever run and
+    /// nothing outside the folder is read. Listens on 127.0.0.1:2222 unless told
     /// otherwise (`--listen 0.0.0.0:2222` for all interfaces). Stop with
     /// Ctrl-C or SIGTERM: every visitor gets a goodbye line.
     #[command(after_help = SERVE_EXAMPLES)]

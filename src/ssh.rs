@@ -645,7 +645,13 @@ async fn connection(server: &Arc<Server>, tcp: TcpStream, peer: SocketAddr, stat
             let mut stop = server.shutdown.clone();
             let auth_deadline = tokio::time::sleep_until((started + deadline).into());
             let mut auth_deadline = std::pin::pin!(auth_deadline);
+            // A login that never opens a reader (`ssh -N`) holds a slot
+            // only as long as an idle session may.
+            let idle_deadline =
+                tokio::time::sleep_until((started + server.limits.idle_timeout).into());
+            let mut idle_deadline = std::pin::pin!(idle_deadline);
             let mut deadline_armed = true;
+            let mut idle_armed = true;
             let mut stop_armed = true;
             loop {
                 tokio::select! {
@@ -659,6 +665,13 @@ async fn connection(server: &Arc<Server>, tcp: TcpStream, peer: SocketAddr, stat
                         deadline_armed = false;
                         if !visit.info().authed {
                             tracing::info!(addr = %peer, "handshake deadline: disconnecting");
+                            visit.kill();
+                        }
+                    }
+                    () = &mut idle_deadline, if idle_armed => {
+                        idle_armed = false;
+                        if !visit.info().session {
+                            tracing::info!(addr = %peer, "no session opened: disconnecting");
                             visit.kill();
                         }
                     }

@@ -275,3 +275,29 @@ async fn a_session_ends_at_its_time_limit_with_a_goodbye() {
     server.stop.send(true).unwrap();
     server.task.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_without_a_reader_is_closed_after_the_idle_time() {
+    let server = start(Limits {
+        idle_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    let mut handle =
+        russh::client::connect_stream(ssh_client::config(), stream, ssh_client::Trusting)
+            .await
+            .unwrap();
+    assert!(handle.authenticate_none("idle").await.unwrap().success());
+    wait_until("one connection", || server.stats.connections() == 1).await;
+    let start = Instant::now();
+    wait_until("the connection closed", || server.stats.connections() == 0).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(handle.is_closed() || handle.channel_open_session().await.is_err());
+    server.stop.send(true).unwrap();
+    server.task.await.unwrap();
+}
