@@ -646,3 +646,53 @@ fn private_mode_lets_a_listed_key_in_and_keeps_others_out() {
     assert!(log.contains("SHA256:"), "{log}");
     assert!(!log.contains("AAAA"), "key material in the log:\n{log}");
 }
+
+/// `folio serve ARGS` that must fail at start: its stderr.
+fn failed_start(args: &[&str]) -> String {
+    let blog = fixtures::blog();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("serve")
+        .arg(blog.path())
+        .args(args)
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "nothing announced");
+    stderr(&out)
+}
+
+#[test]
+fn start_up_problems_are_one_clear_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = failed_start(&["--listen", &addr]);
+    assert!(
+        err.contains(&format!("folio: cannot listen on {addr}")),
+        "{err}"
+    );
+    let err = failed_start(&["--listen", "nowhere"]);
+    assert!(err.contains("cannot listen on nowhere"), "{err}");
+    let keys = tempfile::tempdir().unwrap();
+    let empty = keys.path().join("authorized_keys");
+    std::fs::write(&empty, "# nobody yet\n").unwrap();
+    let err = failed_start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--authorized-keys",
+        empty.to_str().unwrap(),
+    ]);
+    assert!(err.contains("lists no keys"), "{err}");
+    let missing = keys.path().join("missing");
+    let err = failed_start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--authorized-keys",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(err.contains("cannot read the authorized keys"), "{err}");
+}
