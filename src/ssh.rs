@@ -33,7 +33,7 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKey};
 use russh::server::{Auth, Handler, Msg, Session};
 use russh::{Channel, ChannelId, ChannelOpenFailure, ChannelWriteHalf, MethodKind, MethodSet};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -585,7 +585,7 @@ pub async fn serve(
         let admitted = lock(&server.gate).admit(peer.ip(), Instant::now());
         if let Err(refusal) = admitted {
             tracing::info!(addr = %peer, limit = refusal.name(), "refused connection");
-            tokio::spawn(refuse(tcp, refusal.message()));
+            refuse(&tcp, refusal.message());
             continue;
         }
         stats.0.connections.fetch_add(1, Ordering::SeqCst);
@@ -605,10 +605,10 @@ pub async fn serve(
 }
 
 /// Says why, before the SSH banner (ssh shows such lines with `-v`), and
-/// closes.
-async fn refuse(mut tcp: TcpStream, why: &str) {
+/// closes. Never waits: a flood must not hold sockets or tasks.
+fn refuse(tcp: &TcpStream, why: &str) {
     let line = format!("folio: {why}\r\n");
-    let _ = tokio::time::timeout(Duration::from_secs(1), tcp.write_all(line.as_bytes())).await;
+    let _ = tcp.try_write(line.as_bytes());
 }
 
 async fn connection(server: &Arc<Server>, tcp: TcpStream, peer: SocketAddr, stats: &Stats) {
@@ -626,6 +626,7 @@ async fn connection(server: &Arc<Server>, tcp: TcpStream, peer: SocketAddr, stat
         pty: None,
         env: Env::default(),
         budget: Budget::new(server.limits.input_per_second, Instant::now()),
+        refusals: 0,
     };
     let stream = Guarded {
         inner: tcp,
@@ -727,11 +728,20 @@ struct Conn {
     pty: Option<Pty>,
     env: Env,
     budget: Budget,
+    refusals: u32,
 }
 
 impl Conn {
-    fn refused(&self, what: &str) {
-        tracing::info!(addr = %self.peer, request = what, "refused request");
+    /// Logs a refused request; a client repeating them is not let flood the
+    /// log.
+    fn refused(&mut self, what: &str) {
+        const LOGGED: u32 = 8;
+        self.refusals += 1;
+        if self.refusals <= LOGGED {
+            tracing::info!(addr = %self.peer, request = what, "refused request");
+        } else if self.refusals == LOGGED + 1 {
+            tracing::info!(addr = %self.peer, "refused request: more from this connection are not logged");
+        }
     }
 
     fn channel_id(&self) -> Option<ChannelId> {
