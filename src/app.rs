@@ -115,7 +115,40 @@ pub struct LayoutJob {
     wrap_code: bool,
 }
 
+/// Everything a [`LayoutJob`]'s result depends on besides the post's text:
+/// jobs with equal keys lay out alike, so a runner may share one result
+/// between sessions (`folio serve` does).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LayoutKey {
+    pub rel_path: std::path::PathBuf,
+    pub width: u16,
+    pub raw: bool,
+    pub wrap_code: bool,
+    pub theme: String,
+    pub depth: crate::color::Depth,
+}
+
 impl LayoutJob {
+    pub fn key(&self) -> LayoutKey {
+        LayoutKey {
+            rel_path: self.post.rel_path.clone(),
+            width: self.width,
+            raw: self.raw,
+            wrap_code: self.wrap_code,
+            theme: self.theme.name.clone(),
+            depth: self.theme.depth,
+        }
+    }
+
+    /// The action for `doc`, a layout made by a job with an equal key.
+    pub fn done(&self, doc: Box<Document>) -> Action {
+        Action::LaidOut {
+            index: self.index,
+            layout: self.layout,
+            doc,
+        }
+    }
+
     /// The final layout, as an action for [`App::update`].
     pub fn run(&self) -> Action {
         let (doc, _) = lay_out(

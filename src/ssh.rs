@@ -38,8 +38,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::action::Action;
-use crate::app::{App, Options};
+use crate::app::{App, LayoutKey, Options};
 use crate::color::{self, Background, ColorChoice, Depth};
+use crate::document::Document;
 use crate::input::{Event, Parser};
 use crate::keymap::Keymap;
 use crate::limits::{Budget, Gate, Limits, clamp_size};
@@ -57,6 +58,8 @@ const REPLY_DEADLINE: Duration = Duration::from_secs(1);
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Source text kept in memory for all sessions together.
 const SOURCE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Laid-out lines kept for all sessions together (a line is ~100 bytes).
+const LAYOUT_CACHE_LINES: usize = 400_000;
 
 /// Sent once when a session starts: the alternate screen, no cursor,
 /// bracketed paste (so pastes can be told from keys), SGR mouse reports.
@@ -229,7 +232,16 @@ pub struct Site {
     pub wrap_code: bool,
     pub mouse: bool,
     sources: Mutex<SourceCache>,
+    layouts: Mutex<LayoutCache>,
     actions: broadcast::Sender<Action>,
+}
+
+/// Finished layouts, shared: highlighting is the slow part of opening a
+/// post, and visitors at the same width open the same posts.
+#[derive(Debug, Default)]
+struct LayoutCache {
+    map: HashMap<LayoutKey, Arc<Document>>,
+    lines: usize,
 }
 
 #[derive(Debug, Default)]
@@ -256,6 +268,7 @@ impl Site {
             wrap_code: true,
             mouse: true,
             sources: Mutex::new(SourceCache::default()),
+            layouts: Mutex::new(LayoutCache::default()),
             actions,
         }
     }
@@ -281,6 +294,28 @@ impl Site {
         let mut cache = lock(&self.sources);
         cache.map.clear();
         cache.bytes = 0;
+        drop(cache);
+        let mut layouts = lock(&self.layouts);
+        layouts.map.clear();
+        layouts.lines = 0;
+    }
+
+    fn layout(&self, key: &LayoutKey) -> Option<Arc<Document>> {
+        lock(&self.layouts).map.get(key).cloned()
+    }
+
+    fn keep_layout(&self, key: LayoutKey, doc: &Document) {
+        let lines = doc.lines.len();
+        if lines > LAYOUT_CACHE_LINES / 8 {
+            return;
+        }
+        let mut cache = lock(&self.layouts);
+        if cache.lines + lines > LAYOUT_CACHE_LINES {
+            cache.map.clear();
+            cache.lines = 0;
+        }
+        cache.lines += lines;
+        cache.map.insert(key, Arc::new(doc.clone()));
     }
 
     pub fn posts(&self) -> Vec<Post> {
@@ -1516,11 +1551,20 @@ fn dispatch(app: &mut App, site: &Arc<Site>, work: &Work) {
         });
     }
     if let Some(job) = app.pending_layout() {
+        let key = job.key();
+        if let Some(doc) = site.layout(&key) {
+            let _ = work.send(job.done(Box::new((*doc).clone())));
+            return;
+        }
         let work = work.clone();
+        let site = site.clone();
         tokio::task::spawn_blocking(move || {
             // A layout that panics leaves the quick layout in place.
             if let Ok(action) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()))
             {
+                if let Action::LaidOut { doc, .. } = &action {
+                    site.keep_layout(key, doc);
+                }
                 let _ = work.send(action);
             }
         });
@@ -1809,6 +1853,50 @@ mod tests {
         let mut vt = vt100::Parser::new(h2, w2, 0);
         vt.process(&take(&outbox));
         assert_eq!(seen(&vt, w2), expected(&app));
+    }
+
+    /// Opens the first post in a new session's app the way the session
+    /// loop does, until its final layout is in.
+    async fn open_first(site: &Arc<Site>) -> App {
+        let mut app = App::new(
+            site.posts(),
+            Theme::default(),
+            Keymap::default(),
+            Options::default(),
+        );
+        app.update(Action::Resize(100, 30));
+        let (work, mut results) = mpsc::unbounded_channel();
+        dispatch(&mut app, site, &work);
+        while let Some(action) = results.recv().await {
+            let done = matches!(action, Action::LaidOut { .. });
+            app.update(action);
+            dispatch(&mut app, site, &work);
+            if done {
+                break;
+            }
+        }
+        app
+    }
+
+    #[tokio::test]
+    async fn sessions_share_sources_and_layouts() {
+        let site = Arc::new(Site::new(
+            posts::embedded(),
+            None,
+            Keymap::default(),
+            Look::Fixed(Box::default()),
+        ));
+        let first = open_first(&site).await;
+        assert_eq!(lock(&site.sources).map.len(), 1);
+        assert_eq!(lock(&site.layouts).map.len(), 1);
+        let second = open_first(&site).await;
+        assert_eq!(lock(&site.layouts).map.len(), 1, "the layout was reused");
+        assert!(first.document().is_some());
+        assert_eq!(first.document(), second.document());
+        // A reload empties both caches.
+        site.broadcast(Action::Resize(1, 1));
+        assert!(lock(&site.sources).map.is_empty());
+        assert!(lock(&site.layouts).map.is_empty());
     }
 
     #[test]
