@@ -1900,6 +1900,31 @@ mod tests {
     }
 
     #[test]
+    fn a_timely_background_reply_picks_the_theme_once() {
+        let dark = Theme::builtin("dark").unwrap();
+        let light = Theme::builtin("light").unwrap();
+        let probe = (dark.clone(), light);
+        let mut app = App::new(
+            posts::embedded(),
+            dark,
+            Keymap::default(),
+            Options::default(),
+        );
+        let white = || vec![Event::Background([255, 255, 255])];
+        let black = || vec![Event::Background([0, 0, 0])];
+        // Late: ignored.
+        let mut sent = tokio::time::Instant::now().checked_sub(REPLY_DEADLINE * 2);
+        apply(&mut app, white(), Some(&probe), &mut sent);
+        assert_eq!(app.theme().name, "dark");
+        // In time: light; a second reply changes nothing.
+        let mut sent = Some(tokio::time::Instant::now());
+        apply(&mut app, white(), Some(&probe), &mut sent);
+        assert_eq!(app.theme().name, "light");
+        apply(&mut app, black(), Some(&probe), &mut sent);
+        assert_eq!(app.theme().name, "light");
+    }
+
+    #[test]
     fn goodbye_lines() {
         assert_eq!(End::ClientGone.goodbye(), None);
         assert!(
