@@ -1337,21 +1337,40 @@ impl Outbox {
     }
 }
 
-/// Writes frames to the channel as fast as the client takes them: the
-/// channel's window makes `data_bytes` wait for a slow client.
-async fn writer(outbox: Arc<Outbox>, channel: ChannelWriteHalf<Msg>) {
+/// Where a session's bytes go: the SSH channel, or a test's buffer.
+trait Sink: Send + 'static {
+    /// Sends `bytes`, waiting while the client is not taking them; false
+    /// once the other end is gone.
+    fn send(&self, bytes: Vec<u8>) -> impl Future<Output = bool> + Send;
+    /// Ends the session's channel.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+impl Sink for ChannelWriteHalf<Msg> {
+    async fn send(&self, bytes: Vec<u8>) -> bool {
+        // The channel's window makes this wait for a slow client.
+        self.data_bytes(bytes).await.is_ok()
+    }
+
+    async fn close(&self) {
+        let _ = self.exit_status(0).await;
+        let _ = self.eof().await;
+        let _ = ChannelWriteHalf::close(self).await;
+    }
+}
+
+/// Writes frames to the sink as fast as the client takes them.
+async fn writer(outbox: Arc<Outbox>, sink: impl Sink) {
     loop {
         match outbox.next().await {
             Ok(frame) => {
-                if channel.data_bytes(frame).await.is_err() {
+                if !sink.send(frame).await {
                     return;
                 }
             }
             Err(last) => {
-                let _ = channel.data_bytes(last).await;
-                let _ = channel.exit_status(0).await;
-                let _ = channel.eof().await;
-                let _ = channel.close().await;
+                sink.send(last).await;
+                sink.close().await;
                 return;
             }
         }
@@ -1360,16 +1379,24 @@ async fn writer(outbox: Arc<Outbox>, channel: ChannelWriteHalf<Msg>) {
 
 /// Runs a session and, however it ends (a panic included), restores the
 /// visitor's terminal and says goodbye.
-async fn supervise(ctx: SessionCtx, channel: ChannelWriteHalf<Msg>) {
-    let outbox = Arc::new(Outbox::default());
+async fn supervise(ctx: SessionCtx, sink: impl Sink) {
     let mouse = ctx.site.mouse;
+    supervise_with(mouse, sink, |outbox| run_session(ctx, outbox)).await;
+}
+
+async fn supervise_with<F>(mouse: bool, sink: impl Sink, session: impl FnOnce(Arc<Outbox>) -> F)
+where
+    F: Future<Output = End> + Send + 'static,
+{
+    let outbox = Arc::new(Outbox::default());
     let mut enter = ENTER.to_owned();
     if mouse {
         enter.push_str(MOUSE_ON);
     }
     outbox_append(&outbox, enter.as_bytes());
-    let writing = tokio::spawn(writer(outbox.clone(), channel));
-    let end = match tokio::spawn(run_session(ctx, outbox.clone())).await {
+    let writing = tokio::spawn(writer(outbox.clone(), sink));
+    // Its own task: a panic in the reader ends up here, not in the server.
+    let end = match tokio::spawn(session(outbox.clone())).await {
         Ok(end) => end,
         Err(e) => {
             tracing::error!(panic = e.is_panic(), "session task failed");
@@ -1922,6 +1949,46 @@ mod tests {
         assert_eq!(app.theme().name, "light");
         apply(&mut app, black(), Some(&probe), &mut sent);
         assert_eq!(app.theme().name, "light");
+    }
+
+    /// A sink that keeps what it is sent.
+    #[derive(Clone, Default)]
+    struct Kept(Arc<Mutex<(Vec<u8>, bool)>>);
+
+    impl Sink for Kept {
+        async fn send(&self, bytes: Vec<u8>) -> bool {
+            lock(&self.0).0.extend_from_slice(&bytes);
+            true
+        }
+
+        async fn close(&self) {
+            lock(&self.0).1 = true;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_session_restores_the_terminal_and_the_server_goes_on() {
+        let kept = Kept::default();
+        supervise_with(false, kept.clone(), |outbox: Arc<Outbox>| async move {
+            outbox.put(b"a frame".to_vec());
+            tokio::task::yield_now().await;
+            panic!("a bug in the reader");
+        })
+        .await;
+        let (bytes, closed) = lock(&kept.0).clone();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with(ENTER), "{text:?}");
+        assert!(
+            text.ends_with(&format!(
+                "{LEAVE}folio: this session hit a bug and had to close. Sorry.\r\n"
+            )),
+            "{text:?}"
+        );
+        assert!(closed, "the channel is closed");
+        // This task (standing in for the server) is still running.
+        let again = Kept::default();
+        supervise_with(false, again.clone(), |_| async { End::Quit }).await;
+        assert!(String::from_utf8_lossy(&lock(&again.0).0).contains("Goodbye."));
     }
 
     #[test]
