@@ -1991,6 +1991,57 @@ mod tests {
         assert!(String::from_utf8_lossy(&lock(&again.0).0).contains("Goodbye."));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_stops_reading_holds_one_frame_at_most() {
+        let site = Arc::new(Site::new(
+            posts::embedded(),
+            None,
+            Keymap::default(),
+            Look::Fixed(Box::default()),
+        ));
+        let (input, input_rx) = mpsc::channel(64);
+        let (_size, size_rx) = watch::channel((120, 40));
+        let (_stop, stop_rx) = watch::channel(false);
+        let ctx = SessionCtx {
+            site,
+            env: Env {
+                term: "xterm-256color".into(),
+                ..Env::default()
+            },
+            size: size_rx,
+            input: input_rx,
+            shutdown: stop_rx,
+            limits: Limits::default(),
+        };
+        // Nobody takes frames from this outbox: the writer is stuck on a
+        // client that reads nothing.
+        let outbox = Arc::new(Outbox::default());
+        let session = tokio::spawn(run_session(ctx, outbox.clone()));
+        let mut largest = 0;
+        for i in 0..400 {
+            let keys: &[u8] = match i % 4 {
+                0 => b"\r",
+                1 => b"jjjj",
+                2 => b"\x1b[6~",
+                _ => b"J",
+            };
+            input.send(keys.to_vec()).await.unwrap();
+            tokio::task::yield_now().await;
+            let slot = lock(&outbox.slot);
+            let held = slot.frame.as_ref().map_or(0, Vec::len) + slot.extra.len();
+            largest = largest.max(held);
+        }
+        // One full 120×40 screen is at most a few tens of KB.
+        assert!(largest > 0, "frames were drawn");
+        assert!(largest < 64 * 1024, "{largest} bytes held");
+        input.send(b"q".to_vec()).await.unwrap();
+        let end = tokio::time::timeout(Duration::from_secs(10), session)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(end, End::Quit);
+    }
+
     #[test]
     fn goodbye_lines() {
         assert_eq!(End::ClientGone.goodbye(), None);
