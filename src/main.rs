@@ -715,13 +715,17 @@ async fn run_server(
     write_stdout(&out)?;
     tracing::info!(addr = %local, host_key = %fingerprint, posts = count, "serving");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot watch for SIGTERM")?;
     tokio::spawn(async move {
+        #[cfg(unix)]
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
