@@ -121,8 +121,13 @@ impl Server {
 
     /// SIGTERM, and the exit status.
     fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("-TERM")
+    }
+
+    /// Sends a signal (`-TERM`, `-INT`) and waits for the exit status.
+    fn signal(&mut self, signal: &str) -> std::process::ExitStatus {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -553,6 +558,18 @@ fn sigterm_says_goodbye_to_every_visitor() {
         assert!(s.contains("the server is shutting down"), "{s}");
         assert_restored(t);
     }
+}
+
+#[test]
+fn sigint_says_goodbye_too() {
+    let blog = fixtures::blog();
+    let mut server = Server::start(blog.path(), &[]);
+    let t = Tmux::start(&server.ssh_line(""), 100, 30);
+    t.wait_text("Bravo");
+    assert!(server.signal("-INT").success());
+    let s = t.wait_text("EXITED");
+    assert!(s.contains("the server is shutting down"), "{s}");
+    assert_restored(&t);
 }
 
 #[test]
