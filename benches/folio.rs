@@ -191,8 +191,8 @@ fn big_post(c: &mut Criterion) {
                 Options::default(),
             );
             app.update(Action::Resize(100, 30));
-            let _ = app.pending_load();
-            app.update(Action::Loaded(0, Ok(source.clone())));
+            let key = app.pending_load().unwrap().rel_path;
+            app.update(Action::Loaded(key, Ok(source.clone())));
             let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
             terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
             black_box(terminal.backend().buffer().area)

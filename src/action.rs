@@ -6,7 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
-use crate::posts::PostSource;
+use std::path::PathBuf;
+
+use crate::posts::{Post, PostSource};
+use crate::state::Reading;
 use crate::theme::Theme;
 
 /// A user command, as named in the keymap and the help overlay.
@@ -35,6 +38,18 @@ pub enum Command {
     ToggleList,
     /// Show the text as stored, without mojibake repair, or repaired again.
     ToggleRaw,
+    /// Mark the selected post read, or unread again (in the list).
+    ToggleRead,
+    /// Open the current post in `$VISUAL` / `$EDITOR`.
+    Edit,
+    /// Link mode: hints beside the links on screen; typing one follows it.
+    FollowLink,
+    /// Link mode, copying the chosen link's URL instead of following it.
+    CopyLink,
+    /// Back to the previous post and position.
+    HistoryBack,
+    /// Forward again after going back.
+    HistoryForward,
 }
 
 /// Where a command belongs in the help overlay.
@@ -43,11 +58,12 @@ pub enum Group {
     Focus,
     Moving,
     Headings,
+    Links,
     Other,
 }
 
 impl Command {
-    pub const ALL: [Command; 21] = [
+    pub const ALL: [Command; 27] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -66,7 +82,13 @@ impl Command {
         Command::PrevHeading,
         Command::Outline,
         Command::ToggleList,
+        Command::FollowLink,
+        Command::CopyLink,
+        Command::HistoryBack,
+        Command::HistoryForward,
         Command::ToggleRaw,
+        Command::ToggleRead,
+        Command::Edit,
         Command::Help,
         Command::Quit,
     ];
@@ -102,6 +124,12 @@ impl Command {
             Command::Outline => "outline: the post's headings",
             Command::ToggleList => "hide or show the list",
             Command::ToggleRaw => "show text as stored / repaired (⚕)",
+            Command::ToggleRead => "mark the post read / unread (• unread)",
+            Command::Edit => "edit the post in $VISUAL / $EDITOR",
+            Command::FollowLink => "link mode: hints on the links shown",
+            Command::CopyLink => "link mode that copies the link's URL",
+            Command::HistoryBack => "back to the previous post and place",
+            Command::HistoryForward => "forward again (after going back)",
         }
     }
 
@@ -109,9 +137,16 @@ impl Command {
         match self {
             Command::FocusNext | Command::FocusPrev | Command::Open | Command::Back => Group::Focus,
             Command::NextHeading | Command::PrevHeading | Command::Outline => Group::Headings,
-            Command::Quit | Command::Help | Command::ToggleList | Command::ToggleRaw => {
-                Group::Other
-            }
+            Command::FollowLink
+            | Command::CopyLink
+            | Command::HistoryBack
+            | Command::HistoryForward => Group::Links,
+            Command::Quit
+            | Command::Help
+            | Command::ToggleList
+            | Command::ToggleRaw
+            | Command::ToggleRead
+            | Command::Edit => Group::Other,
             _ => Group::Moving,
         }
     }
@@ -155,19 +190,48 @@ pub enum Action {
     Scroll(Wheel, u16, u16),
     /// A click at (column, row).
     Click(u16, u16),
-    /// The runner read post `index` (see [`crate::app::App::pending_load`]).
-    Loaded(usize, Result<PostSource, String>),
+    /// The runner read the post with this [`crate::posts::Post::rel_path`]
+    /// (see [`crate::app::App::pending_load`]).
+    Loaded(PathBuf, Result<PostSource, String>),
     /// Use this theme from now on (the terminal turned out to have a light
     /// background, say). Layout does not depend on it, so nothing moves.
     SetTheme(Box<Theme>),
-    /// The final layout of post `index` (see
+    /// The final layout of post `key` (see
     /// [`crate::app::App::pending_layout`]), made for its quick layout number
     /// `layout`; it replaces that layout if it is still current.
     LaidOut {
-        index: usize,
+        key: PathBuf,
         layout: u64,
         doc: Box<Document>,
     },
+    /// The folder was scanned again: this is the list now (sorted). The
+    /// selection stays on the same post.
+    PostsChanged(Vec<Post>),
+    /// The file of the post with this `rel_path` changed: read it again,
+    /// keeping the reading position on the same text.
+    PostChanged(PathBuf),
+    /// What was remembered of this folder's posts (see [`crate::state`]):
+    /// read marks and positions, and the post to reopen. Turns on read
+    /// marking; without it the app remembers nothing.
+    RestoreReading(Box<Reading>),
+    /// A message for the status bar from the runner (a failed save, an
+    /// opener that failed).
+    Notify(String),
+    /// A letter typed in link mode (part of a hint).
+    Hint(char),
+}
+
+/// Something the app wants done outside it; the runner drains them with
+/// [`crate::app::App::take_effects`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Open this file in the person's editor, then report
+    /// [`Action::PostChanged`] for `key`.
+    Edit { key: PathBuf, file: PathBuf },
+    /// Open this URL (http, https or mailto) with the system's opener.
+    OpenUrl(String),
+    /// Put this text on the clipboard of the person's terminal (OSC 52).
+    Copy(String),
 }
 
 impl From<Command> for Action {

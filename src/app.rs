@@ -6,17 +6,19 @@
 //! screen changed.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::action::{Action, Command, Wheel};
-use crate::document::Document;
+use crate::action::{Action, Command, Effect, Wheel};
+use crate::document::{Document, Link};
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
 use crate::mojibake;
 use crate::posts::{Post, PostSource};
 use crate::sanitize::{sanitize, wrap_words};
+use crate::state::{Mark, Reading, ReadingChanges};
 use crate::theme::Theme;
 
 /// Terminals narrower than this show one pane at a time.
@@ -35,6 +37,8 @@ pub struct Options {
     /// `SSH_CONNECTION` is set or this is a `folio serve` session: links are
     /// copied with OSC 52 instead of opened, `e` is refused.
     pub remote: bool,
+    /// Make links real hyperlinks (OSC 8) where the terminal can show them.
+    pub hyperlinks: bool,
 }
 
 impl Default for Options {
@@ -44,8 +48,65 @@ impl Default for Options {
             source_label: String::new(),
             wrap_code: true,
             remote: false,
+            hyperlinks: true,
         }
     }
+}
+
+/// The letters hints are made of: the home row, none of them `y` (which
+/// switches link mode to copying) or `Esc`.
+pub const HINT_KEYS: &str = "asdfghjkl";
+
+/// Link mode: which hint letters have been typed, and whether the chosen
+/// link is followed or its URL copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkMode {
+    pub copy: bool,
+    typed: [u8; 3],
+    len: u8,
+}
+
+impl LinkMode {
+    /// The part of a hint typed so far.
+    pub fn typed(&self) -> &str {
+        std::str::from_utf8(&self.typed[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+/// A hint shown in link mode: its label, at a screen position, for link
+/// `link` of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub label: String,
+    pub link: usize,
+    pub x: u16,
+    pub y: u16,
+}
+
+/// A place to go back or forward to: a post, and the source byte offset of
+/// the text at the top of the reader, which survives a relayout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub post: PathBuf,
+    pub offset: usize,
+}
+
+/// Where the reader goes once the post being opened is laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum JumpTo {
+    Anchor(String),
+    Offset(usize),
+}
+
+/// What a link points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A heading of the current post.
+    Anchor(String),
+    /// Another post (path as written, resolved later), maybe a heading.
+    Post(String, Option<String>),
+    External(String),
+    Refused(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +122,8 @@ pub enum Overlay {
     Outline {
         selected: usize,
     },
+    /// Link mode: hints beside the links on screen.
+    Links(LinkMode),
 }
 
 /// Where each part of the screen goes at the current size.
@@ -91,6 +154,9 @@ pub enum Loaded {
         /// highlighted; of a long post only the start) and a [`LayoutJob`]
         /// makes the final one.
         complete: bool,
+        /// `doc` covers the whole post (a quick layout of a long one covers
+        /// only its start).
+        whole: bool,
         /// Which layout this is: a job's result replaces exactly the layout
         /// it was made for, never a newer one (other width, raw setting or
         /// theme).
@@ -105,7 +171,8 @@ pub enum Loaded {
 /// post only its start.
 #[derive(Debug, Clone)]
 pub struct LayoutJob {
-    pub index: usize,
+    /// The post's [`Post::rel_path`].
+    pub key: PathBuf,
     layout: u64,
     width: u16,
     raw: bool,
@@ -129,7 +196,7 @@ pub struct LayoutKey {
 }
 
 impl LayoutJob {
-    pub fn key(&self) -> LayoutKey {
+    pub fn cache_key(&self) -> LayoutKey {
         LayoutKey {
             rel_path: self.post.rel_path.clone(),
             width: self.width,
@@ -143,7 +210,7 @@ impl LayoutJob {
     /// The action for `doc`, a layout made by a job with an equal key.
     pub fn done(&self, doc: Box<Document>) -> Action {
         Action::LaidOut {
-            index: self.index,
+            key: self.key.clone(),
             layout: self.layout,
             doc,
         }
@@ -163,7 +230,7 @@ impl LayoutJob {
             self.raw,
         );
         Action::LaidOut {
-            index: self.index,
+            key: self.key.clone(),
             layout: self.layout,
             doc: Box::new(doc),
         }
@@ -172,10 +239,14 @@ impl LayoutJob {
 
 /// The reader's position in one post: the top line at the current layout,
 /// and the source offset it shows, which survives a relayout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Position {
     top: usize,
     anchor: usize,
+    /// The text that was at `anchor` in an older version of the post (the
+    /// file changed, or the position comes from a saved reading state): when
+    /// the post is next laid out, the anchor moves to where that text is now.
+    relocate: Option<String>,
 }
 
 /// Everything the screen depends on, compared before and after an update so
@@ -212,12 +283,34 @@ pub struct App {
     pub(crate) count: Option<usize>,
     pub(crate) message: Option<String>,
     pub(crate) raw: bool,
-    loaded: HashMap<usize, Loaded>,
+    /// Per post, by [`Post::rel_path`]: the list can change under the app
+    /// (a reload), so list indices are no key.
+    loaded: HashMap<PathBuf, Loaded>,
     /// The last highlight job handed out: (post, width, raw).
     layout_asked: Option<u64>,
     /// Numbers layouts for [`Loaded::Ready::layout`].
     layouts_made: u64,
-    positions: HashMap<usize, Position>,
+    positions: HashMap<PathBuf, Position>,
+    /// Reading state is kept (a runner restored it): read marks show, and
+    /// changes are handed out by [`App::take_reading_changes`].
+    tracking: bool,
+    read: std::collections::HashSet<PathBuf>,
+    /// Posts whose mark changed since the runner last asked.
+    marks_changed: std::collections::BTreeSet<PathBuf>,
+    /// The post last open in the reader, and whether that changed.
+    last: Option<PathBuf>,
+    last_changed: bool,
+    /// The repaired text of the post a snippet was last taken from, by
+    /// layout number: saving a position must not repair a long post anew
+    /// for every scroll.
+    repaired_body: Option<(PathBuf, u64, String)>,
+    /// Places to go back to, the latest last; and forward to, after going
+    /// back.
+    back: Vec<Place>,
+    forward: Vec<Place>,
+    /// A jump waiting for its post to be laid out: (post, where).
+    jump: Option<(PathBuf, JumpTo)>,
+    effects: Vec<Effect>,
     quit: bool,
     dirty: bool,
 }
@@ -242,6 +335,16 @@ impl App {
             layout_asked: None,
             layouts_made: 0,
             positions: HashMap::new(),
+            tracking: false,
+            read: std::collections::HashSet::new(),
+            marks_changed: std::collections::BTreeSet::new(),
+            last: None,
+            last_changed: false,
+            repaired_body: None,
+            back: Vec::new(),
+            forward: Vec::new(),
+            jump: None,
+            effects: Vec::new(),
             quit: false,
             dirty: true,
         }
@@ -305,7 +408,16 @@ impl App {
 
     /// The selected post's state, if it has been requested.
     pub fn current(&self) -> Option<&Loaded> {
-        self.loaded.get(&self.selected)
+        self.loaded.get(self.selected_key()?)
+    }
+
+    /// The selected post's [`Post::rel_path`].
+    fn selected_key(&self) -> Option<&Path> {
+        self.posts.get(self.selected).map(|p| p.rel_path.as_path())
+    }
+
+    fn post_by_key(&self, key: &Path) -> Option<&Post> {
+        self.posts.iter().find(|p| p.rel_path == key)
     }
 
     /// The selected post's layout, when it is ready.
@@ -318,7 +430,145 @@ impl App {
 
     /// First visible line of the reader.
     pub fn reader_top(&self) -> usize {
-        self.positions.get(&self.selected).map_or(0, |p| p.top)
+        self.selected_key()
+            .and_then(|k| self.positions.get(k))
+            .map_or(0, |p| p.top)
+    }
+
+    /// Whether the list marks `post` unread (only when reading state is
+    /// kept).
+    pub fn is_unread(&self, post: &Post) -> bool {
+        self.tracking && !self.read.contains(&post.rel_path)
+    }
+
+    /// Side effects asked for since the last call (edit a post, open a URL,
+    /// copy to the clipboard), for the runner to carry out in order.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// What changed in the reading state since the last call, for the
+    /// runner to save; `None` when nothing did.
+    pub fn take_reading_changes(&mut self) -> Option<ReadingChanges> {
+        if self.marks_changed.is_empty() && !self.last_changed {
+            return None;
+        }
+        let keys = std::mem::take(&mut self.marks_changed);
+        let posts = keys
+            .into_iter()
+            .map(|key| {
+                let mark = self.mark(&key);
+                (key, mark)
+            })
+            .collect();
+        let last = if std::mem::take(&mut self.last_changed) {
+            self.last.clone()
+        } else {
+            None
+        };
+        Some(ReadingChanges { posts, last })
+    }
+
+    /// The mark to save for post `key`: the position anchored by source
+    /// offset and the text there.
+    fn mark(&mut self, key: &Path) -> Mark {
+        let read = self.read.contains(key);
+        let Some(pos) = self.positions.get(key) else {
+            return Mark {
+                read,
+                ..Mark::default()
+            };
+        };
+        let snippet = match (&pos.relocate, self.loaded.get(key)) {
+            (Some(s), _) => s.clone(),
+            // Unrepaired, the text shown is the text stored: no need to run
+            // the repair over the whole post for every saved scroll.
+            (
+                None,
+                Some(Loaded::Ready {
+                    source,
+                    raw,
+                    repaired,
+                    ..
+                }),
+            ) if *raw || !*repaired => snippet_at(source.body(), pos.anchor),
+            // Repaired: the repair runs once per layout, not per scroll.
+            (None, Some(Loaded::Ready { source, layout, .. })) => {
+                let fresh = self
+                    .repaired_body
+                    .as_ref()
+                    .is_some_and(|(k, l, _)| k == key && l == layout);
+                if !fresh {
+                    let body = shown_body(source, false).into_owned();
+                    self.repaired_body = Some((key.to_path_buf(), *layout, body));
+                }
+                self.repaired_body
+                    .as_ref()
+                    .map(|(_, _, body)| snippet_at(body, pos.anchor))
+                    .unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        Mark {
+            read,
+            offset: pos.anchor,
+            snippet,
+        }
+    }
+
+    /// The places `H` and `L` go to: (back, latest last; forward, next last).
+    pub fn history(&self) -> (&[Place], &[Place]) {
+        (&self.back, &self.forward)
+    }
+
+    /// The hints link mode shows, for the links whose text is on screen.
+    /// Labels are all the same length, so none is a prefix of another.
+    pub fn hints(&self) -> Vec<Hint> {
+        let Some(doc) = self.document() else {
+            return Vec::new();
+        };
+        if self.panes().reader.is_none() {
+            return Vec::new();
+        }
+        let text = self.panes().text;
+        let top = self.reader_top();
+        let bottom = top + usize::from(text.height);
+        let on_screen = |line: usize| (top..bottom).contains(&line);
+        let mut spots: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, link) in doc.links_on(top..bottom) {
+            let spot = if on_screen(link.line) {
+                Some((link.line, link.column))
+            } else {
+                link.areas
+                    .iter()
+                    .find(|a| on_screen(a.line))
+                    .map(|a| (a.line, a.start))
+            };
+            // An image inside a link starts where the link does: one hint,
+            // the outer link's, which comes first.
+            if let Some((line, col)) = spot
+                && !spots.iter().any(|&(_, l, c)| (l, c) == (line, col))
+            {
+                spots.push((i, line, col));
+            }
+            if spots.len() == MAX_HINTS {
+                break;
+            }
+        }
+        let labels = hint_labels(spots.len());
+        spots
+            .into_iter()
+            .zip(labels)
+            .map(|((link, line, col), label)| Hint {
+                label,
+                link,
+                x: text.x
+                    + u16::try_from(col)
+                        .unwrap_or(u16::MAX)
+                        .min(text.width.saturating_sub(1)),
+                y: text.y + u16::try_from(line - top).unwrap_or(0),
+            })
+            .collect()
     }
 
     /// True once after anything visible changed; the runner redraws then.
@@ -327,14 +577,15 @@ impl App {
     }
 
     /// A post the runner should read and report back with
-    /// [`Action::Loaded`]. Each post is asked for once.
-    pub fn pending_load(&mut self) -> Option<(usize, Post)> {
+    /// [`Action::Loaded`] under its [`Post::rel_path`]. Each post is asked
+    /// for once (again after its file changed).
+    pub fn pending_load(&mut self) -> Option<Post> {
         let post = self.posts.get(self.selected)?;
-        if self.loaded.contains_key(&self.selected) {
+        if self.loaded.contains_key(&post.rel_path) {
             return None;
         }
-        self.loaded.insert(self.selected, Loaded::Loading);
-        Some((self.selected, post.clone()))
+        self.loaded.insert(post.rel_path.clone(), Loaded::Loading);
+        Some(post.clone())
     }
 
     /// Rows each list entry takes: a second, dim excerpt line when the pane
@@ -420,6 +671,15 @@ impl App {
             self.key(Key { alt: false, ..key });
             return;
         }
+        // In link mode the hint letters name links, whatever they do
+        // elsewhere.
+        if let (Some(Overlay::Links(_)), KeyCode::Char(c), false, false) =
+            (self.overlay, key.code, key.ctrl, key.alt)
+            && HINT_KEYS.contains(c)
+        {
+            self.update(Action::Hint(c));
+            return;
+        }
         if let Some(action) = self.keymap.action(key, self.count.is_some()) {
             self.update(action);
         } else if self.count.take().is_some() {
@@ -437,6 +697,10 @@ impl App {
                 | Action::Resize(..)
                 | Action::SetTheme(_)
                 | Action::LaidOut { .. }
+                | Action::PostsChanged(_)
+                | Action::PostChanged(_)
+                | Action::RestoreReading(_)
+                | Action::Notify(_)
         ) {
             self.message = None;
         }
@@ -456,11 +720,18 @@ impl App {
             Action::Resize(w, h) => self.size = (w, h),
             Action::Scroll(dir, col, row) => self.wheel(dir, col, row),
             Action::Click(col, row) => self.click(col, row),
-            Action::Loaded(index, result) => self.loaded_post(index, result),
+            Action::Loaded(key, result) => self.loaded_post(&key, result),
             Action::SetTheme(theme) => self.set_theme(*theme),
-            Action::LaidOut { index, layout, doc } => self.laid_out(index, layout, *doc),
+            Action::LaidOut { key, layout, doc } => self.laid_out(&key, layout, *doc),
+            Action::PostsChanged(posts) => self.posts_changed(posts),
+            Action::PostChanged(key) => self.post_changed(&key),
+            Action::RestoreReading(reading) => self.restore_reading(*reading),
+            Action::Notify(message) => self.message = Some(message),
+            Action::Hint(c) => self.hint_typed(c),
         }
         self.settle_layout();
+        self.finish_jump();
+        self.settle_reading();
         if self.fingerprint() != before {
             self.dirty = true;
         }
@@ -496,6 +767,7 @@ impl App {
                 self.overlay = None;
             }
             (Command::Help, _) => self.overlay = Some(Overlay::Help),
+            (Command::Edit, None) => self.edit(),
             (Command::ToggleRaw, _) => {
                 self.raw = !self.raw;
                 self.message = Some(if self.raw {
@@ -506,6 +778,18 @@ impl App {
             }
             (_, Some(Overlay::Help)) => {}
             (_, Some(Overlay::Outline { selected })) => self.outline_command(cmd, selected, n),
+            (Command::Back | Command::FollowLink, Some(Overlay::Links(_))) => self.overlay = None,
+            (Command::CopyLink, Some(Overlay::Links(mode))) => {
+                self.overlay = Some(Overlay::Links(LinkMode {
+                    copy: !mode.copy,
+                    ..LinkMode::default()
+                }));
+            }
+            (_, Some(Overlay::Links(_))) => {
+                // Any other key leaves link mode and does what it does.
+                self.overlay = None;
+                self.pane_command(cmd, count, n);
+            }
             (_, None) => self.pane_command(cmd, count, n),
         }
     }
@@ -565,6 +849,21 @@ impl App {
                 self.focus = Focus::Reader;
                 self.heading_command(cmd, n);
             }
+            Command::FollowLink | Command::CopyLink => {
+                let copy = cmd == Command::CopyLink;
+                if self.document().is_none() || self.panes().reader.is_none() {
+                    self.message = Some("Open a post to follow its links".into());
+                } else if self.hints().is_empty() {
+                    self.message = Some("No links on this screen".into());
+                } else {
+                    self.overlay = Some(Overlay::Links(LinkMode {
+                        copy,
+                        ..LinkMode::default()
+                    }));
+                }
+            }
+            Command::HistoryBack => self.history_step(true),
+            Command::HistoryForward => self.history_step(false),
             Command::NextPost => {
                 self.select(self.selected.saturating_add(n));
                 self.focus = Focus::Reader;
@@ -593,6 +892,7 @@ impl App {
             Command::Top => self.select(0),
             Command::Bottom => self.select(count.map_or(last, |c| c.saturating_sub(1))),
             Command::Open if !self.posts.is_empty() => self.focus = Focus::Reader,
+            Command::ToggleRead => self.toggle_read(),
             _ => {}
         }
     }
@@ -663,6 +963,212 @@ impl App {
         self.set_top(top);
     }
 
+    /// A hint letter typed in link mode: follows (or copies) the link once
+    /// the typed letters name one.
+    fn hint_typed(&mut self, c: char) {
+        let Some(Overlay::Links(mut mode)) = self.overlay else {
+            return;
+        };
+        let len = usize::from(mode.len);
+        if len >= mode.typed.len() || !c.is_ascii() {
+            return;
+        }
+        mode.typed[len] = c as u8;
+        mode.len += 1;
+        let hints = self.hints();
+        let typed = mode.typed();
+        let matching: Vec<&Hint> = hints
+            .iter()
+            .filter(|h| h.label.starts_with(typed))
+            .collect();
+        match matching[..] {
+            [] => {
+                self.message = Some(format!("No link has the hint '{typed}'"));
+                self.overlay = Some(Overlay::Links(LinkMode {
+                    copy: mode.copy,
+                    ..LinkMode::default()
+                }));
+            }
+            [hint] if hint.label == typed => {
+                let link = hint.link;
+                self.overlay = None;
+                self.activate(link, mode.copy);
+            }
+            _ => self.overlay = Some(Overlay::Links(mode)),
+        }
+    }
+
+    /// Follows link `index` of the current post, or copies its URL.
+    fn activate(&mut self, index: usize, copy: bool) {
+        let Some(Link { url, .. }) = self.document().and_then(|d| d.links.get(index)).cloned()
+        else {
+            return;
+        };
+        if copy {
+            self.message = Some(format!("Copied {url} to the clipboard"));
+            self.effects.push(Effect::Copy(url));
+            return;
+        }
+        match classify(&url) {
+            Target::External(url) if self.options.remote => {
+                self.message = Some(format!("Copied {url} to the clipboard"));
+                self.effects.push(Effect::Copy(url));
+            }
+            Target::External(url) => {
+                self.message = Some(format!("Opened {url}"));
+                self.effects.push(Effect::OpenUrl(url));
+            }
+            Target::Refused(scheme) => {
+                self.message = Some(format!("folio does not follow {scheme}: links"));
+            }
+            Target::Anchor(anchor) => {
+                let line = self
+                    .document()
+                    .and_then(|d| d.heading_by_anchor(&anchor))
+                    .map(|h| h.line);
+                match line {
+                    Some(line) => {
+                        self.remember_place();
+                        self.set_top(line);
+                    }
+                    None => self.message = Some(format!("No heading #{anchor} in this post")),
+                }
+            }
+            Target::Post(path, anchor) => {
+                let from = self
+                    .selected_post()
+                    .map_or_else(PathBuf::new, |p| p.rel_path.clone());
+                let Some(target) = resolve_post(&from, &path, &self.posts) else {
+                    let name = path.rsplit('/').next().unwrap_or_default();
+                    let other_file = name.rsplit_once('.').is_some_and(|(_, ext)| {
+                        !matches!(
+                            ext.to_ascii_lowercase().as_str(),
+                            "md" | "markdown" | "html" | "htm"
+                        )
+                    });
+                    self.message = Some(if other_file {
+                        format!("{path} is not a post; y copies its address")
+                    } else {
+                        format!("No post {path} in this folder")
+                    });
+                    return;
+                };
+                self.remember_place();
+                let rel = self.posts[target].rel_path.clone();
+                let to = anchor.map_or(JumpTo::Offset(0), JumpTo::Anchor);
+                self.go_to(target, rel, to);
+            }
+        }
+    }
+
+    /// Where the reader is now, as a history entry.
+    fn place(&self) -> Option<Place> {
+        let post = self.selected_post()?.rel_path.clone();
+        let offset = match self.positions.get(&post) {
+            Some(p) => p.anchor,
+            None => 0,
+        };
+        Some(Place { post, offset })
+    }
+
+    /// A jump is about to happen: the place it leaves becomes the one to go
+    /// back to, and what was ahead is forgotten, as in a browser.
+    fn remember_place(&mut self) {
+        if let Some(place) = self.place() {
+            if self.back.last() != Some(&place) {
+                self.back.push(place);
+            }
+            if self.back.len() > HISTORY_LIMIT {
+                self.back.remove(0);
+            }
+        }
+        self.forward.clear();
+    }
+
+    fn history_step(&mut self, back: bool) {
+        let from = if back { &self.back } else { &self.forward };
+        let Some(place) = from.last().cloned() else {
+            self.message = Some(if back {
+                "Nothing to go back to".into()
+            } else {
+                "Nothing to go forward to".into()
+            });
+            return;
+        };
+        let here = self.place();
+        let (from, to) = if back {
+            (&mut self.back, &mut self.forward)
+        } else {
+            (&mut self.forward, &mut self.back)
+        };
+        from.pop();
+        let Some(index) = self.posts.iter().position(|p| p.rel_path == place.post) else {
+            self.message = Some(format!(
+                "{} is no longer in the folder",
+                place.post.display()
+            ));
+            return;
+        };
+        to.extend(here);
+        self.go_to(index, place.post, JumpTo::Offset(place.offset));
+    }
+
+    /// Opens post `index` in the reader; once it is laid out the reader goes
+    /// to `to`.
+    fn go_to(&mut self, index: usize, rel: PathBuf, to: JumpTo) {
+        self.select(index);
+        self.focus = Focus::Reader;
+        self.overlay = None;
+        self.jump = Some((rel, to));
+        self.finish_jump();
+    }
+
+    /// Carries out a waiting jump once its post is laid out (far enough).
+    fn finish_jump(&mut self) {
+        let Some((rel, to)) = self.jump.clone() else {
+            return;
+        };
+        if self.selected_post().is_none_or(|p| p.rel_path != rel) {
+            // The person moved on to another post meanwhile.
+            self.jump = None;
+            return;
+        }
+        let (doc, complete) = match self.current() {
+            Some(Loaded::Ready { doc, complete, .. }) => (doc, *complete),
+            Some(Loaded::Failed(_)) => {
+                self.jump = None;
+                return;
+            }
+            _ => return,
+        };
+        let line = match &to {
+            JumpTo::Anchor(anchor) => match doc.heading_by_anchor(anchor) {
+                Some(h) => Some(h.line),
+                None if !complete => return,
+                None => {
+                    self.message = Some(format!("No heading #{anchor} in this post"));
+                    Some(0)
+                }
+            },
+            JumpTo::Offset(offset) => {
+                // A long post's quick layout covers its start only.
+                if !complete && doc.offsets.last().is_none_or(|&last| *offset > last) {
+                    return;
+                }
+                Some(if *offset == 0 {
+                    0
+                } else {
+                    doc.line_for_offset(*offset)
+                })
+            }
+        };
+        self.jump = None;
+        if let Some(line) = line {
+            self.set_top(line);
+        }
+        self.dirty = true;
+    }
+
     fn max_top(&self) -> usize {
         self.document()
             .map_or(0, |d| d.len().saturating_sub(self.reader_height()))
@@ -681,13 +1187,23 @@ impl App {
     }
 
     fn set_top(&mut self, top: usize) {
-        let Some(doc) = self.document() else {
+        let (Some(doc), Some(key)) = (self.document(), self.selected_key()) else {
             return;
         };
         let top = top.min(doc.len().saturating_sub(1));
         let anchor = doc.offset_of_line(top);
-        self.positions
-            .insert(self.selected, Position { top, anchor });
+        let key = key.to_path_buf();
+        if self.tracking {
+            self.marks_changed.insert(key.clone());
+        }
+        self.positions.insert(
+            key,
+            Position {
+                top,
+                anchor,
+                relocate: None,
+            },
+        );
     }
 
     fn select(&mut self, index: usize) {
@@ -728,18 +1244,212 @@ impl App {
             && !self.posts.is_empty()
         {
             self.focus = Focus::Reader;
+            if self.overlay.is_none()
+                && let Some(link) = self.link_at(col, row)
+            {
+                self.activate(link, false);
+            }
         }
     }
 
-    fn loaded_post(&mut self, index: usize, result: Result<PostSource, String>) {
-        if index >= self.posts.len() {
+    /// The link whose text is shown at screen cell (`col`, `row`), if any.
+    fn link_at(&self, col: u16, row: u16) -> Option<usize> {
+        let text = self.panes().text;
+        let doc = self.document()?;
+        let line = self.reader_top() + usize::from(row.checked_sub(text.y)?);
+        let x = usize::from(col.checked_sub(text.x)?);
+        doc.links_on(line..line + 1)
+            .find(|(_, l)| {
+                l.areas
+                    .iter()
+                    .any(|a| a.line == line && (a.start..a.end).contains(&x))
+            })
+            .map(|(i, _)| i)
+    }
+
+    fn loaded_post(&mut self, key: &Path, result: Result<PostSource, String>) {
+        // Not asked for (any more): the post left the list, or its file
+        // changed while it was being read and a fresh read is under way.
+        if !self.loaded.contains_key(key) || self.post_by_key(key).is_none() {
             return;
         }
         let state = match result {
-            Ok(source) => self.ready(index, source),
+            Ok(source) => {
+                let ready = self.ready(key, source);
+                self.relocate(key, &ready);
+                ready
+            }
             Err(e) => Loaded::Failed(e),
         };
-        self.loaded.insert(index, state);
+        self.loaded.insert(key.to_path_buf(), state);
+        self.dirty = true;
+    }
+
+    /// A position carried over from an older version of the post finds its
+    /// text again in the new one.
+    fn relocate(&mut self, key: &Path, ready: &Loaded) {
+        let Loaded::Ready {
+            source, doc, raw, ..
+        } = ready
+        else {
+            return;
+        };
+        let Some(pos) = self.positions.get_mut(key) else {
+            return;
+        };
+        let Some(snippet) = pos.relocate.take() else {
+            return;
+        };
+        let body = shown_body(source, *raw);
+        pos.anchor = find_near(&body, &snippet, pos.anchor);
+        pos.top = if pos.anchor == 0 {
+            0
+        } else {
+            doc.line_for_offset(pos.anchor)
+        };
+    }
+
+    /// The list of posts is now `posts` (the folder changed). The selection
+    /// stays on the same post when it is still there; what is known about
+    /// posts that left, or whose frontmatter changed, is dropped (positions
+    /// stay: an editor that saves by delete and re-create brings it back).
+    fn posts_changed(&mut self, posts: Vec<Post>) {
+        let selected = self.selected_key().map(Path::to_path_buf);
+        let old: HashMap<PathBuf, Post> = std::mem::take(&mut self.posts)
+            .into_iter()
+            .map(|p| (p.rel_path.clone(), p))
+            .collect();
+        self.posts = posts;
+        let edited: Vec<PathBuf> = self
+            .posts
+            .iter()
+            .filter(|p| old.get(&p.rel_path).is_some_and(|o| o != *p))
+            .map(|p| p.rel_path.clone())
+            .collect();
+        for key in edited {
+            self.post_changed(&key);
+        }
+        let keys: std::collections::HashSet<&Path> =
+            self.posts.iter().map(|p| p.rel_path.as_path()).collect();
+        self.loaded.retain(|k, _| keys.contains(k.as_path()));
+        self.selected = selected
+            .and_then(|k| self.posts.iter().position(|p| p.rel_path == k))
+            .unwrap_or_else(|| self.selected.min(self.posts.len().saturating_sub(1)));
+        if self.posts.is_empty() {
+            self.focus = Focus::List;
+            self.overlay = self.overlay.filter(|o| *o == Overlay::Help);
+        }
+        self.dirty = true;
+    }
+
+    /// The file of post `key` changed: its text is read again and laid out
+    /// anew, the reading position kept on the same text.
+    fn post_changed(&mut self, key: &Path) {
+        let Some(old) = self.loaded.remove(key) else {
+            return;
+        };
+        if let (Loaded::Ready { source, raw, .. }, Some(pos)) = (&old, self.positions.get_mut(key))
+            && pos.relocate.is_none()
+        {
+            pos.relocate = Some(snippet_at(&shown_body(source, *raw), pos.anchor));
+        }
+        self.dirty = true;
+    }
+
+    fn restore_reading(&mut self, reading: Reading) {
+        self.tracking = true;
+        for (key, mark) in reading.posts {
+            if mark.read {
+                self.read.insert(key.clone());
+            }
+            if mark.offset > 0 || !mark.snippet.is_empty() {
+                self.positions.insert(
+                    key.clone(),
+                    Position {
+                        top: 0,
+                        anchor: mark.offset,
+                        relocate: Some(mark.snippet),
+                    },
+                );
+                // Already open (restored late): find the place now.
+                if let Some(ready) = self.loaded.remove(&key) {
+                    self.relocate(&key, &ready);
+                    self.loaded.insert(key, ready);
+                }
+            }
+        }
+        if let Some(i) = reading
+            .last
+            .and_then(|last| self.posts.iter().position(|p| p.rel_path == last))
+        {
+            self.selected = i;
+            self.focus = Focus::Reader;
+        }
+        self.dirty = true;
+    }
+
+    fn toggle_read(&mut self) {
+        let Some(key) = self.selected_key().map(Path::to_path_buf) else {
+            return;
+        };
+        if !self.tracking {
+            self.message = Some("Reading state is not kept in this session".into());
+            return;
+        }
+        let read = !self.read.remove(&key);
+        if read {
+            self.read.insert(key.clone());
+        }
+        self.marks_changed.insert(key);
+        self.message = Some(if read { "Marked read" } else { "Marked unread" }.into());
+        self.dirty = true;
+    }
+
+    /// `e`: asks the runner to open the current post in an editor.
+    fn edit(&mut self) {
+        let Some(post) = self.posts.get(self.selected) else {
+            return;
+        };
+        self.message = Some(match &post.origin {
+            _ if self.options.remote => "Editing is off in a remote session".into(),
+            crate::posts::Origin::Embedded(_) => {
+                "folio's built-in posts cannot be edited: open a folder of your own".into()
+            }
+            crate::posts::Origin::File(file) => {
+                self.effects.push(Effect::Edit {
+                    key: post.rel_path.clone(),
+                    file: file.clone(),
+                });
+                return;
+            }
+        });
+    }
+
+    /// Read marking, after any change: a post counts as read once its end
+    /// has been on screen in the reader; and the post open in the reader is
+    /// the one to reopen next time.
+    fn settle_reading(&mut self) {
+        if !self.tracking || self.focus != Focus::Reader {
+            return;
+        }
+        let Some(key) = self.selected_key().map(Path::to_path_buf) else {
+            return;
+        };
+        if self.last.as_ref() != Some(&key) {
+            self.last = Some(key.clone());
+            self.last_changed = true;
+        }
+        let Some(Loaded::Ready {
+            doc, whole: true, ..
+        }) = self.current()
+        else {
+            return;
+        };
+        if self.reader_top() + self.reader_height() >= doc.len() && !self.read.contains(&key) {
+            self.read.insert(key.clone());
+            self.marks_changed.insert(key);
+            self.dirty = true;
+        }
     }
 
     /// Shows `message` in the status bar until the next key (start-up
@@ -755,45 +1465,42 @@ impl App {
         }
         self.theme = theme;
         // Lines stay where they were: only styles change with a theme.
-        let ready: Vec<usize> = self
+        let ready: Vec<PathBuf> = self
             .loaded
             .iter()
-            .filter_map(|(i, l)| matches!(l, Loaded::Ready { .. }).then_some(*i))
+            .filter(|(_, l)| matches!(l, Loaded::Ready { .. }))
+            .map(|(k, _)| k.clone())
             .collect();
-        for index in ready {
-            if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&index) {
-                let ready = self.ready(index, source);
-                self.loaded.insert(index, ready);
+        for key in ready {
+            if let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&key) {
+                let ready = self.ready(&key, source);
+                self.loaded.insert(key, ready);
             }
         }
         self.dirty = true;
     }
 
-    /// The quick layout of post `index` at the current text width: no code
+    /// The quick layout of post `key` at the current text width: no code
     /// highlighting, and of a long post only its start (a [`LayoutJob`]
     /// makes the final one). Also: whether mojibake was repaired, and whether
     /// it covers the whole post.
-    fn layout(&self, index: usize, source: &PostSource) -> (Document, bool, bool) {
+    fn layout(&self, post: &Post, source: &PostSource) -> (Document, bool, bool) {
         let opts = markdown::RenderOptions {
             wrap_code: self.options.wrap_code,
             highlight: false,
         };
         let (quick, whole) = quick_part(source);
-        let (doc, repaired) = lay_out(
-            &self.posts[index],
-            &quick,
-            self.text_width(),
-            &self.theme,
-            opts,
-            self.raw,
-        );
+        let (doc, repaired) = lay_out(post, &quick, self.text_width(), &self.theme, opts, self.raw);
         (doc, repaired, whole)
     }
 
     /// A ready post in its quick layout, complete when that is already the
     /// final one (the whole post, and a theme that highlights nothing).
-    fn ready(&mut self, index: usize, source: PostSource) -> Loaded {
-        let (doc, repaired, whole) = self.layout(index, &source);
+    fn ready(&mut self, key: &Path, source: PostSource) -> Loaded {
+        let Some(post) = self.post_by_key(key) else {
+            return Loaded::Failed("this post is no longer in the folder".into());
+        };
+        let (doc, repaired, whole) = self.layout(post, &source);
         self.layouts_made += 1;
         Loaded::Ready {
             source,
@@ -801,6 +1508,7 @@ impl App {
             raw: self.raw,
             repaired,
             complete: whole && self.theme.syntax.is_off(),
+            whole,
             layout: self.layouts_made,
         }
     }
@@ -815,33 +1523,36 @@ impl App {
             complete: false,
             layout,
             ..
-        }) = self.loaded.get(&self.selected)
+        }) = self.current()
         else {
             return None;
         };
         if self.layout_asked == Some(*layout) {
             return None;
         }
-        self.layout_asked = Some(*layout);
-        Some(LayoutJob {
-            index: self.selected,
+        let post = self.posts[self.selected].clone();
+        let job = LayoutJob {
+            key: post.rel_path.clone(),
             layout: *layout,
             width: doc.width,
             raw: *raw,
-            post: self.posts[self.selected].clone(),
+            post,
             source: source.clone(),
             theme: self.theme.clone(),
             wrap_code: self.options.wrap_code,
-        })
+        };
+        self.layout_asked = Some(job.layout);
+        Some(job)
     }
 
-    fn laid_out(&mut self, index: usize, layout: u64, new_doc: Document) {
+    fn laid_out(&mut self, key: &Path, layout: u64, new_doc: Document) {
         let Some(Loaded::Ready {
             doc,
             complete,
+            whole,
             layout: current,
             ..
-        }) = self.loaded.get_mut(&index)
+        }) = self.loaded.get_mut(key)
         else {
             return;
         };
@@ -862,15 +1573,18 @@ impl App {
         };
         let old_top = self
             .positions
-            .get(&index)
-            .map(|p| (p.top, doc.offset_of_line(p.top), line_text(doc, p.top)));
+            .get(key)
+            .map(|p| (p.top, line_text(doc, p.top)));
         *doc = new_doc;
         *complete = true;
-        if let Some((top, anchor, text)) = old_top
+        *whole = true;
+        if let Some((top, text)) = old_top
             && line_text(doc, top) != text
-            && let Some(pos) = self.positions.get_mut(&index)
+            && let Some(pos) = self.positions.get_mut(key)
         {
-            pos.top = doc.line_for_offset(anchor);
+            // The anchor, not the quick layout's line: a position restored
+            // past the quick layout's end is found only in the full one.
+            pos.top = doc.line_for_offset(pos.anchor);
         }
         self.dirty = true;
     }
@@ -880,23 +1594,22 @@ impl App {
     /// visible in the list, the reader position in range.
     fn settle_layout(&mut self) {
         let width = self.text_width();
-        if let Some(Loaded::Ready { doc, raw, .. }) = self.loaded.get(&self.selected)
+        if let Some(Loaded::Ready { doc, raw, .. }) = self.current()
             && (doc.width != width || *raw != self.raw)
         {
-            let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&self.selected) else {
+            let key = self.posts[self.selected].rel_path.clone();
+            let Some(Loaded::Ready { source, .. }) = self.loaded.remove(&key) else {
                 unreachable!("checked above");
             };
-            let ready = self.ready(self.selected, source);
-            if let (Some(pos), Loaded::Ready { doc, .. }) =
-                (self.positions.get_mut(&self.selected), &ready)
-            {
+            let ready = self.ready(&key, source);
+            if let (Some(pos), Loaded::Ready { doc, .. }) = (self.positions.get_mut(&key), &ready) {
                 pos.top = if pos.top == 0 {
                     0
                 } else {
                     doc.line_for_offset(pos.anchor)
                 };
             }
-            self.loaded.insert(self.selected, ready);
+            self.loaded.insert(key, ready);
         }
         let page = self.list_page();
         if self.selected < self.list_top {
@@ -909,7 +1622,8 @@ impl App {
             .list_top
             .min(max_list_top.max(self.selected.saturating_sub(page - 1)));
         if let Some(len) = self.document().map(Document::len)
-            && let Some(pos) = self.positions.get_mut(&self.selected)
+            && let Some(key) = self.posts.get(self.selected).map(|p| &p.rel_path)
+            && let Some(pos) = self.positions.get_mut(key)
         {
             pos.top = pos.top.min(len.saturating_sub(1));
         }
@@ -931,11 +1645,7 @@ fn lay_out(
     opts: markdown::RenderOptions,
     raw: bool,
 ) -> (Document, bool) {
-    let body = if raw {
-        std::borrow::Cow::Borrowed(source.body())
-    } else {
-        mojibake::repair(source.body())
-    };
+    let body = shown_body(source, raw);
     let repaired = matches!(body, std::borrow::Cow::Owned(_));
     let mut doc = markdown::render_with(&body, width, theme, opts);
     let mut notices: Vec<Line<'static>> = Vec::new();
@@ -960,8 +1670,54 @@ fn lay_out(
     if !notices.is_empty() {
         notices.push(Line::default());
     }
-    doc.prepend(notices);
+    doc.prepend(&notices);
     (doc, repaired)
+}
+
+/// The body as laid out: as stored, or with mojibake repaired. Document
+/// offsets point into this.
+fn shown_body(source: &PostSource, raw: bool) -> std::borrow::Cow<'_, str> {
+    if raw {
+        std::borrow::Cow::Borrowed(source.body())
+    } else {
+        mojibake::repair(source.body())
+    }
+}
+
+/// Bytes of text kept to find a position again after an edit.
+pub const SNIPPET_BYTES: usize = 48;
+
+/// The text at `offset` in `body`: up to [`SNIPPET_BYTES`], whole
+/// characters.
+pub fn snippet_at(body: &str, offset: usize) -> String {
+    let mut start = offset.min(body.len());
+    while !body.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + SNIPPET_BYTES).min(body.len());
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    body[start..end].to_owned()
+}
+
+/// Where `snippet` is in `body`: the occurrence nearest to `offset` (the
+/// text may have moved when something above it was edited); `offset` itself,
+/// kept in range, when the text is gone.
+pub fn find_near(body: &str, snippet: &str, offset: usize) -> usize {
+    if !snippet.is_empty()
+        && let Some(found) = body
+            .match_indices(snippet)
+            .map(|(i, _)| i)
+            .min_by_key(|&i| i.abs_diff(offset))
+    {
+        return found;
+    }
+    let mut offset = offset.min(body.len());
+    while !body.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 /// Posts longer than this are first laid out from their start only.
@@ -981,8 +1737,195 @@ fn quick_part(source: &PostSource) -> (std::borrow::Cow<'_, PostSource>, bool) {
     }
     let cut = body[..cut].rfind("\n\n").map_or(cut, |i| i + 2);
     let quick = PostSource {
-        text: source.text[..source.body_start + cut].to_owned(),
+        text: source.text[..source.body_start + cut].into(),
         ..*source
     };
     (std::borrow::Cow::Owned(quick), false)
+}
+
+/// Most hints shown at once: every label of three letters.
+const MAX_HINTS: usize = 729;
+/// Most places `H` remembers.
+const HISTORY_LIMIT: usize = 1000;
+
+/// `n` hint labels, all of the same length (one letter while that is
+/// enough, then two, then three), so typing one never stops at a prefix.
+pub fn hint_labels(n: usize) -> Vec<String> {
+    let keys: Vec<char> = HINT_KEYS.chars().collect();
+    let base = keys.len();
+    let mut len = 1;
+    let mut room = base;
+    while room < n {
+        len += 1;
+        room *= base;
+    }
+    (0..n)
+        .map(|i| {
+            let mut label = vec![' '; len];
+            let mut rest = i;
+            for slot in label.iter_mut().rev() {
+                *slot = keys[rest % base];
+                rest /= base;
+            }
+            label.into_iter().collect()
+        })
+        .collect()
+}
+
+/// What a link's URL points at: a scheme folio can hand to the opener
+/// (http, https, mailto), one it refuses, a heading, or a post.
+fn classify(url: &str) -> Target {
+    let url = url.trim();
+    if let Some(anchor) = url.strip_prefix('#') {
+        return Target::Anchor(percent_decode(anchor));
+    }
+    if url.starts_with("//") {
+        return Target::External(format!("https:{url}"));
+    }
+    let scheme_end = url.find(':').filter(|&i| {
+        let scheme = &url[..i];
+        scheme.len() > 1
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if let Some(i) = scheme_end {
+        let scheme = url[..i].to_ascii_lowercase();
+        return if matches!(scheme.as_str(), "http" | "https" | "mailto") {
+            Target::External(url.to_owned())
+        } else {
+            Target::Refused(scheme)
+        };
+    }
+    let (path, anchor) = match url.split_once('#') {
+        Some((p, a)) => (p, Some(percent_decode(a)).filter(|a| !a.is_empty())),
+        None => (url, None),
+    };
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() {
+        return match anchor {
+            Some(a) => Target::Anchor(a),
+            None => Target::Refused("empty".into()),
+        };
+    }
+    Target::Post(path.to_owned(), anchor)
+}
+
+/// `%XX` escapes decoded (as UTF-8, lossily); anything else kept.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The post a relative link `link` in post `from` points at: resolved
+/// against `from`'s folder (`/` starts at the posts folder), `..` applied,
+/// and matched with or without `.md`/`.markdown` (or `.html`), or as a
+/// folder's `index.md`.
+fn resolve_post(from: &Path, link: &str, posts: &[Post]) -> Option<usize> {
+    let link = percent_decode(link);
+    let mut parts: Vec<String> = if link.starts_with('/') {
+        Vec::new()
+    } else {
+        from.parent()
+            .map(|d| {
+                d.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for part in link.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                // Above the posts folder: nothing folio shows.
+                parts.pop()?;
+            }
+            p => parts.push(p.to_owned()),
+        }
+    }
+    let dir_only = link.ends_with('/');
+    let last = parts.pop()?;
+    let joined = |name: &str| {
+        let mut p = parts.clone();
+        p.push(name.to_owned());
+        p.join("/")
+    };
+    let mut candidates = Vec::new();
+    if !dir_only {
+        candidates.push(joined(&last));
+        let stem = last
+            .strip_suffix(".html")
+            .or_else(|| last.strip_suffix(".htm"))
+            .unwrap_or(&last);
+        if !has_markdown_ext(&last) {
+            candidates.push(joined(&format!("{stem}.md")));
+            candidates.push(joined(&format!("{stem}.markdown")));
+        }
+    }
+    candidates.push(format!("{}/index.md", joined(&last)));
+    candidates.push(format!("{}/index.markdown", joined(&last)));
+    let key = |p: &Path| {
+        p.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    for candidate in &candidates {
+        if let Some(i) = posts.iter().position(|p| &key(&p.rel_path) == candidate) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn has_markdown_ext(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snippet_is_found_where_its_text_moved() {
+        let body = "intro\n\nThe place I stopped reading, in the middle.\n";
+        let at = body.find("The place").unwrap();
+        let snippet = snippet_at(body, at);
+        assert!(snippet.starts_with("The place I stopped"));
+        assert!(snippet.len() <= SNIPPET_BYTES);
+        let edited = format!("A new paragraph above.\n\n{body}");
+        assert_eq!(find_near(&edited, &snippet, at), at + 24);
+        // Of two copies, the nearer one.
+        let twice = format!("{body}{}{body}", "x".repeat(500));
+        assert_eq!(find_near(&twice, &snippet, at + 560), at + body.len() + 500);
+        // Gone: the old offset, kept inside the text and on a char boundary.
+        assert_eq!(find_near("short", &snippet, at), 5);
+        assert_eq!(find_near("ééé", "zz", 3), 2);
+    }
+
+    #[test]
+    fn snippets_cut_on_char_boundaries() {
+        let body = "é".repeat(40);
+        let s = snippet_at(&body, 1);
+        assert!(s.starts_with('é'));
+        assert_eq!(snippet_at(&body, 1000), "");
+    }
 }

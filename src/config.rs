@@ -31,6 +31,8 @@ pub struct Config {
     pub mouse: bool,
     /// Long code lines wrap (`↪`) rather than run off the edge.
     pub wrap_code: bool,
+    /// Links are real hyperlinks (OSC 8) in terminals that show them.
+    pub hyperlinks: bool,
     /// Remapped commands: action name to keys, as written.
     pub keys: BTreeMap<String, Vec<String>>,
     /// `folio serve`'s settings.
@@ -80,19 +82,21 @@ impl Default for Config {
             max_width: 100,
             mouse: true,
             wrap_code: true,
+            hyperlinks: true,
             keys: BTreeMap::new(),
             serve: Serve::default(),
         }
     }
 }
 
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "posts",
     "theme",
     "color",
     "max_width",
     "mouse",
     "wrap_code",
+    "hyperlinks",
     "keys",
     "serve",
 ];
@@ -169,6 +173,10 @@ impl Config {
                     Ok(b) => config.mouse = b,
                     Err(e) => bad(e),
                 },
+                "hyperlinks" => match get::<bool>(&v) {
+                    Ok(b) => config.hyperlinks = b,
+                    Err(e) => bad(e),
+                },
                 "wrap_code" => match get::<bool>(&v) {
                     Ok(b) => config.wrap_code = b,
                     Err(e) => bad(e),
@@ -216,6 +224,7 @@ impl Config {
         let _ = writeln!(out, "max_width: {}", self.max_width);
         let _ = writeln!(out, "mouse: {}", self.mouse);
         let _ = writeln!(out, "wrap_code: {}", self.wrap_code);
+        let _ = writeln!(out, "hyperlinks: {}", self.hyperlinks);
         let serve = &self.serve;
         let limits = &serve.limits;
         let opt = |p: &Option<PathBuf>| {

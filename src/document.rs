@@ -1,20 +1,26 @@
 //! What the Markdown renderer produces: lines already wrapped to a width, so a
 //! heading's line index is exactly the scroll offset that puts it on top.
 
-use ratatui::text::Line;
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 
 /// A laid-out post.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Document {
     /// Styled lines, none wider than `width` columns.
-    pub lines: Vec<Line<'static>>,
+    pub lines: Lines,
     /// Byte offset into the Markdown source of the content that starts each
     /// line (same length as `lines`, non-decreasing). Used to keep the reader
     /// anchored to the same text when the width changes.
     pub offsets: Vec<usize>,
     /// Headings in document order.
     pub headings: Vec<Heading>,
-    /// Links in document order.
+    /// Links in document order, which is by [`Link::line`] (the cells of a
+    /// table row are sorted by line too).
     pub links: Vec<Link>,
     /// The width the lines were laid out for.
     pub width: u16,
@@ -40,6 +46,21 @@ pub struct Link {
     pub url: String,
     /// Index into [`Document::lines`] of the line the link text starts on.
     pub line: usize,
+    /// Display column in that line where the link text starts (0 when the
+    /// link has no text).
+    pub column: usize,
+    /// Where the link's text is shown, one area per line it covers. Empty
+    /// for a link nested inside another (an image inside a link), whose
+    /// areas cover it, and for a link without text.
+    pub areas: Vec<LinkArea>,
+}
+
+/// Columns `start..end` of line `line` show (part of) a link's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkArea {
+    pub line: usize,
+    pub start: usize,
+    pub end: usize,
 }
 
 impl Document {
@@ -110,24 +131,281 @@ impl Document {
 
     /// Puts `lines` (e.g. a notice about broken frontmatter) above the
     /// document, keeping heading and link line numbers true.
-    pub fn prepend(&mut self, lines: Vec<Line<'static>>) {
+    pub fn prepend(&mut self, lines: &[Line<'_>]) {
         let n = lines.len();
         if n == 0 {
             return;
         }
-        self.lines.splice(0..0, lines);
+        let mut all: Lines = lines.iter().collect();
+        all.extend(&self.lines);
+        self.lines = all;
         self.offsets.splice(0..0, std::iter::repeat_n(0, n));
         for h in &mut self.headings {
             h.line += n;
         }
         for l in &mut self.links {
             l.line += n;
+            for a in &mut l.areas {
+                a.line += n;
+            }
         }
+    }
+
+    /// The links whose text shows on one of `lines`, with their indices.
+    /// Found by a binary search, so the screen of a long post costs no more
+    /// than that of a short one; a link that starts a few links before the
+    /// range can still reach into it, so those are looked at too.
+    pub fn links_on(&self, lines: Range<usize>) -> impl Iterator<Item = (usize, &Link)> {
+        const LOOK_BACK: usize = 16;
+        let first = self
+            .links
+            .partition_point(|l| l.line < lines.start)
+            .saturating_sub(LOOK_BACK);
+        self.links[first..]
+            .iter()
+            .enumerate()
+            .map(move |(i, l)| (first + i, l))
+            .take_while(move |(_, l)| l.line < lines.end)
+            .filter(move |(_, l)| {
+                lines.contains(&l.line) || l.areas.iter().any(|a| lines.contains(&a.line))
+            })
     }
 
     /// Heading with the given anchor slug.
     pub fn heading_by_anchor(&self, anchor: &str) -> Option<&Heading> {
         self.headings.iter().find(|h| h.anchor == anchor)
+    }
+}
+
+/// A document's lines, stored compactly: one string holding the text of all
+/// lines, and for each line its runs of (length, style). A 10 MB post lays
+/// out into some 200,000 lines and 850,000 spans; as ratatui `Line`s with an
+/// owned string per span that took 66 MB, stored this way about 24 MB. The
+/// reader only ever needs the screenful it draws, which [`Lines::get`] builds
+/// as borrowed `Line`s on the fly.
+#[derive(Clone, Default)]
+pub struct Lines(Box<Store>);
+
+/// Boxed so that a `Document` stays as small to move as it was with a
+/// `Vec<Line>`.
+#[derive(Clone, Default)]
+struct Store {
+    text: String,
+    runs: Vec<Run>,
+    /// For each line, where its text and its runs start.
+    starts: Vec<(usize, usize)>,
+    styles: Vec<Style>,
+}
+
+/// Style numbers of a [`Lines`] being built, so that adding a span does not
+/// search the style table (kept outside `Lines`: only the builder needs it).
+#[derive(Debug, Default)]
+pub struct StyleIds(HashMap<Style, u32>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    len: u32,
+    style: u32,
+}
+
+impl Lines {
+    /// Room for about this many bytes of text, spans and lines. Reserving
+    /// up front spares a long post the moment a doubling buffer holds two
+    /// copies of its text; pages of a reservation never written are never
+    /// resident. [`Lines::shrink_to_fit`] returns what was not used.
+    pub fn with_capacity(text: usize, spans: usize, lines: usize) -> Lines {
+        Lines(Box::new(Store {
+            text: String::with_capacity(text),
+            runs: Vec::with_capacity(spans),
+            starts: Vec::with_capacity(lines),
+            styles: Vec::new(),
+        }))
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.0.text.shrink_to_fit();
+        self.0.runs.shrink_to_fit();
+        self.0.starts.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.starts.is_empty()
+    }
+
+    /// Appends a line; its spans are kept as they are (not merged), so a
+    /// line reads back exactly as it was pushed.
+    pub fn push(&mut self, line: &Line<'_>) {
+        self.push_with(line, &mut StyleIds::default());
+    }
+
+    /// [`Lines::push`] for a builder adding many lines, which keeps `ids`
+    /// from call to call (used with only these lines).
+    pub fn push_with(&mut self, line: &Line<'_>, ids: &mut StyleIds) {
+        self.0.starts.push((self.0.text.len(), self.0.runs.len()));
+        for span in &line.spans {
+            let style = self.style_id(line.style.patch(span.style), ids);
+            let mut rest = span.content.as_ref();
+            loop {
+                // A run longer than u32 can count is stored as several.
+                let mut cut = rest.len().min(u32::MAX as usize);
+                while !rest.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                self.0.text.push_str(&rest[..cut]);
+                self.0.runs.push(Run {
+                    len: u32::try_from(cut).unwrap_or(u32::MAX),
+                    style,
+                });
+                rest = &rest[cut..];
+                if rest.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Appends all of `other`'s lines.
+    pub fn extend(&mut self, other: &Lines) {
+        let mut ids = StyleIds::default();
+        for line in other {
+            self.push_with(&line, &mut ids);
+        }
+    }
+
+    /// Line `i`, borrowing its text.
+    pub fn get(&self, i: usize) -> Option<Line<'_>> {
+        let &(mut at, first) = self.0.starts.get(i)?;
+        let (_, end) = self.bounds(i);
+        let spans: Vec<Span<'_>> = self.0.runs[first..end]
+            .iter()
+            .map(|run| {
+                let len = run.len as usize;
+                let span = Span::styled(
+                    &self.0.text[at..at + len],
+                    self.0.styles[run.style as usize],
+                );
+                at += len;
+                span
+            })
+            .collect();
+        Some(Line::from(spans))
+    }
+
+    /// The plain text of line `i` (all its spans, no styles).
+    pub fn text(&self, i: usize) -> &str {
+        let Some(&(start, _)) = self.0.starts.get(i) else {
+            return "";
+        };
+        let end = self
+            .0
+            .starts
+            .get(i + 1)
+            .map_or(self.0.text.len(), |&(t, _)| t);
+        &self.0.text[start..end]
+    }
+
+    pub fn iter(&self) -> LinesIter<'_> {
+        LinesIter {
+            lines: self,
+            range: 0..self.len(),
+        }
+    }
+
+    /// End of line `i`'s runs (start of the next line's).
+    fn bounds(&self, i: usize) -> (usize, usize) {
+        let next = self
+            .0
+            .starts
+            .get(i + 1)
+            .map_or(self.0.runs.len(), |&(_, r)| r);
+        (self.0.starts[i].1, next)
+    }
+
+    fn style_id(&mut self, style: Style, ids: &mut StyleIds) -> u32 {
+        *ids.0.entry(style).or_insert_with(|| {
+            // Looked up here too: `ids` may be new while the table is not.
+            self.0.styles.iter().position(|s| *s == style).map_or_else(
+                || {
+                    self.0.styles.push(style);
+                    u32::try_from(self.0.styles.len() - 1).unwrap_or(u32::MAX)
+                },
+                |i| u32::try_from(i).unwrap_or(u32::MAX),
+            )
+        })
+    }
+}
+
+/// The lines of a [`Lines`], each built when it is reached.
+pub struct LinesIter<'a> {
+    lines: &'a Lines,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> Iterator for LinesIter<'a> {
+    type Item = Line<'a>;
+
+    fn next(&mut self) -> Option<Line<'a>> {
+        self.range.next().and_then(|i| self.lines.get(i))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+
+    // Skipping to the screen's first line must not build every line above it.
+    fn nth(&mut self, n: usize) -> Option<Line<'a>> {
+        self.range.nth(n).and_then(|i| self.lines.get(i))
+    }
+}
+
+impl DoubleEndedIterator for LinesIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.range.next_back().and_then(|i| self.lines.get(i))
+    }
+}
+
+impl ExactSizeIterator for LinesIter<'_> {}
+
+impl<'a> IntoIterator for &'a Lines {
+    type Item = Line<'a>;
+    type IntoIter = LinesIter<'a>;
+
+    fn into_iter(self) -> LinesIter<'a> {
+        self.iter()
+    }
+}
+
+impl<'l, 'a> FromIterator<&'l Line<'a>> for Lines
+where
+    'a: 'l,
+{
+    fn from_iter<I: IntoIterator<Item = &'l Line<'a>>>(iter: I) -> Self {
+        let mut lines = Lines::default();
+        let mut ids = StyleIds::default();
+        for line in iter {
+            lines.push_with(line, &mut ids);
+        }
+        lines
+    }
+}
+
+/// Equal when the lines read back the same, however they were stored.
+impl PartialEq for Lines {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for Lines {}
+
+/// Reads like the `Vec<Line>` it stands for, so snapshots show styles.
+impl fmt::Debug for Lines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -143,7 +421,7 @@ mod tests {
             line,
         };
         Document {
-            lines: vec![Line::default(); 40],
+            lines: std::iter::repeat_n(&Line::default(), 40).collect(),
             offsets: (0..40).map(|i| i * 10).collect(),
             headings: vec![h(1, "A", 0), h(2, "B", 10), h(3, "C", 20), h(2, "D", 30)],
             links: vec![],
@@ -189,9 +467,69 @@ mod tests {
     }
 
     #[test]
+    fn lines_read_back_as_pushed() {
+        use ratatui::style::Stylize;
+        let pushed = vec![
+            Line::from(vec![
+                Span::raw("plain "),
+                "bold".bold(),
+                Span::raw(""),
+                "é✓".red(),
+            ]),
+            Line::default(),
+            Line::from("x").style(Style::new().italic()),
+            Line::from(vec!["a".blue(), "b".blue()]),
+        ];
+        let lines: Lines = pushed.iter().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.get(0).unwrap(), pushed[0]);
+        assert_eq!(lines.get(1).unwrap(), Line::default());
+        // A line's own style is folded into its spans.
+        assert_eq!(lines.get(2).unwrap(), Line::from("x".italic()));
+        assert_eq!(lines.get(3).unwrap().spans.len(), 2);
+        assert_eq!(lines.text(0), "plain boldé✓");
+        assert_eq!(lines.text(3), "ab");
+        assert!(lines.get(4).is_none());
+        assert_eq!(lines.text(9), "");
+        assert_eq!(format!("{lines:?}"), {
+            let mut expected = pushed.clone();
+            expected[2] = Line::from("x".italic());
+            format!("{expected:?}")
+        });
+        let mut twice = lines.clone();
+        twice.extend(&lines);
+        assert_eq!(twice.len(), 8);
+        assert_eq!(twice.get(7).unwrap(), pushed[3]);
+        assert_eq!(twice.iter().rev().count(), 8);
+    }
+
+    #[test]
+    fn links_on_finds_links_reaching_into_the_range() {
+        let mut d = doc();
+        let link = |line: usize, to: usize| Link {
+            text: String::new(),
+            url: format!("u{line}"),
+            line,
+            column: 0,
+            areas: (line..=to)
+                .map(|l| LinkArea {
+                    line: l,
+                    start: 0,
+                    end: 1,
+                })
+                .collect(),
+        };
+        d.links = vec![link(1, 1), link(5, 12), link(20, 20), link(30, 31)];
+        let found: Vec<usize> = d.links_on(10..21).map(|(i, _)| i).collect();
+        assert_eq!(found, [1, 2]);
+        assert_eq!(d.links_on(31..40).map(|(i, _)| i).collect::<Vec<_>>(), [3]);
+        assert_eq!(d.links_on(2..5).count(), 0);
+    }
+
+    #[test]
     fn prepend_shifts_positions() {
         let mut d = doc();
-        d.prepend(vec![Line::from("note"), Line::default()]);
+        d.prepend(&[Line::from("note"), Line::default()]);
         assert_eq!(d.headings[1].line, 12);
         assert_eq!(d.lines.len(), d.offsets.len());
         assert_eq!(d.line_for_offset(0), 0);

@@ -227,6 +227,14 @@ impl Default for Keymap {
             (c('o'), C::Outline),
             (c('z'), C::ToggleList),
             (c('R'), C::ToggleRaw),
+            (c('m'), C::ToggleRead),
+            (c('e'), C::Edit),
+            (c('F'), C::FollowLink),
+            (c('y'), C::CopyLink),
+            (c('H'), C::HistoryBack),
+            (k(K::Backspace), C::HistoryBack),
+            (ctrl('o'), C::HistoryBack),
+            (c('L'), C::HistoryForward),
         ];
         Keymap { bindings }
     }

@@ -5,6 +5,8 @@
 //! - [`posts`] finds post files and reads their frontmatter; no terminal.
 //! - [`markdown`] is a pure function from (source, width, theme) to a
 //!   [`document::Document`] of wrapped, styled lines; no I/O.
+//! - [`pieces`] cuts a long body where its parts parse alone, so the parser
+//!   never holds a tree of a whole 10 MB post.
 //! - [`sanitize`] is the one gate post-derived text passes before display.
 //! - [`mojibake`] repairs text once mis-decoded as Windows-1252; pure.
 //! - [`theme`] holds the styles, read from the embedded `themes/` files.
@@ -14,12 +16,19 @@
 //! - [`ui`] draws an [`app::App`] into a ratatui frame, read-only.
 //! - [`term`] is the local runner, the only module that sees crossterm events
 //!   (enforced by `disallowed-types` in `.clippy.toml`).
+//! - [`editor`] runs `$VISUAL`/`$EDITOR` on a post (the runner hands over
+//!   the terminal).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
 //! - [`wire`] is the backend that writes frames to a terminal in few bytes
-//!   (terminal scrolling, synchronized output).
+//!   (terminal scrolling, synchronized output), with OSC 8 hyperlinks and
+//!   OSC 52 copies.
+//! - [`watch`] watches the posts folder and reports changes as actions
+//!   (live reload), to any number of runners.
 //! - [`logging`] writes the opt-in log file (`FOLIO_LOG`, `--log-file`),
 //!   never to the terminal.
-//! - [`store`] writes folio's own files atomically (for reading state).
+//! - [`store`] writes folio's own files atomically.
+//! - [`state`] is the reading state (positions, read marks) and its writer
+//!   thread, which merges into the file under a lock.
 //! - [`ssh`] is the `folio serve` runner: one reader per SSH session, fed by
 //!   [`input`] (raw bytes to keys) and bounded by [`limits`].
 
@@ -29,6 +38,7 @@ pub mod app;
 pub mod color;
 pub mod config;
 pub mod document;
+pub mod editor;
 pub mod highlight;
 pub mod input;
 pub mod keymap;
@@ -37,11 +47,14 @@ pub mod logging;
 pub mod markdown;
 pub mod mojibake;
 pub mod paths;
+pub mod pieces;
 pub mod posts;
 pub mod sanitize;
 pub mod ssh;
+pub mod state;
 pub mod store;
 pub mod term;
 pub mod theme;
 pub mod ui;
+pub mod watch;
 pub mod wire;

@@ -93,6 +93,13 @@ struct Cli {
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Logging")]
     log_file: Option<PathBuf>,
 
+    /// Do not make links clickable hyperlinks (OSC 8).
+    ///
+    /// They are on by default, except on the Linux console (`TERM=linux`)
+    /// and dumb terminals; the config key is `hyperlinks`.
+    #[arg(long, help_heading = "Display")]
+    no_hyperlinks: bool,
+
     /// Show text as stored: do not repair mis-decoded text (`â€”` for `—`).
     #[arg(long, help_heading = "Display")]
     raw: bool,
@@ -213,7 +220,8 @@ Environment:
   NO_COLOR       when set and not empty, --color=auto means no colour
   COLORTERM      truecolor or 24bit: 24-bit colour (else 256 when TERM says so)
   XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME
-                 where the config, data and log files live (`folio --version`)
+                 where the config, reading state and log files live (`folio --version`)
+  VISUAL, EDITOR the editor the e key runs (else vi)
 
 Precedence: flag > environment > config file > default.
 
@@ -320,6 +328,9 @@ fn effective_config(cli: &Cli, paths: &Paths, problems: &mut Vec<String>) -> Con
     if cli.no_mouse {
         config.mouse = false;
     }
+    if cli.no_hyperlinks {
+        config.hyperlinks = false;
+    }
     config
 }
 
@@ -415,11 +426,16 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         source_label: label,
         wrap_code: config.wrap_code,
         remote: env("SSH_CONNECTION").is_some(),
+        // The Linux console and dumb terminals print an OSC 8 they do not
+        // know as text.
+        hyperlinks: config.hyperlinks && !env("TERM").is_some_and(|t| t == "linux" || t == "dumb"),
     };
     let mut app = App::new(posts, theme, keymap, options);
     if cli.raw {
         app.update(Action::Command(Command::ToggleRaw));
     }
+    // Never with --print (returned above).
+    let place = restore_reading(&mut app, &paths, config.posts.as_deref(), &mut problems);
     if single_file {
         app.update(Action::Command(Command::Open));
         app.update(Action::Command(Command::ToggleList));
@@ -431,10 +447,37 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         };
         app.notify(format!("{first}{more}"));
     }
-    match term::run(app, config.mouse, probe).context("terminal error")? {
+    let services = term::Services {
+        state: place,
+        watch: config.posts.clone(),
+    };
+    match term::run(app, config.mouse, probe, services).context("terminal error")? {
         term::Exit::Signal(sig) => Ok(ExitCode::from(128 + u8::try_from(sig).unwrap_or(0))),
         term::Exit::Quit | term::Exit::Closed => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Reading state: read once here (a small file), saved from then on by the
+/// runner's writer thread. A file that had to be set aside is the first
+/// problem shown.
+fn restore_reading(
+    app: &mut App,
+    paths: &Paths,
+    posts: Option<&Path>,
+    problems: &mut Vec<String>,
+) -> Option<folio::state::Place> {
+    let place = folio::state::Place {
+        file: paths.state_file()?,
+        folder: folio::state::folder_key(posts),
+    };
+    let (state, warning) = folio::state::StateFile::load(&place.file);
+    app.update(Action::RestoreReading(Box::new(
+        state.reading(&place.folder),
+    )));
+    if let Some(w) = warning {
+        problems.insert(0, w);
+    }
+    Some(place)
 }
 
 /// The theme to start with, and for `theme: auto` in an interactive session
@@ -536,11 +579,20 @@ fn print_post(
         layout_ms = ms(layout_start.elapsed()),
         "rendered for --print"
     );
-    let mut out = String::with_capacity(source.text.len() * 2);
+    // Written as it is made: a long post's coloured text would otherwise
+    // sit in memory whole beside its layout.
+    let mut stdout = std::io::stdout().lock();
+    let mut out = String::with_capacity(PRINT_CHUNK * 2);
     for line in &doc.lines {
-        ansi::push_line(&mut out, line, color);
+        ansi::push_line(&mut out, &line, color);
+        if out.len() >= PRINT_CHUNK {
+            if !write_to(&mut stdout, &out)? {
+                return Ok(());
+            }
+            out.clear();
+        }
     }
-    write_stdout(&out)
+    write_to(&mut stdout, &out).map(|_| ())
 }
 
 /// The start-up event, and one warning per post whose frontmatter is broken.
@@ -575,13 +627,20 @@ fn print_list(posts: &[Post], raw: bool) -> Result<()> {
 }
 
 /// Writes to stdout; a closed pipe (`folio -p dir | head`) is not an error.
+/// `--print` hands its output to stdout in pieces of about this size.
+const PRINT_CHUNK: usize = 1 << 16;
+
 fn write_stdout(s: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(s.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("cannot write to stdout")
-        }
-        _ => Ok(()),
+    write_to(&mut std::io::stdout().lock(), s).map(|_| ())
+}
+
+/// Writes and flushes `s`; false when the reader has gone (`| head`), which
+/// is not an error.
+fn write_to(out: &mut impl Write, s: &str) -> Result<bool> {
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e).context("cannot write to stdout"),
+        Ok(()) => Ok(true),
     }
 }
 
@@ -658,6 +717,7 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     site.max_width = config.max_width;
     site.wrap_code = config.wrap_code;
     site.mouse = config.mouse;
+    site.hyperlinks = config.hyperlinks;
     let site = std::sync::Arc::new(site);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -672,8 +732,31 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
         limits: serve.limits.clone(),
         access,
     };
+    let _watch = config
+        .posts
+        .as_deref()
+        .and_then(|path| watch_served(path, &site));
     runtime.block_on(run_server(site, key, &key_path, created, &listen, options))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Live reload for every session; a folder that cannot be watched is
+/// served as it was at start.
+fn watch_served(path: &Path, site: &std::sync::Arc<ssh::Site>) -> Option<folio::watch::Watch> {
+    match folio::watch::Watch::start(path) {
+        Ok(watch) => {
+            let site = site.clone();
+            watch.subscribe(Box::new(move |action| {
+                site.reload(action);
+                true
+            }));
+            Some(watch)
+        }
+        Err(e) => {
+            eprintln!("folio: warning: {}", sanitize(&e.to_string()));
+            None
+        }
+    }
 }
 
 /// Binds, says where and with which key, and serves until SIGTERM or SIGINT.

@@ -14,20 +14,23 @@
 //!
 //! A cheap pre-pass numbers footnotes by first reference, sizes ordered list
 //! markers, and collects code blocks so a code-heavy post is highlighted on
-//! all cores before layout.
+//! all cores before layout. Long bodies are parsed a piece at a time
+//! ([`crate::pieces`]), with the renderer's state carried across pieces.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use pulldown_cmark::{
-    Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+    Alignment, BlockQuoteKind, BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options,
+    Parser, Tag, TagEnd,
 };
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::document::{Document, Heading, Link};
+use crate::document::{Document, Heading, Lines, Link, LinkArea, StyleIds};
 use crate::highlight;
+use crate::pieces::{self, LinkDefs, PIECE_BYTES, Piece};
 use crate::sanitize::{display_width, expand_tabs, grapheme_width, sanitize};
 use crate::theme::Theme;
 
@@ -88,13 +91,51 @@ pub fn render(source: &str, width: u16, theme: &Theme) -> Document {
 
 /// [`render`] with layout options.
 pub fn render_with(source: &str, width: u16, theme: &Theme, opts: RenderOptions) -> Document {
-    let mut r = Renderer::new(theme, usize::from(width.max(1)), source, opts.highlight);
+    render_in_pieces(source, width, theme, opts, PIECE_BYTES)
+}
+
+/// Long bodies are parsed a piece at a time (see [`crate::pieces`]), which
+/// keeps pulldown-cmark's tree small; the renderer's state carries over from
+/// piece to piece, so the lines are those of one pass over the whole.
+fn render_in_pieces(
+    source: &str,
+    width: u16,
+    theme: &Theme,
+    opts: RenderOptions,
+    piece_bytes: usize,
+) -> Document {
+    let pieces = pieces::pieces(source, piece_bytes);
+    let (pre, defs) = PrePass::run(&pieces, opts.highlight && !theme.syntax.is_off());
+    let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
+    r.sinks[0] = Sink::for_source(source.len());
     r.wrap_code = opts.wrap_code;
-    for (event, range) in Parser::new_ext(source, options()).into_offset_iter() {
-        r.offset = range.start;
-        r.event(event, range.len());
+    for (i, piece) in pieces.iter().enumerate() {
+        r.begin_piece(i);
+        for (event, range) in parser(piece, &defs).into_offset_iter() {
+            if range.start >= piece.len {
+                continue;
+            }
+            r.offset = piece.start + range.start;
+            r.event(event, range.len());
+        }
     }
     r.finish()
+}
+
+/// A parser for one piece that resolves references defined in the others.
+fn parser<'p>(
+    piece: &'p Piece<'_>,
+    defs: &'p LinkDefs,
+) -> Parser<'p, impl FnMut(BrokenLink<'p>) -> Option<(CowStr<'p>, CowStr<'p>)>> {
+    Parser::new_with_broken_link_callback(
+        &piece.text,
+        options(),
+        Some(
+            move |link: BrokenLink<'p>| -> Option<(CowStr<'p>, CowStr<'p>)> {
+                defs.resolve(&link.reference)
+            },
+        ),
+    )
 }
 
 /// GitHub-style anchor: lowercase, spaces to `-`, punctuation other than `-`
@@ -141,6 +182,9 @@ struct Inline {
     text: String,
     frags: Vec<Frag>,
     has_text: bool,
+    /// Links as (index in the sink, start, end) byte ranges of `text`, in
+    /// order of their start; `end` is `usize::MAX` while the link is open.
+    links: Vec<(usize, usize, usize)>,
 }
 
 impl Inline {
@@ -173,8 +217,19 @@ impl Inline {
     }
 }
 
-/// A table row laid out: per column its lines, the link marks, the offset.
-type WrappedRow = (Vec<Vec<WrappedLine>>, Vec<(usize, usize)>, usize);
+/// A table row laid out: per column its lines and where its links landed,
+/// the link marks, the offset.
+type WrappedRow = (Vec<(Vec<WrappedLine>, Placed)>, Vec<(usize, usize)>, usize);
+
+/// Where an inline's links landed, relative to its wrapped lines: the start
+/// of each link as (link, line, column), and the columns of the text of each
+/// outermost link as (link, line, start, end). A link nested in another
+/// (an image inside a link) is covered by the outer one's areas.
+#[derive(Debug, Default)]
+struct Placed {
+    starts: Vec<(usize, usize, usize)>,
+    areas: Vec<(usize, usize, usize, usize)>,
+}
 
 struct WrappedLine {
     spans: Vec<Span<'static>>,
@@ -201,6 +256,16 @@ struct Wrapper<'a> {
     resolved: Vec<(usize, usize)>,
     /// The word ends in a wide character: a break may follow it.
     after_wide: bool,
+    /// `inl.links` with every end closed.
+    links: Vec<(usize, usize, usize)>,
+    /// The next link whose start has not been placed.
+    next_start: usize,
+    /// Indices into `links` of the links not nested in another, and the
+    /// next of them not wholly placed: pieces come in text order, so each
+    /// piece looks at one or two links, never all of them.
+    outer: Vec<usize>,
+    next_outer: usize,
+    placed: Placed,
 }
 
 /// The longest prefix of `s` at most `max` columns wide: (bytes, columns).
@@ -247,7 +312,20 @@ fn push_styled(cur: &mut Vec<Span<'static>>, text: &str, style: Style) {
 }
 
 impl<'a> Wrapper<'a> {
-    fn wrap(inl: &'a Inline, avail: usize) -> (Vec<WrappedLine>, Vec<(usize, usize)>) {
+    fn wrap(inl: &'a Inline, avail: usize) -> (Vec<WrappedLine>, Vec<(usize, usize)>, Placed) {
+        let links: Vec<(usize, usize, usize)> = inl
+            .links
+            .iter()
+            .map(|&(i, s, e)| (i, s, e.min(inl.text.len())))
+            .collect();
+        let mut outer = Vec::new();
+        let mut outer_end = 0;
+        for (k, &(_, s, e)) in links.iter().enumerate() {
+            if outer.is_empty() || s >= outer_end {
+                outer.push(k);
+                outer_end = e;
+            }
+        }
         let mut w = Wrapper {
             inl,
             avail: avail.max(1),
@@ -264,6 +342,11 @@ impl<'a> Wrapper<'a> {
             marks: Vec::new(),
             resolved: Vec::new(),
             after_wide: false,
+            links,
+            next_start: 0,
+            outer,
+            next_outer: 0,
+            placed: Placed::default(),
         };
         for f in &inl.frags {
             match f.kind {
@@ -284,7 +367,55 @@ impl<'a> Wrapper<'a> {
         }
         let last = w.lines.len().saturating_sub(1);
         w.resolved.extend(w.marks.drain(..).map(|i| (i, last)));
-        (w.lines, w.resolved)
+        (w.lines, w.resolved, w.placed)
+    }
+
+    /// Records where links fall in a piece of text: bytes `a..b` of
+    /// `inl.text`, shown at columns `col..col + w` of the current line.
+    fn note_piece(&mut self, from: usize, to: usize, col: usize, width: usize) {
+        if self.next_start >= self.links.len() && self.next_outer >= self.outer.len() {
+            return;
+        }
+        let line = self.lines.len();
+        let text = &self.inl.text;
+        let col_at = |pos: usize| {
+            if pos <= from {
+                col
+            } else if pos >= to {
+                col + width
+            } else {
+                (col + text.get(from..pos).map_or(0, display_width)).min(col + width)
+            }
+        };
+        while let Some(&(idx, start, _)) = self.links.get(self.next_start) {
+            if start >= to {
+                break;
+            }
+            self.placed.starts.push((idx, line, col_at(start)));
+            self.next_start += 1;
+        }
+        while let Some(&outer) = self.outer.get(self.next_outer) {
+            let (idx, start, end) = self.links[outer];
+            if start >= to {
+                break;
+            }
+            if end > from {
+                let (c0, c1) = (col_at(start.max(from)), col_at(end.min(to)));
+                match self.placed.areas.last_mut() {
+                    // The space between two words of one link joins them.
+                    Some(last) if last.0 == idx && last.1 == line && c0 <= last.3 + 1 => {
+                        last.3 = last.3.max(c1);
+                    }
+                    _ if c1 > c0 => self.placed.areas.push((idx, line, c0, c1)),
+                    _ => {}
+                }
+            }
+            if end <= to {
+                self.next_outer += 1;
+            } else {
+                break;
+            }
+        }
     }
 
     fn text(&mut self, f: &Frag) {
@@ -404,8 +535,9 @@ impl<'a> Wrapper<'a> {
         }
         let word = std::mem::take(&mut self.word);
         for &(start, end, style) in &word {
-            let mut rest = &self.inl.text[start..end];
-            while !rest.is_empty() {
+            let mut pos = start;
+            while pos < end {
+                let rest = &self.inl.text[pos..end];
                 let (n, w) = fit(rest, self.avail - self.cur_w);
                 if n == 0 {
                     if self.cur_w > 0 {
@@ -416,14 +548,17 @@ impl<'a> Wrapper<'a> {
                     // A grapheme wider than the whole line (a CJK character
                     // at width 1) cannot be shown; mark the spot instead.
                     let g = rest.graphemes(true).next().map_or(rest.len(), str::len);
+                    self.note_piece(pos, pos + g, self.cur_w, 1);
                     push_styled(&mut self.cur, "…", style);
                     self.cur_w += 1;
-                    rest = &rest[g..];
+                    pos += g;
                     continue;
                 }
-                push_styled(&mut self.cur, &rest[..n], style);
+                self.note_piece(pos, pos + n, self.cur_w, w);
+                let piece = &self.inl.text[pos..pos + n];
+                push_styled(&mut self.cur, piece, style);
                 self.cur_w += w;
-                rest = &rest[n..];
+                pos += n;
             }
         }
         self.word = word;
@@ -447,7 +582,8 @@ struct Seg {
 /// Where lines go: the document, or a footnote body rendered for the end.
 #[derive(Default)]
 struct Sink {
-    lines: Vec<Line<'static>>,
+    lines: Lines,
+    ids: StyleIds,
     offsets: Vec<usize>,
     headings: Vec<Heading>,
     links: Vec<Link>,
@@ -459,9 +595,21 @@ struct Sink {
 }
 
 impl Sink {
-    fn push_line(&mut self, line: Line<'static>, offset: usize) {
+    /// The main sink of a body of `bytes` bytes, with room for what such a
+    /// body usually lays out into (measured on the benchmark corpus: about
+    /// 1.5 bytes of text, one span per 12 bytes and one line per 50 bytes of
+    /// source), reserved generously since unwritten room costs no memory.
+    fn for_source(bytes: usize) -> Sink {
+        Sink {
+            lines: Lines::with_capacity(bytes * 2, bytes / 8, bytes / 32),
+            offsets: Vec::with_capacity(bytes / 32),
+            ..Sink::default()
+        }
+    }
+
+    fn push_line(&mut self, line: &Line<'_>, offset: usize) {
         let offset = offset.max(self.offsets.last().copied().unwrap_or(0));
-        self.lines.push(line);
+        self.lines.push_with(line, &mut self.ids);
         self.offsets.push(offset);
     }
 
@@ -518,6 +666,8 @@ struct LinkState {
     index: usize,
     text_start: usize,
     image: bool,
+    /// Its entry in `Inline::links`.
+    slot: usize,
 }
 
 struct Renderer<'t> {
@@ -538,8 +688,12 @@ struct Renderer<'t> {
     tables: Vec<TableState>,
     note_numbers: HashMap<String, usize>,
     slugs: HashSet<String>,
-    /// Code blocks highlighted up front, in document order; empty when they
-    /// are highlighted as they come.
+    /// The code blocks of each piece not yet begun (see [`PrePass`]).
+    code_blocks: Vec<Vec<(String, String)>>,
+    /// Bytes of code in the whole post.
+    code_bytes: usize,
+    /// The current piece's code blocks highlighted up front, in order; empty
+    /// when they are highlighted as they come.
     highlighted: Vec<Highlighted>,
     code_index: usize,
     /// The last item number of every list, in document order.
@@ -609,6 +763,62 @@ fn highlight_all(blocks: &[(String, String)], syntax: &highlight::SyntaxTheme) -
     results
 }
 
+/// Moves where an inline's links landed into the sink's links: its lines
+/// start at sink line `base`, and line `i` of it is shown `shift(i)` columns
+/// from the left edge (indentation, a table cell's position).
+fn place_links(sink: &mut Sink, base: usize, placed: &Placed, shift: impl Fn(usize) -> usize) {
+    for &(i, rel, col) in &placed.starts {
+        if let Some(link) = sink.links.get_mut(i) {
+            link.line = base + rel;
+            link.column = col + shift(rel);
+        }
+    }
+    for &(i, rel, start, end) in &placed.areas {
+        if let Some(link) = sink.links.get_mut(i) {
+            let s = shift(rel);
+            link.areas.push(LinkArea {
+                line: base + rel,
+                start: start + s,
+                end: end + s,
+            });
+        }
+    }
+}
+
+/// Moves the links of a table row's cells to where their lines are drawn:
+/// the row starts at column `x` (past the indentation and the left border),
+/// and each cell is past the cells and borders to its left, its padding and
+/// its alignment.
+fn place_row_links(
+    sink: &mut Sink,
+    base: usize,
+    row: &[(Vec<WrappedLine>, Placed)],
+    mut x: usize,
+    pad: usize,
+    widths: &[usize],
+    aligns: &[Alignment],
+) {
+    for (c, ((lines, placed), &w)) in row.iter().zip(widths).enumerate() {
+        let lefts: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let cw: usize = l.spans.iter().map(|s| display_width(&s.content)).sum();
+                let gap = w.saturating_sub(cw);
+                match aligns.get(c) {
+                    Some(Alignment::Right) => gap,
+                    Some(Alignment::Center) => gap / 2,
+                    _ => 0,
+                }
+            })
+            .collect();
+        let cell_x = x + pad;
+        place_links(sink, base, placed, |rel| {
+            cell_x + lefts.get(rel).copied().unwrap_or(0)
+        });
+        x += w + 2 * pad + 1;
+    }
+}
+
 fn note_key(label: &str) -> String {
     label.to_lowercase()
 }
@@ -624,62 +834,84 @@ fn heading_level(level: HeadingLevel) -> u8 {
     }
 }
 
-impl<'t> Renderer<'t> {
-    fn new(theme: &'t Theme, width: usize, source: &str, highlight: bool) -> Self {
-        // Footnotes are numbered by first reference, but a definition can come
-        // before its first reference, so number them in a cheap pre-pass.
-        let mut note_numbers = HashMap::new();
-        // Code blocks are collected in the same pass so that a code-heavy
-        // post can be highlighted on several threads up front.
-        let collect_code = highlight && !theme.syntax.is_off();
-        let mut blocks: Vec<(String, String)> = Vec::new();
-        let mut in_code = false;
-        // Ordered markers are right-aligned to the widest number in their list.
-        let mut list_last: Vec<u64> = Vec::new();
-        let mut open_lists: Vec<usize> = Vec::new();
-        for event in Parser::new_ext(source, options()) {
-            match event {
-                Event::Start(Tag::List(start)) => {
-                    open_lists.push(list_last.len());
-                    list_last.push(start.unwrap_or(1).saturating_sub(1));
-                }
-                Event::End(TagEnd::List(_)) => {
-                    open_lists.pop();
-                }
-                Event::Start(Tag::Item) => {
-                    if let Some(&i) = open_lists.last() {
-                        list_last[i] = list_last[i].saturating_add(1);
-                    }
-                }
-                Event::FootnoteReference(label) => {
-                    let next = note_numbers.len() + 1;
-                    note_numbers.entry(note_key(&label)).or_insert(next);
-                }
-                Event::Start(Tag::CodeBlock(kind)) if collect_code => {
-                    in_code = true;
-                    let lang = match kind {
-                        CodeBlockKind::Fenced(info) => {
-                            sanitize(highlight::language_of(&info)).into_owned()
-                        }
-                        CodeBlockKind::Indented => String::new(),
-                    };
-                    blocks.push((lang, String::new()));
-                }
-                Event::End(TagEnd::CodeBlock) => in_code = false,
-                Event::Text(t) if in_code => {
-                    if let Some((_, text)) = blocks.last_mut() {
-                        text.push_str(&t);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let code_bytes: usize = blocks.iter().map(|(_, t)| t.len()).sum();
-        let highlighted = if blocks.len() > 1 && code_bytes >= PARALLEL_CODE_BYTES {
-            highlight_all(&blocks, &theme.syntax)
-        } else {
-            Vec::new()
+/// What the renderer must know before it starts: footnotes are numbered by
+/// first reference but may be defined before it, ordered list markers are
+/// right-aligned to the widest number in their list, and a code-heavy piece
+/// is highlighted on several threads before its layout.
+struct PrePass {
+    note_numbers: HashMap<String, usize>,
+    /// The last item number of every list, in document order.
+    list_last: Vec<u64>,
+    /// `(language, raw text)` of every code block, per piece.
+    code: Vec<Vec<(String, String)>>,
+}
+
+impl PrePass {
+    fn run(pieces: &[Piece<'_>], collect_code: bool) -> (PrePass, LinkDefs) {
+        let mut pre = PrePass {
+            note_numbers: HashMap::new(),
+            list_last: Vec::new(),
+            code: Vec::with_capacity(pieces.len()),
         };
+        let mut defs = LinkDefs::default();
+        let mut open_lists: Vec<usize> = Vec::new();
+        for piece in pieces {
+            let parser = Parser::new_ext(&piece.text, options());
+            if pieces.len() > 1 {
+                for (label, def) in parser.reference_definitions().iter() {
+                    defs.add(label, &def.dest, def.title.as_deref().unwrap_or(""));
+                }
+            }
+            let mut blocks: Vec<(String, String)> = Vec::new();
+            let mut in_code = false;
+            for (event, range) in parser.into_offset_iter() {
+                if range.start >= piece.len {
+                    continue;
+                }
+                match event {
+                    Event::Start(Tag::List(start)) => {
+                        open_lists.push(pre.list_last.len());
+                        pre.list_last.push(start.unwrap_or(1).saturating_sub(1));
+                    }
+                    Event::End(TagEnd::List(_)) => {
+                        open_lists.pop();
+                    }
+                    Event::Start(Tag::Item) => {
+                        if let Some(&i) = open_lists.last() {
+                            pre.list_last[i] = pre.list_last[i].saturating_add(1);
+                        }
+                    }
+                    Event::FootnoteReference(label) => {
+                        let next = pre.note_numbers.len() + 1;
+                        pre.note_numbers.entry(note_key(&label)).or_insert(next);
+                    }
+                    Event::Start(Tag::CodeBlock(kind)) if collect_code => {
+                        in_code = true;
+                        let lang = match kind {
+                            CodeBlockKind::Fenced(info) => {
+                                sanitize(highlight::language_of(&info)).into_owned()
+                            }
+                            CodeBlockKind::Indented => String::new(),
+                        };
+                        blocks.push((lang, String::new()));
+                    }
+                    Event::End(TagEnd::CodeBlock) => in_code = false,
+                    Event::Text(t) if in_code => {
+                        if let Some((_, text)) = blocks.last_mut() {
+                            text.push_str(&t);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            pre.code.push(blocks);
+        }
+        (pre, defs)
+    }
+}
+
+impl<'t> Renderer<'t> {
+    fn new(theme: &'t Theme, width: usize, highlight: bool, pre: PrePass) -> Self {
         Renderer {
             theme,
             width,
@@ -696,13 +928,31 @@ impl<'t> Renderer<'t> {
             links: Vec::new(),
             code: None,
             tables: Vec::new(),
-            note_numbers,
+            note_numbers: pre.note_numbers,
             slugs: HashSet::new(),
-            highlighted,
+            code_bytes: pre.code.iter().flatten().map(|(_, t)| t.len()).sum(),
+            code_blocks: pre.code,
+            highlighted: Vec::new(),
             code_index: 0,
-            list_last,
+            list_last: pre.list_last,
             list_index: 0,
         }
+    }
+
+    /// Piece `i` is next: highlight its code up front when the post has
+    /// enough code to be worth the threads.
+    fn begin_piece(&mut self, i: usize) {
+        let blocks = self
+            .code_blocks
+            .get_mut(i)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        self.highlighted = if blocks.len() > 1 && self.code_bytes >= PARALLEL_CODE_BYTES {
+            highlight_all(&blocks, &self.theme.syntax)
+        } else {
+            Vec::new()
+        };
+        self.code_index = 0;
     }
 
     fn sink(&mut self) -> &mut Sink {
@@ -776,7 +1026,7 @@ impl<'t> Renderer<'t> {
             seg.used = true;
         }
         all.extend(spans);
-        sink.push_line(Line::from(all), offset);
+        sink.push_line(&Line::from(all), offset);
     }
 
     fn emit_blank(&mut self) {
@@ -798,7 +1048,7 @@ impl<'t> Renderer<'t> {
                 }
             }
         }
-        sink.push_line(Line::from(all), offset);
+        sink.push_line(&Line::from(all), offset);
     }
 
     /// Called before a block draws its first line: separates it from the
@@ -816,8 +1066,8 @@ impl<'t> Renderer<'t> {
     }
 
     fn emit_inline(&mut self, inl: &Inline) {
-        let (_, avail) = self.layout();
-        let (lines, marks) = Wrapper::wrap(inl, avail);
+        let (use_prefix, avail) = self.layout();
+        let (lines, marks, placed) = Wrapper::wrap(inl, avail);
         let sink = self.sink();
         let base = sink.lines.len();
         for (i, rel) in marks {
@@ -825,6 +1075,8 @@ impl<'t> Renderer<'t> {
                 link.line = base + rel;
             }
         }
+        let shift = if use_prefix { sink.prefix_w } else { 0 };
+        place_links(sink, base, &placed, |_| shift);
         for l in lines {
             self.emit(l.spans, l.offset);
         }
@@ -1033,24 +1285,26 @@ impl<'t> Renderer<'t> {
             Tag::Strikethrough => self.push_style(md.strikethrough),
             Tag::Superscript | Tag::Subscript => self.push_style(Style::default()),
             Tag::Link { dest_url, .. } => {
-                let index = self.start_link(&dest_url);
+                let (index, slot) = self.start_link(&dest_url);
                 self.links.push(LinkState {
                     index,
                     text_start: self.inline.text.len(),
                     image: false,
+                    slot,
                 });
                 // The URL is not repeated inline (autolinks show it as their
                 // text anyway); the reader lists links from `Document::links`.
                 self.push_style(md.link);
             }
             Tag::Image { dest_url, .. } => {
-                let index = self.start_link(&dest_url);
+                let (index, slot) = self.start_link(&dest_url);
                 let style = self.style().patch(md.image);
                 self.push_text("[image: ", style, 0);
                 self.links.push(LinkState {
                     index,
                     text_start: self.inline.text.len(),
                     image: true,
+                    slot,
                 });
                 self.push_style(md.image);
             }
@@ -1058,7 +1312,9 @@ impl<'t> Renderer<'t> {
         }
     }
 
-    fn start_link(&mut self, url: &str) -> usize {
+    /// Records a link; returns its index in the sink and its slot in
+    /// `Inline::links`.
+    fn start_link(&mut self, url: &str) -> (usize, usize) {
         let url = sanitize(url).into_owned();
         let line = self.sinks.last().map_or(0, |s| s.lines.len());
         let sink = self.sink();
@@ -1067,9 +1323,15 @@ impl<'t> Renderer<'t> {
             text: String::new(),
             url,
             line,
+            column: 0,
+            areas: Vec::new(),
         });
         self.inline.push_kind(Kind::Mark(index), self.offset);
-        index
+        let slot = self.inline.links.len();
+        self.inline
+            .links
+            .push((index, self.inline.text.len(), usize::MAX));
+        (index, slot)
     }
 
     fn start_row(&mut self) {
@@ -1160,7 +1422,7 @@ impl<'t> Renderer<'t> {
                         let first = &sink.segs[0].first;
                         let (n, _) = fit(first.content.trim_end(), self.width);
                         let marker = Span::styled(first.content[..n].to_owned(), first.style);
-                        sink.push_line(Line::from(marker), 0);
+                        sink.push_line(&Line::from(marker), 0);
                     }
                     self.notes.push((number, sink));
                 }
@@ -1269,6 +1531,12 @@ impl<'t> Renderer<'t> {
                 }
             }
             self.push_text("]", style, 0);
+        }
+        let end = self.inline.text.len();
+        if let Some(entry) = self.inline.links.get_mut(state.slot)
+            && entry.0 == state.index
+        {
+            entry.2 = end;
         }
         if let Some(link) = self.sink().links.get_mut(state.index) {
             link.text = text;
@@ -1466,13 +1734,13 @@ impl<'t> Renderer<'t> {
             let mut wrapped = Vec::with_capacity(ncols);
             let mut row_marks = Vec::new();
             for (c, w) in widths.iter().enumerate() {
-                let (lines, marks) = match row.get(c) {
+                let (lines, marks, placed) = match row.get(c) {
                     Some(cell) => Wrapper::wrap(cell, *w),
-                    None => (Vec::new(), Vec::new()),
+                    None => (Vec::new(), Vec::new(), Placed::default()),
                 };
                 wraps |= lines.len() > 1;
                 row_marks.extend(marks);
-                wrapped.push(lines);
+                wrapped.push((lines, placed));
             }
             cells.push((wrapped, row_marks, *offset));
         }
@@ -1487,7 +1755,8 @@ impl<'t> Renderer<'t> {
                 };
                 self.emit(hline(l, m, rr, ch), offset);
             }
-            let height = row.iter().map(Vec::len).max().unwrap_or(0).max(1);
+            let height = row.iter().map(|(l, _)| l.len()).max().unwrap_or(0).max(1);
+            let (use_prefix, _) = self.layout();
             let sink = self.sink();
             let base = sink.lines.len();
             for (i, rel) in marks {
@@ -1495,7 +1764,9 @@ impl<'t> Renderer<'t> {
                     link.line = base + rel;
                 }
             }
-            let mut row: Vec<_> = row.into_iter().map(Vec::into_iter).collect();
+            let x = if use_prefix { sink.prefix_w } else { 0 } + 1;
+            place_row_links(sink, base, &row, x, pad, &widths, &t.aligns);
+            let mut row: Vec<_> = row.into_iter().map(|(l, _)| l.into_iter()).collect();
             for _ in 0..height {
                 let mut spans = vec![Span::styled("│", border)];
                 for (c, w) in widths.iter().enumerate() {
@@ -1548,14 +1819,14 @@ impl<'t> Renderer<'t> {
             self.notes.sort_by_key(|(n, _)| *n);
             let offset = main.offsets.last().copied().unwrap_or(0);
             if !main.lines.is_empty() {
-                main.push_line(Line::default(), offset);
+                main.push_line(&Line::default(), offset);
             }
             let rule = "─".repeat(self.width);
-            main.push_line(Line::from(Span::styled(rule, self.theme.md.rule)), offset);
+            main.push_line(&Line::from(Span::styled(rule, self.theme.md.rule)), offset);
             for (_, note) in std::mem::take(&mut self.notes) {
                 let base = main.lines.len();
-                for (line, offset) in note.lines.into_iter().zip(note.offsets) {
-                    main.push_line(line, offset);
+                for (line, offset) in note.lines.iter().zip(note.offsets) {
+                    main.push_line(&line, offset);
                 }
                 main.headings.extend(note.headings.into_iter().map(|mut h| {
                     h.line += base;
@@ -1563,10 +1834,18 @@ impl<'t> Renderer<'t> {
                 }));
                 main.links.extend(note.links.into_iter().map(|mut l| {
                     l.line += base;
+                    for a in &mut l.areas {
+                        a.line += base;
+                    }
                     l
                 }));
             }
         }
+        main.lines.shrink_to_fit();
+        main.offsets.shrink_to_fit();
+        // The cells of a table row place their links column by column; by
+        // line is the order lookups by screen position need.
+        main.links.sort_by_key(|l| l.line);
         Document {
             lines: main.lines,
             offsets: main.offsets,
@@ -1660,6 +1939,44 @@ mod tests {
     use super::*;
     use crate::sanitize::is_unsafe;
 
+    #[test]
+    fn pieces_render_like_the_whole() {
+        let mut src = String::from(
+            "# Start\n\nSee [the spec][spec], [^far] and [^near].\n\n[^near]: close by\n\n\
+             1. one\n2. two\n\n# Code\n\n```rust\nfn main() {}\n\n# not a heading\n```\n\n\
+             # Start\n\n- a\n- b\n\n  nested para\n\n> quote\n\n",
+        );
+        src.push_str(include_str!("../posts/2026-11-22-markdown-showcase.md"));
+        src.push_str("\n\n# Late\n\n[^far]: defined in the last piece\n\n[spec]: https://spec.commonmark.org \"CM\"\n");
+        let theme = Theme::default();
+        for opts in [
+            RenderOptions::default(),
+            RenderOptions {
+                wrap_code: false,
+                highlight: false,
+            },
+        ] {
+            let whole = render_in_pieces(&src, 72, &theme, opts, usize::MAX);
+            let cut = render_in_pieces(&src, 72, &theme, opts, 1);
+            assert!(pieces::pieces(&src, 1).len() > 5);
+            assert_eq!(texts(&cut), texts(&whole));
+            assert_eq!(cut, whole);
+        }
+        let d = render_in_pieces(&src, 72, &theme, RenderOptions::default(), 1);
+        assert!(
+            d.links
+                .iter()
+                .any(|l| l.url == "https://spec.commonmark.org")
+        );
+        let all = texts(&d).join("\n");
+        assert!(all.contains("defined in the last piece"), "{all}");
+        assert!(!all.contains("[^far]"), "{all}");
+        assert!(
+            !all.contains("\n.\n"),
+            "a stand-in definition was shown:\n{all}"
+        );
+    }
+
     fn doc(src: &str, width: u16) -> Document {
         render(src, width, &Theme::default())
     }
@@ -1669,7 +1986,7 @@ mod tests {
     }
 
     fn texts(d: &Document) -> Vec<String> {
-        d.lines.iter().map(text).collect()
+        d.lines.iter().map(|l| text(&l)).collect()
     }
 
     fn check_invariants(d: &Document, width: u16) {
@@ -1680,7 +1997,7 @@ mod tests {
             "offsets decrease"
         );
         for line in &d.lines {
-            let t = text(line);
+            let t = text(&line);
             assert!(display_width(&t) <= width, "{t:?} wider than {width}");
             assert!(!t.chars().any(is_unsafe), "control character in {t:?}");
         }
@@ -1883,6 +2200,72 @@ mod tests {
         check_invariants(&d, 30);
     }
 
+    /// The text each area of each link covers, as (line, text).
+    fn link_areas(d: &Document) -> Vec<Vec<(usize, String)>> {
+        d.links
+            .iter()
+            .map(|l| {
+                l.areas
+                    .iter()
+                    .map(|a| {
+                        let line = d.lines.text(a.line);
+                        let text: String =
+                            line.chars().skip(a.start).take(a.end - a.start).collect();
+                        (a.line, text)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn link_columns_and_areas_follow_wrapping_and_indentation() {
+        let d = doc("aaaa [bb cc dd](u) eeee", 10);
+        assert_eq!(texts(&d), ["aaaa bb cc", "dd eeee"]);
+        assert_eq!((d.links[0].line, d.links[0].column), (0, 5));
+        assert_eq!(
+            link_areas(&d)[0],
+            [(0, "bb cc".to_owned()), (1, "dd".to_owned())]
+        );
+        // Inside a quote and a list item, past the bar and the marker.
+        let d = doc("> - see [here](u)", 40);
+        assert_eq!(texts(&d), ["│ • see here"]);
+        assert_eq!(d.links[0].column, 8);
+        assert_eq!(link_areas(&d)[0], [(0, "here".to_owned())]);
+        // A word glued to the link is not part of it.
+        let d = doc("x [ab](u)cd", 40);
+        assert_eq!(link_areas(&d)[0], [(0, "ab".to_owned())]);
+        // In a heading, past its `# `.
+        let d = doc("## A [b](u)", 40);
+        assert_eq!(d.links[0].column, 5);
+        // An image in a link: both start there; the outer link has the area.
+        let d = doc("go [![pic](i.png) now](u)", 40);
+        assert_eq!(texts(&d), ["go [image: pic] now"]);
+        assert_eq!(d.links[0].column, 3);
+        assert_eq!(d.links[1].column, 3);
+        assert_eq!(link_areas(&d)[0], [(0, "[image: pic] now".to_owned())]);
+        assert!(d.links[1].areas.is_empty());
+    }
+
+    #[test]
+    fn link_areas_in_table_cells() {
+        let d = doc("| a | b |\n|---|--:|\n| x | [yy](u) |\n", 40);
+        let areas = link_areas(&d);
+        assert_eq!(areas[0].len(), 1, "{:?}", texts(&d));
+        assert_eq!(areas[0][0].1, "yy", "{:?}", texts(&d));
+        assert_eq!(d.links[0].column, d.links[0].areas[0].start);
+    }
+
+    #[test]
+    fn link_areas_in_footnotes_and_after_a_prepend() {
+        let mut d = doc("Text[^1].\n\n[^1]: See [there](u).\n", 40);
+        let areas = link_areas(&d);
+        assert_eq!(areas[0].len(), 1);
+        assert_eq!(areas[0][0].1, "there");
+        d.prepend(&[Line::from("notice")]);
+        assert_eq!(link_areas(&d)[0][0].1, "there");
+    }
+
     #[test]
     fn links_and_images_are_recorded() {
         let d = doc(
@@ -1986,7 +2369,7 @@ mod tests {
             let d = doc(src, width);
             check_invariants(&d, width);
             for (line, &offset) in d.lines.iter().zip(&d.offsets) {
-                let t = text(line);
+                let t = text(&line);
                 let first = t
                     .trim_start_matches(['#', '•', '│', ' '])
                     .split(' ')
@@ -2033,20 +2416,21 @@ mod tests {
         let all = blocks.concat();
         assert!(all.len() > PARALLEL_CODE_BYTES);
         let together = doc(&all, 60);
-        let mut separately = Vec::new();
+        let mut separately = Lines::default();
         for b in &blocks {
             assert!(b.len() < PARALLEL_CODE_BYTES);
             if !separately.is_empty() {
-                separately.push(Line::default());
+                separately.push(&Line::default());
             }
-            separately.extend(doc(b, 60).lines);
+            separately.extend(&doc(b, 60).lines);
         }
         assert_eq!(together.lines, separately);
+        let second = together.lines.get(1).unwrap();
         assert!(
-            together.lines[1]
+            second
                 .spans
                 .iter()
-                .any(|s| s.style.fg != together.lines[1].spans[0].style.fg)
+                .any(|s| s.style.fg != second.spans[0].style.fg)
         );
     }
 

@@ -34,6 +34,11 @@ impl Paths {
         self.config_dir.as_ref().map(|d| d.join("themes"))
     }
 
+    /// Reading state: positions and read marks (see [`crate::state`]).
+    pub fn state_file(&self) -> Option<PathBuf> {
+        self.data_dir.as_ref().map(|d| d.join("state.yaml"))
+    }
+
     /// The default log file, used when `--log-file` is not given. In the
     /// cache folder: macOS and Windows have no state folder.
     pub fn log_file(&self) -> Option<PathBuf> {

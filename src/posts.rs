@@ -60,7 +60,8 @@ pub struct Post {
 /// A post's full text, read when it is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostSource {
-    pub text: String,
+    /// Shared, so handing a long post to a background layout copies nothing.
+    pub text: std::sync::Arc<str>,
     /// Byte offset where the Markdown body starts (after the frontmatter).
     pub body_start: usize,
     pub lossy: bool,
@@ -1369,7 +1370,7 @@ impl Post {
         let (text, lossy, truncated_from) = text;
         let (_, body_start) = parse_frontmatter(&text);
         Ok(PostSource {
-            text,
+            text: text.into(),
             body_start,
             lossy,
             truncated_from,

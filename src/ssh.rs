@@ -37,7 +37,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::action::Action;
+use crate::action::{Action, Effect};
 use crate::app::{App, LayoutKey, Options};
 use crate::color::{self, Background, ColorChoice, Depth};
 use crate::document::Document;
@@ -48,7 +48,7 @@ use crate::posts::{self, Origin, Post, PostSource};
 use crate::sanitize::sanitize;
 use crate::theme::Theme;
 use crate::ui;
-use crate::wire::WireBackend;
+use crate::wire::{Extras, WireBackend};
 
 /// How long a lone `Esc` waits for the rest of a sequence.
 const ESC_TIMEOUT: Duration = Duration::from_millis(40);
@@ -231,6 +231,8 @@ pub struct Site {
     pub max_width: u16,
     pub wrap_code: bool,
     pub mouse: bool,
+    /// Web links as OSC 8 hyperlinks (not on `TERM=linux` or `dumb`).
+    pub hyperlinks: bool,
     sources: Mutex<SourceCache>,
     layouts: Mutex<LayoutCache>,
     actions: broadcast::Sender<Action>,
@@ -267,6 +269,7 @@ impl Site {
             max_width: 100,
             wrap_code: true,
             mouse: true,
+            hyperlinks: true,
             sources: Mutex::new(SourceCache::default()),
             layouts: Mutex::new(LayoutCache::default()),
             actions,
@@ -282,6 +285,29 @@ impl Site {
         self.clear_sources();
         // No receivers (nobody connected) is fine.
         let _ = self.actions.send(action);
+    }
+
+    /// Live reload: what [`crate::watch::Watch`] reports, passed to every
+    /// session. A new list is first confined to the served folder (the
+    /// watcher's scan follows every link) and kept for sessions to come.
+    pub fn reload(&self, action: Action) {
+        let action = match action {
+            Action::PostsChanged(posts) => {
+                let posts: Vec<Post> = posts
+                    .into_iter()
+                    .filter(|p| match (&p.origin, &self.root) {
+                        (Origin::File(path), Some(root)) if root.is_dir() => {
+                            posts::is_inside(root, path)
+                        }
+                        _ => true,
+                    })
+                    .collect();
+                self.set_posts(posts.clone());
+                Action::PostsChanged(posts)
+            }
+            other => other,
+        };
+        self.broadcast(action);
     }
 
     /// The post list new sessions start with.
@@ -1436,6 +1462,8 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
         source_label: ctx.site.label.clone(),
         wrap_code: ctx.site.wrap_code,
         remote: true,
+        // The Linux console and dumb terminals print an OSC 8 as text.
+        hyperlinks: ctx.site.hyperlinks && !matches!(ctx.env.term.as_str(), "linux" | "dumb"),
     };
     let mut app = App::new(ctx.site.posts(), theme, ctx.site.keymap.clone(), options);
     let mut actions = ctx.site.subscribe();
@@ -1524,6 +1552,7 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
         if app.should_quit() {
             return End::Quit;
         }
+        perform(&mut app, &mut terminal, &outbox);
         dispatch(&mut app, &ctx.site, &work_tx);
         if app.take_dirty()
             && let Err(e) = draw(&mut terminal, &mut app, &outbox)
@@ -1564,21 +1593,47 @@ fn apply(
     }
 }
 
+/// Carries out what the app asked for, as far as a visitor may: copies go
+/// to the visitor's clipboard (OSC 52); nothing is opened or edited on the
+/// server.
+fn perform(app: &mut App, terminal: &mut Terminal<WireBackend<Vec<u8>>>, outbox: &Outbox) {
+    for effect in app.take_effects() {
+        match effect {
+            Effect::Copy(text) => {
+                let _ = terminal.backend_mut().copy_to_clipboard(&text);
+            }
+            // A remote app copies links rather than asking for them to be
+            // opened; should one ask, the visitor gets the copy.
+            Effect::OpenUrl(url) => {
+                let _ = terminal.backend_mut().copy_to_clipboard(&url);
+            }
+            Effect::Edit { .. } => {
+                app.update(Action::Notify("Posts cannot be edited over SSH.".into()));
+            }
+        }
+    }
+    // Not a frame: it must not be dropped with one.
+    let bytes = std::mem::take(terminal.backend_mut().writer_mut());
+    if !bytes.is_empty() {
+        outbox_append(outbox, &bytes);
+    }
+}
+
 /// Hands the app's requests to the blocking pool; results come back on
 /// `work` as actions.
 fn dispatch(app: &mut App, site: &Arc<Site>, work: &Work) {
-    while let Some((index, post)) = app.pending_load() {
+    while let Some(post) = app.pending_load() {
         let site = site.clone();
         let work = work.clone();
         tokio::task::spawn_blocking(move || {
             let result =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| site.source(&post)))
                     .unwrap_or_else(|_| Err("this post could not be read".into()));
-            let _ = work.send(Action::Loaded(index, result));
+            let _ = work.send(Action::Loaded(post.rel_path.clone(), result));
         });
     }
     if let Some(job) = app.pending_layout() {
-        let key = job.key();
+        let key = job.cache_key();
         if let Some(doc) = site.layout(&key) {
             let _ = work.send(job.done(Box::new((*doc).clone())));
             return;
@@ -1611,6 +1666,7 @@ fn draw(
     if behind {
         terminal.clear().map_err(|e| e.to_string())?;
     }
+    terminal.backend_mut().set_hyperlinks(&ui::hyperlinks(app));
     terminal
         .draw(|frame| ui::draw(app, frame))
         .map_err(|e| e.to_string())?;

@@ -29,13 +29,15 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-use crate::action::{Action, Wheel};
+use crate::action::{Action, Effect, Wheel};
 use crate::app::{App, LayoutJob};
 use crate::color::{self, Background};
 use crate::keymap::{Key, KeyCode};
+use crate::state::{self, Saver};
 use crate::theme::Theme;
 use crate::ui;
-use crate::wire::WireBackend;
+use crate::watch::Watch;
+use crate::wire::{Extras, WireBackend};
 
 /// The query for the background colour, ST-terminated (the reply uses the
 /// same terminator in xterm; the filter accepts BEL or ST either way).
@@ -72,15 +74,52 @@ pub enum Exit {
     Closed,
 }
 
+/// What the runner does for the app besides input and drawing.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// Where to save reading state; `None` saves nothing.
+    pub state: Option<state::Place>,
+    /// The posts folder to watch for changes (live reload).
+    pub watch: Option<std::path::PathBuf>,
+}
+
 /// Runs the reader in the current terminal until the user quits.
-pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> {
+pub fn run(
+    mut app: App,
+    mouse: bool,
+    probe: Option<Probe>,
+    services: Services,
+) -> io::Result<Exit> {
     install_panic_hook(mouse);
     let (tx, rx) = mpsc::channel();
     spawn_signal_thread(tx.clone())?;
     let _guard = TerminalGuard::enter(mouse)?;
     spawn_hangup_watcher(tx.clone());
     let highlighter = Highlighter::spawn(tx.clone());
-    spawn_input_thread(tx);
+    let saver = services.state.map(|place| {
+        let tx = tx.clone();
+        Saver::spawn(place, move |warning| {
+            let _ = tx.send(Input::Action(Action::Notify(warning)));
+        })
+    });
+    // Live reload; a folder that cannot be watched (inotify limits, say) is
+    // read as it was at start, with a word in the status bar.
+    let _watch = services.watch.and_then(|path| match Watch::start(&path) {
+        Ok(watch) => {
+            let tx = tx.clone();
+            watch.subscribe(Box::new(move |action| {
+                tx.send(Input::Action(action)).is_ok()
+            }));
+            Some(watch)
+        }
+        Err(e) => {
+            tracing::warn!("{}", crate::sanitize::sanitize(&e.to_string()));
+            app.update(Action::Notify(e.to_string()));
+            None
+        }
+    });
+    let notices = tx.clone();
+    let input = spawn_input_thread(tx);
     // Not `terminal.clear()`: it asks the terminal for the cursor position,
     // and the input thread would swallow the reply.
     let backend = WireBackend::with_size_query(io::stdout(), crossterm::terminal::size)?;
@@ -97,9 +136,66 @@ pub fn run(mut app: App, mouse: bool, probe: Option<Probe>) -> io::Result<Exit> 
         out.flush()?;
         filter.sent = Some((Instant::now(), probe));
     }
-    let exit = run_loop_filtered(&mut terminal, &mut app, &rx, &highlighter, &mut filter);
+    let mut effects = |terminal: &mut Terminal<WireBackend<io::Stdout>>,
+                       app: &mut App,
+                       effect: Effect|
+     -> io::Result<()> {
+        match effect {
+            Effect::Edit { key, file } => {
+                let result = input.paused(|| suspended(mouse, || crate::editor::edit(&file)));
+                // The screen is ours again: a fresh terminal draws it whole.
+                let backend =
+                    WireBackend::with_size_query(io::stdout(), crossterm::terminal::size)?;
+                *terminal = Terminal::new(backend)?;
+                let size = terminal.size()?;
+                app.update(Action::Resize(size.width, size.height));
+                if let Err(e) = result? {
+                    app.update(Action::Notify(e.to_string()));
+                }
+                // Read again by the loop right after this, and drawn then.
+                app.update(Action::PostChanged(key));
+            }
+            other => perform(terminal.backend_mut(), other, &notices),
+        }
+        Ok(())
+    };
+    let exit = run_loop_filtered(
+        &mut terminal,
+        &mut app,
+        &rx,
+        &highlighter,
+        &mut filter,
+        saver.as_ref(),
+        &mut effects,
+    );
     filter.drain_unanswered();
+    // On every way out (q, a signal, a hang-up) the last changes are saved.
+    if let Some(saver) = saver {
+        if let Some(changes) = app.take_reading_changes() {
+            saver.submit(changes);
+        }
+        saver.finish();
+    }
     exit
+}
+
+/// Runs `f` with the terminal as the shell left it (main screen, cooked
+/// mode, no mouse), then takes it back.
+fn suspended<T>(mouse: bool, f: impl FnOnce() -> T) -> io::Result<T> {
+    restore();
+    let out = f();
+    enable_raw_mode()?;
+    let mut stdout = io::stdout();
+    execute!(
+        stdout,
+        EnterAlternateScreen,
+        Clear(ClearType::All),
+        cursor::Hide
+    )?;
+    if mouse {
+        execute!(stdout, EnableMouseCapture)?;
+    }
+    Ok(out)
 }
 
 /// Does everything the app asks for, on this thread: reads the posts it
@@ -115,14 +211,14 @@ pub fn settle(app: &mut App) {
 /// Reads the posts the app asks for and reports them back. The runner owns
 /// all I/O; the app only says what it needs.
 fn load(app: &mut App) {
-    while let Some((index, post)) = app.pending_load() {
+    while let Some(post) = app.pending_load() {
         let result = post.read_source().map_err(|e| e.to_string());
         let bytes = result.as_ref().map_or(0, |source| source.text.len());
         if let Err(e) = &result {
             tracing::warn!(post = %post.rel_path.display(), error = %crate::sanitize::sanitize(e), "cannot read post");
         }
         let start = std::time::Instant::now();
-        app.update(Action::Loaded(index, result));
+        app.update(Action::Loaded(post.rel_path.clone(), result));
         tracing::debug!(
             post = %post.rel_path.display(),
             bytes,
@@ -136,7 +232,7 @@ fn load(app: &mut App) {
 /// draw once if anything visible changed. There are no timers: an idle
 /// reader writes nothing.
 /// `tx` feeds `rx`: finished background work comes back through it.
-pub fn run_loop<B: Backend>(
+pub fn run_loop<B: Backend + Extras>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
@@ -145,16 +241,41 @@ pub fn run_loop<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
+    let notices = tx.clone();
     let highlighter = Highlighter::spawn(tx);
-    run_loop_filtered(terminal, app, rx, &highlighter, &mut ReplyFilter::default())
+    // No terminal of our own to hand over to an editor here.
+    let mut effects =
+        |terminal: &mut Terminal<B>, app: &mut App, effect: Effect| -> io::Result<()> {
+            match effect {
+                Effect::Edit { .. } => {
+                    app.update(Action::Notify("Editing needs folio's own terminal".into()));
+                }
+                other => perform(terminal.backend_mut(), other, &notices),
+            }
+            Ok(())
+        };
+    run_loop_filtered(
+        terminal,
+        app,
+        rx,
+        &highlighter,
+        &mut ReplyFilter::default(),
+        None,
+        &mut effects,
+    )
 }
 
-fn run_loop_filtered<B: Backend>(
+/// Carries out what the app asked for: an effect, and saving state.
+type Effects<'a, B> = dyn FnMut(&mut Terminal<B>, &mut App, Effect) -> io::Result<()> + 'a;
+
+fn run_loop_filtered<B: Backend + Extras>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Input>,
     highlighter: &Highlighter,
     filter: &mut ReplyFilter,
+    saver: Option<&Saver>,
+    effects: &mut Effects<'_, B>,
 ) -> io::Result<Exit>
 where
     B::Error: Send + Sync + 'static,
@@ -182,11 +303,17 @@ where
                 Input::Closed(_) => return Ok(Exit::Closed),
                 Input::Action(action) => app.update(action),
             }
+            for effect in app.take_effects() {
+                effects(terminal, app, effect)?;
+            }
             load(app);
             highlighter.submit(app.pending_layout());
             if app.should_quit() {
                 return Ok(Exit::Quit);
             }
+        }
+        if let (Some(saver), Some(changes)) = (saver, app.take_reading_changes()) {
+            saver.submit(changes);
         }
         if app.take_dirty() {
             draw(terminal, app)?;
@@ -194,11 +321,74 @@ where
     }
 }
 
-fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
+/// Carries out what the app asked for. Nothing here may block the loop: the
+/// opener is waited for on its own thread, which reports a failure back as a
+/// notice.
+fn perform<B: Extras>(backend: &mut B, effect: Effect, notices: &Sender<Input>) {
+    match effect {
+        // Needs the terminal handed over; the runner does it itself.
+        Effect::Edit { .. } => {}
+        Effect::Copy(text) => {
+            if let Err(e) = backend.copy_to_clipboard(&text) {
+                let _ = notices.send(Input::Action(Action::Notify(format!(
+                    "Could not copy to the clipboard: {e}"
+                ))));
+            }
+        }
+        Effect::OpenUrl(url) => {
+            if let Err(e) = open_with(OPENER, &url, notices.clone()) {
+                let _ = notices.send(Input::Action(Action::Notify(e)));
+            }
+        }
+    }
+}
+
+/// The system's opener for URLs.
+pub const OPENER: &str = if cfg!(target_os = "macos") {
+    "open"
+} else {
+    "xdg-open"
+};
+
+/// Starts `opener` on `url`, detached from the terminal: no shell, stdin,
+/// stdout and stderr null (so it can neither read keys nor draw over the
+/// reader). A thread waits for it and reports a failure.
+fn open_with(opener: &'static str, url: &str, notices: Sender<Input>) -> Result<(), String> {
+    let mut command = std::process::Command::new(opener);
+    command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Its own process group: a browser it starts outlives folio and is not
+    // sent the terminal's signals.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("Could not run {opener}: {e}"))?;
+    thread::spawn(move || match child.wait() {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            let _ = notices.send(Input::Action(Action::Notify(format!(
+                "{opener} could not open the link ({status})"
+            ))));
+        }
+        Err(e) => {
+            let _ = notices.send(Input::Action(Action::Notify(format!(
+                "{opener} failed: {e}"
+            ))));
+        }
+    });
+    Ok(())
+}
+
+fn draw<B: Backend + Extras>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
     app.take_dirty();
+    terminal.backend_mut().set_hyperlinks(&ui::hyperlinks(app));
     terminal
         .draw(|frame| ui::draw(app, frame))
         .map_err(io::Error::other)?;
@@ -425,7 +615,7 @@ impl Highlighter {
                     }
                 } else {
                     tracing::error!(
-                        post = job.index,
+                        post = %job.key.display(),
                         "highlighting panicked; the post stays plain"
                     );
                 }
@@ -482,12 +672,76 @@ fn spawn_hangup_watcher(tx: Sender<Input>) {
     });
 }
 
-fn spawn_input_thread(tx: Sender<Input>) {
+/// The input thread's pause switch: while an editor runs, nothing of ours
+/// may read the terminal, or the editor would lose keystrokes.
+struct InputThread {
+    /// (pause asked, the thread is paused)
+    state: Arc<(Mutex<(bool, bool)>, std::sync::Condvar)>,
+}
+
+impl InputThread {
+    /// Runs `f` while the input thread reads nothing.
+    fn paused<T>(&self, f: impl FnOnce() -> T) -> T {
+        let (lock, cv) = &*self.state;
+        let set = |pause: bool| {
+            if let Ok(mut s) = lock.lock() {
+                s.0 = pause;
+                cv.notify_all();
+                // Wait (at most one poll interval) until the thread says so.
+                while pause && !s.1 {
+                    match cv.wait_timeout(s, Duration::from_secs(1)) {
+                        Ok((next, t)) if !t.timed_out() => s = next,
+                        _ => return,
+                    }
+                }
+            }
+        };
+        set(true);
+        let out = f();
+        set(false);
+        out
+    }
+
+    /// In the thread: whether to go on reading; blocks while paused.
+    fn may_read(state: &(Mutex<(bool, bool)>, std::sync::Condvar)) {
+        let (lock, cv) = state;
+        let Ok(mut s) = lock.lock() else { return };
+        while s.0 {
+            s.1 = true;
+            cv.notify_all();
+            match cv.wait(s) {
+                Ok(next) => s = next,
+                Err(_) => return,
+            }
+        }
+        s.1 = false;
+    }
+}
+
+fn spawn_input_thread(tx: Sender<Input>) -> InputThread {
+    let state = Arc::new((Mutex::new((false, false)), std::sync::Condvar::new()));
+    let mine = Arc::clone(&state);
     thread::spawn(move || {
         // A panic here must still end the loop, or the main thread would wait
         // forever on a terminal nobody reads.
         let reader = std::panic::AssertUnwindSafe(|| {
             loop {
+                InputThread::may_read(&mine);
+                // Poll with a timeout rather than block in `read`, so a
+                // pause takes effect (within this long) before the editor
+                // starts.
+                match event::poll(Duration::from_millis(100)) {
+                    Ok(false) => continue,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let _ = tx.send(Input::Closed(e.to_string()));
+                        break;
+                    }
+                }
+                // Input arrived as a pause began: it is the editor's.
+                if mine.0.lock().is_ok_and(|s| s.0) {
+                    continue;
+                }
                 let input = match event::read() {
                     Ok(event) => Input::Event(event),
                     Err(e) => Input::Closed(e.to_string()),
@@ -502,6 +756,7 @@ fn spawn_input_thread(tx: Sender<Input>) {
             let _ = tx.send(Input::Closed("the input thread panicked".into()));
         }
     });
+    InputThread { state }
 }
 
 fn spawn_signal_thread(tx: Sender<Input>) -> io::Result<()> {
@@ -628,6 +883,25 @@ mod tests {
             }
         }
         (events, themes)
+    }
+
+    #[test]
+    fn an_opener_that_fails_or_is_missing_says_so() {
+        let (tx, rx) = mpsc::channel();
+        let err = open_with("folio-no-such-opener", "https://e.com", tx.clone()).unwrap_err();
+        assert!(
+            err.starts_with("Could not run folio-no-such-opener"),
+            "{err}"
+        );
+        open_with("false", "https://e.com", tx.clone()).unwrap();
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Input::Action(Action::Notify(text))) => {
+                assert!(text.starts_with("false could not open the link"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        open_with("true", "https://e.com", tx).unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(10)).is_err());
     }
 
     #[test]

@@ -10,9 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::action::{Command, Group};
-use crate::app::{App, Focus, Loaded, Overlay};
+use crate::app::{App, Focus, LinkMode, Loaded, Overlay};
 use crate::mojibake;
 use crate::sanitize::{display_width, sanitize, truncate, wrap_words};
+use crate::wire::Hyperlink;
 
 /// Post-derived text (a title, an excerpt) as shown: mojibake repaired unless
 /// the reader shows text as stored, then made safe for the terminal.
@@ -38,7 +39,73 @@ pub fn draw(app: &App, frame: &mut Frame) {
     match app.overlay() {
         Some(Overlay::Help) => draw_help(app, frame),
         Some(Overlay::Outline { selected }) => draw_outline(app, selected, frame),
+        Some(Overlay::Links(mode)) => draw_hints(app, mode, frame.buffer_mut()),
         None => {}
+    }
+}
+
+/// The screen areas of the links shown in the reader that a terminal can
+/// open (http, https, mailto), for the backend to make hyperlinks (OSC 8).
+/// Links to posts and anchors are folio's own business: `F` follows them.
+pub fn hyperlinks(app: &App) -> Vec<Hyperlink> {
+    // An overlay covers the text; its cells are no links.
+    let covered = matches!(app.overlay(), Some(Overlay::Help | Overlay::Outline { .. }));
+    if !app.options.hyperlinks || covered || app.panes().reader.is_none() {
+        return Vec::new();
+    }
+    let Some(doc) = app.document() else {
+        return Vec::new();
+    };
+    let text = app.panes().text;
+    let top = app.reader_top();
+    let bottom = top + usize::from(text.height);
+    let mut out = Vec::new();
+    for (_, link) in doc.links_on(top..bottom) {
+        let scheme = link
+            .url
+            .split_once(':')
+            .map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("http" | "https" | "mailto")) {
+            continue;
+        }
+        for area in link
+            .areas
+            .iter()
+            .filter(|a| (top..bottom).contains(&a.line))
+        {
+            let start = u16::try_from(area.start)
+                .unwrap_or(u16::MAX)
+                .min(text.width);
+            let end = u16::try_from(area.end).unwrap_or(u16::MAX).min(text.width);
+            if end > start {
+                out.push(Hyperlink {
+                    x: text.x + start,
+                    y: text.y + u16::try_from(area.line - top).unwrap_or(0),
+                    width: end - start,
+                    url: link.url.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Link mode: each link's hint over the start of its text; the letters
+/// typed so far dimmed, links that no longer match left bare.
+fn draw_hints(app: &App, mode: LinkMode, buf: &mut Buffer) {
+    let ui = &app.theme.ui;
+    let label = ui.search_match.add_modifier(Modifier::BOLD);
+    let typed = mode.typed();
+    let right = app.panes().reader.map_or(0, Rect::right);
+    for hint in app.hints() {
+        if !hint.label.starts_with(typed) {
+            continue;
+        }
+        let room = usize::from(right.saturating_sub(hint.x));
+        let (done, rest) = hint.label.split_at(typed.len());
+        let mut spans = vec![Span::styled(done, label.add_modifier(Modifier::DIM))];
+        spans.push(Span::styled(rest, label));
+        buf.set_line(hint.x, hint.y, &Line::from(spans), room as u16);
     }
 }
 
@@ -71,11 +138,13 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
             break;
         }
         let date = post.date.map_or_else(|| " ".repeat(10), |d| d.to_string());
-        let mut spans = vec![
-            Span::raw(" "),
-            Span::styled(date, theme.list_date),
-            Span::raw(" "),
-        ];
+        // Unread posts carry a dot in the margin, so the columns stay put.
+        let margin = if app.is_unread(post) {
+            Span::styled("•", theme.list_title.add_modifier(Modifier::BOLD))
+        } else {
+            Span::raw(" ")
+        };
+        let mut spans = vec![margin, Span::styled(date, theme.list_date), Span::raw(" ")];
         if post.error.is_some() || post.lossy {
             spans.push(Span::styled("⚠ ", theme.marker_error));
         }
@@ -121,14 +190,10 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
     match app.current() {
         Some(Loaded::Ready { doc, .. }) => {
             let top = app.reader_top();
-            for (row, line) in doc
-                .lines
-                .iter()
-                .skip(top)
-                .take(usize::from(area.height))
-                .enumerate()
-            {
-                buf.set_line(area.x, area.y + row as u16, line, area.width);
+            for row in 0..area.height {
+                if let Some(line) = doc.lines.get(top + usize::from(row)) {
+                    buf.set_line(area.x, area.y + row, &line, area.width);
+                }
             }
         }
         Some(Loaded::Failed(err)) => {
@@ -214,7 +279,14 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     let right_w = display_width(&right);
     let mut spans = Vec::new();
     let room = width.saturating_sub(right_w + 2);
-    if let Some(message) = app.message() {
+    if let (Some(Overlay::Links(mode)), None) = (app.overlay(), app.message()) {
+        let text = if mode.copy {
+            "Copy a link's URL: type its hint · y follows instead · Esc leaves"
+        } else {
+            "Follow a link: type its hint · y copies instead · Esc leaves"
+        };
+        spans.push(Span::styled(truncate(text, room).into_owned(), ui.notice));
+    } else if let Some(message) = app.message() {
         spans.push(Span::styled(
             truncate(&sanitize(message), room).into_owned(),
             ui.notice,
@@ -303,6 +375,7 @@ fn draw_help(app: &App, frame: &mut Frame) {
         (Group::Focus, "Panes"),
         (Group::Moving, "Moving (list and reader)"),
         (Group::Headings, "Headings"),
+        (Group::Links, "Links and history"),
         (Group::Other, "Other"),
     ];
     // (group title, rows of (keys, description)), built from the keymap so
@@ -326,7 +399,14 @@ fn draw_help(app: &App, frame: &mut Frame) {
         let extra = match group {
             Group::Moving => Some(("5j 3] 42G", "a count repeats a move; 42G goes to line 42")),
             Group::Headings => Some(("j k Enter Esc", "in the outline: move, jump, close")),
-            Group::Other => Some(("mouse", "wheel scrolls, click selects (--no-mouse)")),
+            Group::Links => Some((
+                "a s d … y Esc",
+                "in link mode: a hint follows, y copies, Esc leaves",
+            )),
+            Group::Other => Some((
+                "mouse",
+                "wheel scrolls; click selects, follows links (--no-mouse)",
+            )),
             Group::Focus => None,
         };
         rows.extend(extra.map(|(k, d)| (k.to_owned(), d)));

@@ -9,14 +9,22 @@
 //! Each frame is wrapped in synchronized-output mode (2026) so none tears;
 //! terminals that don't know the mode ignore it.
 //!
-//! It writes only cursor moves, SGR, scroll regions and the (already
-//! sanitized) cell text, and it never asks the terminal anything, so it works
-//! the same over a channel that is not a local tty.
+//! It writes only cursor moves, SGR, scroll regions, the (already
+//! sanitized) cell text and OSC 8 hyperlinks around cells, and it never asks
+//! the terminal anything, so it works the same over a channel that is not a
+//! local tty.
+//!
+//! A ratatui cell cannot carry a hyperlink, so they come out of band: the
+//! runner hands [`WireBackend::set_hyperlinks`] the screen areas that are
+//! links before each frame. A cell's link is part of what the shadow
+//! remembers of it, so the same text with another link (or none) is
+//! rewritten, and scrolling moves links with their text.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use ratatui::backend::{Backend, ClearType, WindowSize};
 use ratatui::buffer::{Buffer, Cell};
@@ -32,6 +40,56 @@ const JOIN_GAP: usize = 6;
 /// Asks a terminal for its size in (columns, rows).
 pub type SizeQuery = fn() -> io::Result<(u16, u16)>;
 
+/// The longest URL sent as a hyperlink; terminals cap them too (VTE at
+/// 2083 bytes), and a cut URL would lead somewhere else.
+pub const MAX_URL: usize = 2048;
+
+/// Cells `x..x + width` of row `y` are a link to `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hyperlink {
+    pub x: u16,
+    pub y: u16,
+    pub width: u16,
+    pub url: String,
+}
+
+/// `url` made safe to put inside an OSC 8 sequence: printable ASCII kept,
+/// every other byte (controls, spaces, non-ASCII) percent-encoded, so no
+/// ESC or BEL can end the sequence early. `None` when the result is longer
+/// than [`MAX_URL`] or empty.
+pub fn osc8_url(url: &str) -> Option<String> {
+    let mut out = String::with_capacity(url.len());
+    for b in url.bytes() {
+        if (0x21..=0x7e).contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+        if out.len() > MAX_URL {
+            return None;
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The one cell's worth of link: the (sanitized) URL, shared by its cells.
+type CellLink = Option<Arc<str>>;
+
+/// What a runner needs from a backend beyond ratatui's trait: hyperlinks for
+/// the next frame and the clipboard. Backends that can do neither (tests'
+/// `TestBackend`) take the defaults, which do nothing.
+pub trait Extras {
+    /// The hyperlinks of the next frame (all of them; earlier ones end).
+    fn set_hyperlinks(&mut self, _links: &[Hyperlink]) {}
+
+    /// Puts `text` on the clipboard of the terminal (OSC 52).
+    fn copy_to_clipboard(&mut self, _text: &str) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Extras for ratatui::backend::TestBackend {}
+
 pub struct WireBackend<W: Write> {
     out: W,
     /// The size last reported to ratatui: the geometry of its next frame.
@@ -43,6 +101,11 @@ pub struct WireBackend<W: Write> {
     shadow: Buffer,
     /// `shadow` plus the cells drawn since the last flush.
     next: Buffer,
+    /// The link of each cell of `shadow` and of `next`, row by row.
+    shadow_links: Vec<CellLink>,
+    next_links: Vec<CellLink>,
+    /// The hyperlinks for the next frame, as the runner last set them.
+    links: Vec<(Hyperlink, Arc<str>)>,
     /// The shadow cannot be trusted (e.g. after a partial clear): repaint all.
     stale: bool,
     cursor: Position,
@@ -62,6 +125,9 @@ impl<W: Write> WireBackend<W> {
             query_size: None,
             shadow: Buffer::empty(area),
             next: Buffer::empty(area),
+            shadow_links: vec![None; area.area() as usize],
+            next_links: Vec::new(),
+            links: Vec::new(),
             stale: false,
             cursor: Position::ORIGIN,
             cursor_visible: true,
@@ -103,6 +169,25 @@ impl<W: Write> WireBackend<W> {
         let area = Rect::new(0, 0, size.width, size.height);
         self.shadow = Buffer::empty(area);
         self.next = Buffer::empty(area);
+        self.shadow_links = vec![None; area.area() as usize];
+    }
+
+    /// Fills `next_links` from the hyperlinks set for this frame.
+    fn lay_links(&mut self) {
+        let area = self.next.area;
+        let width = usize::from(area.width);
+        self.next_links.clear();
+        self.next_links.resize(area.area() as usize, None);
+        for (link, url) in &self.links {
+            if link.y >= area.height || link.x >= area.width {
+                continue;
+            }
+            let start = usize::from(link.y) * width + usize::from(link.x);
+            let end = start + usize::from(link.width.min(area.width - link.x));
+            for cell in &mut self.next_links[start..end] {
+                *cell = Some(Arc::clone(url));
+            }
+        }
     }
 
     fn emit(&mut self, s: &str) -> io::Result<()> {
@@ -117,12 +202,22 @@ impl<W: Write> WireBackend<W> {
         frame.clear();
         let width = usize::from(self.next.area.width);
         let height = usize::from(self.next.area.height);
+        self.lay_links();
         if self.shadow.area != self.next.area || self.stale {
             self.shadow = Buffer::empty(self.next.area);
+            self.shadow_links = vec![None; self.next.area.area() as usize];
             frame.push_str("\x1b[0m\x1b[2J");
             self.stale = false;
         }
-        if let Some((top, bottom, shift)) = best_scroll(&self.shadow, &self.next) {
+        let old_screen = Screen {
+            buf: &self.shadow,
+            links: &self.shadow_links,
+        };
+        let new_screen = Screen {
+            buf: &self.next,
+            links: &self.next_links,
+        };
+        if let Some((top, bottom, shift)) = best_scroll(old_screen, new_screen) {
             let _ = write!(frame, "\x1b[0m\x1b[{};{}r", top + 1, bottom);
             if shift > 0 {
                 let _ = write!(frame, "\x1b[{shift}S");
@@ -130,7 +225,7 @@ impl<W: Write> WireBackend<W> {
                 let _ = write!(frame, "\x1b[{}T", -shift);
             }
             frame.push_str("\x1b[r");
-            scroll_buffer(&mut self.shadow, top, bottom, shift);
+            scroll_buffer(&mut self.shadow, &mut self.shadow_links, top, bottom, shift);
         }
         let mut style: Option<Style> = None;
         let mut at: Option<(usize, usize)> = None;
@@ -138,9 +233,12 @@ impl<W: Write> WireBackend<W> {
             let row = y * width;
             let old = &self.shadow.content[row..row + width];
             let new = &self.next.content[row..row + width];
+            let old_links = &self.shadow_links[row..row + width];
+            let new_links = &self.next_links[row..row + width];
+            let same_at = |i: usize| same(&old[i], &new[i]) && old_links[i] == new_links[i];
             let mut x = 0;
             while x < width {
-                if same(&old[x], &new[x]) {
+                if same_at(x) {
                     x += 1;
                     continue;
                 }
@@ -155,7 +253,7 @@ impl<W: Write> WireBackend<W> {
                 let mut gap = 0;
                 let mut i = end;
                 while i < width && gap < JOIN_GAP {
-                    if same(&old[i], &new[i]) {
+                    if same_at(i) {
                         gap += 1;
                     } else {
                         gap = 0;
@@ -166,26 +264,13 @@ impl<W: Write> WireBackend<W> {
                 if at != Some((start, y)) {
                     let _ = write!(frame, "\x1b[{};{}H", y + 1, start + 1);
                 }
-                let mut cx = start;
-                while cx < end {
-                    let cell = &new[cx];
-                    let cell_style = cell_style(cell);
-                    if style != Some(cell_style) {
-                        frame.push_str("\x1b[0");
-                        crate::ansi::push_sgr(&mut frame, cell_style);
-                        frame.push('m');
-                        style = Some(cell_style);
-                    }
-                    let symbol = cell.symbol();
-                    let w = display_width(symbol);
-                    if w == 0 {
-                        frame.push(' ');
-                        cx += 1;
-                    } else {
-                        frame.push_str(symbol);
-                        cx += w;
-                    }
-                }
+                let cx = push_run(
+                    &mut frame,
+                    &new[..end],
+                    &new_links[..end],
+                    start,
+                    &mut style,
+                );
                 at = Some((cx, y));
                 x = cx;
             }
@@ -194,6 +279,7 @@ impl<W: Write> WireBackend<W> {
             frame.push_str("\x1b[0m");
         }
         self.shadow.clone_from(&self.next);
+        self.shadow_links.clone_from(&self.next_links);
         if !frame.is_empty() {
             let mut wrapped = String::with_capacity(frame.len() + 20);
             wrapped.push_str("\x1b[?2026h");
@@ -208,6 +294,54 @@ impl<W: Write> WireBackend<W> {
     }
 }
 
+/// Writes cells `start..` of `cells` (a row up to the run's end) with their
+/// styles and hyperlinks; `style` is the SGR in effect, kept up to date.
+/// Returns the column after the last cell written. A hyperlink never stays
+/// open past the run, so cursor moves and scrolls never carry one.
+fn push_run(
+    frame: &mut String,
+    cells: &[Cell],
+    links: &[CellLink],
+    start: usize,
+    style: &mut Option<Style>,
+) -> usize {
+    let mut cx = start;
+    let mut open: Option<&str> = None;
+    while cx < cells.len() {
+        let link = links[cx].as_deref();
+        if link != open {
+            if open.is_some() {
+                frame.push_str(OSC8_END);
+            }
+            if let Some(url) = link {
+                let _ = write!(frame, "\x1b]8;;{url}\x1b\\");
+            }
+            open = link;
+        }
+        let cell = &cells[cx];
+        let cell_style = cell_style(cell);
+        if *style != Some(cell_style) {
+            frame.push_str("\x1b[0");
+            crate::ansi::push_sgr(frame, cell_style);
+            frame.push('m');
+            *style = Some(cell_style);
+        }
+        let symbol = cell.symbol();
+        let w = display_width(symbol);
+        if w == 0 {
+            frame.push(' ');
+            cx += 1;
+        } else {
+            frame.push_str(symbol);
+            cx += w;
+        }
+    }
+    if open.is_some() {
+        frame.push_str(OSC8_END);
+    }
+    cx
+}
+
 fn cell_style(cell: &Cell) -> Style {
     Style::new()
         .fg(cell.fg)
@@ -220,28 +354,49 @@ fn same(a: &Cell, b: &Cell) -> bool {
     a.symbol() == b.symbol() && a.fg == b.fg && a.bg == b.bg && a.modifier == b.modifier
 }
 
-fn row_hash(buf: &Buffer, y: usize, from: usize) -> u64 {
-    let width = usize::from(buf.area.width);
+/// Ends an OSC 8 hyperlink.
+const OSC8_END: &str = "\x1b]8;;\x1b\\";
+
+/// A screen's cells and their links.
+#[derive(Clone, Copy)]
+struct Screen<'a> {
+    buf: &'a Buffer,
+    links: &'a [CellLink],
+}
+
+fn row_hash(screen: Screen<'_>, y: usize, from: usize) -> u64 {
+    let width = usize::from(screen.buf.area.width);
     let mut h = DefaultHasher::new();
-    for cell in &buf.content[y * width + from..(y + 1) * width] {
+    let range = y * width + from..(y + 1) * width;
+    for (cell, link) in screen.buf.content[range.clone()]
+        .iter()
+        .zip(&screen.links[range])
+    {
         cell.symbol().hash(&mut h);
         cell.fg.hash(&mut h);
         cell.bg.hash(&mut h);
         cell.modifier.bits().hash(&mut h);
+        link.hash(&mut h);
     }
     h.finish()
 }
 
 /// Cells that differ between `new` row `y` and `old` row `src` (or blank).
-fn row_cost(old: &Buffer, src: Option<usize>, new: &Buffer, y: usize) -> usize {
-    let width = usize::from(new.area.width);
-    let n = &new.content[y * width..(y + 1) * width];
+fn row_cost(old: Screen<'_>, src: Option<usize>, new: Screen<'_>, y: usize) -> usize {
+    let width = usize::from(new.buf.area.width);
+    let range = y * width..(y + 1) * width;
+    let n = new.buf.content[range.clone()].iter().zip(&new.links[range]);
     match src {
         Some(s) => {
-            let o = &old.content[s * width..(s + 1) * width];
-            o.iter().zip(n).filter(|(a, b)| !same(a, b)).count()
+            let range = s * width..(s + 1) * width;
+            let o = old.buf.content[range.clone()].iter().zip(&old.links[range]);
+            o.zip(n)
+                .filter(|((a, la), (b, lb))| !same(a, b) || la != lb)
+                .count()
         }
-        None => n.iter().filter(|c| !same(c, &Cell::EMPTY)).count(),
+        None => n
+            .filter(|(c, l)| !same(c, &Cell::EMPTY) || l.is_some())
+            .count(),
     }
 }
 
@@ -249,9 +404,9 @@ fn row_cost(old: &Buffer, src: Option<usize>, new: &Buffer, y: usize) -> usize {
 /// moves up) after which fewer cells differ than without it. Candidates come
 /// from rows whose right-hand part (where a reader pane is) reappears shifted,
 /// so a two-pane layout scrolls too; the list's cells are then repainted.
-fn best_scroll(old: &Buffer, new: &Buffer) -> Option<(usize, usize, i32)> {
-    let width = usize::from(new.area.width);
-    let height = usize::from(new.area.height);
+fn best_scroll(old: Screen<'_>, new: Screen<'_>) -> Option<(usize, usize, i32)> {
+    let width = usize::from(new.buf.area.width);
+    let height = usize::from(new.buf.area.height);
     if height < 4 || width == 0 {
         return None;
     }
@@ -260,7 +415,15 @@ fn best_scroll(old: &Buffer, new: &Buffer) -> Option<(usize, usize, i32)> {
     for y in 0..height {
         old_rows.entry(row_hash(old, y, from)).or_default().push(y);
     }
-    let blank = row_hash(&Buffer::empty(Rect::new(0, 0, new.area.width, 1)), 0, from);
+    let blank_row = Buffer::empty(Rect::new(0, 0, new.buf.area.width, 1));
+    let blank = row_hash(
+        Screen {
+            buf: &blank_row,
+            links: &vec![None; width],
+        },
+        0,
+        from,
+    );
     let mut votes: HashMap<i32, usize> = HashMap::new();
     for y in 0..height {
         let h = row_hash(new, y, from);
@@ -319,18 +482,66 @@ fn best_scroll(old: &Buffer, new: &Buffer) -> Option<(usize, usize, i32)> {
 
 /// Applies to `buf` what SU/SD does to the terminal: rows `top..bottom`
 /// move by `shift`, the rows scrolled in are blank.
-fn scroll_buffer(buf: &mut Buffer, top: usize, bottom: usize, shift: i32) {
+fn scroll_buffer(buf: &mut Buffer, links: &mut [CellLink], top: usize, bottom: usize, shift: i32) {
     let width = usize::from(buf.area.width);
-    let region = &mut buf.content[top * width..bottom * width];
     let k = (shift.unsigned_abs() as usize).min(bottom - top) * width;
-    if shift > 0 {
+    scroll_slice(
+        &mut buf.content[top * width..bottom * width],
+        k,
+        shift > 0,
+        &Cell::EMPTY,
+    );
+    scroll_slice(&mut links[top * width..bottom * width], k, shift > 0, &None);
+}
+
+/// Moves `region` up (or down) by `k` items, filling with `blank`.
+fn scroll_slice<T: Clone>(region: &mut [T], k: usize, up: bool, blank: &T) {
+    if up {
         region.rotate_left(k);
         let len = region.len();
-        region[len - k..].fill(Cell::EMPTY);
+        region[len - k..].fill(blank.clone());
     } else {
         region.rotate_right(k);
-        region[..k].fill(Cell::EMPTY);
+        region[..k].fill(blank.clone());
     }
+}
+
+impl<W: Write> Extras for WireBackend<W> {
+    fn set_hyperlinks(&mut self, links: &[Hyperlink]) {
+        self.links = links
+            .iter()
+            .filter_map(|l| Some((l.clone(), Arc::from(osc8_url(&l.url)?))))
+            .collect();
+    }
+
+    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()> {
+        let seq = format!("\x1b]52;c;{}\x1b\\", base64(text.as_bytes()));
+        self.emit(&seq)?;
+        self.out.flush()
+    }
+}
+
+/// Standard base64 with padding, as OSC 52 wants: its alphabet is
+/// printable ASCII, so the text inside cannot end the sequence.
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[(n >> shift) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 impl<W: Write> Backend for WireBackend<W> {
@@ -496,5 +707,75 @@ mod tests {
         draw_lines(&mut terminal, &text);
         let again = draw_lines(&mut terminal, &text);
         assert!(again.is_empty(), "{:?}", String::from_utf8_lossy(&again));
+    }
+
+    fn link(x: u16, y: u16, width: u16, url: &str) -> Hyperlink {
+        Hyperlink {
+            x,
+            y,
+            width,
+            url: url.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_link_is_part_of_a_cells_identity() {
+        let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 40, 10)).unwrap();
+        let text: Vec<String> = (0..10).map(|i| format!("row {i}")).collect();
+        draw_lines(&mut terminal, &text);
+        terminal
+            .backend_mut()
+            .set_hyperlinks(&[link(0, 2, 3, "https://e.com/a")]);
+        let out = String::from_utf8(draw_lines(&mut terminal, &text)).unwrap();
+        assert!(
+            out.contains("\x1b]8;;https://e.com/a\x1b\\") && out.contains("row\x1b]8;;\x1b\\"),
+            "{out:?}"
+        );
+        // The same again costs nothing; another URL, or none, rewrites.
+        assert!(draw_lines(&mut terminal, &text).is_empty());
+        terminal
+            .backend_mut()
+            .set_hyperlinks(&[link(0, 2, 3, "https://e.com/b")]);
+        let out = String::from_utf8(draw_lines(&mut terminal, &text)).unwrap();
+        assert!(out.contains("\x1b]8;;https://e.com/b\x1b\\"), "{out:?}");
+        terminal.backend_mut().set_hyperlinks(&[]);
+        let out = String::from_utf8(draw_lines(&mut terminal, &text)).unwrap();
+        assert!(out.contains("row") && !out.contains("\x1b]8;;h"), "{out:?}");
+    }
+
+    #[test]
+    fn urls_cannot_end_the_sequence_early() {
+        assert_eq!(
+            osc8_url("https://e.com/a b\u{1b}\\\u{7}é"),
+            Some("https://e.com/a%20b%1B\\%07%C3%A9".to_owned())
+        );
+        assert_eq!(osc8_url(""), None);
+        assert_eq!(osc8_url(&"a".repeat(MAX_URL + 1)), None);
+        assert!(osc8_url(&"a".repeat(MAX_URL)).is_some());
+        let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 40, 10)).unwrap();
+        terminal
+            .backend_mut()
+            .set_hyperlinks(&[link(0, 0, 3, "x\u{1b}]0;pwned\u{7}\u{9c}")]);
+        let out = String::from_utf8(draw_lines(&mut terminal, &["row".to_owned()])).unwrap();
+        assert!(
+            out.contains("\x1b]8;;x%1B]0;pwned%07%C2%9C\x1b\\"),
+            "{out:?}"
+        );
+        assert!(!out.contains('\u{7}'), "{out:?}");
+    }
+
+    #[test]
+    fn the_clipboard_gets_base64_in_osc_52() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"https://e.com"), "aHR0cHM6Ly9lLmNvbQ==");
+        let mut backend = WireBackend::new(Vec::new(), 10, 4);
+        backend.copy_to_clipboard("a\u{1b}b").unwrap();
+        assert_eq!(
+            String::from_utf8(backend.writer().clone()).unwrap(),
+            "\x1b]52;c;YRti\x1b\\"
+        );
     }
 }

@@ -435,9 +435,9 @@ fn loaded_not_laid_out(dir: &std::path::Path) -> App {
         Options::default(),
     );
     app.update(Action::Resize(100, 30));
-    let (index, post) = app.pending_load().unwrap();
+    let post = app.pending_load().unwrap();
     app.update(Action::Loaded(
-        index,
+        post.rel_path.clone(),
         post.read_source().map_err(|e| e.to_string()),
     ));
     app

@@ -7,6 +7,7 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -22,16 +23,33 @@ impl Tmux {
     /// Starts `folio ARGS` in a `width`×`height` tmux pane. A shell wraps it
     /// and reports how it exited and whether the tty was left sane.
     fn start(args: &str, width: u16, height: u16) -> Tmux {
+        Tmux::start_at(None, args, width, height)
+    }
+
+    /// As [`Tmux::start_at`], with `vars` (`NAME=value ...`, shell-quoted)
+    /// in folio's environment.
+    fn start_env(home: Option<&Path>, vars: &str, args: &str, width: u16, height: u16) -> Tmux {
+        Tmux::start_at(home, &format!("\u{0}{vars}\u{0}{args}"), width, height)
+    }
+
+    /// As [`Tmux::start`], with the XDG folders in `home` (which outlives
+    /// this session: a later one finds what this one saved).
+    fn start_at(home: Option<&Path>, args: &str, width: u16, height: u16) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("tmux.sock");
         let bin = env!("CARGO_BIN_EXE_folio");
+        let home = home.unwrap_or(dir.path());
+        let (vars, args) = match args.split('\u{0}').collect::<Vec<_>>()[..] {
+            ["", vars, args] => (format!("env {vars} "), args),
+            _ => (String::new(), args),
+        };
         for sub in ["config", "data", "cache"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::create_dir_all(home.join(sub)).unwrap();
         }
         let script = format!(
             "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache'; \
-             '{bin}' {args}; echo \"FOLIO_EXITED $?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 600",
-            d = dir.path().display()
+             {vars}'{bin}' {args}; echo \"FOLIO_EXITED $?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 600",
+            d = home.display()
         );
         let tmux = Tmux { dir, socket };
         let status = tmux
@@ -207,12 +225,13 @@ fn narrow_terminal_shows_one_pane() {
         s.contains("Paragraph 1 of section One") && s.contains("Bravo")
     });
     let lines: Vec<&str> = s.lines().collect();
+    // The dot: not read yet.
     assert!(
-        lines[0].starts_with(" 2025-03-01 Alpha: a long post"),
+        lines[0].starts_with("•2025-03-01 Alpha: a long post"),
         "{s}"
     );
     assert!(
-        lines[2].starts_with(" 2025-02-01 Bravo"),
+        lines[2].starts_with("•2025-02-01 Bravo"),
         "rows stay aligned: {s}"
     );
     assert!(
@@ -279,7 +298,12 @@ fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
     tmux.wait_text("Bravo");
     std::thread::sleep(Duration::from_millis(400));
     tmux.keys(&["Enter"]);
-    let before = tmux.wait_text("Paragraph 1 of section One");
+    // The preview already shows the text: wait for the reader's status
+    // (position instead of `post 1/5`), or the Enter may land later.
+    let before = tmux.wait_for("the reader to open", |s| {
+        s.contains("Paragraph 1 of section One")
+            && s.lines().last().is_some_and(|l| l.contains("% 1/"))
+    });
     for terminator in ["\x07", "\x1b\\"] {
         let reply = format!("\x1b]11;rgb:ffff/ffff/ffff{terminator}");
         tmux.keys(&["-l", &reply]);
@@ -350,6 +374,310 @@ fn hostile_post_in_a_real_terminal() {
     assert!(!title.contains("pwned"), "title set to {title}");
     let buffers = tmux.output(&["list-buffers"]);
     assert!(buffers.trim().is_empty(), "clipboard written: {buffers}");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// A person reads to a place, quits, starts folio again (in a wider
+/// window) and lands on the same post with the same text on top; the post
+/// they finished is no longer marked unread.
+#[test]
+fn quit_restart_and_land_where_you_were() {
+    let blog = fixtures::blog();
+    let home = tempfile::tempdir().unwrap();
+    let args = format!("'{}'", blog.path().display());
+    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["Escape", "k", "Enter", "]", "]", "]"]);
+    let s = tmux.wait_for("Two point one on top", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("### Two point one"))
+    });
+    assert!(s.contains(" 2025-02-01 Bravo"), "Bravo read: {s}");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+    drop(tmux);
+    let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
+    assert!(
+        state.contains("alpha.md") && state.contains("bravo.md"),
+        "{state}"
+    );
+
+    let tmux = Tmux::start_at(Some(home.path()), &args, 120, 40);
+    let s = tmux.wait_for("Two point one on top again", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("### Two point one"))
+    });
+    assert!(s.contains("•2025-03-01 Alpha"), "Alpha not finished: {s}");
+    assert!(s.contains(" 2025-02-01 Bravo"), "Bravo still read: {s}");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+#[test]
+fn follow_a_link_to_another_post_and_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut start =
+        String::from("---\ntitle: Start here\ndate: 2025-03-01\n---\n\n# Start here\n\n");
+    for i in 1..=12 {
+        let _ = write!(start, "Opening paragraph {i}.\n\n");
+    }
+    start.push_str(
+        "Now read [the other post](other.md#its-end), or [the web](https://example.com/x).\n\n",
+    );
+    for i in 1..=30 {
+        let _ = write!(start, "Closing paragraph {i}.\n\n");
+    }
+    std::fs::write(dir.path().join("start.md"), start).unwrap();
+    let mut other =
+        String::from("---\ntitle: The other post\ndate: 2025-01-01\n---\n\n# The other post\n\n");
+    for i in 1..=40 {
+        let _ = write!(other, "Other filler {i}.\n\n");
+    }
+    other.push_str("## Its end\n\nThe end of the other post.\n");
+    std::fs::write(dir.path().join("other.md"), other).unwrap();
+
+    let tmux = Tmux::start(&format!("'{}'", dir.path().display()), 100, 30);
+    tmux.wait_text("Opening paragraph 1.");
+    // Scroll so the link is on screen, then ask for the hints.
+    tmux.keys(&["Enter", "1", "7", "j"]);
+    tmux.wait_for("the link near the top", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("Opening paragraph 8."))
+    });
+    tmux.keys(&["F"]);
+    let s = tmux.wait_text("Follow a link: type its hint");
+    // The first link's hint covers the start of its text.
+    assert!(s.contains("Now read ahe other post"), "{s}");
+    tmux.keys(&["a"]);
+    let s = tmux.wait_text("The end of the other post.");
+    assert!(
+        s.lines().next().is_some_and(|l| l.contains("Its end")),
+        "the anchor's heading is on top:\n{s}"
+    );
+    tmux.keys(&["H"]);
+    let s = tmux.wait_for("back where the reader was", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("Opening paragraph 8."))
+    });
+    assert!(s.contains("Now read the other post"), "{s}");
+    tmux.keys(&["L"]);
+    tmux.wait_text("The end of the other post.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// A SIGTERM while reading still saves where the reader was.
+#[test]
+fn sigterm_saves_the_reading_state() {
+    let blog = fixtures::blog();
+    let home = tempfile::tempdir().unwrap();
+    let args = format!("'{}'", blog.path().display());
+    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    let pid = tmux.folio_pid();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_restored(&tmux, "143");
+    let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
+    assert!(state.contains("post: bravo.md"), "{state}");
+}
+
+/// Live reload: a post written into the folder appears in the list, an
+/// edited one re-renders in place, a deleted one disappears.
+#[test]
+fn live_reload_create_edit_delete() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+
+    std::fs::write(
+        blog.path().join("foxtrot.md"),
+        "---\ntitle: Foxtrot arrives\ndate: 2026-02-02\n---\n\nNew here.\n",
+    )
+    .unwrap();
+    let s = tmux.wait_text("Foxtrot arrives");
+    // Still on Bravo, which moved down a row.
+    assert!(s.contains("Just one paragraph about bravo."), "{s}");
+
+    std::fs::write(
+        blog.path().join("bravo.md"),
+        "---\ntitle: Bravo\ndate: 2025-02-01\n---\n\nThe paragraph, rewritten while open.\n",
+    )
+    .unwrap();
+    let s = tmux.wait_text("The paragraph, rewritten while open.");
+    assert!(!s.contains("Just one paragraph about bravo."), "{s}");
+
+    std::fs::remove_file(blog.path().join("charlie.md")).unwrap();
+    tmux.wait_for("Charlie gone", |s| !s.contains("Charlie"));
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// `e` hands the terminal to $VISUAL: what is typed goes to the editor (not
+/// to folio), and folio comes back showing the edited post.
+#[test]
+fn e_edits_the_post_in_visual_and_reloads_it() {
+    let blog = fixtures::blog();
+    let bin = tempfile::tempdir().unwrap();
+    let editor = bin.path().join("ed.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'EDITOR READY> '\nread line\nprintf '\\n%s\\n' \"$line\" >> \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let tmux = Tmux::start_env(
+        None,
+        &format!("VISUAL='{}'", editor.display()),
+        &format!("'{}'", blog.path().display()),
+        100,
+        30,
+    );
+    tmux.wait_text("Bravo");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["e"]);
+    tmux.wait_text("EDITOR READY>");
+    assert!(!tmux.alternate_screen(), "the editor has the main screen");
+    // `q` and `j` would act in folio if its input thread read them.
+    tmux.keys(&["-l", "qj typed in the editor"]);
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_text("qj typed in the editor");
+    assert!(s.contains("Just one paragraph about bravo."), "{s}");
+    assert!(tmux.alternate_screen());
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// Editing is refused for the built-in guide, with a message.
+#[test]
+fn e_on_a_built_in_post_says_why_not() {
+    let tmux = Tmux::start("", 100, 30);
+    tmux.wait_text("Welcome to folio");
+    tmux.keys(&["e"]);
+    tmux.wait_text("cannot be edited");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+/// A state file that is not ours is set aside with a word in the status
+/// bar, and folio starts fresh.
+#[test]
+fn a_corrupt_state_file_is_set_aside() {
+    let blog = fixtures::blog();
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data/folio");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("state.yaml"), "folders: {[[[").unwrap();
+    let tmux = Tmux::start_at(
+        Some(home.path()),
+        &format!("'{}'", blog.path().display()),
+        100,
+        30,
+    );
+    tmux.wait_text("Reading state set aside");
+    assert!(data.join("state.yaml.corrupt-1").exists());
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+    let state = std::fs::read_to_string(data.join("state.yaml")).unwrap();
+    assert!(state.contains("bravo.md"), "{state}");
+}
+
+/// Paragraphs added above the place being read: the post re-renders (its
+/// line count in the status bar grows) and the same heading stays on top.
+#[test]
+fn live_reload_keeps_the_reading_position() {
+    let blog = fixtures::blog();
+    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["Enter", "]", "]", "]"]);
+    let top = |s: &str| s.lines().next().unwrap_or("").to_owned();
+    let before = tmux.wait_for("Two point one on top", |s| {
+        top(s).contains("### Two point one")
+    });
+    let total = |s: &str| {
+        s.lines()
+            .last()
+            .and_then(|l| l.rsplit('/').next())
+            .map(|t| t.trim().to_owned())
+    };
+    let old_total = total(&before);
+    assert!(
+        old_total
+            .as_deref()
+            .is_some_and(|t| t.parse::<usize>().is_ok()),
+        "{before}"
+    );
+    let text = fixtures::long_post().replacen(
+        "## One\n\n",
+        &format!(
+            "## One\n\n{}",
+            "A paragraph added above, later.\n\n".repeat(20)
+        ),
+        1,
+    );
+    std::fs::write(blog.path().join("alpha.md"), text).unwrap();
+    let after = tmux.wait_for("the post re-rendered", |s| total(s) != old_total);
+    assert!(top(&after).contains("### Two point one"), "{after}");
+    assert!(!after.contains("A paragraph added above"), "{after}");
+    tmux.keys(&["g"]);
+    tmux.wait_text("A paragraph added above, later.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}
+
+#[test]
+fn over_ssh_a_web_link_is_copied_with_osc_52() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("post.md"),
+        "# Post\n\nSee [the site](https://example.com/page?a=1) for more.\n",
+    )
+    .unwrap();
+    let tmux = Tmux::start_env(
+        None,
+        "SSH_CONNECTION='10.0.0.1 50000 10.0.0.2 22' ",
+        &format!("'{}'", dir.path().join("post.md").display()),
+        100,
+        30,
+    );
+    // tmux keeps what an application copies as a paste buffer.
+    let status = tmux
+        .cmd()
+        .args(["set-option", "-g", "set-clipboard", "on"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tmux.wait_text("See the site for more.");
+    tmux.keys(&["F"]);
+    tmux.wait_text("Follow a link: type its hint");
+    tmux.keys(&["a"]);
+    tmux.wait_text("Copied https://example.com/page?a=1 to the clipboard");
+    let start = Instant::now();
+    loop {
+        let buffer = tmux.output(&["show-buffer"]);
+        if buffer == "https://example.com/page?a=1" {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the paste buffer is {buffer:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }

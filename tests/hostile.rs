@@ -22,7 +22,7 @@ use folio::app::App;
 use folio::markdown::render;
 use folio::sanitize::{display_width, is_unsafe};
 use folio::theme::Theme;
-use folio::wire::WireBackend;
+use folio::wire::{Extras, WireBackend};
 use ratatui::Terminal;
 
 /// Every kind of terminal attack the issue lists, as raw characters.
@@ -65,8 +65,10 @@ fn text(bytes: &[u8]) -> String {
 
 /// Checks terminal output: every ESC starts a CSI sequence (`ESC [`
 /// parameters, intermediates, final byte), which only the backend or `ansi`
-/// writes; with `sgr_only`, each must be SGR. Returns the text with those
-/// sequences removed, which must hold no unsafe character but the `allowed`.
+/// writes, or (not with `sgr_only`) a well-formed OSC 8 hyperlink, whose URL
+/// is printable ASCII ended by ST; with `sgr_only`, each must be SGR. Returns
+/// the text with those sequences removed, which must hold no unsafe
+/// character but the `allowed`.
 #[track_caller]
 fn assert_clean(out: &str, sgr_only: bool, allowed: &[char]) -> String {
     let mut visible = String::new();
@@ -80,7 +82,21 @@ fn assert_clean(out: &str, sgr_only: bool, allowed: &[char]) -> String {
             visible.push(c);
             continue;
         }
-        assert_eq!(chars.next(), Some('['), "non-CSI escape in {out:?}");
+        let next = chars.next();
+        if next == Some(']') && !sgr_only {
+            let body: String = chars.by_ref().take_while(|&c| c != '\u{1b}').collect();
+            assert_eq!(chars.next(), Some('\\'), "OSC 8 not ended by ST in {out:?}");
+            let url = body
+                .strip_prefix("8;;")
+                .unwrap_or_else(|| panic!("an OSC other than 8: {body:?} in {out:?}"));
+            assert!(
+                url.bytes().all(|b| (0x21..=0x7e).contains(&b)),
+                "unsafe hyperlink {url:?}"
+            );
+            assert!(url.len() <= folio::wire::MAX_URL, "hyperlink too long");
+            continue;
+        }
+        assert_eq!(next, Some('['), "non-CSI escape in {out:?}");
         let mut last = None;
         for c in chars.by_ref() {
             match c {
@@ -106,6 +122,9 @@ fn frame_bytes(app: &App) -> String {
     let p = app.panes();
     let (w, h) = (p.status.width, p.status.y + p.status.height);
     let mut terminal = Terminal::new(WireBackend::new(Vec::new(), w, h)).unwrap();
+    terminal
+        .backend_mut()
+        .set_hyperlinks(&folio::ui::hyperlinks(app));
     terminal.draw(|f| folio::ui::draw(app, f)).unwrap();
     text(terminal.backend().writer())
 }
@@ -192,6 +211,12 @@ fn escapes_anywhere_in_a_post_never_reach_the_terminal() {
     press(&mut app, "<Enter>");
     let reader = assert_frame_clean(&app);
     assert!(reader.contains("Heading ␛[2J"), "{reader}");
+    // Web links are hyperlinks, checked like the rest of the frame.
+    let bytes = frame_bytes(&app);
+    assert!(
+        bytes.contains("\x1b]8;;http://a.example/&#27;\x1b\\"),
+        "{bytes:?}"
+    );
     for keys in ["<C-d>", "<C-d>", "G", "o", "<Esc>", "?", "<Esc>", "z"] {
         press(&mut app, keys);
         let s = assert_frame_clean(&app);
@@ -204,6 +229,34 @@ fn escapes_anywhere_in_a_post_never_reach_the_terminal() {
     for h in &doc.headings {
         assert!(!h.text.chars().any(is_unsafe), "{:?}", h.text);
     }
+}
+
+#[test]
+fn hostile_urls_become_inert_hyperlinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "a".repeat(5000);
+    write(
+        dir.path(),
+        "links.md",
+        format!(
+            "# Links\n\n[one](<http://e.example/a&#27;]0;t&#7;b&#x9c;c d>) and \
+             [two](https://e.example/&#27;\\x) and [long](https://e.example/{long}) and \
+             [é](https://e.example/é?q=1;2)\n"
+        ),
+    );
+    let mut app = app_for(dir.path(), 120, 30);
+    press(&mut app, "<Enter>");
+    let bytes = frame_bytes(&app);
+    assert_clean(&bytes, false, &[]);
+    for want in [
+        "\x1b]8;;http://e.example/a%E2%90%9B]0;t%E2%90%87b%EF%BF%BDc%20d\x1b\\",
+        "\x1b]8;;https://e.example/%E2%90%9B\\x\x1b\\",
+        "\x1b]8;;https://e.example/%C3%A9?q=1;2\x1b\\",
+    ] {
+        assert!(bytes.contains(want), "{want:?} not in {bytes:?}");
+    }
+    // Too long to send whole, so not sent at all.
+    assert!(!bytes.contains(&long), "{bytes:?}");
 }
 
 #[test]
@@ -769,9 +822,9 @@ fn a_100_mb_post_opens_capped_with_a_notice() {
         folio::app::Options::default(),
     );
     app.update(folio::action::Action::Resize(100, 30));
-    let _ = app.pending_load();
+    let key = app.pending_load().unwrap().rel_path;
     let start = std::time::Instant::now();
-    app.update(folio::action::Action::Loaded(0, Ok(source)));
+    app.update(folio::action::Action::Loaded(key, Ok(source)));
     assert!(
         start.elapsed() < Duration::from_secs(20),
         "the first layout is quick"

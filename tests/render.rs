@@ -54,7 +54,7 @@ fn no_colour_theme_does_not_highlight() {
     assert!(
         doc.lines
             .iter()
-            .flat_map(|l| &l.spans)
+            .flat_map(|l| l.spans)
             .all(|s| s.style.fg.is_none())
     );
 }

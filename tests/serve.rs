@@ -713,3 +713,35 @@ fn start_up_problems_are_one_clear_line() {
     ]);
     assert!(err.contains("cannot read the authorized keys"), "{err}");
 }
+
+#[test]
+fn a_new_post_reaches_every_visitor() {
+    let blog = fixtures::blog();
+    let server = Server::start(blog.path(), &[]);
+    let a = Tmux::start(&server.ssh_line(""), 100, 30);
+    let b = Tmux::start(&server.ssh_line(""), 100, 30);
+    a.wait_text("Bravo");
+    b.wait_text("Bravo");
+    std::fs::write(
+        blog.path().join("foxtrot.md"),
+        "---\ntitle: Foxtrot arrives\ndate: 2025-06-01\n---\n\nFresh text.\n",
+    )
+    .unwrap();
+    a.wait_text("Foxtrot arrives");
+    b.wait_text("Foxtrot arrives");
+    // A link out of the folder is never listed, reload or not.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.md"), "# Secret outside\n").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.md"),
+        blog.path().join("leak.md"),
+    )
+    .unwrap();
+    std::fs::write(
+        blog.path().join("golf.md"),
+        "---\ntitle: Golf after the link\ndate: 2025-06-02\n---\n\nText.\n",
+    )
+    .unwrap();
+    let s = a.wait_text("Golf after the link");
+    assert!(!s.contains("Secret outside") && !s.contains("Leak"), "{s}");
+}

@@ -6,9 +6,11 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
+use std::fmt::Write as _;
+
 use folio::action::Action;
 use folio::app::App;
-use folio::wire::WireBackend;
+use folio::wire::{Extras, WireBackend, osc8_url};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -18,7 +20,117 @@ struct Screens {
     wire: Terminal<WireBackend<Vec<u8>>>,
     reference: Terminal<TestBackend>,
     vt: vt100::Parser,
+    links: LinkTracker,
     last_bytes: usize,
+    /// Every byte written, for checks on the sequences.
+    all: Vec<u8>,
+}
+
+/// Follows the hyperlink of every cell through the backend's output, as a
+/// terminal does (vt100 ignores OSC 8): the backend writes only CUP, SGR,
+/// ED, DECSTBM, SU/SD, private modes and OSC 8 around text.
+struct LinkTracker {
+    cells: Vec<Vec<Option<String>>>,
+    x: usize,
+    y: usize,
+    open: Option<String>,
+    region: (usize, usize),
+}
+
+impl LinkTracker {
+    fn new(w: u16, h: u16) -> LinkTracker {
+        LinkTracker {
+            cells: vec![vec![None; usize::from(w)]; usize::from(h)],
+            x: 0,
+            y: 0,
+            open: None,
+            region: (0, usize::from(h)),
+        }
+    }
+
+    fn resize(&mut self, w: u16, h: u16) {
+        *self = LinkTracker::new(w, h);
+    }
+
+    fn process(&mut self, bytes: &[u8]) {
+        let text = std::str::from_utf8(bytes).expect("UTF-8");
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '\u{1b}' {
+                let w = folio::sanitize::display_width(c.encode_utf8(&mut [0; 4])).max(1);
+                for i in 0..w {
+                    if let Some(cell) = self
+                        .cells
+                        .get_mut(self.y)
+                        .and_then(|r| r.get_mut(self.x + i))
+                    {
+                        cell.clone_from(&self.open);
+                    }
+                }
+                self.x += w;
+                continue;
+            }
+            match chars.next() {
+                Some(']') => {
+                    let mut body = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('\u{1b}') => {
+                                assert_eq!(chars.next(), Some('\\'), "OSC ends with ST");
+                                break;
+                            }
+                            Some(c) => body.push(c),
+                            None => panic!("unterminated OSC"),
+                        }
+                    }
+                    let url = body.strip_prefix("8;;").expect("only OSC 8 in frames");
+                    self.open = (!url.is_empty()).then(|| url.to_owned());
+                }
+                Some('[') => {
+                    let mut params = String::new();
+                    let fin = loop {
+                        let c = chars.next().expect("CSI ends");
+                        if c.is_ascii_alphabetic() {
+                            break c;
+                        }
+                        params.push(c);
+                    };
+                    let nums: Vec<usize> =
+                        params.split(';').filter_map(|p| p.parse().ok()).collect();
+                    let h = self.cells.len();
+                    match (fin, params.as_str()) {
+                        ('H', _) => {
+                            self.y = nums.first().copied().unwrap_or(1) - 1;
+                            self.x = nums.get(1).copied().unwrap_or(1) - 1;
+                        }
+                        ('J', "2") => {
+                            for row in &mut self.cells {
+                                row.fill(None);
+                            }
+                        }
+                        ('r', "") => self.region = (0, h),
+                        ('r', _) => self.region = (nums[0] - 1, nums[1]),
+                        ('S' | 'T', _) => {
+                            let n = nums[0];
+                            let (top, bottom) = self.region;
+                            let width = self.cells[0].len();
+                            let rows = &mut self.cells[top..bottom];
+                            if fin == 'S' {
+                                rows.rotate_left(n);
+                                let len = rows.len();
+                                rows[len - n..].fill(vec![None; width]);
+                            } else {
+                                rows.rotate_right(n);
+                                rows[..n].fill(vec![None; width]);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                other => panic!("unexpected escape {other:?}"),
+            }
+        }
+    }
 }
 
 impl Screens {
@@ -27,7 +139,9 @@ impl Screens {
             wire: Terminal::new(WireBackend::new(Vec::new(), w, h)).unwrap(),
             reference: Terminal::new(TestBackend::new(w, h)).unwrap(),
             vt: vt100::Parser::new(h, w, 0),
+            links: LinkTracker::new(w, h),
             last_bytes: 0,
+            all: Vec::new(),
         }
     }
 
@@ -35,14 +149,36 @@ impl Screens {
         self.wire.backend_mut().set_size(w, h);
         self.reference.backend_mut().resize(w, h);
         self.vt.screen_mut().set_size(h, w);
+        self.links.resize(w, h);
     }
 
     fn draw(&mut self, app: &App) {
+        self.wire
+            .backend_mut()
+            .set_hyperlinks(&folio::ui::hyperlinks(app));
         self.wire.draw(|f| folio::ui::draw(app, f)).unwrap();
         self.reference.draw(|f| folio::ui::draw(app, f)).unwrap();
         let bytes = std::mem::take(self.wire.backend_mut().writer_mut());
         self.last_bytes = bytes.len();
         self.vt.process(&bytes);
+        self.links.process(&bytes);
+        self.all.extend_from_slice(&bytes);
+    }
+
+    /// Fails unless every cell's hyperlink is the one the app asked for.
+    fn assert_links(&self, app: &App, context: &str) {
+        let mut want = self.links.cells.clone();
+        for row in &mut want {
+            row.fill(None);
+        }
+        for link in folio::ui::hyperlinks(app) {
+            for x in link.x..link.x + link.width {
+                want[usize::from(link.y)][usize::from(x)] = osc8_url(&link.url);
+            }
+        }
+        for (y, (got, want)) in self.links.cells.iter().zip(&want).enumerate() {
+            assert_eq!(got, want, "{context}: links of row {y}");
+        }
     }
 
     /// Fails with the first cell where the emulated screen differs.
@@ -186,4 +322,121 @@ fn one_line_of_scrolling_is_cheap() {
         reader_only < 300,
         "{reader_only} bytes with the list hidden"
     );
+}
+
+/// Posts with links to the web, long enough to scroll.
+fn linked_blog() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("---\ntitle: Links\ndate: 2025-03-01\n---\n\n# Links\n\n");
+    for i in 0..60 {
+        let _ = write!(
+            text,
+            "Line {i} has [a link number {i} that wraps over lines](https://example.com/{i}) \
+             and [a post link](other.md) and <https://example.org/x{}>.\n\n\
+             [The same link on every line, long enough to wrap onto a second line of the reader at most widths](https://example.com/same)\n\n",
+            i % 3
+        );
+    }
+    std::fs::write(dir.path().join("links.md"), text).unwrap();
+    std::fs::write(
+        dir.path().join("other.md"),
+        "---\ntitle: Other\ndate: 2025-01-01\n---\n\nSame text, [no link](other.md).\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn hyperlinks_stay_exact_through_scrolls_jumps_and_resizes() {
+    let dir = linked_blog();
+    let keys = [
+        "j", "j", "k", "d", "u", "<C-f>", "b", "G", "g", "J", "K", "<Tab>", "z", "5j", "?", "?",
+        "F", "<Esc>",
+    ];
+    let sizes = [(100, 30), (80, 24), (120, 40), (60, 20)];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut app = fixtures::app_for(dir.path(), 100, 30);
+    fixtures::press(&mut app, "<Enter>");
+    let mut screens = Screens::new(100, 30);
+    screens.draw(&app);
+    screens.assert_same("first frame");
+    screens.assert_links(&app, "first frame");
+    let mut log = Vec::new();
+    for step in 0..200 {
+        let r = next();
+        if r % 19 == 0 {
+            let (w, h) = sizes[(r / 19) as usize % sizes.len()];
+            app.update(Action::Resize(w, h));
+            screens.resize(w, h);
+            log.push(format!("resize {w}x{h}"));
+        } else {
+            let k = keys[(r % keys.len() as u64) as usize];
+            fixtures::press(&mut app, k);
+            log.push(k.to_owned());
+        }
+        screens.draw(&app);
+        let context = format!("step {step} after {}", log.join(" "));
+        screens.assert_same(&context);
+        screens.assert_links(&app, &context);
+    }
+    let all = String::from_utf8(screens.all).unwrap();
+    // Well-formed OSC 8 around the link's text, and only web links.
+    let open = "\x1b]8;;https://example.com/1\x1b\\";
+    let at = all.find(open).expect("a hyperlink in the output");
+    let after = strip_csi(&all[at + open.len()..]);
+    assert!(after.starts_with("a link number 1"), "{after:?}");
+    assert!(all.contains("\x1b]8;;\x1b\\"));
+    assert!(
+        !all.contains("\x1b]8;;other.md"),
+        "post links are folio's own"
+    );
+}
+
+#[test]
+fn hyperlinks_cost_nothing_when_turned_off() {
+    let dir = linked_blog();
+    let posts = folio::posts::scan(dir.path()).unwrap();
+    let options = folio::app::Options {
+        hyperlinks: false,
+        ..folio::app::Options::default()
+    };
+    let mut app = App::new(
+        posts,
+        folio::theme::Theme::default(),
+        folio::keymap::Keymap::default(),
+        options,
+    );
+    app.update(Action::Resize(100, 30));
+    folio::term::settle(&mut app);
+    fixtures::press(&mut app, "<Enter>");
+    assert!(folio::ui::hyperlinks(&app).is_empty());
+    let mut screens = Screens::new(100, 30);
+    screens.draw(&app);
+    let all = String::from_utf8(screens.all).unwrap();
+    assert!(!all.contains("\x1b]8"), "{all:?}");
+}
+
+/// `s` without its CSI sequences (SGR, cursor moves).
+fn strip_csi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.clone().next() == Some('[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
