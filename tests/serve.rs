@@ -745,3 +745,45 @@ fn a_new_post_reaches_every_visitor() {
     let s = a.wait_text("Golf after the link");
     assert!(!s.contains("Secret outside") && !s.contains("Leak"), "{s}");
 }
+
+#[test]
+fn a_visitor_copies_a_web_link_with_osc_52_and_cannot_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("post.md"),
+        "---\ntitle: Linked\ndate: 2025-01-01\n---\n\nSee [the site](https://example.com/page?a=1) for more.\n",
+    )
+    .unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = Tmux::start(&server.ssh_line(""), 100, 30);
+    // tmux keeps what an application copies as a paste buffer.
+    let status = t
+        .cmd()
+        .args(["set-option", "-g", "set-clipboard", "on"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    t.wait_text("Linked");
+    t.keys(&["Enter"]);
+    t.wait_text("See the site for more.");
+    t.keys(&["F"]);
+    t.wait_text("Follow a link: type its hint");
+    t.keys(&["a"]);
+    t.wait_text("Copied https://example.com/page?a=1 to the clipboard");
+    let start = Instant::now();
+    loop {
+        let buffer = t.output(&["show-buffer"]);
+        if buffer == "https://example.com/page?a=1" {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the paste buffer is {buffer:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // No editor runs on the server.
+    t.keys(&["e"]);
+    let s = t.wait_text("Editing is off in a remote session");
+    assert!(s.contains("See the site for more."), "{s}");
+    t.keys(&["q"]);
+    t.wait_text("EXITED 0");
+    assert_restored(&t);
+}
