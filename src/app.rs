@@ -144,7 +144,7 @@ pub enum Prompt {
 
 /// Identifies one layout of one post: (layout number, complete). Layout
 /// numbers are never reused, so the number alone names the post too.
-type LayoutKey = (u64, bool);
+type ShownLayout = (u64, bool);
 
 /// The in-post search.
 #[derive(Debug, Default)]
@@ -157,7 +157,7 @@ pub struct Find {
     current: Option<usize>,
     /// The reader's top line when the prompt opened, restored by `Esc`.
     origin_top: usize,
-    layout: Option<LayoutKey>,
+    layout: Option<ShownLayout>,
     /// Matches of the texts typed on the way to this one (in this layout),
     /// so `Backspace` costs nothing and a longer text only re-checks the
     /// matches of a shorter one: a keystroke stays fast on a 10 MB post.
@@ -276,7 +276,40 @@ pub struct LayoutJob {
     wrap_code: bool,
 }
 
+/// Everything a [`LayoutJob`]'s result depends on besides the post's text:
+/// jobs with equal keys lay out alike, so a runner may share one result
+/// between sessions (`folio serve` does).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LayoutKey {
+    pub rel_path: std::path::PathBuf,
+    pub width: u16,
+    pub raw: bool,
+    pub wrap_code: bool,
+    pub theme: String,
+    pub depth: crate::color::Depth,
+}
+
 impl LayoutJob {
+    pub fn cache_key(&self) -> LayoutKey {
+        LayoutKey {
+            rel_path: self.post.rel_path.clone(),
+            width: self.width,
+            raw: self.raw,
+            wrap_code: self.wrap_code,
+            theme: self.theme.name.clone(),
+            depth: self.theme.depth,
+        }
+    }
+
+    /// The action for `doc`, a layout made by a job with an equal key.
+    pub fn done(&self, doc: Box<Document>) -> Action {
+        Action::LaidOut {
+            key: self.key.clone(),
+            layout: self.layout,
+            doc,
+        }
+    }
+
     /// The final layout, as an action for [`App::update`].
     pub fn run(&self) -> Action {
         let (doc, _) = lay_out(
@@ -378,7 +411,7 @@ pub struct App {
     prompt: Option<Prompt>,
     find: Find,
     /// The current layout's text for searching, made once per layout.
-    search_text: Option<(LayoutKey, SearchText)>,
+    search_text: Option<(ShownLayout, SearchText)>,
     filter: Option<ListFilter>,
     search_all: SearchAll,
     /// After opening a search result: the post and the body offset to show
@@ -1922,7 +1955,7 @@ impl App {
     // --- search and filter -------------------------------------------------
 
     /// The layout on screen, if the selected post is laid out.
-    fn current_key(&self) -> Option<LayoutKey> {
+    fn current_key(&self) -> Option<ShownLayout> {
         match self.current() {
             Some(Loaded::Ready {
                 layout, complete, ..

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
@@ -12,6 +13,7 @@ use serde_yaml::Value;
 use crate::action::Command;
 use crate::color::ColorChoice;
 use crate::keymap::Keymap;
+use crate::limits::Limits;
 use crate::theme::{self, AUTO};
 
 /// The narrowest reading measure that still makes sense.
@@ -33,7 +35,43 @@ pub struct Config {
     pub hyperlinks: bool,
     /// Remapped commands: action name to keys, as written.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// `folio serve`'s settings.
+    pub serve: Serve,
 }
+
+/// The `serve:` section: where `folio serve` listens and what it allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Serve {
+    pub listen: String,
+    /// `None`: `<data dir>/folio/ssh_host_ed25519_key`.
+    pub host_key: Option<PathBuf>,
+    /// Private mode when set: only these keys get in.
+    pub authorized_keys: Option<PathBuf>,
+    pub limits: Limits,
+}
+
+impl Default for Serve {
+    fn default() -> Self {
+        Serve {
+            listen: "127.0.0.1:2222".into(),
+            host_key: None,
+            authorized_keys: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+const SERVE_KEYS: [&str; 9] = [
+    "listen",
+    "host_key",
+    "authorized_keys",
+    "max_sessions",
+    "max_per_ip",
+    "connects_per_minute",
+    "handshake_timeout",
+    "idle_timeout",
+    "max_session_time",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -46,11 +84,12 @@ impl Default for Config {
             wrap_code: true,
             hyperlinks: true,
             keys: BTreeMap::new(),
+            serve: Serve::default(),
         }
     }
 }
 
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "posts",
     "theme",
     "color",
@@ -59,6 +98,7 @@ const KEYS: [&str; 8] = [
     "wrap_code",
     "hyperlinks",
     "keys",
+    "serve",
 ];
 
 impl Config {
@@ -147,6 +187,16 @@ impl Config {
                     }
                     Err(e) => bad(format!("{e} (write e.g. `next_heading: [']', n]`)")),
                 },
+                "serve" => match v {
+                    Value::Mapping(m) => parse_serve(&m, &mut config.serve, &mut |k, what| {
+                        problems.push(format!(
+                            "{}: serve.{k}: {what}",
+                            theme::key_line(text, &["serve", k])
+                                .map_or_else(|| label.to_owned(), |l| format!("{label}:{l}"))
+                        ));
+                    }),
+                    _ => bad("must be a section of `key: value` lines".into()),
+                },
                 _ => problems.push(format!(
                     "{}: {key}: unknown key, ignored (known: {})",
                     at(key),
@@ -175,12 +225,86 @@ impl Config {
         let _ = writeln!(out, "mouse: {}", self.mouse);
         let _ = writeln!(out, "wrap_code: {}", self.wrap_code);
         let _ = writeln!(out, "hyperlinks: {}", self.hyperlinks);
+        let serve = &self.serve;
+        let limits = &serve.limits;
+        let opt = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map_or_else(|| "null".to_owned(), |p| quote(&p.to_string_lossy()))
+        };
+        let _ = writeln!(out, "serve:");
+        let _ = writeln!(out, "  listen: {}", quote(&serve.listen));
+        let _ = writeln!(out, "  host_key: {}", opt(&serve.host_key));
+        let _ = writeln!(out, "  authorized_keys: {}", opt(&serve.authorized_keys));
+        let _ = writeln!(out, "  max_sessions: {}", limits.max_sessions);
+        let _ = writeln!(out, "  max_per_ip: {}", limits.max_per_ip);
+        let _ = writeln!(out, "  connects_per_minute: {}", limits.connects_per_minute);
+        let _ = writeln!(
+            out,
+            "  handshake_timeout: {}",
+            limits.handshake_timeout.as_secs()
+        );
+        let _ = writeln!(out, "  idle_timeout: {}", limits.idle_timeout.as_secs());
+        let _ = writeln!(
+            out,
+            "  max_session_time: {}",
+            limits.max_session_time.as_secs()
+        );
         out.push_str("keys:\n");
         for cmd in Command::ALL {
             let keys: Vec<String> = keymap.keys_for(cmd).map(|k| quote(&k.notation())).collect();
             let _ = writeln!(out, "  {}: [{}]", cmd.name(), keys.join(", "));
         }
         out
+    }
+}
+
+/// Reads the `serve:` section into `serve`; `bad(key, what)` reports.
+fn parse_serve(map: &serde_yaml::Mapping, serve: &mut Serve, bad: &mut dyn FnMut(&str, String)) {
+    let secs = |v: &Value| {
+        get::<u64>(v)
+            .ok()
+            .filter(|&s| s > 0)
+            .map(Duration::from_secs)
+    };
+    let count = |v: &Value| get::<usize>(v).ok().filter(|&n| n > 0);
+    for (k, v) in map {
+        let Some(key) = k.as_str() else { continue };
+        let ok = match key {
+            "listen" => get::<String>(v).map(|s| serve.listen = s).is_ok(),
+            "host_key" => get::<Option<PathBuf>>(v)
+                .map(|p| serve.host_key = p.map(expand_home))
+                .is_ok(),
+            "authorized_keys" => get::<Option<PathBuf>>(v)
+                .map(|p| serve.authorized_keys = p.map(expand_home))
+                .is_ok(),
+            "max_sessions" => count(v).map(|n| serve.limits.max_sessions = n).is_some(),
+            "max_per_ip" => count(v).map(|n| serve.limits.max_per_ip = n).is_some(),
+            "connects_per_minute" => count(v)
+                .map(|n| serve.limits.connects_per_minute = n)
+                .is_some(),
+            "handshake_timeout" => secs(v)
+                .map(|d| serve.limits.handshake_timeout = d)
+                .is_some(),
+            "idle_timeout" => secs(v).map(|d| serve.limits.idle_timeout = d).is_some(),
+            "max_session_time" => secs(v).map(|d| serve.limits.max_session_time = d).is_some(),
+            _ => {
+                bad(
+                    key,
+                    format!("unknown key, ignored (known: {})", SERVE_KEYS.join(", ")),
+                );
+                continue;
+            }
+        };
+        if !ok {
+            let what = match key {
+                "listen" | "host_key" | "authorized_keys" => "must be text",
+                "handshake_timeout" | "idle_timeout" | "max_session_time" => {
+                    "must be a number of seconds above 0"
+                }
+                _ => "must be a number above 0",
+            };
+            bad(key, format!("{what}; using the default"));
+        }
     }
 }
 
@@ -249,6 +373,37 @@ mod tests {
     }
 
     #[test]
+    fn serve_section() {
+        let (c, problems) = Config::parse(
+            "serve:\n  listen: 0.0.0.0:22\n  max_per_ip: 2\n  idle_timeout: 60\n  authorized_keys: /etc/folio/keys\n",
+            "c",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(c.serve.listen, "0.0.0.0:22");
+        assert_eq!(c.serve.limits.max_per_ip, 2);
+        assert_eq!(c.serve.limits.idle_timeout, Duration::from_secs(60));
+        assert_eq!(
+            c.serve.authorized_keys,
+            Some(PathBuf::from("/etc/folio/keys"))
+        );
+        assert_eq!(c.serve.limits.max_sessions, Limits::default().max_sessions);
+        let (c, problems) = Config::parse(
+            "serve:\n  max_sessions: 0\n  idle_timeout: soon\n  port: 22\n",
+            "config.yaml",
+        );
+        assert_eq!(c.serve, Serve::default());
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems[0].starts_with("config.yaml:2: serve.max_sessions: must be a number"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[2].contains("serve.port: unknown key"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn broken_keys_keep_their_defaults() {
         let (c, problems) = Config::parse(
             "theme: light\nmax_width: wide\ncolor: sometimes\nmouse: 3\nfancy: yes\n",
@@ -302,6 +457,7 @@ mod tests {
         let (back, problems) = Config::parse(&yaml, "printed");
         assert!(problems.is_empty(), "{problems:?}\n{yaml}");
         assert_eq!(back.theme, "it's");
+        assert_eq!(back.serve, c.serve);
         assert_eq!(back.keys["next_heading"], ["x", "]"]);
         let (again, problems) = Keymap::default().with_overrides(&back.keys);
         assert!(problems.is_empty(), "{problems:?}");

@@ -32,6 +32,8 @@
 //! - [`store`] writes folio's own files atomically.
 //! - [`state`] is the reading state (positions, read marks) and its writer
 //!   thread, which merges into the file under a lock.
+//! - [`ssh`] is the `folio serve` runner: one reader per SSH session, fed by
+//!   [`input`] (raw bytes to keys) and bounded by [`limits`].
 
 pub mod action;
 pub mod ansi;
@@ -42,7 +44,9 @@ pub mod document;
 pub mod editor;
 pub mod help;
 pub mod highlight;
+pub mod input;
 pub mod keymap;
+pub mod limits;
 pub mod logging;
 pub mod markdown;
 pub mod mojibake;
@@ -51,6 +55,7 @@ pub mod pieces;
 pub mod posts;
 pub mod sanitize;
 pub mod search;
+pub mod ssh;
 pub mod state;
 pub mod store;
 pub mod term;

@@ -100,6 +100,35 @@ pub fn init(log_file: Option<&Path>) -> Result<Started, LogError> {
     })
 }
 
+/// Logging for `folio serve`, which owns no terminal: always on (`info`
+/// unless `FOLIO_LOG` says otherwise), to `log_file` if given, else to
+/// stderr, where the person running the server watches it.
+pub fn init_server(log_file: Option<&Path>) -> Result<Started, LogError> {
+    if log_file.is_some() {
+        return init(log_file);
+    }
+    let mut warning = None;
+    let filter = match std::env::var(LOG_ENV).ok().filter(|v| !v.trim().is_empty()) {
+        Some(directives) => EnvFilter::try_new(&directives).unwrap_or_else(|e| {
+            warning = Some(format!(
+                "ignoring {LOG_ENV}={directives:?} ({e}); logging at info"
+            ));
+            EnvFilter::new("info")
+        }),
+        None => EnvFilter::new("info"),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+    install_panic_hook();
+    Ok(Started {
+        file: None,
+        warning,
+    })
+}
+
 fn open(path: &Path) -> io::Result<File> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;

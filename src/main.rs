@@ -19,7 +19,7 @@ use folio::paths::Paths;
 use folio::posts::{self, Post};
 use folio::sanitize::sanitize;
 use folio::theme::{self, AUTO, Theme};
-use folio::{ansi, logging, markdown, mojibake, term};
+use folio::{ansi, logging, markdown, mojibake, ssh, term};
 
 /// A fast terminal reader for folders of Markdown posts.
 #[derive(Debug, Parser)]
@@ -39,8 +39,8 @@ struct Cli {
     /// A folder of posts (searched recursively for .md and .markdown) or one post.
     ///
     /// Without PATH, folio opens the `posts` folder of its config file, or
-    /// else its built-in guide. `man` and `completions` are commands only as
-    /// the first argument: open a folder of that name as `folio ./man`.
+    /// else its built-in guide. `man`, `completions` and `serve` are commands
+    /// only as the first argument: open a folder of that name as `folio ./man`.
     #[arg(value_hint = ValueHint::AnyPath)]
     path: Option<PathBuf>,
 
@@ -114,6 +114,70 @@ enum Sub {
     },
     /// Print folio's man page (roff) to stdout.
     Man,
+    /// Serve a folder of posts over SSH: anyone can read them with `ssh -t`.
+    ///
+    /// Each visitor gets their own reader. No command is ever run and
+    /// nothing outside the folder is read. Listens on 127.0.0.1:2222 unless told
+    /// otherwise (`--listen 0.0.0.0:2222` for all interfaces). Stop with
+    /// Ctrl-C or SIGTERM: every visitor gets a goodbye line.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(Box<ServeArgs>),
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  folio serve ~/blog/posts                   serve on 127.0.0.1:2222
+  ssh -t -p 2222 localhost                   read them (from another terminal)
+  folio serve --listen 0.0.0.0:2222 posts    serve on every interface
+  folio serve --authorized-keys ~/.ssh/authorized_keys posts
+                                             only these keys get in";
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// The folder of posts to serve [default: the config file's `posts`, else folio's guide].
+    #[arg(value_hint = ValueHint::DirPath)]
+    path: Option<PathBuf>,
+
+    /// Address and port to listen on [default: 127.0.0.1:2222].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+
+    /// The server's SSH host key; generated there on first run
+    /// [default: `<data dir>/ssh_host_ed25519_key`, see `folio --version`].
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    host_key: Option<PathBuf>,
+
+    /// Private mode: only the public keys in FILE (`authorized_keys` format) get in.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    authorized_keys: Option<PathBuf>,
+
+    /// Connections at once, all visitors together [default: 200].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    max_sessions: Option<u32>,
+
+    /// Connections at once from one address [default: 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    max_per_ip: Option<u32>,
+
+    /// New connections per minute from one address [default: 30].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    connects_per_minute: Option<u32>,
+
+    /// Seconds from connecting to being logged in [default: 20].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
+    handshake_timeout: Option<u64>,
+
+    /// Close a session after SECS without a key press [default: 1800].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
+    idle_timeout: Option<u64>,
+
+    /// Close any session after SECS [default: 28800].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
+    max_session_time: Option<u64>,
+
+    /// Write the log to FILE [default: stderr].
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    log_file: Option<PathBuf>,
 }
 
 const LONG_ABOUT: &str = "A fast terminal reader for folders of Markdown posts.
@@ -127,7 +191,7 @@ Examples:
   folio post.md                    read one post
   folio -p post.md | less -R       render a post to stdout
   folio --theme warm ~/blog        pick a theme (folio --list-themes)
-  ssh -t host folio ~/blog         read on a server (`folio serve` is coming)
+  folio serve ~/blog               let others read it: ssh -t -p 2222 host
 
 `folio --help` shows more examples and the environment variables.";
 
@@ -143,7 +207,8 @@ Examples:
   folio --print-config > ~/.config/folio/config.yaml
                                    start a config file from the defaults
   folio ./man                      a folder named like a command
-  ssh -t host folio ~/blog         read over SSH (a `folio serve` is coming)
+  ssh -t host folio ~/blog         read over SSH on a machine with folio
+  folio serve ~/blog               serve it over SSH (folio serve --help)
   FOLIO_LOG=debug folio ~/blog     log to the file `folio --version` shows
   folio completions zsh > ~/.zfunc/_folio
   folio man | gzip > ~/.local/share/man/man1/folio.1.gz
@@ -175,6 +240,7 @@ fn main() -> ExitCode {
         .get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match &cli.command {
+        Some(Sub::Serve(args)) => serve(args),
         Some(sub) => generate(sub),
         None => start_logging(&cli).and_then(|()| run(&cli)),
     };
@@ -213,6 +279,7 @@ fn generate(sub: &Sub) -> Result<ExitCode> {
             clap_complete::generate(*shell, &mut command(), "folio", &mut out);
         }
         Sub::Man => clap_mangen::Man::new(command()).render(&mut out)?,
+        Sub::Serve(_) => unreachable!("serve is run, not generated"),
     }
     write_stdout(&String::from_utf8_lossy(&out))?;
     Ok(ExitCode::SUCCESS)
@@ -574,5 +641,209 @@ fn write_to(out: &mut impl Write, s: &str) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(e).context("cannot write to stdout"),
         Ok(()) => Ok(true),
+    }
+}
+
+/// `folio serve`: the configuration, the host key, then the server until a
+/// signal.
+fn serve(args: &ServeArgs) -> Result<ExitCode> {
+    let started = logging::init_server(args.log_file.as_deref())?;
+    if let Some(warning) = &started.warning {
+        eprintln!("folio: warning: {}", sanitize(warning));
+    }
+    let paths = Paths::resolve();
+    let mut problems = Vec::new();
+    let (mut config, file_problems) = paths
+        .config_file()
+        .map_or_else(|| (Config::default(), Vec::new()), |f| Config::load(&f));
+    problems.extend(file_problems);
+    if let Some(posts) = env("FOLIO_POSTS") {
+        config.posts = Some(PathBuf::from(posts));
+    }
+    if let Some(theme) = env("FOLIO_THEME") {
+        config.theme = theme;
+    }
+    if let Some(path) = &args.path {
+        config.posts = Some(path.clone());
+    }
+    let mut serve = config.serve.clone();
+    apply_serve_flags(args, &mut serve);
+    let (keymap, key_problems) = Keymap::default().with_overrides(&config.keys);
+    problems.extend(key_problems);
+    let look = if config.theme == AUTO {
+        let (dark, light, _) = auto_pair(&paths, &mut problems);
+        ssh::Look::Auto {
+            dark: Box::new(dark),
+            light: Box::new(light),
+        }
+    } else {
+        ssh::Look::Fixed(Box::new(load_theme(
+            &config.theme,
+            &paths,
+            "dark",
+            &mut problems,
+        )))
+    };
+    for p in &problems {
+        eprintln!("folio: warning: {}", sanitize(p));
+    }
+    let scan_start = Instant::now();
+    let posts = match &config.posts {
+        Some(path) => posts::scan_with(path, posts::Links::Confined)?,
+        None => posts::embedded(),
+    };
+    log_scan(config.posts.as_deref(), &posts, scan_start.elapsed());
+    let key_path = match &serve.host_key {
+        Some(p) => p.clone(),
+        None => paths
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("ssh_host_ed25519_key"))
+            .context("no home folder for the host key: give --host-key FILE")?,
+    };
+    let (key, created) = ssh::host_key(&key_path)?;
+    let access = match &serve.authorized_keys {
+        Some(path) => {
+            let keys = ssh::authorized_keys(path)?;
+            if keys.is_empty() {
+                anyhow::bail!("{} lists no keys: nobody could log in", path.display());
+            }
+            ssh::Access::Keys(keys)
+        }
+        None => ssh::Access::Public,
+    };
+    let mut site = ssh::Site::new(posts, config.posts.clone(), keymap, look);
+    site.color = config.color;
+    site.max_width = config.max_width;
+    site.wrap_code = config.wrap_code;
+    site.mouse = config.mouse;
+    site.hyperlinks = config.hyperlinks;
+    let site = std::sync::Arc::new(site);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .max_blocking_threads(2 * workers)
+        .thread_name("folio-serve")
+        .enable_all()
+        .build()
+        .context("cannot start the server's threads")?;
+    let listen = serve.listen.clone();
+    let options = ssh::ServeOptions {
+        limits: serve.limits.clone(),
+        access,
+    };
+    let _watch = config
+        .posts
+        .as_deref()
+        .and_then(|path| watch_served(path, &site));
+    runtime.block_on(run_server(site, key, &key_path, created, &listen, options))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Live reload for every session; a folder that cannot be watched is
+/// served as it was at start.
+fn watch_served(path: &Path, site: &std::sync::Arc<ssh::Site>) -> Option<folio::watch::Watch> {
+    match folio::watch::Watch::start(path) {
+        Ok(watch) => {
+            let site = site.clone();
+            watch.subscribe(Box::new(move |action| {
+                site.reload(action);
+                true
+            }));
+            Some(watch)
+        }
+        Err(e) => {
+            eprintln!("folio: warning: {}", sanitize(&e.to_string()));
+            None
+        }
+    }
+}
+
+/// Binds, says where and with which key, and serves until SIGTERM or SIGINT.
+async fn run_server(
+    site: std::sync::Arc<ssh::Site>,
+    key: russh::keys::PrivateKey,
+    key_path: &Path,
+    created: bool,
+    listen: &str,
+    options: ssh::ServeOptions,
+) -> Result<()> {
+    let (listener, local) = ssh::bind(listen).await?;
+    let fingerprint = ssh::fingerprint(key.public_key());
+    let mut out = String::new();
+    let count = site.posts().len();
+    let _ = writeln!(
+        out,
+        "folio serve: {count} posts from {}",
+        sanitize(&site.label)
+    );
+    let _ = writeln!(out, "listening on {local}");
+    let _ = writeln!(
+        out,
+        "host key {fingerprint} ({}{})",
+        key_path.display(),
+        if created { ", created now" } else { "" }
+    );
+    let _ = match &options.access {
+        ssh::Access::Public => writeln!(out, "anyone can read (public mode)"),
+        ssh::Access::Keys(k) => writeln!(out, "private mode: {} authorized keys", k.len()),
+    };
+    let host = if local.ip().is_loopback() || local.ip().is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        local.ip().to_string()
+    };
+    let _ = writeln!(out, "read with: ssh -t -p {} {host}", local.port());
+    let _ = writeln!(out, "stop with Ctrl-C");
+    write_stdout(&out)?;
+    tracing::info!(addr = %local, host_key = %fingerprint, posts = count, "serving");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot watch for SIGTERM")?;
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    });
+    ssh::serve(site, key, options, listener, stop_rx, ssh::Stats::default()).await;
+    let _ = writeln!(std::io::stderr(), "folio serve: stopped");
+    Ok(())
+}
+
+fn apply_serve_flags(args: &ServeArgs, serve: &mut folio::config::Serve) {
+    let limits = &mut serve.limits;
+    if let Some(l) = &args.listen {
+        serve.listen.clone_from(l);
+    }
+    if let Some(p) = &args.host_key {
+        serve.host_key = Some(p.clone());
+    }
+    if let Some(p) = &args.authorized_keys {
+        serve.authorized_keys = Some(p.clone());
+    }
+    if let Some(n) = args.max_sessions {
+        limits.max_sessions = n as usize;
+    }
+    if let Some(n) = args.max_per_ip {
+        limits.max_per_ip = n as usize;
+    }
+    if let Some(n) = args.connects_per_minute {
+        limits.connects_per_minute = n as usize;
+    }
+    if let Some(s) = args.handshake_timeout {
+        limits.handshake_timeout = Duration::from_secs(s);
+    }
+    if let Some(s) = args.idle_timeout {
+        limits.idle_timeout = Duration::from_secs(s);
+    }
+    if let Some(s) = args.max_session_time {
+        limits.max_session_time = Duration::from_secs(s);
     }
 }

@@ -1220,12 +1220,35 @@ fn io_error(path: &Path, source: std::io::Error) -> PostsError {
     }
 }
 
-/// Collects the post files under `root`, following symlinks; a directory
-/// reached twice (a symlink loop, or two links to one folder) is walked once.
-fn find_files(root: &Path) -> Result<Vec<PathBuf>, PostsError> {
+/// Whether [`scan_with`] follows symlinks that lead out of the folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Links {
+    /// Follow every link, as a local reader should.
+    #[default]
+    Follow,
+    /// Skip links whose target is outside the folder: `folio serve` shows
+    /// the folder it was given and nothing else of the machine.
+    Confined,
+}
+
+/// Whether `path` (a file found by a confined scan) still resolves inside
+/// `root`: checked again before reading, as a link can change after the
+/// scan.
+pub fn is_inside(root: &Path, path: &Path) -> bool {
+    match (fs::canonicalize(root), fs::canonicalize(path)) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => false,
+    }
+}
+
+/// Collects the post files under `root`, following symlinks (those leaving
+/// `root` only with [`Links::Follow`]); a directory reached twice (a symlink
+/// loop, or two links to one folder) is walked once.
+fn find_files(root: &Path, links: Links) -> Result<Vec<PathBuf>, PostsError> {
     let mut visited = HashSet::new();
-    if let Ok(canonical) = fs::canonicalize(root) {
-        visited.insert(canonical);
+    let canonical_root = fs::canonicalize(root).ok();
+    if let Some(canonical) = &canonical_root {
+        visited.insert(canonical.clone());
     }
     let mut files = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -1247,6 +1270,15 @@ fn find_files(root: &Path) -> Result<Vec<PathBuf>, PostsError> {
                 continue;
             };
             let (is_dir, is_file) = if file_type.is_symlink() {
+                if links == Links::Confined {
+                    let inside = match (&canonical_root, fs::canonicalize(&path)) {
+                        (Some(root), Ok(target)) => target.starts_with(root),
+                        _ => false,
+                    };
+                    if !inside {
+                        continue;
+                    }
+                }
                 match fs::metadata(&path) {
                     Ok(meta) => (meta.is_dir(), meta.is_file()),
                     // A dangling link named like a post is listed (and
@@ -1273,6 +1305,11 @@ fn find_files(root: &Path) -> Result<Vec<PathBuf>, PostsError> {
 
 /// Lists the posts in a folder (recursively) or a single file, sorted.
 pub fn scan(path: &Path) -> Result<Vec<Post>, PostsError> {
+    scan_with(path, Links::Follow)
+}
+
+/// [`scan`], choosing whether links may lead out of the folder.
+pub fn scan_with(path: &Path, links: Links) -> Result<Vec<Post>, PostsError> {
     let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
     if !meta.is_dir() {
         let rel = path
@@ -1280,7 +1317,7 @@ pub fn scan(path: &Path) -> Result<Vec<Post>, PostsError> {
             .map_or_else(|| path.to_path_buf(), PathBuf::from);
         return Ok(vec![list_file(path.to_path_buf(), rel)]);
     }
-    let files = find_files(path)?;
+    let files = find_files(path, links)?;
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(files.len())
@@ -1974,6 +2011,25 @@ mod tests {
             rels(&posts),
             ["a/post.md", "elsewhere/linked.md", "file-link.md"]
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_confined_scan_stays_inside_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("blog");
+        write(&root, "a/post.md", b"# A\n");
+        std::os::unix::fs::symlink(root.join("a/post.md"), root.join("same.md")).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "secret.md", b"# Secret\n");
+        std::os::unix::fs::symlink(outside.path(), root.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("leak.md")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", root.join("a/passwd.md")).unwrap();
+        let posts = scan_with(&root, Links::Confined).unwrap();
+        assert_eq!(rels(&posts), ["a/post.md", "same.md"]);
+        assert!(is_inside(&root, &root.join("same.md")));
+        assert!(!is_inside(&root, &root.join("leak.md")));
+        assert_eq!(scan(&root).unwrap().len(), 5, "a local reader follows them");
     }
 
     #[cfg(unix)]

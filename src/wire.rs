@@ -591,12 +591,15 @@ impl<W: Write> Backend for WireBackend<W> {
     }
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
-        // Partial clears are not used by a full-screen app; rather than track
-        // them, repaint everything on the next flush.
+        // Partial clears come from ratatui clearing a fixed viewport (as a
+        // remote session's is), after which it resends only the cells that
+        // are not blank: rather than track the region, start the next frame
+        // from a blank screen and repaint everything on the next flush.
         if clear_type == ClearType::All {
             self.reset_shadow();
             self.emit("\x1b[0m\x1b[2J")
         } else {
+            self.next = Buffer::empty(self.next.area);
             self.stale = true;
             Ok(())
         }
