@@ -556,8 +556,12 @@ fn e_edits_the_post_in_visual_and_reloads_it() {
     // `q` and `j` would act in folio if its input thread read them.
     tmux.keys(&["-l", "qj typed in the editor"]);
     tmux.keys(&["Enter"]);
-    let s = tmux.wait_text("qj typed in the editor");
-    assert!(s.contains("Just one paragraph about bravo."), "{s}");
+    // The editor echoes the line too: wait for folio's screen with it.
+    tmux.wait_for("folio back, showing the edit", |s| {
+        s.contains("qj typed in the editor")
+            && s.contains("Just one paragraph about bravo.")
+            && !s.contains("EDITOR READY>")
+    });
     assert!(tmux.alternate_screen());
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
