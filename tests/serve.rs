@@ -8,6 +8,8 @@
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+use tmux::{Tmux, poll, top_line_has};
 
 /// A running `folio serve`.
 struct Server {
@@ -76,15 +78,14 @@ impl Server {
     }
 
     fn wait_log(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
+        poll(|| {
             let log = self.log();
             if log.contains(text) {
-                return log;
+                Ok(log)
+            } else {
+                Err(format!("no {text:?} in the log:\n{log}"))
             }
-            assert!(start.elapsed() < TIMEOUT, "no {text:?} in the log:\n{log}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        })
     }
 
     /// `ssh` with the options every test uses, and none of the user's.
@@ -131,14 +132,12 @@ impl Server {
             .status()
             .unwrap();
         assert!(status.success());
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(start.elapsed() < TIMEOUT, "folio serve did not stop");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll(|| {
+            self.child
+                .try_wait()
+                .unwrap()
+                .ok_or_else(|| "folio serve did not stop".to_owned())
+        })
     }
 }
 
@@ -158,102 +157,6 @@ fn run(cmd: &mut Command) -> (Output, Duration) {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A tmux server of its own, with one pane running `command`; the pane stays
-/// after the command ends, showing `EXITED status`.
-struct Tmux {
-    _dir: tempfile::TempDir,
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn start(command: &str, width: u16, height: u16) -> Tmux {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("tmux.sock");
-        let tmux = Tmux { _dir: dir, socket };
-        let script = format!("{command}; echo \"EXITED $?\"; sleep 600");
-        let status = tmux
-            .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-x"])
-            .arg(width.to_string())
-            .arg("-y")
-            .arg(height.to_string())
-            .args(["sh", "-c", &script])
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S").arg(&self.socket);
-        c
-    }
-
-    fn output(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.output(&["capture-pane", "-p"])
-    }
-
-    /// The screen with its colours and attributes as escape sequences.
-    fn styled_screen(&self) -> String {
-        self.output(&["capture-pane", "-p", "-e"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = self.cmd().arg("send-keys").args(keys).status().unwrap();
-        assert!(status.success());
-    }
-
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {what}; the screen was:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_text(&self, text: &str) -> String {
-        self.wait_for(text, |s| s.contains(text))
-    }
-
-    fn alternate_screen(&self) -> bool {
-        self.output(&["display-message", "-p", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-
-    fn cursor_visible(&self) -> bool {
-        self.output(&["display-message", "-p", "#{cursor_flag}"])
-            .trim()
-            == "1"
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
-/// The visitor's terminal is back as it was: main screen, cursor shown.
-fn assert_restored(tmux: &Tmux) {
-    tmux.wait_text("EXITED");
-    assert!(!tmux.alternate_screen(), "still on the alternate screen");
-    assert!(tmux.cursor_visible(), "cursor left hidden");
 }
 
 #[test]
@@ -281,19 +184,14 @@ fn read_over_ssh_open_jump_headings_resize_and_quit() {
     tmux.wait_text("Just one paragraph about bravo.");
     tmux.keys(&["k", "Enter", "]"]);
     tmux.wait_for("heading One on top", |s| {
-        s.lines().next().is_some_and(|l| l.contains("One")) && s.contains("Alpha › One")
+        top_line_has(s, "One") && s.contains("Alpha › One")
     });
     // Several keys in one packet, and an arrow key's escape sequence.
     tmux.keys(&["]]", "Down"]);
     tmux.wait_text("Alpha › Two");
 
     // Narrower than 80 columns: one pane, laid out for the new width.
-    let status = tmux
-        .cmd()
-        .args(["resize-window", "-x", "60", "-y", "20"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    tmux.resize(60, 20);
     let s = tmux.wait_for("the reader alone at 60 columns", |s| {
         !s.contains("Bravo") && s.contains("Paragraph") && s.lines().count() == 20
     });
@@ -304,7 +202,7 @@ fn read_over_ssh_open_jump_headings_resize_and_quit() {
     tmux.keys(&["q"]);
     let s = tmux.wait_text("EXITED 0");
     assert!(s.contains("folio: thanks for reading. Goodbye."), "{s}");
-    assert_restored(&tmux);
+    tmux.assert_restored();
     let log = server.wait_log("disconnect");
     assert!(log.contains("term=tmux"), "{log}");
     assert!(log.contains("size=60x20"), "{log}");
@@ -397,14 +295,9 @@ fn port_forwarding_is_refused() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let mut stream = loop {
-        if let Ok(s) = TcpStream::connect(("127.0.0.1", local)) {
-            break s;
-        }
-        assert!(start.elapsed() < TIMEOUT, "ssh -L never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut stream = poll(|| {
+        TcpStream::connect(("127.0.0.1", local)).map_err(|_| "ssh -L never listened".to_owned())
+    });
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
@@ -556,7 +449,7 @@ fn sigterm_says_goodbye_to_every_visitor() {
     for t in [&a, &b] {
         let s = t.wait_text("EXITED");
         assert!(s.contains("the server is shutting down"), "{s}");
-        assert_restored(t);
+        t.assert_restored();
     }
 }
 
@@ -569,7 +462,7 @@ fn sigint_says_goodbye_too() {
     assert!(server.signal("-INT").success());
     let s = t.wait_text("EXITED");
     assert!(s.contains("the server is shutting down"), "{s}");
-    assert_restored(&t);
+    t.assert_restored();
 }
 
 #[test]
@@ -580,7 +473,7 @@ fn an_idle_visitor_is_told_and_disconnected() {
     t.wait_text("Bravo");
     let s = t.wait_text("EXITED");
     assert!(s.contains("without a key press"), "{s}");
-    assert_restored(&t);
+    t.assert_restored();
 }
 
 #[test]
@@ -756,13 +649,7 @@ fn a_visitor_copies_a_web_link_with_osc_52_and_cannot_edit() {
     .unwrap();
     let server = Server::start(dir.path(), &[]);
     let t = Tmux::start(&server.ssh_line(""), 100, 30);
-    // tmux keeps what an application copies as a paste buffer.
-    let status = t
-        .cmd()
-        .args(["set-option", "-g", "set-clipboard", "on"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    t.keep_clipboard();
     t.wait_text("Linked");
     t.keys(&["Enter"]);
     t.wait_text("See the site for more.");
@@ -770,20 +657,12 @@ fn a_visitor_copies_a_web_link_with_osc_52_and_cannot_edit() {
     t.wait_text("Follow a link: type its hint");
     t.keys(&["a"]);
     t.wait_text("Copied https://example.com/page?a=1 to the clipboard");
-    let start = Instant::now();
-    loop {
-        let buffer = t.output(&["show-buffer"]);
-        if buffer == "https://example.com/page?a=1" {
-            break;
-        }
-        assert!(start.elapsed() < TIMEOUT, "the paste buffer is {buffer:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    t.wait_buffer("https://example.com/page?a=1");
     // No editor runs on the server.
     t.keys(&["e"]);
     let s = t.wait_text("Editing is off in a remote session");
     assert!(s.contains("See the site for more."), "{s}");
     t.keys(&["q"]);
     t.wait_text("EXITED 0");
-    assert_restored(&t);
+    t.assert_restored();
 }
