@@ -120,6 +120,11 @@ impl Server {
         format!("ssh -tt {} {extra} localhost", self.ssh_args().join(" "))
     }
 
+    /// A visitor in a `width`×`height` terminal.
+    fn visitor(&self, width: u16, height: u16) -> Tmux {
+        Tmux::start(&self.ssh_line(""), width, height)
+    }
+
     /// SIGTERM, and the exit status.
     fn terminate(&mut self) -> std::process::ExitStatus {
         self.signal("-TERM")
@@ -175,7 +180,7 @@ fn read_over_ssh_open_jump_headings_resize_and_quit() {
         "{}",
         server.banner
     );
-    let tmux = Tmux::start(&server.ssh_line(""), 100, 30);
+    let tmux = server.visitor(100, 30);
     tmux.wait_text("Bravo");
     assert!(tmux.alternate_screen());
     let s = tmux.screen();
@@ -331,7 +336,7 @@ fn has_colour(styled: &str) -> bool {
 fn no_color_from_the_client_turns_colour_off() {
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
-    let coloured = Tmux::start(&server.ssh_line(""), 100, 30);
+    let coloured = server.visitor(100, 30);
     coloured.wait_text("Bravo");
     assert!(
         has_colour(&coloured.styled_screen()),
@@ -434,12 +439,20 @@ fn a_corrupt_host_key_stops_the_server_and_is_kept() {
     );
 }
 
+/// The server ended the visitor's session with `message`, and the
+/// terminal is back as it was.
+fn assert_sent_off(t: &Tmux, message: &str) {
+    let s = t.wait_text("EXITED");
+    assert!(s.contains(message), "{s}");
+    t.assert_restored();
+}
+
 #[test]
 fn sigterm_says_goodbye_to_every_visitor() {
     let blog = fixtures::blog();
     let mut server = Server::start(blog.path(), &[]);
-    let a = Tmux::start(&server.ssh_line(""), 100, 30);
-    let b = Tmux::start(&server.ssh_line(""), 80, 24);
+    let a = server.visitor(100, 30);
+    let b = server.visitor(80, 24);
     a.wait_text("Bravo");
     b.wait_text("Bravo");
     b.keys(&["Enter"]);
@@ -447,9 +460,7 @@ fn sigterm_says_goodbye_to_every_visitor() {
     let status = server.terminate();
     assert!(status.success(), "{status:?}");
     for t in [&a, &b] {
-        let s = t.wait_text("EXITED");
-        assert!(s.contains("the server is shutting down"), "{s}");
-        t.assert_restored();
+        assert_sent_off(t, "the server is shutting down");
     }
 }
 
@@ -457,23 +468,19 @@ fn sigterm_says_goodbye_to_every_visitor() {
 fn sigint_says_goodbye_too() {
     let blog = fixtures::blog();
     let mut server = Server::start(blog.path(), &[]);
-    let t = Tmux::start(&server.ssh_line(""), 100, 30);
+    let t = server.visitor(100, 30);
     t.wait_text("Bravo");
     assert!(server.signal("-INT").success());
-    let s = t.wait_text("EXITED");
-    assert!(s.contains("the server is shutting down"), "{s}");
-    t.assert_restored();
+    assert_sent_off(&t, "the server is shutting down");
 }
 
 #[test]
 fn an_idle_visitor_is_told_and_disconnected() {
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &["--idle-timeout", "1"]);
-    let t = Tmux::start(&server.ssh_line(""), 100, 30);
+    let t = server.visitor(100, 30);
     t.wait_text("Bravo");
-    let s = t.wait_text("EXITED");
-    assert!(s.contains("without a key press"), "{s}");
-    t.assert_restored();
+    assert_sent_off(&t, "without a key press");
 }
 
 #[test]
@@ -611,8 +618,8 @@ fn start_up_problems_are_one_clear_line() {
 fn a_new_post_reaches_every_visitor() {
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
-    let a = Tmux::start(&server.ssh_line(""), 100, 30);
-    let b = Tmux::start(&server.ssh_line(""), 100, 30);
+    let a = server.visitor(100, 30);
+    let b = server.visitor(100, 30);
     a.wait_text("Bravo");
     b.wait_text("Bravo");
     std::fs::write(
@@ -648,7 +655,7 @@ fn a_visitor_copies_a_web_link_with_osc_52_and_cannot_edit() {
     )
     .unwrap();
     let server = Server::start(dir.path(), &[]);
-    let t = Tmux::start(&server.ssh_line(""), 100, 30);
+    let t = server.visitor(100, 30);
     t.keep_clipboard();
     t.wait_text("Linked");
     t.keys(&["Enter"]);
