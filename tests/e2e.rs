@@ -58,6 +58,18 @@ fn reading(blog: &Path) -> Tmux {
     tmux
 }
 
+/// From the list, opens the second post of the fixture blog.
+fn open_bravo(tmux: &Tmux) {
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+}
+
+/// `q` ends folio with status 0 and the terminal as it was.
+fn quit(tmux: &Tmux) {
+    tmux.keys(&["q"]);
+    tmux.assert_exited("0");
+}
+
 /// The pid of folio: the child of the pane's shell.
 fn folio_pid(tmux: &Tmux) -> u32 {
     let shell: u32 = tmux
@@ -181,8 +193,7 @@ fn no_argument_opens_the_built_in_guide() {
     tmux.wait_text("Welcome to folio");
     tmux.keys(&["?"]);
     tmux.wait_text("Keys");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 /// `theme: auto` asks the terminal for its background (OSC 11). A detached
@@ -215,8 +226,7 @@ fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
     assert!(!after.contains("rgb:") && !after.contains("11;"), "{after}");
     tmux.keys(&["G"]);
     tmux.wait_text("Paragraph 4 of section Four");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 #[test]
@@ -266,8 +276,7 @@ fn hostile_post_in_a_real_terminal() {
     assert!(!title.contains("pwned"), "title set to {title}");
     let buffers = tmux.output(&["list-buffers"]);
     assert!(buffers.trim().is_empty(), "clipboard written: {buffers}");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 /// A person reads to a place, quits, starts folio again (in a wider
@@ -280,15 +289,13 @@ fn quit_restart_and_land_where_you_were() {
     let args = quoted(blog.path());
     let tmux = folio(Some(home.path()), "", &args, 100, 30);
     tmux.wait_text("Bravo");
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
+    open_bravo(&tmux);
     tmux.keys(&["Escape", "k", "Enter", "]", "]", "]"]);
     let s = tmux.wait_for("Two point one on top", |s| {
         top_line_has(s, "### Two point one")
     });
     assert!(s.contains(" 2025-02-01 Bravo"), "Bravo read: {s}");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
     drop(tmux);
     let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
     assert!(
@@ -302,8 +309,7 @@ fn quit_restart_and_land_where_you_were() {
     });
     assert!(s.contains("•2025-03-01 Alpha"), "Alpha not finished: {s}");
     assert!(s.contains(" 2025-02-01 Bravo"), "Bravo still read: {s}");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 #[test]
@@ -353,8 +359,7 @@ fn follow_a_link_to_another_post_and_come_back() {
     assert!(s.contains("Now read the other post"), "{s}");
     tmux.keys(&["L"]);
     tmux.wait_text("The end of the other post.");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 /// A SIGTERM while reading still saves where the reader was.
@@ -365,8 +370,7 @@ fn sigterm_saves_the_reading_state() {
     let args = quoted(blog.path());
     let tmux = folio(Some(home.path()), "", &args, 100, 30);
     tmux.wait_text("Bravo");
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
+    open_bravo(&tmux);
     kill(&tmux, "-TERM");
     tmux.assert_exited("143");
     let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
@@ -379,8 +383,7 @@ fn sigterm_saves_the_reading_state() {
 fn live_reload_create_edit_delete() {
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
+    open_bravo(&tmux);
 
     std::fs::write(
         blog.path().join("foxtrot.md"),
@@ -401,8 +404,7 @@ fn live_reload_create_edit_delete() {
 
     std::fs::remove_file(blog.path().join("charlie.md")).unwrap();
     tmux.wait_for("Charlie gone", |s| !s.contains("Charlie"));
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 /// `e` hands the terminal to $VISUAL: what is typed goes to the editor (not
@@ -426,8 +428,7 @@ fn e_edits_the_post_in_visual_and_reloads_it() {
         30,
     );
     tmux.wait_text("Bravo");
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
+    open_bravo(&tmux);
     tmux.keys(&["e"]);
     tmux.wait_text("EDITOR READY>");
     assert!(!tmux.alternate_screen(), "the editor has the main screen");
@@ -437,8 +438,7 @@ fn e_edits_the_post_in_visual_and_reloads_it() {
     let s = tmux.wait_text("qj typed in the editor");
     assert!(s.contains("Just one paragraph about bravo."), "{s}");
     assert!(tmux.alternate_screen());
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 /// Editing is refused for the built-in guide, with a message.
@@ -448,8 +448,7 @@ fn e_on_a_built_in_post_says_why_not() {
     tmux.wait_text("Welcome to folio");
     tmux.keys(&["e"]);
     tmux.wait_text("cannot be edited");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 /// A state file that is not ours is set aside with a word in the status
@@ -464,10 +463,8 @@ fn a_corrupt_state_file_is_set_aside() {
     let tmux = folio(Some(home.path()), "", &quoted(blog.path()), 100, 30);
     tmux.wait_text("Reading state set aside");
     assert!(data.join("state.yaml.corrupt-1").exists());
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    open_bravo(&tmux);
+    quit(&tmux);
     let state = std::fs::read_to_string(data.join("state.yaml")).unwrap();
     assert!(state.contains("bravo.md"), "{state}");
 }
@@ -510,8 +507,7 @@ fn live_reload_keeps_the_reading_position() {
     assert!(!after.contains("A paragraph added above"), "{after}");
     tmux.keys(&["g"]);
     tmux.wait_text("A paragraph added above, later.");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 #[test]
@@ -536,8 +532,7 @@ fn over_ssh_a_web_link_is_copied_with_osc_52() {
     tmux.keys(&["a"]);
     tmux.wait_text("Copied https://example.com/page?a=1 to the clipboard");
     tmux.wait_buffer("https://example.com/page?a=1");
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
 
 #[test]
@@ -561,6 +556,5 @@ fn find_a_post_by_a_word_in_its_body_and_open_it() {
     tmux.wait_for("search cleared", |s| {
         s.lines().last().is_some_and(|l| !l.contains("1/1"))
     });
-    tmux.keys(&["q"]);
-    tmux.assert_exited("0");
+    quit(&tmux);
 }
