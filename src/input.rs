@@ -199,17 +199,25 @@ fn escape(b: &[u8]) -> Step {
 
 fn ss3(c: u8) -> Option<Event> {
     let code = match c {
+        b'M' => KeyCode::Enter,
+        b'P'..=b'S' => KeyCode::F(c - b'P' + 1),
+        _ => cursor_key(c)?,
+    };
+    key(code)
+}
+
+/// The arrows, Home and End: the same final byte after SS3 (`ESC O A`) as
+/// after CSI (`ESC [ A`, `ESC [ 1 ; 5 A`).
+fn cursor_key(fin: u8) -> Option<KeyCode> {
+    Some(match fin {
         b'A' => KeyCode::Up,
         b'B' => KeyCode::Down,
         b'C' => KeyCode::Right,
         b'D' => KeyCode::Left,
         b'H' => KeyCode::Home,
         b'F' => KeyCode::End,
-        b'M' => KeyCode::Enter,
-        b'P'..=b'S' => KeyCode::F(c - b'P' + 1),
         _ => return None,
-    };
-    key(code)
+    })
 }
 
 /// An OSC, DCS, APC, PM or SOS string, up to BEL or ST.
@@ -301,12 +309,6 @@ fn csi_event(params: &[u8], fin: u8) -> Option<Event> {
     let n = numbers(params);
     let modifier = n.get(1);
     let code = match fin {
-        b'A' => KeyCode::Up,
-        b'B' => KeyCode::Down,
-        b'C' => KeyCode::Right,
-        b'D' => KeyCode::Left,
-        b'H' => KeyCode::Home,
-        b'F' => KeyCode::End,
         b'Z' => KeyCode::BackTab,
         // F1–F4 with modifiers are `CSI 1 ; m P`; a cursor position
         // report (`CSI row ; col R`) is not a key.
@@ -334,7 +336,7 @@ fn csi_event(params: &[u8], fin: u8) -> Option<Event> {
             };
             return with_modifiers(code, modifier);
         }
-        _ => return None,
+        _ => cursor_key(fin)?,
     };
     with_modifiers(code, modifier)
 }

@@ -303,19 +303,7 @@ fn env(name: &str) -> Option<String> {
 
 /// The configuration after precedence: flag > environment > file > default.
 fn effective_config(cli: &Cli, paths: &Paths, problems: &mut Vec<String>) -> Config {
-    let (mut config, file_problems) = paths
-        .config_file()
-        .map_or_else(|| (Config::default(), Vec::new()), |f| Config::load(&f));
-    problems.extend(file_problems);
-    if let Some(posts) = env("FOLIO_POSTS") {
-        config.posts = Some(PathBuf::from(posts));
-    }
-    if let Some(theme) = env("FOLIO_THEME") {
-        config.theme = theme;
-    }
-    if let Some(path) = &cli.path {
-        config.posts = Some(path.clone());
-    }
+    let mut config = base_config(cli.path.as_deref(), paths, problems);
     if let Some(theme) = &cli.theme {
         config.theme.clone_from(theme);
     }
@@ -330,6 +318,25 @@ fn effective_config(cli: &Cli, paths: &Paths, problems: &mut Vec<String>) -> Con
     }
     if cli.no_hyperlinks {
         config.hyperlinks = false;
+    }
+    config
+}
+
+/// What the reader and `folio serve` share of that precedence: the file,
+/// then the environment, then the posts folder given on the command line.
+fn base_config(path: Option<&Path>, paths: &Paths, problems: &mut Vec<String>) -> Config {
+    let (mut config, file_problems) = paths
+        .config_file()
+        .map_or_else(|| (Config::default(), Vec::new()), |f| Config::load(&f));
+    problems.extend(file_problems);
+    if let Some(posts) = env("FOLIO_POSTS") {
+        config.posts = Some(PathBuf::from(posts));
+    }
+    if let Some(theme) = env("FOLIO_THEME") {
+        config.theme = theme;
+    }
+    if let Some(path) = path {
+        config.posts = Some(path.to_path_buf());
     }
     config
 }
@@ -653,19 +660,7 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     }
     let paths = Paths::resolve();
     let mut problems = Vec::new();
-    let (mut config, file_problems) = paths
-        .config_file()
-        .map_or_else(|| (Config::default(), Vec::new()), |f| Config::load(&f));
-    problems.extend(file_problems);
-    if let Some(posts) = env("FOLIO_POSTS") {
-        config.posts = Some(PathBuf::from(posts));
-    }
-    if let Some(theme) = env("FOLIO_THEME") {
-        config.theme = theme;
-    }
-    if let Some(path) = &args.path {
-        config.posts = Some(path.clone());
-    }
+    let config = base_config(args.path.as_deref(), &paths, &mut problems);
     let mut serve = config.serve.clone();
     apply_serve_flags(args, &mut serve);
     let (keymap, key_problems) = Keymap::default().with_overrides(&config.keys);

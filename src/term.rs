@@ -650,16 +650,18 @@ pub fn convert_key(key: KeyEvent) -> Option<Key> {
     })
 }
 
-/// One background thread that lays posts out with their code highlighted.
-/// Only the newest job matters: one still waiting when another comes (the
-/// reader moved on to the next post) is dropped unstarted.
-struct Highlighter {
-    slot: Arc<(Mutex<Option<LayoutJob>>, std::sync::Condvar)>,
+/// One background thread that works on the newest job only: a job still
+/// waiting when another comes is dropped unstarted, so a reader who moves on
+/// (to the next post, the next letter of a query) never queues up work.
+struct Newest<J> {
+    slot: Arc<(Mutex<Option<J>>, std::sync::Condvar)>,
 }
 
-impl Highlighter {
-    fn spawn(tx: Sender<Input>) -> Highlighter {
-        let slot = Arc::new((Mutex::new(None::<LayoutJob>), std::sync::Condvar::new()));
+impl<J: Send + 'static> Newest<J> {
+    /// Runs `work` on each job taken; the thread ends when `work` says the
+    /// loop is gone (false).
+    fn spawn(mut work: impl FnMut(J) -> bool + Send + 'static) -> Newest<J> {
+        let slot = Arc::new((Mutex::new(None::<J>), std::sync::Condvar::new()));
         let worker = Arc::clone(&slot);
         thread::spawn(move || {
             QUIET_PANICS.with(|quiet| quiet.set(true));
@@ -677,25 +679,15 @@ impl Highlighter {
                         pending = next;
                     }
                 };
-                // A post that makes the renderer panic stays in its plain
-                // layout, which was made without syntect.
-                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
-                if let Ok(action) = run {
-                    if tx.send(Input::Action(action)).is_err() {
-                        return;
-                    }
-                } else {
-                    tracing::error!(
-                        post = %job.key.display(),
-                        "highlighting panicked; the post stays plain"
-                    );
+                if !work(job) {
+                    return;
                 }
             }
         });
-        Highlighter { slot }
+        Newest { slot }
     }
 
-    fn submit(&self, job: Option<LayoutJob>) {
+    fn submit(&self, job: Option<J>) {
         let Some(job) = job else { return };
         let (lock, ready) = &*self.slot;
         if let Ok(mut pending) = lock.lock() {
@@ -705,63 +697,66 @@ impl Highlighter {
     }
 }
 
-/// One background thread that runs the search across all posts. A new
-/// search replaces the one waiting, and the one running stops at its next
-/// post, so typing never queues up work.
+/// Lays posts out with their code highlighted, in the background.
+struct Highlighter(Newest<LayoutJob>);
+
+impl Highlighter {
+    fn spawn(tx: Sender<Input>) -> Highlighter {
+        Highlighter(Newest::spawn(move |job: LayoutJob| {
+            // A post that makes the renderer panic stays in its plain
+            // layout, which was made without syntect.
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
+            if let Ok(action) = run {
+                tx.send(Input::Action(action)).is_ok()
+            } else {
+                tracing::error!(
+                    post = %job.key.display(),
+                    "highlighting panicked; the post stays plain"
+                );
+                true
+            }
+        }))
+    }
+
+    fn submit(&self, job: Option<LayoutJob>) {
+        self.0.submit(job);
+    }
+}
+
+/// Runs the search across all posts in the background. Besides the waiting
+/// search being replaced, the one running stops at its next post once a
+/// newer one is submitted.
 struct Searcher {
-    slot: Arc<(Mutex<Option<SearchJob>>, std::sync::Condvar)>,
+    worker: Newest<SearchJob>,
     latest: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Searcher {
     fn spawn(tx: Sender<Input>) -> Searcher {
         use std::sync::atomic::Ordering;
-        let slot = Arc::new((Mutex::new(None::<SearchJob>), std::sync::Condvar::new()));
         let latest = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (worker, newest) = (Arc::clone(&slot), Arc::clone(&latest));
-        thread::spawn(move || {
-            QUIET_PANICS.with(|quiet| quiet.set(true));
-            loop {
-                let job = {
-                    let (lock, ready) = &*worker;
-                    let Ok(mut pending) = lock.lock() else { return };
-                    loop {
-                        if let Some(job) = pending.take() {
-                            break job;
-                        }
-                        let Ok(next) = ready.wait(pending) else {
-                            return;
-                        };
-                        pending = next;
-                    }
-                };
-                let stale = || newest.load(Ordering::Relaxed) != job.generation;
-                let mut gone = false;
-                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_search(&job, &stale, &mut |action| {
-                        gone |= tx.send(Input::Action(action)).is_err();
-                    });
-                }));
-                if run.is_err() {
-                    tracing::error!("the search across posts panicked");
-                }
-                if gone {
-                    return;
-                }
+        let newest = Arc::clone(&latest);
+        let worker = Newest::spawn(move |job: SearchJob| {
+            let stale = || newest.load(Ordering::Relaxed) != job.generation;
+            let mut gone = false;
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_search(&job, &stale, &mut |action| {
+                    gone |= tx.send(Input::Action(action)).is_err();
+                });
+            }));
+            if run.is_err() {
+                tracing::error!("the search across posts panicked");
             }
+            !gone
         });
-        Searcher { slot, latest }
+        Searcher { worker, latest }
     }
 
     fn submit(&self, job: Option<SearchJob>) {
         let Some(job) = job else { return };
         self.latest
             .store(job.generation, std::sync::atomic::Ordering::Relaxed);
-        let (lock, ready) = &*self.slot;
-        if let Ok(mut pending) = lock.lock() {
-            *pending = Some(job);
-            ready.notify_one();
-        }
+        self.worker.submit(Some(job));
     }
 }
 

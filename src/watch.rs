@@ -232,58 +232,42 @@ mod tests {
         Ok(e)
     }
 
+    /// Notes each event under `root`, checking whether it mattered; the
+    /// posts that changed.
+    fn noted(root: &str, single: bool, cases: &[(EventKind, &str, bool)]) -> Vec<PathBuf> {
+        let mut changed = BTreeSet::new();
+        for &(kind, path, relevant) in cases {
+            let got = note(ev(kind, &[path]), &[Path::new(root)], single, &mut changed);
+            assert_eq!(got, relevant, "{kind:?} {path}");
+        }
+        changed.into_iter().collect()
+    }
+
     #[test]
     fn post_files_count_reads_and_other_files_do_not() {
+        use EventKind::{Access, Create, Modify};
         use notify::event::{CreateKind, ModifyKind};
-        let root = Path::new("/blog");
-        let mut changed = BTreeSet::new();
-        assert!(note(
-            ev(EventKind::Modify(ModifyKind::Any), &["/blog/a/x.md"]),
-            &[root],
+        let changed = noted(
+            "/blog",
             false,
-            &mut changed
-        ));
-        assert!(!note(
-            ev(EventKind::Access(AccessKind::Read), &["/blog/y.md"]),
-            &[root],
-            false,
-            &mut changed
-        ));
-        assert!(!note(
-            ev(EventKind::Create(CreateKind::File), &["/blog/.x.md.swp"]),
-            &[root],
-            false,
-            &mut changed
-        ));
-        assert!(note(
-            ev(EventKind::Create(CreateKind::Folder), &["/blog/2026"]),
-            &[root],
-            false,
-            &mut changed
-        ));
-        assert_eq!(
-            changed.into_iter().collect::<Vec<_>>(),
-            [PathBuf::from("a/x.md")]
+            &[
+                (Modify(ModifyKind::Any), "/blog/a/x.md", true),
+                (Access(AccessKind::Read), "/blog/y.md", false),
+                (Create(CreateKind::File), "/blog/.x.md.swp", false),
+                (Create(CreateKind::Folder), "/blog/2026", true),
+            ],
         );
+        assert_eq!(changed, [PathBuf::from("a/x.md")]);
         // A single post: only that file, by its name.
-        let mut changed = BTreeSet::new();
-        let file = Path::new("/blog/one.md");
-        assert!(!note(
-            ev(EventKind::Modify(ModifyKind::Any), &["/blog/two.md"]),
-            &[file],
+        let changed = noted(
+            "/blog/one.md",
             true,
-            &mut changed
-        ));
-        assert!(note(
-            ev(EventKind::Modify(ModifyKind::Any), &["/blog/one.md"]),
-            &[file],
-            true,
-            &mut changed
-        ));
-        assert_eq!(
-            changed.into_iter().collect::<Vec<_>>(),
-            [PathBuf::from("one.md")]
+            &[
+                (Modify(ModifyKind::Any), "/blog/two.md", false),
+                (Modify(ModifyKind::Any), "/blog/one.md", true),
+            ],
         );
+        assert_eq!(changed, [PathBuf::from("one.md")]);
     }
 
     /// Collects a subscriber's actions until `done` says enough.

@@ -3,9 +3,13 @@
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use std::path::Path;
 use std::process::{Command, Output};
+
+use tmux::{Tmux, poll};
 
 /// Runs folio with every XDG folder under `home`, and no `FOLIO_LOG` unless
 /// `log` says so.
@@ -233,70 +237,31 @@ fn panics_are_logged_then_passed_on() {
 /// the start-up and the post opened, the screen gets none of it.
 #[test]
 fn logging_never_reaches_the_reader_screen() {
-    use std::time::{Duration, Instant};
     let home = tempfile::tempdir().unwrap();
-    let socket = home.path().join("tmux.sock");
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    };
-    let script = format!(
-        "export FOLIO_LOG=debug XDG_CONFIG_HOME='{h}/config' XDG_DATA_HOME='{h}/data' \
-         XDG_CACHE_HOME='{h}/cache'; '{bin}'; echo FOLIO_EXITED $?; sleep 600",
-        h = home.path().display(),
-        bin = env!("CARGO_BIN_EXE_folio"),
+    let tmux = Tmux::start(
+        &format!(
+            "export FOLIO_LOG=debug XDG_CONFIG_HOME='{h}/config' XDG_DATA_HOME='{h}/data' \
+             XDG_CACHE_HOME='{h}/cache'; '{bin}'",
+            h = home.path().display(),
+            bin = env!("CARGO_BIN_EXE_folio"),
+        ),
+        100,
+        30,
     );
-    let started = tmux(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(started.status.success());
-    let wait = |text: &str| {
-        let start = Instant::now();
-        loop {
-            let screen = text_of(&tmux(&["capture-pane", "-p"]).stdout);
-            if screen.contains(text) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                let _ = tmux(&["kill-server"]);
-                panic!("timed out waiting for {text}:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
     let log_file = home.path().join("cache/folio/folio.log");
-    let mut screens = vec![wait("Welcome to folio")];
+    let mut screens = vec![tmux.wait_text("Welcome to folio")];
     // The selected post is opened (read and laid out) for the right pane;
     // `J` opens the next one.
-    tmux(&["send-keys", "Tab", "J"]);
-    screens.push(wait("Getting around"));
-    let start = Instant::now();
-    while !std::fs::read_to_string(&log_file)
-        .is_ok_and(|log| log.matches("opened post").count() >= 2)
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no 'opened post' events"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    tmux(&["send-keys", "q"]);
-    screens.push(wait("FOLIO_EXITED 0"));
-    let _ = tmux(&["kill-server"]);
+    tmux.keys(&["Tab", "J"]);
+    screens.push(tmux.wait_text("Getting around"));
+    poll(|| {
+        std::fs::read_to_string(&log_file)
+            .is_ok_and(|log| log.matches("opened post").count() >= 2)
+            .then_some(())
+            .ok_or_else(|| "no 'opened post' events".to_owned())
+    });
+    tmux.keys(&["q"]);
+    screens.push(tmux.wait_text("EXITED 0"));
     for screen in &screens {
         for word in ["DEBUG", "INFO", "opened post", "scanned posts"] {
             assert!(!screen.contains(word), "{word} on screen:\n{screen}");
@@ -311,8 +276,4 @@ fn logging_never_reaches_the_reader_screen() {
         log.contains("opened post") && log.contains("bytes="),
         "{log}"
     );
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }

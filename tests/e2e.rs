@@ -6,177 +6,113 @@
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+use tmux::{Tmux, poll, top_line_has};
 
-struct Tmux {
-    dir: tempfile::TempDir,
-    socket: PathBuf,
-}
-
-impl Tmux {
-    /// Starts `folio ARGS` in a `width`×`height` tmux pane. A shell wraps it
-    /// and reports how it exited and whether the tty was left sane.
-    fn start(args: &str, width: u16, height: u16) -> Tmux {
-        Tmux::start_at(None, args, width, height)
+/// Starts `folio ARGS` in a `width`×`height` pane, with the XDG folders in
+/// `home` (which outlives this session: a later one finds what this one
+/// saved; by default the tmux server's own folder) and `vars`
+/// (`NAME=value ...`, shell-quoted) in its environment.
+fn folio(home: Option<&Path>, vars: &str, args: &str, width: u16, height: u16) -> Tmux {
+    let tmux = Tmux::new();
+    let home = home.unwrap_or(tmux.dir());
+    for sub in ["config", "data", "cache"] {
+        std::fs::create_dir_all(home.join(sub)).unwrap();
     }
-
-    /// As [`Tmux::start_at`], with `vars` (`NAME=value ...`, shell-quoted)
-    /// in folio's environment.
-    fn start_env(home: Option<&Path>, vars: &str, args: &str, width: u16, height: u16) -> Tmux {
-        Tmux::start_at(home, &format!("\u{0}{vars}\u{0}{args}"), width, height)
-    }
-
-    /// As [`Tmux::start`], with the XDG folders in `home` (which outlives
-    /// this session: a later one finds what this one saved).
-    fn start_at(home: Option<&Path>, args: &str, width: u16, height: u16) -> Tmux {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("tmux.sock");
-        let bin = env!("CARGO_BIN_EXE_folio");
-        let home = home.unwrap_or(dir.path());
-        let (vars, args) = match args.split('\u{0}').collect::<Vec<_>>()[..] {
-            ["", vars, args] => (format!("env {vars} "), args),
-            _ => (String::new(), args),
-        };
-        for sub in ["config", "data", "cache"] {
-            std::fs::create_dir_all(home.join(sub)).unwrap();
-        }
-        let script = format!(
-            "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache'; \
-             {vars}'{bin}' {args}; echo \"FOLIO_EXITED $?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 600",
-            d = home.display()
-        );
-        let tmux = Tmux { dir, socket };
-        let status = tmux
-            .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-x"])
-            .arg(width.to_string())
-            .arg("-y")
-            .arg(height.to_string())
-            .args(["sh", "-c", &script])
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S").arg(&self.socket);
-        c
-    }
-
-    fn output(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.output(&["capture-pane", "-p"])
-    }
-
-    /// Sends keys in tmux's notation (`j`, `Enter`, `Escape`, `C-d`).
-    fn keys(&self, keys: &[&str]) {
-        let status = self.cmd().arg("send-keys").args(keys).status().unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits until the screen satisfies `ok`, and returns it.
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {what}; the screen was:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_text(&self, text: &str) -> String {
-        self.wait_for(text, |s| s.contains(text))
-    }
-
-    fn alternate_screen(&self) -> bool {
-        self.output(&["display-message", "-p", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-
-    /// The pid of folio: the child of the pane's shell.
-    fn folio_pid(&self) -> u32 {
-        let shell: u32 = self
-            .output(&["display-message", "-p", "#{pane_pid}"])
-            .trim()
-            .parse()
-            .unwrap();
-        let start = Instant::now();
-        loop {
-            for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                    continue;
-                };
-                let Ok(proc_stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                    continue;
-                };
-                // The fields after the parenthesised name: state, ppid, ...
-                let after = proc_stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-                let parent = after
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|p| p.parse::<u32>().ok());
-                if parent == Some(shell) && proc_stat.contains("(folio)") {
-                    return pid;
-                }
-            }
-            assert!(start.elapsed() < TIMEOUT, "folio process not found");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
-fn assert_restored(tmux: &Tmux, status: &str) {
-    let screen = tmux.wait_text("FOLIO_EXITED");
-    assert!(
-        screen.contains(&format!("FOLIO_EXITED {status}")),
-        "{screen}"
+    let vars = if vars.is_empty() {
+        String::new()
+    } else {
+        format!("env {vars} ")
+    };
+    let command = format!(
+        "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache'; \
+         {vars}'{bin}' {args}",
+        d = home.display(),
+        bin = env!("CARGO_BIN_EXE_folio"),
     );
-    // `icanon` (not `-icanon`): raw mode was turned off.
-    let screen = tmux.wait_for("stty report", |s| {
-        s.lines()
-            .any(|l| l.trim() == "icanon" || l.trim() == "-icanon")
-    });
-    assert!(
-        screen.lines().any(|l| l.trim() == "icanon"),
-        "raw mode left on:\n{screen}"
-    );
-    assert!(!tmux.alternate_screen(), "still on the alternate screen");
+    tmux.launch(&command, width, height);
+    tmux
+}
+
+/// `folio ARGS` at 100×30 with nothing saved before.
+fn run_folio(args: &str) -> Tmux {
+    folio(None, "", args, 100, 30)
+}
+
+/// A path as one shell word.
+fn quoted(path: &Path) -> String {
+    format!("'{}'", path.display())
+}
+
+/// folio reading `blog` (the fixture blog) at 100×30, its list shown.
+fn reading(blog: &Path) -> Tmux {
+    let tmux = run_folio(&quoted(blog));
+    tmux.wait_text("Bravo");
+    tmux
+}
+
+/// From the list, opens the second post of the fixture blog.
+fn open_bravo(tmux: &Tmux) {
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+}
+
+/// `q` ends folio with status 0 and the terminal as it was.
+fn quit(tmux: &Tmux) {
+    tmux.keys(&["q"]);
+    tmux.assert_exited("0");
+}
+
+/// The pid of folio: the child of the pane's shell.
+fn folio_pid(tmux: &Tmux) -> u32 {
+    let shell: u32 = tmux
+        .output(&["display-message", "-p", "#{pane_pid}"])
+        .trim()
+        .parse()
+        .unwrap();
+    poll(|| {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(proc_stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // The fields after the parenthesised name: state, ppid, ...
+            let after = proc_stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            let parent = after
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u32>().ok());
+            if parent == Some(shell) && proc_stat.contains("(folio)") {
+                return Ok(pid);
+            }
+        }
+        Err("folio process not found".to_owned())
+    })
+}
+
+/// Sends folio `signal` (`-TERM`, ...).
+fn kill(tmux: &Tmux, signal: &str) {
+    let pid = folio_pid(tmux);
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 #[test]
 fn read_a_folder_jump_headings_scroll_and_quit() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
-    tmux.wait_text("Bravo");
+    let tmux = reading(blog.path());
     assert!(tmux.alternate_screen());
     let s = tmux.screen();
     assert!(s.find("Alpha: a long post").unwrap() < s.find("Bravo").unwrap());
@@ -186,7 +122,7 @@ fn read_a_folder_jump_headings_scroll_and_quit() {
     tmux.keys(&["k", "Enter", "]"]);
     // "Alpha" starts on the top line; `]` brings "One" there.
     let s = tmux.wait_for("heading One on top", |s| {
-        s.lines().next().is_some_and(|l| l.contains("One")) && s.contains("Alpha › One")
+        top_line_has(s, "One") && s.contains("Alpha › One")
     });
     assert!(!s.contains("Paragraph 4 of section Four"), "{s}");
     tmux.keys(&["G"]);
@@ -198,15 +134,13 @@ fn read_a_folder_jump_headings_scroll_and_quit() {
     tmux.keys(&["o"]);
     tmux.wait_text("Outline");
     tmux.keys(&["Escape", "q"]);
-    assert_restored(&tmux, "0");
-    drop(blog);
-    let _ = tmux.dir();
+    tmux.assert_exited("0");
 }
 
 #[test]
 fn narrow_terminal_shows_one_pane() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 60, 20);
+    let tmux = folio(None, "", &quoted(blog.path()), 60, 20);
     let s = tmux.wait_text("Bravo");
     assert!(!s.contains("Paragraph 1 of section One"), "{s}");
     tmux.keys(&["Enter"]);
@@ -215,12 +149,7 @@ fn narrow_terminal_shows_one_pane() {
     tmux.keys(&["Escape"]);
     tmux.wait_text("Bravo");
     // Growing the window brings back both panes, laid out cleanly.
-    let status = tmux
-        .cmd()
-        .args(["resize-window", "-x", "100", "-y", "30"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    tmux.resize(100, 30);
     let s = tmux.wait_for("two panes at 100x30", |s| {
         s.contains("Paragraph 1 of section One") && s.contains("Bravo")
     });
@@ -239,45 +168,32 @@ fn narrow_terminal_shows_one_pane() {
         "status bar on the last row: {s}"
     );
     tmux.keys(&["C-c"]);
-    assert_restored(&tmux, "0");
+    tmux.assert_exited("0");
 }
 
 #[test]
 fn sigterm_restores_the_terminal() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
-    tmux.wait_text("Bravo");
-    let pid = tmux.folio_pid();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert_restored(&tmux, "143");
+    let tmux = reading(blog.path());
+    kill(&tmux, "-TERM");
+    tmux.assert_exited("143");
 }
 
 #[test]
 fn sighup_restores_the_terminal() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
-    tmux.wait_text("Bravo");
-    let pid = tmux.folio_pid();
-    let status = Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert_restored(&tmux, "129");
+    let tmux = reading(blog.path());
+    kill(&tmux, "-HUP");
+    tmux.assert_exited("129");
 }
 
 #[test]
 fn no_argument_opens_the_built_in_guide() {
-    let tmux = Tmux::start("", 100, 30);
+    let tmux = run_folio("");
     tmux.wait_text("Welcome to folio");
     tmux.keys(&["?"]);
     tmux.wait_text("Keys");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 /// `theme: auto` asks the terminal for its background (OSC 11). A detached
@@ -290,11 +206,7 @@ fn no_argument_opens_the_built_in_guide() {
 #[test]
 fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(
-        &format!("--theme auto '{}'", blog.path().display()),
-        100,
-        30,
-    );
+    let tmux = run_folio(&format!("--theme auto {}", quoted(blog.path())));
     tmux.wait_text("Bravo");
     std::thread::sleep(Duration::from_millis(400));
     tmux.keys(&["Enter"]);
@@ -314,46 +226,36 @@ fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
     assert!(!after.contains("rgb:") && !after.contains("11;"), "{after}");
     tmux.keys(&["G"]);
     tmux.wait_text("Paragraph 4 of section Four");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 #[test]
 fn sigint_restores_the_terminal() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
-    tmux.wait_text("Bravo");
-    let pid = tmux.folio_pid();
-    let status = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert_restored(&tmux, "130");
+    let tmux = reading(blog.path());
+    kill(&tmux, "-INT");
+    tmux.assert_exited("130");
 }
 
 #[test]
 fn a_closed_pty_ends_folio() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
-    tmux.wait_text("Bravo");
-    let pid = tmux.folio_pid();
-    let _ = tmux.cmd().arg("kill-server").status();
-    let start = Instant::now();
-    while Path::new(&format!("/proc/{pid}")).exists() {
+    let tmux = reading(blog.path());
+    let pid = folio_pid(&tmux);
+    tmux.run(&["kill-server"]);
+    poll(|| {
         let proc_stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if proc_stat
-            .rsplit_once(')')
-            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
-        {
-            break; // exited, waiting for its parent to reap it
+        // Gone, or exited and waiting for its parent to reap it.
+        let ended = !Path::new(&format!("/proc/{pid}")).exists()
+            || proc_stat
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+        if ended {
+            Ok(())
+        } else {
+            Err("folio still running after its pty closed".to_owned())
         }
-        assert!(
-            start.elapsed() < TIMEOUT,
-            "folio still running after its pty closed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    });
 }
 
 #[test]
@@ -364,7 +266,7 @@ fn hostile_post_in_a_real_terminal() {
         "---\ntitle: \"Evil \\e]0;pwned\\a\\e]2;pwned\\a\"\n---\n\n# Head \u{1b}]0;pwned\u{7}\u{1b}[2J\n\nText \u{1b}]52;c;cm0gLXJm\u{7} \u{9b}31m red? &#27;[31m \u{202e}txt.exe\n",
     )
     .unwrap();
-    let tmux = Tmux::start(&format!("'{}'", dir.path().display()), 100, 30);
+    let tmux = run_folio(&quoted(dir.path()));
     tmux.wait_text("Evil");
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_text("Text");
@@ -374,8 +276,7 @@ fn hostile_post_in_a_real_terminal() {
     assert!(!title.contains("pwned"), "title set to {title}");
     let buffers = tmux.output(&["list-buffers"]);
     assert!(buffers.trim().is_empty(), "clipboard written: {buffers}");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 /// A person reads to a place, quits, starts folio again (in a wider
@@ -385,20 +286,16 @@ fn hostile_post_in_a_real_terminal() {
 fn quit_restart_and_land_where_you_were() {
     let blog = fixtures::blog();
     let home = tempfile::tempdir().unwrap();
-    let args = format!("'{}'", blog.path().display());
-    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    let args = quoted(blog.path());
+    let tmux = folio(Some(home.path()), "", &args, 100, 30);
     tmux.wait_text("Bravo");
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
+    open_bravo(&tmux);
     tmux.keys(&["Escape", "k", "Enter", "]", "]", "]"]);
     let s = tmux.wait_for("Two point one on top", |s| {
-        s.lines()
-            .next()
-            .is_some_and(|l| l.contains("### Two point one"))
+        top_line_has(s, "### Two point one")
     });
     assert!(s.contains(" 2025-02-01 Bravo"), "Bravo read: {s}");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
     drop(tmux);
     let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
     assert!(
@@ -406,16 +303,13 @@ fn quit_restart_and_land_where_you_were() {
         "{state}"
     );
 
-    let tmux = Tmux::start_at(Some(home.path()), &args, 120, 40);
+    let tmux = folio(Some(home.path()), "", &args, 120, 40);
     let s = tmux.wait_for("Two point one on top again", |s| {
-        s.lines()
-            .next()
-            .is_some_and(|l| l.contains("### Two point one"))
+        top_line_has(s, "### Two point one")
     });
     assert!(s.contains("•2025-03-01 Alpha"), "Alpha not finished: {s}");
     assert!(s.contains(" 2025-02-01 Bravo"), "Bravo still read: {s}");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 #[test]
@@ -441,14 +335,12 @@ fn follow_a_link_to_another_post_and_come_back() {
     other.push_str("## Its end\n\nThe end of the other post.\n");
     std::fs::write(dir.path().join("other.md"), other).unwrap();
 
-    let tmux = Tmux::start(&format!("'{}'", dir.path().display()), 100, 30);
+    let tmux = run_folio(&quoted(dir.path()));
     tmux.wait_text("Opening paragraph 1.");
     // Scroll so the link is on screen, then ask for the hints.
     tmux.keys(&["Enter", "1", "7", "j"]);
     tmux.wait_for("the link near the top", |s| {
-        s.lines()
-            .next()
-            .is_some_and(|l| l.contains("Opening paragraph 8."))
+        top_line_has(s, "Opening paragraph 8.")
     });
     tmux.keys(&["F"]);
     let s = tmux.wait_text("Follow a link: type its hint");
@@ -457,20 +349,17 @@ fn follow_a_link_to_another_post_and_come_back() {
     tmux.keys(&["a"]);
     let s = tmux.wait_text("The end of the other post.");
     assert!(
-        s.lines().next().is_some_and(|l| l.contains("Its end")),
+        top_line_has(&s, "Its end"),
         "the anchor's heading is on top:\n{s}"
     );
     tmux.keys(&["H"]);
     let s = tmux.wait_for("back where the reader was", |s| {
-        s.lines()
-            .next()
-            .is_some_and(|l| l.contains("Opening paragraph 8."))
+        top_line_has(s, "Opening paragraph 8.")
     });
     assert!(s.contains("Now read the other post"), "{s}");
     tmux.keys(&["L"]);
     tmux.wait_text("The end of the other post.");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 /// A SIGTERM while reading still saves where the reader was.
@@ -478,18 +367,12 @@ fn follow_a_link_to_another_post_and_come_back() {
 fn sigterm_saves_the_reading_state() {
     let blog = fixtures::blog();
     let home = tempfile::tempdir().unwrap();
-    let args = format!("'{}'", blog.path().display());
-    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    let args = quoted(blog.path());
+    let tmux = folio(Some(home.path()), "", &args, 100, 30);
     tmux.wait_text("Bravo");
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
-    let pid = tmux.folio_pid();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert_restored(&tmux, "143");
+    open_bravo(&tmux);
+    kill(&tmux, "-TERM");
+    tmux.assert_exited("143");
     let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
     assert!(state.contains("post: bravo.md"), "{state}");
 }
@@ -499,10 +382,8 @@ fn sigterm_saves_the_reading_state() {
 #[test]
 fn live_reload_create_edit_delete() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
-    tmux.wait_text("Bravo");
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
+    let tmux = reading(blog.path());
+    open_bravo(&tmux);
 
     std::fs::write(
         blog.path().join("foxtrot.md"),
@@ -523,8 +404,7 @@ fn live_reload_create_edit_delete() {
 
     std::fs::remove_file(blog.path().join("charlie.md")).unwrap();
     tmux.wait_for("Charlie gone", |s| !s.contains("Charlie"));
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 /// `e` hands the terminal to $VISUAL: what is typed goes to the editor (not
@@ -540,16 +420,15 @@ fn e_edits_the_post_in_visual_and_reloads_it() {
     )
     .unwrap();
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let tmux = Tmux::start_env(
+    let tmux = folio(
         None,
-        &format!("VISUAL='{}'", editor.display()),
-        &format!("'{}'", blog.path().display()),
+        &format!("VISUAL={}", quoted(&editor)),
+        &quoted(blog.path()),
         100,
         30,
     );
     tmux.wait_text("Bravo");
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
+    open_bravo(&tmux);
     tmux.keys(&["e"]);
     tmux.wait_text("EDITOR READY>");
     assert!(!tmux.alternate_screen(), "the editor has the main screen");
@@ -563,19 +442,17 @@ fn e_edits_the_post_in_visual_and_reloads_it() {
             && !s.contains("EDITOR READY>")
     });
     assert!(tmux.alternate_screen());
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 /// Editing is refused for the built-in guide, with a message.
 #[test]
 fn e_on_a_built_in_post_says_why_not() {
-    let tmux = Tmux::start("", 100, 30);
+    let tmux = run_folio("");
     tmux.wait_text("Welcome to folio");
     tmux.keys(&["e"]);
     tmux.wait_text("cannot be edited");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 /// A state file that is not ours is set aside with a word in the status
@@ -587,18 +464,11 @@ fn a_corrupt_state_file_is_set_aside() {
     let data = home.path().join("data/folio");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("state.yaml"), "folders: {[[[").unwrap();
-    let tmux = Tmux::start_at(
-        Some(home.path()),
-        &format!("'{}'", blog.path().display()),
-        100,
-        30,
-    );
+    let tmux = folio(Some(home.path()), "", &quoted(blog.path()), 100, 30);
     tmux.wait_text("Reading state set aside");
     assert!(data.join("state.yaml.corrupt-1").exists());
-    tmux.keys(&["j", "Enter"]);
-    tmux.wait_text("Just one paragraph about bravo.");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    open_bravo(&tmux);
+    quit(&tmux);
     let state = std::fs::read_to_string(data.join("state.yaml")).unwrap();
     assert!(state.contains("bravo.md"), "{state}");
 }
@@ -608,8 +478,7 @@ fn a_corrupt_state_file_is_set_aside() {
 #[test]
 fn live_reload_keeps_the_reading_position() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
-    tmux.wait_text("Bravo");
+    let tmux = reading(blog.path());
     tmux.keys(&["Enter", "]", "]", "]"]);
     let top = |s: &str| s.lines().next().unwrap_or("").to_owned();
     let before = tmux.wait_for("Two point one on top", |s| {
@@ -642,8 +511,7 @@ fn live_reload_keeps_the_reading_position() {
     assert!(!after.contains("A paragraph added above"), "{after}");
     tmux.keys(&["g"]);
     tmux.wait_text("A paragraph added above, later.");
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
 
 #[test]
@@ -654,43 +522,27 @@ fn over_ssh_a_web_link_is_copied_with_osc_52() {
         "# Post\n\nSee [the site](https://example.com/page?a=1) for more.\n",
     )
     .unwrap();
-    let tmux = Tmux::start_env(
+    let tmux = folio(
         None,
-        "SSH_CONNECTION='10.0.0.1 50000 10.0.0.2 22' ",
-        &format!("'{}'", dir.path().join("post.md").display()),
+        "SSH_CONNECTION='10.0.0.1 50000 10.0.0.2 22'",
+        &quoted(&dir.path().join("post.md")),
         100,
         30,
     );
-    // tmux keeps what an application copies as a paste buffer.
-    let status = tmux
-        .cmd()
-        .args(["set-option", "-g", "set-clipboard", "on"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    tmux.keep_clipboard();
     tmux.wait_text("See the site for more.");
     tmux.keys(&["F"]);
     tmux.wait_text("Follow a link: type its hint");
     tmux.keys(&["a"]);
     tmux.wait_text("Copied https://example.com/page?a=1 to the clipboard");
-    let start = Instant::now();
-    loop {
-        let buffer = tmux.output(&["show-buffer"]);
-        if buffer == "https://example.com/page?a=1" {
-            break;
-        }
-        assert!(start.elapsed() < TIMEOUT, "the paste buffer is {buffer:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    tmux.wait_buffer("https://example.com/page?a=1");
+    quit(&tmux);
 }
 
 #[test]
 fn find_a_post_by_a_word_in_its_body_and_open_it() {
     let blog = fixtures::blog();
-    let tmux = Tmux::start(&format!("'{}'", blog.path().display()), 100, 30);
-    tmux.wait_text("Bravo");
+    let tmux = reading(blog.path());
     // "wrong" is only in the body of the post titled "Delta".
     tmux.keys(&["S"]);
     tmux.wait_text("Search all posts");
@@ -708,6 +560,5 @@ fn find_a_post_by_a_word_in_its_body_and_open_it() {
     tmux.wait_for("search cleared", |s| {
         s.lines().last().is_some_and(|l| !l.contains("1/1"))
     });
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }

@@ -5,11 +5,19 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fixtures::{app_for, blog, long_post, press, reader_row, screen};
 use folio::action::Action;
+use folio::app::App;
 use folio::posts;
+
+/// What the watcher does on a change: the folder scanned again, and all
+/// the app then asks for done.
+fn rescan(app: &mut App, dir: &Path) {
+    app.update(Action::PostsChanged(posts::scan(dir).unwrap()));
+    folio::term::settle(app);
+}
 
 #[test]
 fn a_new_post_appears_and_the_selection_stays_on_its_post() {
@@ -22,8 +30,7 @@ fn a_new_post_appears_and_the_selection_stays_on_its_post() {
         "---\ntitle: Brand new\ndate: 2026-01-01\n---\n\nFresh text.\n",
     )
     .unwrap();
-    app.update(Action::PostsChanged(posts::scan(dir.path()).unwrap()));
-    folio::term::settle(&mut app);
+    rescan(&mut app, dir.path());
     assert_eq!(app.selected_post().unwrap().title, "Bravo");
     assert_eq!(app.selected(), Some(2), "Bravo moved down one");
     let s = screen(&app);
@@ -37,8 +44,7 @@ fn a_deleted_post_disappears_and_the_next_one_is_selected() {
     let mut app = app_for(dir.path(), 100, 30);
     press(&mut app, "j");
     std::fs::remove_file(dir.path().join("bravo.md")).unwrap();
-    app.update(Action::PostsChanged(posts::scan(dir.path()).unwrap()));
-    folio::term::settle(&mut app);
+    rescan(&mut app, dir.path());
     let s = screen(&app);
     assert!(!s.contains("Bravo"), "{s}");
     assert_eq!(app.selected(), Some(1));
@@ -163,8 +169,7 @@ fn a_kept_filter_ranks_the_reloaded_list() {
         )
         .unwrap();
     }
-    app.update(Action::PostsChanged(posts::scan(dir.path()).unwrap()));
-    folio::term::settle(&mut app);
+    rescan(&mut app, dir.path());
     let s = screen(&app);
     assert!(s.contains("Bravo again"), "{s}");
     assert!(!s.contains("Zulu") && !s.contains("Alpha"), "{s}");

@@ -8,6 +8,8 @@
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+use tmux::{Tmux, poll, top_line_has};
 
 /// A running `folio serve`.
 struct Server {
@@ -76,15 +78,14 @@ impl Server {
     }
 
     fn wait_log(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
+        poll(|| {
             let log = self.log();
             if log.contains(text) {
-                return log;
+                Ok(log)
+            } else {
+                Err(format!("no {text:?} in the log:\n{log}"))
             }
-            assert!(start.elapsed() < TIMEOUT, "no {text:?} in the log:\n{log}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        })
     }
 
     /// `ssh` with the options every test uses, and none of the user's.
@@ -119,6 +120,11 @@ impl Server {
         format!("ssh -tt {} {extra} localhost", self.ssh_args().join(" "))
     }
 
+    /// A visitor in a `width`×`height` terminal.
+    fn visitor(&self, width: u16, height: u16) -> Tmux {
+        Tmux::start(&self.ssh_line(""), width, height)
+    }
+
     /// SIGTERM, and the exit status.
     fn terminate(&mut self) -> std::process::ExitStatus {
         self.signal("-TERM")
@@ -131,14 +137,12 @@ impl Server {
             .status()
             .unwrap();
         assert!(status.success());
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(start.elapsed() < TIMEOUT, "folio serve did not stop");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll(|| {
+            self.child
+                .try_wait()
+                .unwrap()
+                .ok_or_else(|| "folio serve did not stop".to_owned())
+        })
     }
 }
 
@@ -160,102 +164,6 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A tmux server of its own, with one pane running `command`; the pane stays
-/// after the command ends, showing `EXITED status`.
-struct Tmux {
-    _dir: tempfile::TempDir,
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn start(command: &str, width: u16, height: u16) -> Tmux {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("tmux.sock");
-        let tmux = Tmux { _dir: dir, socket };
-        let script = format!("{command}; echo \"EXITED $?\"; sleep 600");
-        let status = tmux
-            .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-x"])
-            .arg(width.to_string())
-            .arg("-y")
-            .arg(height.to_string())
-            .args(["sh", "-c", &script])
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S").arg(&self.socket);
-        c
-    }
-
-    fn output(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.output(&["capture-pane", "-p"])
-    }
-
-    /// The screen with its colours and attributes as escape sequences.
-    fn styled_screen(&self) -> String {
-        self.output(&["capture-pane", "-p", "-e"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = self.cmd().arg("send-keys").args(keys).status().unwrap();
-        assert!(status.success());
-    }
-
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {what}; the screen was:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_text(&self, text: &str) -> String {
-        self.wait_for(text, |s| s.contains(text))
-    }
-
-    fn alternate_screen(&self) -> bool {
-        self.output(&["display-message", "-p", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-
-    fn cursor_visible(&self) -> bool {
-        self.output(&["display-message", "-p", "#{cursor_flag}"])
-            .trim()
-            == "1"
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
-/// The visitor's terminal is back as it was: main screen, cursor shown.
-fn assert_restored(tmux: &Tmux) {
-    tmux.wait_text("EXITED");
-    assert!(!tmux.alternate_screen(), "still on the alternate screen");
-    assert!(tmux.cursor_visible(), "cursor left hidden");
-}
-
 #[test]
 fn read_over_ssh_open_jump_headings_resize_and_quit() {
     let blog = fixtures::blog();
@@ -272,7 +180,7 @@ fn read_over_ssh_open_jump_headings_resize_and_quit() {
         "{}",
         server.banner
     );
-    let tmux = Tmux::start(&server.ssh_line(""), 100, 30);
+    let tmux = server.visitor(100, 30);
     tmux.wait_text("Bravo");
     assert!(tmux.alternate_screen());
     let s = tmux.screen();
@@ -281,19 +189,14 @@ fn read_over_ssh_open_jump_headings_resize_and_quit() {
     tmux.wait_text("Just one paragraph about bravo.");
     tmux.keys(&["k", "Enter", "]"]);
     tmux.wait_for("heading One on top", |s| {
-        s.lines().next().is_some_and(|l| l.contains("One")) && s.contains("Alpha › One")
+        top_line_has(s, "One") && s.contains("Alpha › One")
     });
     // Several keys in one packet, and an arrow key's escape sequence.
     tmux.keys(&["]]", "Down"]);
     tmux.wait_text("Alpha › Two");
 
     // Narrower than 80 columns: one pane, laid out for the new width.
-    let status = tmux
-        .cmd()
-        .args(["resize-window", "-x", "60", "-y", "20"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    tmux.resize(60, 20);
     let s = tmux.wait_for("the reader alone at 60 columns", |s| {
         !s.contains("Bravo") && s.contains("Paragraph") && s.lines().count() == 20
     });
@@ -304,7 +207,7 @@ fn read_over_ssh_open_jump_headings_resize_and_quit() {
     tmux.keys(&["q"]);
     let s = tmux.wait_text("EXITED 0");
     assert!(s.contains("folio: thanks for reading. Goodbye."), "{s}");
-    assert_restored(&tmux);
+    tmux.assert_restored();
     let log = server.wait_log("disconnect");
     assert!(log.contains("term=tmux"), "{log}");
     assert!(log.contains("size=60x20"), "{log}");
@@ -397,14 +300,9 @@ fn port_forwarding_is_refused() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let mut stream = loop {
-        if let Ok(s) = TcpStream::connect(("127.0.0.1", local)) {
-            break s;
-        }
-        assert!(start.elapsed() < TIMEOUT, "ssh -L never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut stream = poll(|| {
+        TcpStream::connect(("127.0.0.1", local)).map_err(|_| "ssh -L never listened".to_owned())
+    });
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
@@ -438,7 +336,7 @@ fn has_colour(styled: &str) -> bool {
 fn no_color_from_the_client_turns_colour_off() {
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
-    let coloured = Tmux::start(&server.ssh_line(""), 100, 30);
+    let coloured = server.visitor(100, 30);
     coloured.wait_text("Bravo");
     assert!(
         has_colour(&coloured.styled_screen()),
@@ -541,12 +439,20 @@ fn a_corrupt_host_key_stops_the_server_and_is_kept() {
     );
 }
 
+/// The server ended the visitor's session with `message`, and the
+/// terminal is back as it was.
+fn assert_sent_off(t: &Tmux, message: &str) {
+    let s = t.wait_text("EXITED");
+    assert!(s.contains(message), "{s}");
+    t.assert_restored();
+}
+
 #[test]
 fn sigterm_says_goodbye_to_every_visitor() {
     let blog = fixtures::blog();
     let mut server = Server::start(blog.path(), &[]);
-    let a = Tmux::start(&server.ssh_line(""), 100, 30);
-    let b = Tmux::start(&server.ssh_line(""), 80, 24);
+    let a = server.visitor(100, 30);
+    let b = server.visitor(80, 24);
     a.wait_text("Bravo");
     b.wait_text("Bravo");
     b.keys(&["Enter"]);
@@ -554,9 +460,7 @@ fn sigterm_says_goodbye_to_every_visitor() {
     let status = server.terminate();
     assert!(status.success(), "{status:?}");
     for t in [&a, &b] {
-        let s = t.wait_text("EXITED");
-        assert!(s.contains("the server is shutting down"), "{s}");
-        assert_restored(t);
+        assert_sent_off(t, "the server is shutting down");
     }
 }
 
@@ -564,23 +468,19 @@ fn sigterm_says_goodbye_to_every_visitor() {
 fn sigint_says_goodbye_too() {
     let blog = fixtures::blog();
     let mut server = Server::start(blog.path(), &[]);
-    let t = Tmux::start(&server.ssh_line(""), 100, 30);
+    let t = server.visitor(100, 30);
     t.wait_text("Bravo");
     assert!(server.signal("-INT").success());
-    let s = t.wait_text("EXITED");
-    assert!(s.contains("the server is shutting down"), "{s}");
-    assert_restored(&t);
+    assert_sent_off(&t, "the server is shutting down");
 }
 
 #[test]
 fn an_idle_visitor_is_told_and_disconnected() {
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &["--idle-timeout", "1"]);
-    let t = Tmux::start(&server.ssh_line(""), 100, 30);
+    let t = server.visitor(100, 30);
     t.wait_text("Bravo");
-    let s = t.wait_text("EXITED");
-    assert!(s.contains("without a key press"), "{s}");
-    assert_restored(&t);
+    assert_sent_off(&t, "without a key press");
 }
 
 #[test]
@@ -718,8 +618,8 @@ fn start_up_problems_are_one_clear_line() {
 fn a_new_post_reaches_every_visitor() {
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
-    let a = Tmux::start(&server.ssh_line(""), 100, 30);
-    let b = Tmux::start(&server.ssh_line(""), 100, 30);
+    let a = server.visitor(100, 30);
+    let b = server.visitor(100, 30);
     a.wait_text("Bravo");
     b.wait_text("Bravo");
     std::fs::write(
@@ -755,14 +655,8 @@ fn a_visitor_copies_a_web_link_with_osc_52_and_cannot_edit() {
     )
     .unwrap();
     let server = Server::start(dir.path(), &[]);
-    let t = Tmux::start(&server.ssh_line(""), 100, 30);
-    // tmux keeps what an application copies as a paste buffer.
-    let status = t
-        .cmd()
-        .args(["set-option", "-g", "set-clipboard", "on"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let t = server.visitor(100, 30);
+    t.keep_clipboard();
     t.wait_text("Linked");
     t.keys(&["Enter"]);
     t.wait_text("See the site for more.");
@@ -770,20 +664,12 @@ fn a_visitor_copies_a_web_link_with_osc_52_and_cannot_edit() {
     t.wait_text("Follow a link: type its hint");
     t.keys(&["a"]);
     t.wait_text("Copied https://example.com/page?a=1 to the clipboard");
-    let start = Instant::now();
-    loop {
-        let buffer = t.output(&["show-buffer"]);
-        if buffer == "https://example.com/page?a=1" {
-            break;
-        }
-        assert!(start.elapsed() < TIMEOUT, "the paste buffer is {buffer:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    t.wait_buffer("https://example.com/page?a=1");
     // No editor runs on the server.
     t.keys(&["e"]);
     let s = t.wait_text("Editing is off in a remote session");
     assert!(s.contains("See the site for more."), "{s}");
     t.keys(&["q"]);
     t.wait_text("EXITED 0");
-    assert_restored(&t);
+    t.assert_restored();
 }

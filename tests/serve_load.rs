@@ -64,6 +64,14 @@ async fn start(limits: Limits) -> Running {
     }
 }
 
+impl Running {
+    /// Stops the server and waits for it to finish.
+    async fn shut_down(self) {
+        self.stop.send(true).unwrap();
+        self.task.await.unwrap();
+    }
+}
+
 async fn wait_until(what: &str, ok: impl Fn() -> bool) {
     let start = Instant::now();
     while !ok() {
@@ -116,8 +124,7 @@ async fn a_hundred_visitors_at_once_are_all_served() {
         server.stats.sessions() == 0 && server.stats.connections() == 0
     })
     .await;
-    server.stop.send(true).unwrap();
-    server.task.await.unwrap();
+    server.shut_down().await;
 }
 
 /// Connects from `local` (an address of the loopback network) and returns
@@ -190,8 +197,7 @@ async fn a_flood_from_one_address_leaves_room_for_others() {
         .unwrap();
     assert!(v.settle(Duration::from_millis(300)).await > 500);
     assert!(v.quit().await);
-    server.stop.send(true).unwrap();
-    server.task.await.unwrap();
+    server.shut_down().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,8 +226,7 @@ async fn half_open_connections_are_reaped_by_the_handshake_deadline() {
         let read = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut rest)).await;
         assert!(read.is_ok(), "a reaped connection is closed");
     }
-    server.stop.send(true).unwrap();
-    server.task.await.unwrap();
+    server.shut_down().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,8 +251,7 @@ async fn absurd_sizes_and_floods_of_input_are_harmless() {
     let (took, _) = v.key(b"k", Duration::from_millis(100)).await;
     assert!(took.is_some(), "still answering keys");
     assert!(v.quit().await);
-    server.stop.send(true).unwrap();
-    server.task.await.unwrap();
+    server.shut_down().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,8 +276,7 @@ async fn a_session_ends_at_its_time_limit_with_a_goodbye() {
     // The terminal is put back: alternate screen left, cursor shown.
     assert!(out.contains("\x1b[?25h\x1b[?1049l"), "{out:?}");
     wait_until("session gone", || server.stats.sessions() == 0).await;
-    server.stop.send(true).unwrap();
-    server.task.await.unwrap();
+    server.shut_down().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,6 +301,5 @@ async fn a_login_without_a_reader_is_closed_after_the_idle_time() {
         start.elapsed()
     );
     assert!(handle.is_closed() || handle.channel_open_session().await.is_err());
-    server.stop.send(true).unwrap();
-    server.task.await.unwrap();
+    server.shut_down().await;
 }

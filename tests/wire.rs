@@ -255,33 +255,61 @@ fn random_sessions_leave_the_emulated_screen_exact() {
         "j", "k", "j", "j", "d", "u", "<C-f>", "b", "G", "g", "]", "[", "J", "K", "<Tab>", "z",
         "o", "<Esc>", "<Enter>", "5j", "3k", "?", "?",
     ];
-    let sizes = [(100, 30), (80, 24), (120, 40), (60, 20), (100, 30)];
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
     let mut app = fixtures::app_for(dir.path(), 100, 30);
     let mut screens = Screens::new(100, 30);
     screens.draw(&app);
     screens.assert_same("first frame");
-    let mut log = Vec::new();
-    for step in 0..400 {
-        let r = next();
-        if r % 23 == 0 {
-            let (w, h) = sizes[(r / 23) as usize % sizes.len()];
-            app.update(Action::Resize(w, h));
-            screens.resize(w, h);
-            log.push(format!("resize {w}x{h}"));
-        } else {
-            let k = keys[(r % keys.len() as u64) as usize];
-            fixtures::press(&mut app, k);
-            log.push(k.to_owned());
+    let walk = Walk {
+        keys: &keys,
+        sizes: &[(100, 30), (80, 24), (120, 40), (60, 20), (100, 30)],
+        resize_one_in: 23,
+        seed: 0x9e37_79b9_7f4a_7c15,
+        steps: 400,
+    };
+    walk.run(&mut app, &mut screens, |screens, _, context| {
+        screens.assert_same(context);
+    });
+}
+
+/// A reproducible random session: keys, and now and then a resize.
+struct Walk<'a> {
+    keys: &'a [&'a str],
+    sizes: &'a [(u16, u16)],
+    /// About one step in this many is a resize.
+    resize_one_in: u64,
+    seed: u64,
+    steps: usize,
+}
+
+impl Walk<'_> {
+    /// Takes the steps, drawing after each and handing `check` what was
+    /// done so far.
+    fn run(&self, app: &mut App, screens: &mut Screens, check: impl Fn(&Screens, &App, &str)) {
+        // xorshift64: the same session on every run.
+        let mut seed = self.seed;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut log = Vec::new();
+        for step in 0..self.steps {
+            let r = next();
+            if r % self.resize_one_in == 0 {
+                let (w, h) = self.sizes[(r / self.resize_one_in) as usize % self.sizes.len()];
+                app.update(Action::Resize(w, h));
+                screens.resize(w, h);
+                log.push(format!("resize {w}x{h}"));
+            } else {
+                let k = self.keys[(r % self.keys.len() as u64) as usize];
+                fixtures::press(app, k);
+                log.push(k.to_owned());
+            }
+            screens.draw(app);
+            let context = format!("step {step} after {}", log.join(" "));
+            check(screens, app, &context);
         }
-        screens.draw(&app);
-        screens.assert_same(&format!("step {step} after {}", log.join(" ")));
     }
 }
 
@@ -353,38 +381,23 @@ fn hyperlinks_stay_exact_through_scrolls_jumps_and_resizes() {
         "j", "j", "k", "d", "u", "<C-f>", "b", "G", "g", "J", "K", "<Tab>", "z", "5j", "?", "?",
         "F", "<Esc>",
     ];
-    let sizes = [(100, 30), (80, 24), (120, 40), (60, 20)];
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
     let mut app = fixtures::app_for(dir.path(), 100, 30);
     fixtures::press(&mut app, "<Enter>");
     let mut screens = Screens::new(100, 30);
     screens.draw(&app);
     screens.assert_same("first frame");
     screens.assert_links(&app, "first frame");
-    let mut log = Vec::new();
-    for step in 0..200 {
-        let r = next();
-        if r % 19 == 0 {
-            let (w, h) = sizes[(r / 19) as usize % sizes.len()];
-            app.update(Action::Resize(w, h));
-            screens.resize(w, h);
-            log.push(format!("resize {w}x{h}"));
-        } else {
-            let k = keys[(r % keys.len() as u64) as usize];
-            fixtures::press(&mut app, k);
-            log.push(k.to_owned());
-        }
-        screens.draw(&app);
-        let context = format!("step {step} after {}", log.join(" "));
-        screens.assert_same(&context);
-        screens.assert_links(&app, &context);
-    }
+    let walk = Walk {
+        keys: &keys,
+        sizes: &[(100, 30), (80, 24), (120, 40), (60, 20)],
+        resize_one_in: 19,
+        seed: 0x2545_f491_4f6c_dd1d,
+        steps: 200,
+    };
+    walk.run(&mut app, &mut screens, |screens, app, context| {
+        screens.assert_same(context);
+        screens.assert_links(app, context);
+    });
     let all = String::from_utf8(screens.all).unwrap();
     // Well-formed OSC 8 around the link's text, and only web links.
     let open = "\x1b]8;;https://example.com/1\x1b\\";
