@@ -41,7 +41,13 @@ pub fn placeholder(c: char) -> char {
 /// Replaces every unsafe character with its placeholder. Borrowed when the
 /// string is already clean, which is the common case.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    // Printable ASCII is checked a byte at a time; only from the first
+    // other byte on (a char boundary, as all before it are ASCII) are
+    // characters decoded.
+    let Some(first) = s.bytes().position(|b| !(0x20..0x7f).contains(&b)) else {
+        return Cow::Borrowed(s);
+    };
+    if !s[first..].chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
