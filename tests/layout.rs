@@ -3,7 +3,6 @@
 //! made for speed must not move a single character or style.
 
 #[path = "../benches/support/corpus.rs"]
-#[allow(dead_code)]
 mod corpus;
 
 use folio::document::Document;
