@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use ratatui::style::Style;
@@ -228,8 +229,58 @@ struct Store {
 
 /// Style numbers of a [`Lines`] being built, so that adding a span does not
 /// search the style table (kept outside `Lines`: only the builder needs it).
+/// Consecutive spans mostly share a style, so the last one is kept aside.
 #[derive(Debug, Default)]
-pub struct StyleIds(HashMap<Style, u32>);
+pub struct StyleIds {
+    map: HashMap<Style, u32, BuildHasherDefault<StyleHasher>>,
+    last: Option<(Style, u32)>,
+}
+
+/// A multiply-rotate hash (as in rustc's `FxHasher`): styles are a few
+/// small integers from our own theme, so `SipHash`'s protection against
+/// chosen keys buys nothing, and it was 3% of laying out a long post.
+#[derive(Default)]
+struct StyleHasher(u64);
+
+impl StyleHasher {
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for StyleHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, x: u8) {
+        self.add(u64::from(x));
+    }
+
+    fn write_u16(&mut self, x: u16) {
+        self.add(u64::from(x));
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.add(u64::from(x));
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Run {
@@ -274,10 +325,26 @@ impl Lines {
     /// [`Lines::push`] for a builder adding many lines, which keeps `ids`
     /// from call to call (used with only these lines).
     pub fn push_with(&mut self, line: &Line<'_>, ids: &mut StyleIds) {
+        self.push_parts(
+            line.spans
+                .iter()
+                .map(|span| (span.content.as_ref(), line.style.patch(span.style))),
+            ids,
+        );
+    }
+
+    /// Appends a line of (text, style) spans, kept as they are: a builder
+    /// can lay its text out anywhere and need not make a `Line` of owned
+    /// spans first.
+    pub fn push_parts<'s>(
+        &mut self,
+        parts: impl IntoIterator<Item = (&'s str, Style)>,
+        ids: &mut StyleIds,
+    ) {
         self.0.starts.push((self.0.text.len(), self.0.runs.len()));
-        for span in &line.spans {
-            let style = self.style_id(line.style.patch(span.style), ids);
-            let mut rest = span.content.as_ref();
+        for (text, style) in parts {
+            let style = self.style_id(style, ids);
+            let mut rest = text;
             loop {
                 // A run longer than u32 can count is stored as several.
                 let mut cut = rest.len().min(u32::MAX as usize);
@@ -355,7 +422,12 @@ impl Lines {
     }
 
     fn style_id(&mut self, style: Style, ids: &mut StyleIds) -> u32 {
-        *ids.0.entry(style).or_insert_with(|| {
+        if let Some((last, id)) = ids.last
+            && last == style
+        {
+            return id;
+        }
+        let id = *ids.map.entry(style).or_insert_with(|| {
             // Looked up here too: `ids` may be new while the table is not.
             self.0.styles.iter().position(|s| *s == style).map_or_else(
                 || {
@@ -364,7 +436,9 @@ impl Lines {
                 },
                 |i| u32::try_from(i).unwrap_or(u32::MAX),
             )
-        })
+        });
+        ids.last = Some((style, id));
+        id
     }
 }
 

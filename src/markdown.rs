@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use pulldown_cmark::{
     Alignment, BlockQuoteKind, BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options,
@@ -204,6 +205,13 @@ impl Inline {
         });
     }
 
+    fn clear(&mut self) {
+        self.text.clear();
+        self.frags.clear();
+        self.has_text = false;
+        self.links.clear();
+    }
+
     fn push_kind(&mut self, kind: Kind, offset: usize) {
         let at = self.text.len();
         self.frags.push(Frag {
@@ -219,7 +227,7 @@ impl Inline {
 
 /// A table row laid out: per column its lines and where its links landed,
 /// the link marks, the offset.
-type WrappedRow = (Vec<(Vec<WrappedLine>, Placed)>, Vec<(usize, usize)>, usize);
+type WrappedRow = (Vec<(Wrapped, Placed)>, Vec<(usize, usize)>, usize);
 
 /// Where an inline's links landed, relative to its wrapped lines: the start
 /// of each link as (link, line, column), and the columns of the text of each
@@ -231,8 +239,75 @@ struct Placed {
     areas: Vec<(usize, usize, usize, usize)>,
 }
 
+/// Styled text of many lines in two buffers, so that laying out a block
+/// allocates per block, not per span (an owned string per span, copied into
+/// [`Lines`] and freed, was a fifth of the layout's time).
+#[derive(Debug, Default)]
+struct Runs {
+    text: String,
+    /// Where each run ends in `text`, and its style.
+    runs: Vec<(usize, Style)>,
+}
+
+impl Runs {
+    /// Appends `s` to the line whose runs begin at index `line`, joined to
+    /// that line's last run when the style is the same.
+    fn push_styled(&mut self, line: usize, s: &str, style: Style) {
+        if s.is_empty() {
+            return;
+        }
+        self.text.push_str(s);
+        if self.runs.len() > line
+            && let Some(last) = self.runs.last_mut()
+            && last.1 == style
+        {
+            last.0 = self.text.len();
+            return;
+        }
+        self.runs.push((self.text.len(), style));
+    }
+
+    /// Appends a run of its own, even an empty one.
+    fn push(&mut self, s: &str, style: Style) {
+        self.text.push_str(s);
+        self.runs.push((self.text.len(), style));
+    }
+
+    /// The (text, style) of runs `range`.
+    fn parts(&self, range: Range<usize>) -> impl Iterator<Item = (&str, Style)> + Clone + '_ {
+        let mut at = range
+            .start
+            .checked_sub(1)
+            .map_or(0, |before| self.runs[before].0);
+        self.runs[range].iter().map(move |&(end, style)| {
+            let text = &self.text[at..end];
+            at = end;
+            (text, style)
+        })
+    }
+
+    /// Columns runs `range` take, each measured alone as a span is.
+    fn width(&self, range: Range<usize>) -> usize {
+        self.parts(range).map(|(s, _)| display_width(s)).sum()
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.runs.clear();
+    }
+}
+
+/// A block's lines as the wrapper made them, in shared buffers.
+#[derive(Debug, Default)]
+struct Wrapped {
+    runs: Runs,
+    lines: Vec<WrappedLine>,
+}
+
+#[derive(Debug, Clone)]
 struct WrappedLine {
-    spans: Vec<Span<'static>>,
+    /// Indices into [`Wrapped::runs`].
+    runs: Range<usize>,
     offset: usize,
     /// How it continues the line above (search joins them again).
     join: Join,
@@ -242,8 +317,9 @@ struct WrappedLine {
 struct Wrapper<'a> {
     inl: &'a Inline,
     avail: usize,
-    lines: Vec<WrappedLine>,
-    cur: Vec<Span<'static>>,
+    out: Wrapped,
+    /// Index in `out.runs` of the current line's first run.
+    cur: usize,
     cur_w: usize,
     cur_off: Option<usize>,
     last_off: usize,
@@ -302,21 +378,15 @@ fn no_break_before(g: &str) -> bool {
     })
 }
 
-fn push_styled(cur: &mut Vec<Span<'static>>, text: &str, style: Style) {
-    if text.is_empty() {
-        return;
-    }
-    if let Some(last) = cur.last_mut()
-        && last.style == style
-    {
-        last.content.to_mut().push_str(text);
-        return;
-    }
-    cur.push(Span::styled(text.to_owned(), style));
-}
-
 impl<'a> Wrapper<'a> {
-    fn wrap(inl: &'a Inline, avail: usize) -> (Vec<WrappedLine>, Vec<(usize, usize)>, Placed) {
+    /// Wraps `inl` into `out` (emptied first, so its buffers are reused).
+    fn wrap(
+        inl: &'a Inline,
+        avail: usize,
+        mut out: Wrapped,
+    ) -> (Wrapped, Vec<(usize, usize)>, Placed) {
+        out.runs.clear();
+        out.lines.clear();
         let links: Vec<(usize, usize, usize)> = inl
             .links
             .iter()
@@ -333,8 +403,8 @@ impl<'a> Wrapper<'a> {
         let mut w = Wrapper {
             inl,
             avail: avail.max(1),
-            lines: Vec::new(),
-            cur: Vec::new(),
+            out,
+            cur: 0,
             cur_w: 0,
             cur_off: None,
             last_off: inl.frags.first().map_or(0, |f| f.offset),
@@ -358,7 +428,7 @@ impl<'a> Wrapper<'a> {
                 Kind::Mark(i) => w.marks.push(i),
                 Kind::Break => {
                     w.place_word();
-                    if !w.cur.is_empty() {
+                    if w.line_started() {
                         w.newline(Join::Space);
                     }
                     w.space = None;
@@ -367,12 +437,20 @@ impl<'a> Wrapper<'a> {
             }
         }
         w.place_word();
-        if !w.cur.is_empty() {
+        if w.line_started() {
             w.newline(Join::Start);
         }
-        let last = w.lines.len().saturating_sub(1);
+        let last = w.out.lines.len().saturating_sub(1);
         w.resolved.extend(w.marks.drain(..).map(|i| (i, last)));
-        (w.lines, w.resolved, w.placed)
+        (w.out, w.resolved, w.placed)
+    }
+
+    fn line_started(&self) -> bool {
+        self.out.runs.runs.len() > self.cur
+    }
+
+    fn push_styled(&mut self, text: &str, style: Style) {
+        self.out.runs.push_styled(self.cur, text, style);
     }
 
     /// Records where links fall in a piece of text: bytes `a..b` of
@@ -381,7 +459,7 @@ impl<'a> Wrapper<'a> {
         if self.next_start >= self.links.len() && self.next_outer >= self.outer.len() {
             return;
         }
-        let line = self.lines.len();
+        let line = self.out.lines.len();
         let text = &self.inl.text;
         let col_at = |pos: usize| {
             if pos <= from {
@@ -511,11 +589,13 @@ impl<'a> Wrapper<'a> {
     fn newline(&mut self, next: Join) {
         let offset = self.cur_off.take().unwrap_or(self.last_off);
         self.last_off = offset;
-        self.lines.push(WrappedLine {
-            spans: std::mem::take(&mut self.cur),
+        let end = self.out.runs.runs.len();
+        self.out.lines.push(WrappedLine {
+            runs: self.cur..end,
             offset,
             join: std::mem::replace(&mut self.join, next),
         });
+        self.cur = end;
         self.cur_w = 0;
     }
 
@@ -528,7 +608,7 @@ impl<'a> Wrapper<'a> {
         let sp = usize::from(space.is_some());
         if self.cur_w + sp + self.word_w <= self.avail {
             if let Some(style) = space {
-                push_styled(&mut self.cur, " ", style);
+                self.push_styled(" ", style);
                 self.cur_w += 1;
             }
         } else if self.cur_w > 0 {
@@ -538,7 +618,7 @@ impl<'a> Wrapper<'a> {
                 Join::Tight
             });
         }
-        let line = self.lines.len();
+        let line = self.out.lines.len();
         self.resolved
             .extend(self.marks.drain(..).map(|i| (i, line)));
         if self.cur_off.is_none() {
@@ -560,14 +640,14 @@ impl<'a> Wrapper<'a> {
                     // at width 1) cannot be shown; mark the spot instead.
                     let g = rest.graphemes(true).next().map_or(rest.len(), str::len);
                     self.note_piece(pos, pos + g, self.cur_w, 1);
-                    push_styled(&mut self.cur, "…", style);
+                    self.push_styled("…", style);
                     self.cur_w += 1;
                     pos += g;
                     continue;
                 }
                 self.note_piece(pos, pos + n, self.cur_w, w);
                 let piece = &self.inl.text[pos..pos + n];
-                push_styled(&mut self.cur, piece, style);
+                self.out.runs.push_styled(self.cur, piece, style);
                 self.cur_w += w;
                 pos += n;
             }
@@ -588,6 +668,11 @@ struct Seg {
     rest: Span<'static>,
     width: usize,
     used: bool,
+}
+
+/// A part borrowed for less long, so it can join others.
+fn shorten<'a, 'b: 'a>(part: (&'b str, Style)) -> (&'a str, Style) {
+    part
 }
 
 /// Where lines go: the document, or a footnote body rendered for the end.
@@ -629,6 +714,31 @@ impl Sink {
         self.lines.push_with(line, &mut self.ids);
         self.offsets.push(offset);
         self.flow.push(flow);
+    }
+
+    /// Appends a line made of the indentation (when `use_prefix`) and
+    /// `parts`, marking the indentation used.
+    fn push_indented<'s>(
+        &mut self,
+        use_prefix: bool,
+        parts: impl Iterator<Item = (&'s str, Style)>,
+        offset: usize,
+        join: Join,
+    ) {
+        let offset = offset.max(self.offsets.last().copied().unwrap_or(0));
+        let segs = if use_prefix { &self.segs[..] } else { &[] };
+        let decoration = u16::try_from(segs.len()).unwrap_or(u16::MAX);
+        let prefix = segs.iter().map(|seg| {
+            let span = if seg.used { &seg.rest } else { &seg.first };
+            (span.content.as_ref(), span.style)
+        });
+        self.lines
+            .push_parts(prefix.chain(parts.map(shorten)), &mut self.ids);
+        self.offsets.push(offset);
+        self.flow.push(LineFlow { decoration, join });
+        for seg in &mut self.segs {
+            seg.used = true;
+        }
     }
 
     fn pop_seg(&mut self) {
@@ -717,6 +827,8 @@ struct Renderer<'t> {
     /// The last item number of every list, in document order.
     list_last: Vec<u64>,
     list_index: usize,
+    /// The wrapper's buffers, kept from block to block.
+    wrapped: Wrapped,
 }
 
 type Highlighted = Option<Vec<Vec<(Style, String)>>>;
@@ -810,17 +922,18 @@ fn place_links(sink: &mut Sink, base: usize, placed: &Placed, shift: impl Fn(usi
 fn place_row_links(
     sink: &mut Sink,
     base: usize,
-    row: &[(Vec<WrappedLine>, Placed)],
+    row: &[(Wrapped, Placed)],
     mut x: usize,
     pad: usize,
     widths: &[usize],
     aligns: &[Alignment],
 ) {
-    for (c, ((lines, placed), &w)) in row.iter().zip(widths).enumerate() {
-        let lefts: Vec<usize> = lines
+    for (c, ((cell, placed), &w)) in row.iter().zip(widths).enumerate() {
+        let lefts: Vec<usize> = cell
+            .lines
             .iter()
             .map(|l| {
-                let cw: usize = l.spans.iter().map(|s| display_width(&s.content)).sum();
+                let cw = cell.runs.width(l.runs.clone());
                 let gap = w.saturating_sub(cw);
                 match aligns.get(c) {
                     Some(Alignment::Right) => gap,
@@ -954,6 +1067,7 @@ impl<'t> Renderer<'t> {
             code_index: 0,
             list_last: pre.list_last,
             list_index: 0,
+            wrapped: Wrapped::default(),
         }
     }
 
@@ -1029,27 +1143,24 @@ impl<'t> Renderer<'t> {
         }
     }
 
-    fn emit(&mut self, spans: Vec<Span<'static>>, offset: usize) {
-        self.emit_joined(spans, offset, Join::Start);
+    /// Emits a line of `parts` below the indentation.
+    fn emit<'s>(&mut self, parts: impl Iterator<Item = (&'s str, Style)>, offset: usize) {
+        self.emit_joined(parts, offset, Join::Start);
     }
 
-    fn emit_joined(&mut self, spans: Vec<Span<'static>>, offset: usize, join: Join) {
+    fn emit_joined<'s>(
+        &mut self,
+        parts: impl Iterator<Item = (&'s str, Style)>,
+        offset: usize,
+        join: Join,
+    ) {
         let (use_prefix, _) = self.layout();
-        let sink = self.sink();
-        let mut all = Vec::with_capacity(sink.segs.len() + spans.len());
-        for seg in &mut sink.segs {
-            if use_prefix {
-                all.push(if seg.used {
-                    seg.rest.clone()
-                } else {
-                    seg.first.clone()
-                });
-            }
-            seg.used = true;
-        }
-        let decoration = u16::try_from(all.len()).unwrap_or(u16::MAX);
-        all.extend(spans);
-        sink.push_flow(&Line::from(all), offset, LineFlow { decoration, join });
+        self.sink().push_indented(use_prefix, parts, offset, join);
+    }
+
+    /// Emits a line of one span.
+    fn emit_one(&mut self, text: &str, style: Style, offset: usize) {
+        self.emit(std::iter::once((text, style)), offset);
     }
 
     fn emit_blank(&mut self) {
@@ -1090,7 +1201,8 @@ impl<'t> Renderer<'t> {
 
     fn emit_inline(&mut self, inl: &Inline) {
         let (use_prefix, avail) = self.layout();
-        let (lines, marks, placed) = Wrapper::wrap(inl, avail);
+        let spare = std::mem::take(&mut self.wrapped);
+        let (wrapped, marks, placed) = Wrapper::wrap(inl, avail, spare);
         let sink = self.sink();
         let base = sink.lines.len();
         for (i, rel) in marks {
@@ -1100,20 +1212,29 @@ impl<'t> Renderer<'t> {
         }
         let shift = if use_prefix { sink.prefix_w } else { 0 };
         place_links(sink, base, &placed, |_| shift);
-        for l in lines {
-            self.emit_joined(l.spans, l.offset, l.join);
+        for l in &wrapped.lines {
+            sink.push_indented(
+                use_prefix,
+                wrapped.runs.parts(l.runs.clone()),
+                l.offset,
+                l.join,
+            );
         }
+        self.wrapped = wrapped;
     }
 
     fn flush_inline(&mut self) {
         if self.inline.frags.is_empty() {
             return;
         }
-        let inl = std::mem::take(&mut self.inline);
+        let mut inl = std::mem::take(&mut self.inline);
         if inl.has_text {
             self.start_block();
             self.emit_inline(&inl);
         }
+        // Its buffers serve the next block.
+        inl.clear();
+        self.inline = inl;
     }
 
     fn push_text(&mut self, s: &str, style: Style, source_len: usize) {
@@ -1122,7 +1243,7 @@ impl<'t> Renderer<'t> {
 
     fn rule(&mut self, ch: &str, style: Style, offset: usize) {
         let (_, avail) = self.layout();
-        self.emit(vec![Span::styled(ch.repeat(avail), style)], offset);
+        self.emit_one(&ch.repeat(avail), style, offset);
     }
 
     fn event(&mut self, event: Event<'_>, source_len: usize) {
@@ -1581,7 +1702,7 @@ impl<'t> Renderer<'t> {
         if inl.has_text {
             self.emit_inline(&inl);
         } else {
-            self.emit(Vec::new(), h.offset);
+            self.emit(std::iter::empty(), h.offset);
         }
         self.sink().pop_seg();
         let underline = match h.level {
@@ -1650,13 +1771,16 @@ impl<'t> Renderer<'t> {
             _ => (1, avail - 2),
         };
         let label_style = base.patch(md.code_label);
-        let mut rows: Vec<(Vec<Span<'static>>, usize)> = Vec::new();
+        let mut out = std::mem::take(&mut self.wrapped);
+        out.runs.clear();
+        // Rows as (runs, source offset).
+        let mut rows: Vec<(Range<usize>, usize)> = Vec::new();
         if !code.lang.is_empty() {
             let (n, w) = fit(&code.lang, cw);
-            let mut spans = vec![Span::styled(spaces(gutter), base)];
-            spans.push(Span::styled(code.lang[..n].to_owned(), label_style));
-            spans.push(Span::styled(spaces(avail - gutter - w), base));
-            rows.push((spans, code.offset));
+            out.runs.push(&spaces(gutter), base);
+            out.runs.push(&code.lang[..n], label_style);
+            out.runs.push(&spaces(avail - gutter - w), base);
+            rows.push((0..3, code.offset));
         }
         for (i, line) in clean.split('\n').enumerate() {
             let offset = code.offset + starts.get(i).copied().unwrap_or(0);
@@ -1668,7 +1792,9 @@ impl<'t> Renderer<'t> {
                     plain = [(Style::default(), line.to_owned())];
                     &plain
                 };
-            let mut cur: Vec<Span<'static>> = vec![Span::styled(spaces(gutter), base)];
+            let runs = &mut out.runs;
+            let mut cur = runs.runs.len();
+            runs.push(&spaces(gutter), base);
             let mut cur_w = 0;
             // Without wrapping, a line too long for the block keeps its last
             // column for the `…` that says it was cut.
@@ -1683,10 +1809,10 @@ impl<'t> Renderer<'t> {
                 while !rest.is_empty() {
                     if let Some(limit) = limit {
                         let (n, w) = fit(rest, limit.saturating_sub(cur_w));
-                        push_styled(&mut cur, &rest[..n], style);
+                        runs.push_styled(cur, &rest[..n], style);
                         cur_w += w;
                         if n < rest.len() {
-                            cur.push(Span::styled("…", cont_style));
+                            runs.push("…", cont_style);
                             cur_w += 1;
                             break 'pieces;
                         }
@@ -1697,27 +1823,29 @@ impl<'t> Renderer<'t> {
                         // Wider than the block: unshowable, keep a trace.
                         n = rest.graphemes(true).next().map_or(rest.len(), str::len);
                         w = 1;
-                        push_styled(&mut cur, "…", style);
+                        runs.push_styled(cur, "…", style);
                     } else {
-                        push_styled(&mut cur, &rest[..n], style);
+                        runs.push_styled(cur, &rest[..n], style);
                     }
                     cur_w += w;
                     rest = &rest[n..];
                     if !rest.is_empty() {
-                        cur.push(Span::styled(spaces(avail - gutter - cur_w), base));
-                        rows.push((std::mem::take(&mut cur), offset));
+                        runs.push(&spaces(avail - gutter - cur_w), base);
+                        rows.push((cur..runs.runs.len(), offset));
+                        cur = runs.runs.len();
                         let marker = if gutter > 0 { "↪" } else { "" };
-                        cur.push(Span::styled(marker, cont_style));
+                        runs.push(marker, cont_style);
                         cur_w = 0;
                     }
                 }
             }
-            cur.push(Span::styled(spaces(avail - gutter - cur_w), base));
-            rows.push((cur, offset));
+            runs.push(&spaces(avail - gutter - cur_w), base);
+            rows.push((cur..runs.runs.len(), offset));
         }
-        for (spans, offset) in rows {
-            self.emit(spans, offset);
+        for (range, offset) in rows {
+            self.emit(out.runs.parts(range), offset);
         }
+        self.wrapped = out;
     }
 
     fn render_table(&mut self, t: TableState) {
@@ -1749,7 +1877,7 @@ impl<'t> Renderer<'t> {
                 s.push_str(&ch.repeat(w + 2 * pad));
             }
             s.push_str(r);
-            vec![Span::styled(s, border)]
+            s
         };
         let mut cells: Vec<WrappedRow> = Vec::new();
         let mut wraps = false;
@@ -1758,16 +1886,16 @@ impl<'t> Renderer<'t> {
             let mut row_marks = Vec::new();
             for (c, w) in widths.iter().enumerate() {
                 let (lines, marks, placed) = match row.get(c) {
-                    Some(cell) => Wrapper::wrap(cell, *w),
-                    None => (Vec::new(), Vec::new(), Placed::default()),
+                    Some(cell) => Wrapper::wrap(cell, *w, Wrapped::default()),
+                    None => (Wrapped::default(), Vec::new(), Placed::default()),
                 };
-                wraps |= lines.len() > 1;
+                wraps |= lines.lines.len() > 1;
                 row_marks.extend(marks);
                 wrapped.push((lines, placed));
             }
             cells.push((wrapped, row_marks, *offset));
         }
-        self.emit(hline("┌", "┬", "┐", "─"), t.offset);
+        self.emit_one(&hline("┌", "┬", "┐", "─"), border, t.offset);
         for (r, (row, marks, offset)) in cells.into_iter().enumerate() {
             if r > 0 && (r == t.head_rows || wraps) {
                 let ch = if r == t.head_rows { "═" } else { "─" };
@@ -1776,9 +1904,14 @@ impl<'t> Renderer<'t> {
                 } else {
                     ("├", "┼", "┤")
                 };
-                self.emit(hline(l, m, rr, ch), offset);
+                self.emit_one(&hline(l, m, rr, ch), border, offset);
             }
-            let height = row.iter().map(|(l, _)| l.len()).max().unwrap_or(0).max(1);
+            let height = row
+                .iter()
+                .map(|(l, _)| l.lines.len())
+                .max()
+                .unwrap_or(0)
+                .max(1);
             let (use_prefix, _) = self.layout();
             let sink = self.sink();
             let base = sink.lines.len();
@@ -1789,32 +1922,31 @@ impl<'t> Renderer<'t> {
             }
             let x = if use_prefix { sink.prefix_w } else { 0 } + 1;
             place_row_links(sink, base, &row, x, pad, &widths, &t.aligns);
-            let mut row: Vec<_> = row.into_iter().map(|(l, _)| l.into_iter()).collect();
-            for _ in 0..height {
-                let mut spans = vec![Span::styled("│", border)];
+            let mut line = Runs::default();
+            for i in 0..height {
+                line.clear();
+                line.push("│", border);
                 for (c, w) in widths.iter().enumerate() {
-                    let (content, cw) = match row[c].next() {
-                        Some(l) => {
-                            let cw = l.spans.iter().map(|s| display_width(&s.content)).sum();
-                            (l.spans, cw)
-                        }
-                        None => (Vec::new(), 0),
-                    };
+                    let cell = &row[c].0;
+                    let content = cell.lines.get(i).map(|l| l.runs.clone());
+                    let cw = content.clone().map_or(0, |r| cell.runs.width(r));
                     let gap = w.saturating_sub(cw);
                     let (left, right) = match t.aligns.get(c) {
                         Some(Alignment::Right) => (gap, 0),
                         Some(Alignment::Center) => (gap / 2, gap - gap / 2),
                         _ => (0, gap),
                     };
-                    spans.push(Span::styled(spaces(pad + left), text));
-                    spans.extend(content);
-                    spans.push(Span::styled(spaces(right + pad), text));
-                    spans.push(Span::styled("│", border));
+                    line.push(&spaces(pad + left), text);
+                    for (s, style) in content.map(|r| cell.runs.parts(r)).into_iter().flatten() {
+                        line.push(s, style);
+                    }
+                    line.push(&spaces(right + pad), text);
+                    line.push("│", border);
                 }
-                self.emit(spans, offset);
+                self.emit(line.parts(0..line.runs.len()), offset);
             }
         }
-        self.emit(hline("└", "┴", "┘", "─"), t.offset);
+        self.emit_one(&hline("└", "┴", "┘", "─"), border, t.offset);
     }
 
     /// Too narrow for a grid: one cell per paragraph, rows between rules.

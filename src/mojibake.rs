@@ -64,6 +64,12 @@ fn repair_run(run: &str) -> Option<String> {
 
 /// One pass over `s`; `None` when nothing changed.
 fn repair_once(s: &str) -> Option<String> {
+    // Every character that can start mojibake (U+00C2..=U+00F4) is encoded
+    // with the lead byte 0xC3: text without it is skipped by one memchr
+    // instead of being decoded character by character.
+    if !s.as_bytes().contains(&0xC3) {
+        return None;
+    }
     let mut out: Option<String> = None;
     let mut done = 0;
     let mut chars = s.char_indices().peekable();

@@ -41,7 +41,13 @@ pub fn placeholder(c: char) -> char {
 /// Replaces every unsafe character with its placeholder. Borrowed when the
 /// string is already clean, which is the common case.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    // Printable ASCII is checked a byte at a time; only from the first
+    // other byte on (a char boundary, as all before it are ASCII) are
+    // characters decoded.
+    let Some(first) = s.bytes().position(|b| !(0x20..0x7f).contains(&b)) else {
+        return Cow::Borrowed(s);
+    };
+    if !s[first..].chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
@@ -150,6 +156,8 @@ mod tests {
     #[test]
     fn clean_text_is_borrowed() {
         assert!(matches!(sanitize("plain text — ok"), Cow::Borrowed(_)));
+        assert!(matches!(sanitize("ascii only"), Cow::Borrowed(_)));
+        assert!(matches!(sanitize(""), Cow::Borrowed(_)));
     }
 
     #[test]
@@ -158,6 +166,9 @@ mod tests {
         assert_eq!(sanitize("x\u{9b}31m"), "x\u{FFFD}31m");
         assert_eq!(sanitize("\u{7f}"), "\u{2421}");
         assert_eq!(sanitize("evil\u{202E}txt"), "evil\u{FFFD}txt");
+        // An unsafe character after other non-ASCII text, past the byte scan.
+        assert_eq!(sanitize("café\u{1b}x"), "café\u{241b}x");
+        assert_eq!(sanitize("日本\u{85}"), "日本\u{FFFD}");
         assert_eq!(sanitize("\u{2066}i\u{2069}"), "\u{FFFD}i\u{FFFD}");
         assert!(!sanitize("\0\u{7}\u{8}\r\n").chars().any(is_unsafe));
     }

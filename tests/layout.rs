@@ -1,0 +1,70 @@
+//! The layout of a long generated post, pinned by a fingerprint of every
+//! line's text and styles, its offsets, flow, headings and links: changes
+//! made for speed must not move a single character or style.
+
+#[path = "../benches/support/corpus.rs"]
+mod corpus;
+
+use folio::document::Document;
+use folio::markdown::{RenderOptions, render_with};
+use folio::theme::Theme;
+
+/// FNV-1a: stable across runs and Rust versions, unlike `DefaultHasher`.
+struct Fnv(u64);
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn item(&mut self, s: &str) {
+        self.write(s.as_bytes());
+        self.write(&[0xff]);
+    }
+}
+
+fn fingerprint(doc: &Document) -> u64 {
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    for (i, line) in doc.lines.iter().enumerate() {
+        for span in &line.spans {
+            h.item(&span.content);
+            h.item(&format!("{:?}", span.style));
+        }
+        h.item(&format!("{:?} {:?}", doc.offsets[i], doc.flow.get(i)));
+    }
+    h.item(&format!("{:?}", doc.headings));
+    h.item(&format!("{:?}", doc.links));
+    h.0
+}
+
+fn layout(width: u16, theme: &Theme, wrap_code: bool) -> (usize, u64) {
+    let src = corpus::post(400_000, 3);
+    let body = &src[src.find("\n---\n").map_or(0, |i| i + 5)..];
+    let opts = RenderOptions {
+        wrap_code,
+        highlight: true,
+    };
+    let doc = render_with(body, width, theme, opts);
+    (doc.lines.len(), fingerprint(&doc))
+}
+
+#[test]
+fn long_post_lays_out_as_before() {
+    let theme = Theme::default();
+    let got = [
+        layout(80, &theme, true),
+        layout(33, &theme, false),
+        layout(120, &theme.without_color(), true),
+        layout(9, &theme.without_color(), true),
+    ];
+    let expected: [(usize, u64); 4] = [
+        (8132, 1_981_391_332_263_708_923),
+        (16017, 16_965_669_654_001_447_517),
+        (6495, 9_715_114_327_403_387_940),
+        (46031, 1_524_073_490_659_959_116),
+    ];
+    assert_eq!(got, expected);
+}
