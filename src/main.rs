@@ -388,12 +388,21 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         eprintln!("folio: warning: {}", sanitize(p));
     }
     let single_file = config.posts.as_deref().is_some_and(Path::is_file);
+    // The reader on a folder starts at once and reads the posts in the
+    // background (the list fills in); a bad path is still refused here.
+    let background = config.posts.as_ref().filter(|_| !printing && !single_file);
     let scan_start = Instant::now();
     let posts = match &config.posts {
+        Some(path) if background.is_some() => {
+            posts::check(path)?;
+            Vec::new()
+        }
         Some(path) => posts::scan(path)?,
         None => posts::embedded(),
     };
-    log_scan(config.posts.as_deref(), &posts, scan_start.elapsed());
+    if background.is_none() {
+        log_scan(config.posts.as_deref(), &posts, scan_start.elapsed());
+    }
     // Like bat and less, a pipe gets printed output rather than a TUI.
     if printing {
         let width = cli.width.unwrap_or_else(|| {
@@ -434,6 +443,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     if cli.raw {
         app.update(Action::Command(Command::ToggleRaw));
     }
+    if background.is_some() {
+        // Before the reading state: the post to reopen may come later.
+        app.update(Action::PostsRead {
+            posts: Vec::new(),
+            done: false,
+        });
+    }
     // Never with --print (returned above).
     let place = restore_reading(&mut app, &paths, config.posts.as_deref(), &mut problems);
     if single_file {
@@ -450,6 +466,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let services = term::Services {
         state: place,
         watch: config.posts.clone(),
+        scan: background.cloned(),
     };
     match term::run(app, config.mouse, probe, services).context("terminal error")? {
         term::Exit::Signal(sig) => Ok(ExitCode::from(128 + u8::try_from(sig).unwrap_or(0))),

@@ -82,6 +82,58 @@ pub struct Services {
     pub state: Option<state::Place>,
     /// The posts folder to watch for changes (live reload).
     pub watch: Option<std::path::PathBuf>,
+    /// The posts folder to read in the background, the list filling in as
+    /// it is read (see [`read_posts`]); the app should have been told with
+    /// an empty [`Action::PostsRead`] that is not done.
+    pub scan: Option<std::path::PathBuf>,
+}
+
+/// Reads the posts of `path` on a thread of its own and hands them to
+/// `send` as [`Action::PostsRead`] batches, the last one done; a folder
+/// that cannot be read (any more) ends the scan with a notice. Stops when
+/// `send` returns false.
+pub fn read_posts(
+    path: std::path::PathBuf,
+    send: impl Fn(Action) -> bool + Send + 'static,
+) -> io::Result<()> {
+    thread::Builder::new()
+        .name("folio-scan".into())
+        .spawn(move || {
+            let start = Instant::now();
+            let mut count = 0;
+            let result = crate::posts::scan_in_batches(
+                &path,
+                crate::posts::Links::Follow,
+                &mut |posts, done| {
+                    count += posts.len();
+                    for post in &posts {
+                        if let Some(err) = &post.error {
+                            let rel = post.rel_path.to_string_lossy();
+                            tracing::warn!(post = %crate::sanitize::sanitize(&rel), error = %crate::sanitize::sanitize(err), "frontmatter error");
+                        }
+                    }
+                    send(Action::PostsRead { posts, done })
+                },
+            );
+            let path = crate::sanitize::sanitize(&path.to_string_lossy()).into_owned();
+            match result {
+                Ok(()) => tracing::info!(
+                    path,
+                    posts = count,
+                    scan_ms = start.elapsed().as_secs_f64() * 1000.0,
+                    "scanned posts"
+                ),
+                Err(e) => {
+                    tracing::warn!(path, error = %crate::sanitize::sanitize(&e.to_string()), "cannot scan");
+                    send(Action::PostsRead {
+                        posts: Vec::new(),
+                        done: true,
+                    });
+                    send(Action::Notify(format!("cannot read the posts: {e}")));
+                }
+            }
+        })
+        .map(|_| ())
 }
 
 /// Runs the reader in the current terminal until the user quits.
@@ -119,6 +171,10 @@ pub fn run(
             None
         }
     });
+    if let Some(path) = services.scan {
+        let tx = tx.clone();
+        read_posts(path, move |action| tx.send(Input::Action(action)).is_ok())?;
+    }
     let searcher = Searcher::spawn(tx.clone());
     let notices = tx.clone();
     let input = spawn_input_thread(tx);

@@ -170,3 +170,166 @@ fn a_kept_filter_ranks_the_reloaded_list() {
     assert!(!s.contains("Zulu") && !s.contains("Alpha"), "{s}");
     assert_eq!(app.selected_post().unwrap().title, "Bravo");
 }
+
+// --- the list filling in at start (the folder read in the background) -------
+
+/// An app whose folder is being read: no posts yet, more to come.
+fn reading_app() -> folio::app::App {
+    let mut app = folio::app::App::new(
+        Vec::new(),
+        folio::theme::Theme::default(),
+        folio::keymap::Keymap::default(),
+        folio::app::Options::default(),
+    );
+    app.update(Action::Resize(100, 30));
+    app.update(Action::PostsRead {
+        posts: Vec::new(),
+        done: false,
+    });
+    folio::term::settle(&mut app);
+    app
+}
+
+fn read(app: &mut folio::app::App, batch: &[posts::Post], done: bool) {
+    app.update(Action::PostsRead {
+        posts: batch.to_vec(),
+        done,
+    });
+    folio::term::settle(app);
+}
+
+fn status(app: &folio::app::App) -> String {
+    screen(app).lines().last().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn while_reading_there_is_no_empty_folder_screen() {
+    let mut app = reading_app();
+    let s = screen(&app);
+    assert!(s.contains("Reading posts…"), "{s}");
+    assert!(!s.contains("No posts here yet"), "{s}");
+    assert!(status(&app).contains("reading posts… 0"), "{s}");
+    // Keys on the empty list while reading do nothing, and break nothing.
+    press(&mut app, "jGk<Enter><Tab>");
+    read(&mut app, &[], false);
+    assert!(!screen(&app).contains("No posts here yet"));
+    // Only the end of reading says the folder is empty.
+    read(&mut app, &[], true);
+    let s = screen(&app);
+    assert!(s.contains("No posts here yet"), "{s}");
+    assert!(!s.contains("reading posts"), "{s}");
+    assert_eq!(app.scanning(), None);
+}
+
+#[test]
+fn batches_keep_the_selection_on_the_chosen_post_and_row() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let titles = |app: &folio::app::App| -> Vec<String> {
+        app.posts().iter().map(|p| p.title.clone()).collect()
+    };
+    let mut app = reading_app();
+    // The older posts first: the list shows them, the first selected.
+    read(&mut app, &all[2..4], false);
+    assert_eq!(app.selected_post().unwrap().title, all[2].title);
+    press(&mut app, "j");
+    let chosen = all[3].title.clone();
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+    let row_before = screen(&app)
+        .lines()
+        .position(|l| l.contains(&chosen))
+        .unwrap();
+    assert!(status(&app).contains("reading posts… 2"), "{}", status(&app));
+    // Newer posts arrive above it: the selection stays on its post, on its
+    // row, and the list stays in order.
+    read(&mut app, &all[..2], false);
+    assert_eq!(titles(&app), titles_of(&all[..4]));
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+    assert_eq!(app.selected(), Some(3));
+    let s = screen(&app);
+    assert_eq!(s.lines().position(|l| l.contains(&chosen)), Some(row_before), "{s}");
+    assert!(status(&app).contains("reading posts… 4"), "{s}");
+    // The last batch: the whole list, as a scan gives it.
+    read(&mut app, &all[4..], true);
+    assert_eq!(app.posts(), &all[..]);
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+    assert_eq!(app.scanning(), None);
+    let status = status(&app);
+    assert!(status.contains("post 4/5") && !status.contains("reading"), "{status}");
+}
+
+fn titles_of(posts: &[posts::Post]) -> Vec<String> {
+    posts.iter().map(|p| p.title.clone()).collect()
+}
+
+#[test]
+fn untouched_the_newest_post_stays_selected() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let mut app = reading_app();
+    read(&mut app, &all[3..], false);
+    read(&mut app, &all[1..3], false);
+    read(&mut app, &all[..1], true);
+    assert_eq!(app.selected(), Some(0));
+    let s = screen(&app);
+    assert!(s.contains(&all[0].title), "{s}");
+    assert_eq!(app.posts(), &all[..]);
+}
+
+fn reopening(last: &str) -> Box<folio::state::Reading> {
+    Box::new(folio::state::Reading {
+        posts: std::collections::HashMap::new(),
+        last: Some(PathBuf::from(last)),
+    })
+}
+
+#[test]
+fn the_last_post_reopens_when_it_arrives_late() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let bravo = all.iter().position(|p| p.title == "Bravo").unwrap();
+    let (with, without): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|p| p.title == "Bravo");
+    let mut app = reading_app();
+    app.update(Action::RestoreReading(reopening("bravo.md")));
+    read(&mut app, &without[..2], false);
+    assert_eq!(app.focus(), folio::app::Focus::List);
+    read(&mut app, &without[2..], false);
+    read(&mut app, &with, false);
+    assert_eq!(app.focus(), folio::app::Focus::Reader);
+    assert_eq!(app.selected(), Some(bravo));
+    assert!(screen(&app).contains("Just one paragraph about bravo."));
+    read(&mut app, &[], true);
+    assert_eq!(app.selected_post().unwrap().title, "Bravo");
+}
+
+#[test]
+fn a_key_before_the_last_post_arrives_keeps_the_person_where_they_are() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let (with, without): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|p| p.title == "Bravo");
+    let mut app = reading_app();
+    app.update(Action::RestoreReading(reopening("bravo.md")));
+    read(&mut app, &without, false);
+    press(&mut app, "j");
+    let chosen = app.selected_post().unwrap().title.clone();
+    read(&mut app, &with, true);
+    assert_eq!(app.focus(), folio::app::Focus::List);
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+}
+
+#[test]
+fn a_reload_while_reading_replaces_the_list_and_later_batches_are_dropped() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let mut app = reading_app();
+    app.update(Action::RestoreReading(reopening("echo.md")));
+    read(&mut app, &all[..2], false);
+    app.update(Action::PostsChanged(all.clone()));
+    folio::term::settle(&mut app);
+    assert_eq!(app.scanning(), None);
+    assert_eq!(app.selected_post().unwrap().rel_path, PathBuf::from("echo.md"));
+    assert_eq!(app.focus(), folio::app::Focus::Reader);
+    read(&mut app, &all[2..], false);
+    read(&mut app, &[], true);
+    assert_eq!(app.posts(), &all[..], "no post listed twice");
+}
