@@ -221,41 +221,54 @@ fn while_reading_there_is_no_empty_folder_screen() {
     assert_eq!(app.scanning(), None);
 }
 
+/// A folder of `n` posts, one a day (post 0 the oldest).
+fn daily(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        let text = format!(
+            "---\ntitle: Day {i}\ndate: 2024-{:02}-{:02}\n---\n\nText of day {i}.\n",
+            1 + i / 28,
+            1 + i % 28
+        );
+        std::fs::write(dir.path().join(format!("day-{i}.md")), text).unwrap();
+    }
+    dir
+}
+
 #[test]
 fn batches_keep_the_selection_on_the_chosen_post_and_row() {
-    let dir = blog();
+    let dir = daily(60);
     let all = posts::scan(dir.path()).unwrap();
-    let titles = |app: &folio::app::App| -> Vec<String> {
-        app.posts().iter().map(|p| p.title.clone()).collect()
-    };
     let mut app = reading_app();
     // The older posts first: the list shows them, the first selected.
-    read(&mut app, &all[2..4], false);
-    assert_eq!(app.selected_post().unwrap().title, all[2].title);
-    press(&mut app, "j");
-    let chosen = all[3].title.clone();
+    read(&mut app, &all[30..50], false);
+    assert_eq!(app.selected_post().unwrap().title, all[30].title);
+    press(&mut app, "5j");
+    let chosen = all[35].title.clone();
     assert_eq!(app.selected_post().unwrap().title, chosen);
-    let row_before = screen(&app)
-        .lines()
-        .position(|l| l.contains(&chosen))
-        .unwrap();
-    assert!(status(&app).contains("reading posts… 2"), "{}", status(&app));
+    let row_of = |s: &str| s.lines().position(|l| l.contains(&format!("{chosen}\u{20}")) || l.ends_with(&chosen));
+    let row_before = row_of(&screen(&app)).unwrap();
+    assert!(status(&app).contains("reading posts… 20"), "{}", status(&app));
     // Newer posts arrive above it: the selection stays on its post, on its
     // row, and the list stays in order.
-    read(&mut app, &all[..2], false);
-    assert_eq!(titles(&app), titles_of(&all[..4]));
+    read(&mut app, &all[..30], false);
+    assert_eq!(titles_of(app.posts()), titles_of(&all[..50]));
     assert_eq!(app.selected_post().unwrap().title, chosen);
-    assert_eq!(app.selected(), Some(3));
+    assert_eq!(app.selected(), Some(35));
     let s = screen(&app);
-    assert_eq!(s.lines().position(|l| l.contains(&chosen)), Some(row_before), "{s}");
-    assert!(status(&app).contains("reading posts… 4"), "{s}");
+    assert_eq!(row_of(&s), Some(row_before), "{s}");
+    assert!(status(&app).contains("reading posts… 50"), "{s}");
+    // Keys work between batches.
+    press(&mut app, "k");
+    let chosen = all[34].title.clone();
+    assert_eq!(app.selected_post().unwrap().title, chosen);
     // The last batch: the whole list, as a scan gives it.
-    read(&mut app, &all[4..], true);
+    read(&mut app, &all[50..], true);
     assert_eq!(app.posts(), &all[..]);
     assert_eq!(app.selected_post().unwrap().title, chosen);
     assert_eq!(app.scanning(), None);
     let status = status(&app);
-    assert!(status.contains("post 4/5") && !status.contains("reading"), "{status}");
+    assert!(status.contains("post 35/60") && !status.contains("reading"), "{status}");
 }
 
 fn titles_of(posts: &[posts::Post]) -> Vec<String> {
