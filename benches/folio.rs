@@ -170,9 +170,13 @@ fn streaming(
         assert!(app.scanning().is_none() && !app.posts().is_empty());
         [first, with_posts.unwrap_or_default(), start.elapsed()]
     };
-    for (i, name) in ["stream/first-frame", "stream/first-posts", "stream/complete"]
-        .into_iter()
-        .enumerate()
+    for (i, name) in [
+        "stream/first-frame",
+        "stream/first-posts",
+        "stream/complete",
+    ]
+    .into_iter()
+    .enumerate()
     {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| (0..iters).map(|_| start_once()[i]).sum());

@@ -252,7 +252,10 @@ pub enum Action {
     /// person chose. A batch that is not `done` (even an empty one, sent
     /// first) says more are coming: until the last one an empty list means
     /// "still reading", not "no posts".
-    PostsRead { posts: Vec<Post>, done: bool },
+    PostsRead {
+        posts: Vec<Post>,
+        done: bool,
+    },
     /// The file of the post with this `rel_path` changed: read it again,
     /// keeping the reading position on the same text.
     PostChanged(PathBuf),

@@ -1814,7 +1814,13 @@ impl App {
         match (found, &mut self.scan) {
             (Some(i), _) => self.reopen(i),
             // Not read yet: opened when its batch arrives.
-            (None, Scan::Reading { touched: false, last }) => *last = reading.last,
+            (
+                None,
+                Scan::Reading {
+                    touched: false,
+                    last,
+                },
+            ) => *last = reading.last,
             (None, _) => {}
         }
         self.dirty = true;

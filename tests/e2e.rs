@@ -715,9 +715,15 @@ mod corpus;
 /// one whose title merely starts the same: `Post number 12` vs `...123`).
 fn status_names(screen: &str, title: &str) -> bool {
     let status = screen.trim_end().lines().last().unwrap_or_default();
-    status.trim_start().strip_prefix(title).is_some_and(|rest| {
-        !rest.starts_with(|c: char| c.is_ascii_digit())
-    })
+    status
+        .trim_start()
+        .strip_prefix(title)
+        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+fn status_ends(screen: &str, text: &str) -> bool {
+    let status = screen.trim_end().lines().last().unwrap_or_default();
+    status.trim_end().ends_with(text)
 }
 
 #[test]
@@ -734,7 +740,7 @@ fn a_big_folder_shows_at_once_fills_in_and_reopens_the_last_post() {
     });
     assert!(!first.contains("No posts here yet"), "{first}");
     // Then the complete count, the newest post selected, as a scan has it.
-    let s = tmux.wait_text("post 1/3000 ");
+    let s = tmux.wait_for("the complete count", |s| status_ends(s, "post 1/3000"));
     assert!(!s.contains("reading posts"), "{s}");
     assert!(status_names(&s, &all[0].title), "{s}");
     // Open the oldest post, and quit.
@@ -753,9 +759,12 @@ fn a_big_folder_shows_at_once_fills_in_and_reopens_the_last_post() {
     let s = tmux.wait_for("the oldest post reopened", |s| {
         status_names(s, oldest) && !s.contains("reading posts")
     });
-    assert!(!s.contains("post 3000/3000"), "the reader has the focus: {s}");
+    assert!(
+        !s.contains("post 3000/3000"),
+        "the reader has the focus: {s}"
+    );
     tmux.keys(&["Escape"]);
-    tmux.wait_text("post 3000/3000 ");
+    tmux.wait_for("the list", |s| status_ends(s, "post 3000/3000"));
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }

@@ -246,9 +246,16 @@ fn batches_keep_the_selection_on_the_chosen_post_and_row() {
     press(&mut app, "5j");
     let chosen = all[35].title.clone();
     assert_eq!(app.selected_post().unwrap().title, chosen);
-    let row_of = |s: &str| s.lines().position(|l| l.contains(&format!("{chosen}\u{20}")) || l.ends_with(&chosen));
+    let row_of = |s: &str| {
+        s.lines()
+            .position(|l| l.contains(&format!("{chosen}\u{20}")) || l.ends_with(&chosen))
+    };
     let row_before = row_of(&screen(&app)).unwrap();
-    assert!(status(&app).contains("reading posts… 20"), "{}", status(&app));
+    assert!(
+        status(&app).contains("reading posts… 20"),
+        "{}",
+        status(&app)
+    );
     // Newer posts arrive above it: the selection stays on its post, on its
     // row, and the list stays in order.
     read(&mut app, &all[..30], false);
@@ -268,7 +275,10 @@ fn batches_keep_the_selection_on_the_chosen_post_and_row() {
     assert_eq!(app.selected_post().unwrap().title, chosen);
     assert_eq!(app.scanning(), None);
     let status = status(&app);
-    assert!(status.contains("post 35/60") && !status.contains("reading"), "{status}");
+    assert!(
+        status.contains("post 35/60") && !status.contains("reading"),
+        "{status}"
+    );
 }
 
 fn titles_of(posts: &[posts::Post]) -> Vec<String> {
@@ -340,7 +350,10 @@ fn a_reload_while_reading_replaces_the_list_and_later_batches_are_dropped() {
     app.update(Action::PostsChanged(all.clone()));
     folio::term::settle(&mut app);
     assert_eq!(app.scanning(), None);
-    assert_eq!(app.selected_post().unwrap().rel_path, PathBuf::from("echo.md"));
+    assert_eq!(
+        app.selected_post().unwrap().rel_path,
+        PathBuf::from("echo.md")
+    );
     assert_eq!(app.focus(), folio::app::Focus::Reader);
     read(&mut app, &all[2..], false);
     read(&mut app, &[], true);
