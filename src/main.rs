@@ -391,18 +391,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     // The reader on a folder starts at once and reads the posts in the
     // background (the list fills in); a bad path is still refused here.
     let background = config.posts.as_ref().filter(|_| !printing && !single_file);
-    let scan_start = Instant::now();
-    let posts = match &config.posts {
-        Some(path) if background.is_some() => {
-            posts::check(path)?;
-            Vec::new()
-        }
-        Some(path) => posts::scan(path)?,
-        None => posts::embedded(),
-    };
-    if background.is_none() {
-        log_scan(config.posts.as_deref(), &posts, scan_start.elapsed());
-    }
+    let posts = first_posts(config.posts.as_deref(), background.is_some())?;
     // Like bat and less, a pipe gets printed output rather than a TUI.
     if printing {
         let width = cli.width.unwrap_or_else(|| {
@@ -472,6 +461,22 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         term::Exit::Signal(sig) => Ok(ExitCode::from(128 + u8::try_from(sig).unwrap_or(0))),
         term::Exit::Quit | term::Exit::Closed => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The posts to start with: all of them, or none yet when they are read
+/// in the `background` (after checking that they can be).
+fn first_posts(path: Option<&Path>, background: bool) -> Result<Vec<Post>> {
+    let scan_start = Instant::now();
+    let posts = match path {
+        Some(path) if background => {
+            posts::check(path)?;
+            return Ok(Vec::new());
+        }
+        Some(path) => posts::scan(path)?,
+        None => posts::embedded(),
+    };
+    log_scan(path, &posts, scan_start.elapsed());
+    Ok(posts)
 }
 
 /// Reading state: read once here (a small file), saved from then on by the

@@ -299,11 +299,11 @@ fn untouched_the_newest_post_stays_selected() {
     assert_eq!(app.posts(), &all[..]);
 }
 
-fn reopening(last: &str) -> Box<folio::state::Reading> {
-    Box::new(folio::state::Reading {
+fn reopening(last: &str) -> Action {
+    Action::RestoreReading(Box::new(folio::state::Reading {
         posts: std::collections::HashMap::new(),
         last: Some(PathBuf::from(last)),
-    })
+    }))
 }
 
 #[test]
@@ -313,7 +313,7 @@ fn the_last_post_reopens_when_it_arrives_late() {
     let bravo = all.iter().position(|p| p.title == "Bravo").unwrap();
     let (with, without): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|p| p.title == "Bravo");
     let mut app = reading_app();
-    app.update(Action::RestoreReading(reopening("bravo.md")));
+    app.update(reopening("bravo.md"));
     read(&mut app, &without[..2], false);
     assert_eq!(app.focus(), folio::app::Focus::List);
     read(&mut app, &without[2..], false);
@@ -331,7 +331,7 @@ fn a_key_before_the_last_post_arrives_keeps_the_person_where_they_are() {
     let all = posts::scan(dir.path()).unwrap();
     let (with, without): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|p| p.title == "Bravo");
     let mut app = reading_app();
-    app.update(Action::RestoreReading(reopening("bravo.md")));
+    app.update(reopening("bravo.md"));
     read(&mut app, &without, false);
     press(&mut app, "j");
     let chosen = app.selected_post().unwrap().title.clone();
@@ -345,7 +345,7 @@ fn a_reload_while_reading_replaces_the_list_and_later_batches_are_dropped() {
     let dir = blog();
     let all = posts::scan(dir.path()).unwrap();
     let mut app = reading_app();
-    app.update(Action::RestoreReading(reopening("echo.md")));
+    app.update(reopening("echo.md"));
     read(&mut app, &all[..2], false);
     app.update(Action::PostsChanged(all.clone()));
     folio::term::settle(&mut app);
