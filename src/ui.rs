@@ -748,3 +748,15 @@ fn draw_hit(app: &App, hit: &crate::search::Hit, selected: bool, area: Rect, buf
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_have_commas() {
+        let cases = [(0, "0"), (999, "999"), (1_000, "1,000"), (2_400, "2,400")];
+        for (n, text) in cases {
+            assert_eq!(super::thousands(n), text);
+        }
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
+}
