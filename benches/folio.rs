@@ -170,6 +170,11 @@ fn streaming(
         assert!(app.scanning().is_none() && !app.posts().is_empty());
         [first, with_posts.unwrap_or_default(), start.elapsed()]
     };
+    // The runner starts watching the folder (live reload) before its
+    // first frame: that is part of the start too.
+    group.bench_function("stream/watch-start", |b| {
+        b.iter(|| black_box(folio::watch::Watch::start(dir).unwrap()));
+    });
     for (i, name) in [
         "stream/first-frame",
         "stream/first-posts",

@@ -155,22 +155,13 @@ pub fn run(
             let _ = tx.send(Input::Action(Action::Notify(warning)));
         })
     });
-    // Live reload; a folder that cannot be watched (inotify limits, say) is
-    // read as it was at start, with a word in the status bar.
-    let _watch = services.watch.and_then(|path| match Watch::start(&path) {
-        Ok(watch) => {
-            let tx = tx.clone();
-            watch.subscribe(Box::new(move |action| {
-                tx.send(Input::Action(action)).is_ok()
-            }));
-            Some(watch)
-        }
-        Err(e) => {
-            tracing::warn!("{}", crate::sanitize::sanitize(&e.to_string()));
-            app.update(Action::Notify(e.to_string()));
-            None
-        }
-    });
+    // Live reload, started off the first frame's path (watching a big tree
+    // takes tens of milliseconds) and kept until `_watching` is dropped; a
+    // folder that cannot be watched (inotify limits, say) is read as it was
+    // at start, with a word in the status bar.
+    let _watching = services
+        .watch
+        .map(|path| watch_in_background(path, tx.clone()));
     if let Some(path) = services.scan {
         let tx = tx.clone();
         read_posts(path, move |action| tx.send(Input::Action(action)).is_ok())?;
@@ -239,6 +230,32 @@ pub fn run(
         saver.finish();
     }
     exit
+}
+
+/// Starts watching `path` on a thread that keeps the watch until the
+/// returned sender is dropped.
+fn watch_in_background(path: std::path::PathBuf, tx: Sender<Input>) -> Sender<()> {
+    let (keep, until) = mpsc::channel::<()>();
+    let spawned = thread::Builder::new()
+        .name("folio-watch-start".into())
+        .spawn(move || match Watch::start(&path) {
+            Ok(watch) => {
+                watch.subscribe(Box::new(move |action| {
+                    tx.send(Input::Action(action)).is_ok()
+                }));
+                // Returns when the runner drops its end.
+                let _ = until.recv();
+                drop(watch);
+            }
+            Err(e) => {
+                tracing::warn!("{}", crate::sanitize::sanitize(&e.to_string()));
+                let _ = tx.send(Input::Action(Action::Notify(e.to_string())));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot watch the posts folder");
+    }
+    keep
 }
 
 /// Runs `f` with the terminal as the shell left it (main screen, cooked
