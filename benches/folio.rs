@@ -158,7 +158,12 @@ fn streaming(
             for action in rx.try_iter() {
                 app.update(action);
             }
-            folio::term::settle(&mut app);
+            // As the runner does: the selected post read and quickly laid
+            // out here; its highlighting would go to another thread.
+            while let Some(post) = app.pending_load() {
+                let source = post.read_source().map_err(|e| e.to_string());
+                app.update(Action::Loaded(post.rel_path.clone(), source));
+            }
             terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
             if with_posts.is_none() && !app.posts().is_empty() {
                 with_posts = Some(start.elapsed());
