@@ -1735,7 +1735,15 @@ impl App {
         let touched = matches!(self.scan, Scan::Reading { touched: true, .. });
         let selected = self.selected_key().map(Path::to_path_buf);
         let row = self.view_pos().map(|p| p.saturating_sub(self.list_top));
+        // `Esc` on an open filter goes back to this post, wherever it moves.
+        let before = self.filter.as_ref().and_then(|f| self.posts.get(f.before));
+        let before = before.map(|p| p.rel_path.clone());
         crate::posts::merge_posts(&mut self.posts, posts);
+        if let (Some(key), Some(f)) = (before, &mut self.filter)
+            && let Some(i) = self.posts.iter().position(|p| p.rel_path == key)
+        {
+            f.before = i;
+        }
         self.selected = if touched {
             selected
                 .and_then(|k| self.posts.iter().position(|p| p.rel_path == k))

@@ -359,3 +359,22 @@ fn a_reload_while_reading_replaces_the_list_and_later_batches_are_dropped() {
     read(&mut app, &[], true);
     assert_eq!(app.posts(), &all[..], "no post listed twice");
 }
+
+#[test]
+fn a_filter_typed_while_reading_ranks_the_new_posts_and_esc_goes_back() {
+    let dir = daily(60);
+    let all = posts::scan(dir.path()).unwrap();
+    let mut app = reading_app();
+    read(&mut app, &all[30..], false);
+    press(&mut app, "jj");
+    let chosen = app.selected_post().unwrap().title.clone();
+    press(&mut app, "/Day 1");
+    read(&mut app, &all[..30], false);
+    // The newer posts that match are ranked in.
+    let shown: Vec<String> = (0..app.view_len())
+        .map(|pos| app.posts()[app.view_at(pos).unwrap()].title.clone())
+        .collect();
+    assert!(shown.iter().any(|t| t == "Day 51"), "{shown:?}");
+    press(&mut app, "<Esc>");
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+}
