@@ -118,7 +118,79 @@ fn folders(c: &mut Criterion) {
                 black_box(terminal.backend().buffer().area)
             });
         });
+        streaming(&mut group, dir.path());
         group.finish();
+    }
+}
+
+/// The reader's start as `folio DIR` makes it: the first frame at once,
+/// then the list filling in from the background scan, applied and drawn as
+/// the runner's loop does (all queued batches, then one frame). Times from
+/// the start to the first frame, to the first frame with posts in it, and
+/// to the frame of the complete list. Each start runs to its end before
+/// the next, so no scan overlaps a measured one.
+fn streaming(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    dir: &std::path::Path,
+) {
+    use std::time::{Duration, Instant};
+    let start_once = || -> [Duration; 3] {
+        let start = Instant::now();
+        let mut app = App::new(
+            Vec::new(),
+            Theme::default(),
+            Keymap::default(),
+            Options::default(),
+        );
+        app.update(Action::Resize(100, 30));
+        app.update(Action::PostsRead {
+            posts: Vec::new(),
+            done: false,
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        folio::term::read_posts(dir.to_path_buf(), move |a| tx.send(a).is_ok()).unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+        let first = start.elapsed();
+        let mut with_posts = None;
+        while let Ok(action) = rx.recv() {
+            app.update(action);
+            for action in rx.try_iter() {
+                app.update(action);
+            }
+            // As the runner does: the selected post read and quickly laid
+            // out here; its highlighting would go to another thread.
+            while let Some(post) = app.pending_load() {
+                let source = post.read_source().map_err(|e| e.to_string());
+                app.update(Action::Loaded(post.rel_path.clone(), source));
+            }
+            terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
+            if with_posts.is_none() && !app.posts().is_empty() {
+                with_posts = Some(start.elapsed());
+            }
+            if app.scanning().is_none() {
+                break;
+            }
+        }
+        assert!(app.scanning().is_none() && !app.posts().is_empty());
+        [first, with_posts.unwrap_or_default(), start.elapsed()]
+    };
+    // The runner starts watching the folder (live reload) before its
+    // first frame: that is part of the start too.
+    group.bench_function("stream/watch-start", |b| {
+        b.iter(|| black_box(folio::watch::Watch::start(dir).unwrap()));
+    });
+    for (i, name) in [
+        "stream/first-frame",
+        "stream/first-posts",
+        "stream/complete",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| start_once()[i]).sum());
+        });
     }
 }
 

@@ -247,6 +247,15 @@ pub enum Action {
     /// The folder was scanned again: this is the list now (sorted). The
     /// selection stays on the same post.
     PostsChanged(Vec<Post>),
+    /// Posts of the folder being read in the background at start: merged
+    /// into the list in its order, the selection staying on the post the
+    /// person chose. A batch that is not `done` (even an empty one, sent
+    /// first) says more are coming: until the last one an empty list means
+    /// "still reading", not "no posts".
+    PostsRead {
+        posts: Vec<Post>,
+        done: bool,
+    },
     /// The file of the post with this `rel_path` changed: read it again,
     /// keeping the reading position on the same text.
     PostChanged(PathBuf),

@@ -422,6 +422,28 @@ pub struct App {
     /// First line of the help overlay shown (it scrolls when taller than the
     /// terminal).
     help_top: usize,
+    scan: Scan,
+}
+
+/// The folder read in the background at start (see [`Action::PostsRead`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+enum Scan {
+    /// Not reading: the list is complete.
+    #[default]
+    Idle,
+    Reading {
+        /// The person has moved, opened or typed something: from then on
+        /// the selection stays on its post as the list grows. Untouched, it
+        /// stays on the first (newest) post, so a start that has finished
+        /// looks like one that read the whole folder first.
+        touched: bool,
+        /// The post to reopen (reading state) when it arrives, unless the
+        /// person has chosen another by then.
+        last: Option<PathBuf>,
+    },
+    /// A reload replaced the list while it was being read: the batches
+    /// still to come are older news.
+    Superseded,
 }
 
 impl App {
@@ -463,7 +485,14 @@ impl App {
             quit: false,
             dirty: true,
             help_top: 0,
+            scan: Scan::Idle,
         }
+    }
+
+    /// While the folder is still being read in the background: how many
+    /// posts have arrived.
+    pub fn scanning(&self) -> Option<usize> {
+        matches!(self.scan, Scan::Reading { .. }).then_some(self.posts.len())
     }
 
     // --- what runners and the UI read -------------------------------------
@@ -954,12 +983,25 @@ impl App {
                 | Action::SetTheme(_)
                 | Action::LaidOut { .. }
                 | Action::PostsChanged(_)
+                | Action::PostsRead { .. }
                 | Action::PostChanged(_)
                 | Action::RestoreReading(_)
                 | Action::Notify(_)
                 | Action::SearchResults { .. }
         ) {
             self.message = None;
+        }
+        if let (
+            Action::Command(_)
+            | Action::Click(..)
+            | Action::Scroll(..)
+            | Action::Edit(_)
+            | Action::Hint(_),
+            Scan::Reading { touched, last },
+        ) = (&action, &mut self.scan)
+        {
+            *touched = true;
+            *last = None;
         }
         match action {
             Action::Command(cmd) => {
@@ -981,6 +1023,7 @@ impl App {
             Action::SetTheme(theme) => self.set_theme(*theme),
             Action::LaidOut { key, layout, doc } => self.laid_out(&key, layout, *doc),
             Action::PostsChanged(posts) => self.posts_changed(posts),
+            Action::PostsRead { posts, done } => self.posts_read(posts, done),
             Action::PostChanged(key) => self.post_changed(&key),
             Action::RestoreReading(reading) => self.restore_reading(*reading),
             Action::Notify(message) => self.message = Some(message),
@@ -1641,8 +1684,20 @@ impl App {
             self.focus = Focus::List;
             self.overlay = self.overlay.filter(|o| *o == Overlay::Help);
         }
-        // A kept filter ranks the new list (its remembered views hold old
-        // indices), and the selection stays put when the post still matches.
+        self.refilter_kept();
+        if let Scan::Reading { last, .. } = &mut self.scan {
+            let last = last.take();
+            self.scan = Scan::Superseded;
+            if let Some(i) = last.and_then(|k| self.posts.iter().position(|p| p.rel_path == k)) {
+                self.reopen(i);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// A kept filter ranks the new list (its remembered views hold old
+    /// indices), and the selection stays put when the post still matches.
+    fn refilter_kept(&mut self) {
         if self.filter.is_some() {
             let keep = self.selected;
             let last = self.posts.len().saturating_sub(1);
@@ -1655,7 +1710,73 @@ impl App {
                 self.select(keep);
             }
         }
+    }
+
+    /// More posts of the folder being read: merged into the list in order.
+    /// The selection stays on the post the person chose, on the same row
+    /// of the list, or on the first post while they have chosen none; the
+    /// post to reopen is opened when it arrives.
+    fn posts_read(&mut self, posts: Vec<Post>, done: bool) {
+        match &self.scan {
+            Scan::Superseded => {
+                if done {
+                    self.scan = Scan::Idle;
+                }
+                return;
+            }
+            Scan::Idle => {
+                self.scan = Scan::Reading {
+                    touched: false,
+                    last: None,
+                };
+            }
+            Scan::Reading { .. } => {}
+        }
+        let touched = matches!(self.scan, Scan::Reading { touched: true, .. });
+        let selected = self.selected_key().map(Path::to_path_buf);
+        let row = self.view_pos().map(|p| p.saturating_sub(self.list_top));
+        // `Esc` on an open filter goes back to this post, wherever it moves.
+        let before = self.filter.as_ref().and_then(|f| self.posts.get(f.before));
+        let before = before.map(|p| p.rel_path.clone());
+        crate::posts::merge_posts(&mut self.posts, posts);
+        if let (Some(key), Some(f)) = (before, &mut self.filter)
+            && let Some(i) = self.posts.iter().position(|p| p.rel_path == key)
+        {
+            f.before = i;
+        }
+        self.selected = if touched {
+            selected
+                .and_then(|k| self.posts.iter().position(|p| p.rel_path == k))
+                .unwrap_or_else(|| self.selected.min(self.posts.len().saturating_sub(1)))
+        } else {
+            0
+        };
+        if let Scan::Reading {
+            last: Some(key), ..
+        } = &self.scan
+            && let Some(i) = self.posts.iter().position(|p| &p.rel_path == key)
+        {
+            self.reopen(i);
+        }
+        self.refilter_kept();
+        if let (Some(row), Some(pos)) = (row, self.view_pos()) {
+            self.list_top = pos.saturating_sub(row);
+        }
+        if done {
+            self.scan = Scan::Idle;
+        }
         self.dirty = true;
+    }
+
+    /// Opens post `i` in the reader, as the reading state asks: the post
+    /// last read, reopened.
+    fn reopen(&mut self, i: usize) {
+        self.selected = i;
+        self.focus = Focus::Reader;
+        if let Scan::Reading { touched, last } = &mut self.scan {
+            *touched = true;
+            *last = None;
+        }
     }
 
     /// The file of post `key` changed: its text is read again and laid out
@@ -1694,12 +1815,21 @@ impl App {
                 }
             }
         }
-        if let Some(i) = reading
+        let found = reading
             .last
-            .and_then(|last| self.posts.iter().position(|p| p.rel_path == last))
-        {
-            self.selected = i;
-            self.focus = Focus::Reader;
+            .as_ref()
+            .and_then(|last| self.posts.iter().position(|p| &p.rel_path == last));
+        match (found, &mut self.scan) {
+            (Some(i), _) => self.reopen(i),
+            // Not read yet: opened when its batch arrives.
+            (
+                None,
+                Scan::Reading {
+                    touched: false,
+                    last,
+                },
+            ) => *last = reading.last,
+            (None, _) => {}
         }
         self.dirty = true;
     }

@@ -395,12 +395,10 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         eprintln!("folio: warning: {}", sanitize(p));
     }
     let single_file = config.posts.as_deref().is_some_and(Path::is_file);
-    let scan_start = Instant::now();
-    let posts = match &config.posts {
-        Some(path) => posts::scan(path)?,
-        None => posts::embedded(),
-    };
-    log_scan(config.posts.as_deref(), &posts, scan_start.elapsed());
+    // The reader on a folder starts at once and reads the posts in the
+    // background (the list fills in); a bad path is still refused here.
+    let background = config.posts.as_ref().filter(|_| !printing && !single_file);
+    let posts = first_posts(config.posts.as_deref(), background.is_some())?;
     // Like bat and less, a pipe gets printed output rather than a TUI.
     if printing {
         let width = cli.width.unwrap_or_else(|| {
@@ -441,6 +439,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     if cli.raw {
         app.update(Action::Command(Command::ToggleRaw));
     }
+    if background.is_some() {
+        // Before the reading state: the post to reopen may come later.
+        app.update(Action::PostsRead {
+            posts: Vec::new(),
+            done: false,
+        });
+    }
     // Never with --print (returned above).
     let place = restore_reading(&mut app, &paths, config.posts.as_deref(), &mut problems);
     if single_file {
@@ -457,11 +462,28 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let services = term::Services {
         state: place,
         watch: config.posts.clone(),
+        scan: background.cloned(),
     };
     match term::run(app, config.mouse, probe, services).context("terminal error")? {
         term::Exit::Signal(sig) => Ok(ExitCode::from(128 + u8::try_from(sig).unwrap_or(0))),
         term::Exit::Quit | term::Exit::Closed => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The posts to start with: all of them, or none yet when they are read
+/// in the `background` (after checking that they can be).
+fn first_posts(path: Option<&Path>, background: bool) -> Result<Vec<Post>> {
+    let scan_start = Instant::now();
+    let posts = match path {
+        Some(path) if background => {
+            posts::check(path)?;
+            return Ok(Vec::new());
+        }
+        Some(path) => posts::scan(path)?,
+        None => posts::embedded(),
+    };
+    log_scan(path, &posts, scan_start.elapsed());
+    Ok(posts)
 }
 
 /// Reading state: read once here (a small file), saved from then on by the

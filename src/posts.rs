@@ -1105,14 +1105,53 @@ fn unreadable_post(path: PathBuf, rel_path: PathBuf, err: &std::io::Error) -> Po
 /// Newest first (time of day included); equal dates by title ignoring case,
 /// then by path; undated posts last, by title.
 pub fn sort_posts(posts: &mut [Post]) {
-    posts.sort_by_cached_key(|p| {
-        (
-            std::cmp::Reverse(p.date.is_some()),
-            std::cmp::Reverse(p.date),
-            p.title.to_lowercase(),
-            p.rel_path.clone(),
-        )
-    });
+    posts.sort_by_cached_key(order_key);
+}
+
+/// Where a post goes in the list: the one definition of the order, used by
+/// [`sort_posts`] and [`merge_posts`].
+type OrderKey = (
+    std::cmp::Reverse<bool>,
+    std::cmp::Reverse<Option<PostDate>>,
+    String,
+    PathBuf,
+);
+
+fn order_key(p: &Post) -> OrderKey {
+    (
+        std::cmp::Reverse(p.date.is_some()),
+        std::cmp::Reverse(p.date),
+        p.title.to_lowercase(),
+        p.rel_path.clone(),
+    )
+}
+
+/// Merges `batch` into the sorted `list`, keeping it sorted as
+/// [`sort_posts`] would: a batch of a folder read in the background joins
+/// the posts already listed. Linear in the list (a binary search per new
+/// post, then one pass that moves the posts), so a growing list costs the
+/// thread it is merged on little.
+pub fn merge_posts(list: &mut Vec<Post>, mut batch: Vec<Post>) {
+    if batch.is_empty() {
+        return;
+    }
+    sort_posts(&mut batch);
+    let mut at = Vec::with_capacity(batch.len());
+    let mut from = 0;
+    for post in &batch {
+        let key = order_key(post);
+        from += list[from..].partition_point(|p| order_key(p) <= key);
+        at.push(from);
+    }
+    let mut old = std::mem::take(list).into_iter();
+    list.reserve(old.len() + batch.len());
+    let mut taken = 0;
+    for (post, pos) in batch.into_iter().zip(at) {
+        list.extend(old.by_ref().take(pos - taken));
+        taken = pos;
+        list.push(post);
+    }
+    list.extend(old);
 }
 
 // ---------------------------------------------------------------------------
@@ -1346,6 +1385,102 @@ pub fn scan_with(path: &Path, links: Links) -> Result<Vec<Post>, PostsError> {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     sort_posts(&mut posts);
     Ok(posts)
+}
+
+/// [`scan_in_batches`] reports new posts once this many are waiting...
+pub const BATCH_POSTS: usize = 500;
+/// ...or once this long has passed since the last report (about a frame),
+/// whichever comes first.
+pub const BATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(16);
+
+/// Checks that `path` can be scanned, as [`scan`] would fail on it (missing,
+/// or a folder that cannot be listed), without reading any post: for a
+/// caller that scans in the background but must refuse a bad path at once.
+pub fn check(path: &Path) -> Result<(), PostsError> {
+    let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
+    if meta.is_dir() {
+        fs::read_dir(path).map_err(|e| io_error(path, e))?;
+    }
+    Ok(())
+}
+
+/// [`scan_with`], reporting as it goes, for a reader that shows the list
+/// while it fills in: lists the post files, reads their heads in parallel,
+/// and calls `report(batch, done)` with the posts read since the last call
+/// (each batch sorted) every [`BATCH_POSTS`] posts or [`BATCH_EVERY`],
+/// whichever comes first. The last call has `done` set (its batch may be
+/// empty). All batches together, merged with [`merge_posts`], are what
+/// [`scan_with`] returns. Stops early when `report` returns false.
+pub fn scan_in_batches(
+    path: &Path,
+    links: Links,
+    report: &mut dyn FnMut(Vec<Post>, bool) -> bool,
+) -> Result<(), PostsError> {
+    let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
+    if !meta.is_dir() {
+        let rel = path
+            .file_name()
+            .map_or_else(|| path.to_path_buf(), PathBuf::from);
+        report(vec![list_file(path.to_path_buf(), rel)], true);
+        return Ok(());
+    }
+    let files = find_files(path, links)?;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(files.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (files, next, stop) = (&files, &next, &stop);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let rel = file.strip_prefix(path).unwrap_or(file).to_path_buf();
+                    if tx.send(list_file(file.clone(), rel)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        // The workers hold the only senders now: the channel closes when
+        // the last of them is done.
+        drop(tx);
+        let mut batch = Vec::new();
+        let mut due = std::time::Instant::now() + BATCH_EVERY;
+        loop {
+            let wait = due.saturating_duration_since(std::time::Instant::now());
+            let more = match rx.recv_timeout(wait) {
+                Ok(post) => {
+                    batch.push(post);
+                    batch.extend(rx.try_iter().take(BATCH_POSTS.saturating_sub(batch.len())));
+                    true
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => true,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => false,
+            };
+            if !more {
+                sort_posts(&mut batch);
+                report(batch, true);
+                return;
+            }
+            if batch.len() >= BATCH_POSTS || std::time::Instant::now() >= due {
+                if !batch.is_empty() {
+                    sort_posts(&mut batch);
+                    if !report(std::mem::take(&mut batch), false) {
+                        stop.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+                due = std::time::Instant::now() + BATCH_EVERY;
+            }
+        }
+    });
+    Ok(())
 }
 
 /// folio's own sample posts, sorted.
@@ -2110,5 +2245,93 @@ mod tests {
         for p in &posts {
             assert!(p.error.is_none(), "{}: {:?}", p.rel_path.display(), p.error);
         }
+    }
+
+    /// A folder of `n` posts with dates that repeat (so titles and paths
+    /// break ties) and some without a date.
+    fn dated_folder(n: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        for i in 0..n {
+            let date = match i % 7 {
+                0 => String::new(),
+                k => format!("date: 2024-0{k}-1{}\n", i % 3),
+            };
+            let folder = if i % 2 == 0 { "" } else { "sub/" };
+            let text = format!("---\ntitle: Post {}\n{date}---\n\nText {i}.\n", i % 13);
+            fs::write(dir.path().join(format!("{folder}p{i}.md")), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn merging_batches_gives_the_sorted_list() {
+        let dir = dated_folder(120);
+        let whole = scan(dir.path()).unwrap();
+        // Any split into batches, in any order, merges into the same list.
+        let mut shuffled = whole.clone();
+        shuffled.reverse();
+        shuffled.rotate_left(37);
+        let mut merged = Vec::new();
+        for chunk in shuffled.chunks(17) {
+            merge_posts(&mut merged, chunk.to_vec());
+            let mut sorted = merged.clone();
+            sort_posts(&mut sorted);
+            assert_eq!(merged, sorted, "sorted after every batch");
+        }
+        assert_eq!(merged, whole);
+        merge_posts(&mut merged, Vec::new());
+        assert_eq!(merged, whole);
+    }
+
+    #[test]
+    fn scan_in_batches_reports_everything_once_and_ends_with_done() {
+        let dir = dated_folder(BATCH_POSTS * 2 + 50);
+        let whole = scan(dir.path()).unwrap();
+        let mut batches = Vec::new();
+        scan_in_batches(dir.path(), Links::Follow, &mut |batch, done| {
+            batches.push((batch, done));
+            true
+        })
+        .unwrap();
+        assert!(batches.len() >= 3, "{} batches", batches.len());
+        let (last, rest) = batches.split_last().unwrap();
+        assert!(last.1 && rest.iter().all(|(_, done)| !done));
+        assert!(batches.iter().all(|(b, _)| b.len() <= BATCH_POSTS));
+        let mut merged = Vec::new();
+        for (batch, _) in batches {
+            let mut sorted = batch.clone();
+            sort_posts(&mut sorted);
+            assert_eq!(batch, sorted, "each batch comes sorted");
+            merge_posts(&mut merged, batch);
+        }
+        assert_eq!(merged, whole);
+    }
+
+    #[test]
+    fn scan_in_batches_stops_when_told_and_fails_like_scan() {
+        let dir = dated_folder(BATCH_POSTS * 4);
+        let mut calls = 0;
+        scan_in_batches(dir.path(), Links::Follow, &mut |_, _| {
+            calls += 1;
+            false
+        })
+        .unwrap();
+        assert_eq!(calls, 1);
+        let missing = dir.path().join("gone");
+        let err = scan_in_batches(&missing, Links::Follow, &mut |_, _| true).unwrap_err();
+        assert!(matches!(err, PostsError::NotFound(_)), "{err:?}");
+        assert!(matches!(check(&missing), Err(PostsError::NotFound(_))));
+        check(dir.path()).unwrap();
+        // A single file is one batch, done.
+        let file = dir.path().join("p0.md");
+        let mut got = Vec::new();
+        scan_in_batches(&file, Links::Follow, &mut |b, done| {
+            got.push((b.len(), done));
+            true
+        })
+        .unwrap();
+        assert_eq!(got, [(1, true)]);
+        check(&file).unwrap();
     }
 }

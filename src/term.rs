@@ -82,6 +82,58 @@ pub struct Services {
     pub state: Option<state::Place>,
     /// The posts folder to watch for changes (live reload).
     pub watch: Option<std::path::PathBuf>,
+    /// The posts folder to read in the background, the list filling in as
+    /// it is read (see [`read_posts`]); the app should have been told with
+    /// an empty [`Action::PostsRead`] that is not done.
+    pub scan: Option<std::path::PathBuf>,
+}
+
+/// Reads the posts of `path` on a thread of its own and hands them to
+/// `send` as [`Action::PostsRead`] batches, the last one done; a folder
+/// that cannot be read (any more) ends the scan with a notice. Stops when
+/// `send` returns false.
+pub fn read_posts(
+    path: std::path::PathBuf,
+    send: impl Fn(Action) -> bool + Send + 'static,
+) -> io::Result<()> {
+    thread::Builder::new()
+        .name("folio-scan".into())
+        .spawn(move || {
+            let start = Instant::now();
+            let mut count = 0;
+            let result = crate::posts::scan_in_batches(
+                &path,
+                crate::posts::Links::Follow,
+                &mut |posts, done| {
+                    count += posts.len();
+                    for post in &posts {
+                        if let Some(err) = &post.error {
+                            let rel = post.rel_path.to_string_lossy();
+                            tracing::warn!(post = %crate::sanitize::sanitize(&rel), error = %crate::sanitize::sanitize(err), "frontmatter error");
+                        }
+                    }
+                    send(Action::PostsRead { posts, done })
+                },
+            );
+            let path = crate::sanitize::sanitize(&path.to_string_lossy()).into_owned();
+            match result {
+                Ok(()) => tracing::info!(
+                    path,
+                    posts = count,
+                    scan_ms = start.elapsed().as_secs_f64() * 1000.0,
+                    "scanned posts"
+                ),
+                Err(e) => {
+                    tracing::warn!(path, error = %crate::sanitize::sanitize(&e.to_string()), "cannot scan");
+                    send(Action::PostsRead {
+                        posts: Vec::new(),
+                        done: true,
+                    });
+                    send(Action::Notify(format!("cannot read the posts: {e}")));
+                }
+            }
+        })
+        .map(|_| ())
 }
 
 /// Runs the reader in the current terminal until the user quits.
@@ -103,22 +155,17 @@ pub fn run(
             let _ = tx.send(Input::Action(Action::Notify(warning)));
         })
     });
-    // Live reload; a folder that cannot be watched (inotify limits, say) is
-    // read as it was at start, with a word in the status bar.
-    let _watch = services.watch.and_then(|path| match Watch::start(&path) {
-        Ok(watch) => {
-            let tx = tx.clone();
-            watch.subscribe(Box::new(move |action| {
-                tx.send(Input::Action(action)).is_ok()
-            }));
-            Some(watch)
-        }
-        Err(e) => {
-            tracing::warn!("{}", crate::sanitize::sanitize(&e.to_string()));
-            app.update(Action::Notify(e.to_string()));
-            None
-        }
-    });
+    // Live reload, started off the first frame's path (watching a big tree
+    // takes tens of milliseconds) and kept until `_watching` is dropped; a
+    // folder that cannot be watched (inotify limits, say) is read as it was
+    // at start, with a word in the status bar.
+    let _watching = services
+        .watch
+        .map(|path| watch_in_background(path, tx.clone()));
+    if let Some(path) = services.scan {
+        let tx = tx.clone();
+        read_posts(path, move |action| tx.send(Input::Action(action)).is_ok())?;
+    }
     let searcher = Searcher::spawn(tx.clone());
     let notices = tx.clone();
     let input = spawn_input_thread(tx);
@@ -183,6 +230,32 @@ pub fn run(
         saver.finish();
     }
     exit
+}
+
+/// Starts watching `path` on a thread that keeps the watch until the
+/// returned sender is dropped.
+fn watch_in_background(path: std::path::PathBuf, tx: Sender<Input>) -> Sender<()> {
+    let (keep, until) = mpsc::channel::<()>();
+    let spawned = thread::Builder::new()
+        .name("folio-watch-start".into())
+        .spawn(move || match Watch::start(&path) {
+            Ok(watch) => {
+                watch.subscribe(Box::new(move |action| {
+                    tx.send(Input::Action(action)).is_ok()
+                }));
+                // Returns when the runner drops its end.
+                let _ = until.recv();
+                drop(watch);
+            }
+            Err(e) => {
+                tracing::warn!("{}", crate::sanitize::sanitize(&e.to_string()));
+                let _ = tx.send(Input::Action(Action::Notify(e.to_string())));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot watch the posts folder");
+    }
+    keep
 }
 
 /// Runs `f` with the terminal as the shell left it (main screen, cooked

@@ -191,7 +191,12 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
 fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     if app.posts().is_empty() {
-        draw_empty(app, area, buf);
+        // Not "no posts" before the folder has been read to the end.
+        if app.scanning().is_some() {
+            buf.set_string(area.x + 1, area.y, "Reading posts…", theme.ui.notice);
+        } else {
+            draw_empty(app, area, buf);
+        }
         return;
     }
     match app.current() {
@@ -270,6 +275,28 @@ fn draw_empty(app: &App, area: Rect, buf: &mut Buffer) {
 /// The right end of the status bar: a pending count, the filter, the
 /// position in the list or in the post and the search count.
 fn status_right(app: &App, prompt: Option<Prompt>) -> String {
+    let right = status_position(app, prompt);
+    match app.scanning() {
+        Some(n) if right.is_empty() => format!("reading posts… {} ", thousands(n)),
+        Some(n) => format!("reading posts… {} · {right}", thousands(n)),
+        None => right,
+    }
+}
+
+/// `n` with a comma every three digits: `10,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn status_position(app: &App, prompt: Option<Prompt>) -> String {
     if let Some(count) = app.pending_count() {
         format!("{count} ")
     } else if prompt == Some(Prompt::Filter) {
@@ -719,5 +746,17 @@ fn draw_hit(app: &App, hit: &crate::search::Hit, selected: bool, area: Rect, buf
         } else {
             buf.set_line(row.x, row.y, &line, row.width);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_have_commas() {
+        let cases = [(0, "0"), (999, "999"), (1_000, "1,000"), (2_400, "2,400")];
+        for (n, text) in cases {
+            assert_eq!(super::thousands(n), text);
+        }
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
     }
 }

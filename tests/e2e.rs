@@ -562,3 +562,64 @@ fn find_a_post_by_a_word_in_its_body_and_open_it() {
     });
     quit(&tmux);
 }
+
+#[path = "../benches/support/corpus.rs"]
+mod corpus;
+
+/// Whether the status bar (the last line) names the post `title` (and not
+/// one whose title merely starts the same: `Post number 12` vs `...123`).
+fn status_names(screen: &str, title: &str) -> bool {
+    let status = screen.trim_end().lines().last().unwrap_or_default();
+    status
+        .trim_start()
+        .strip_prefix(title)
+        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+fn status_ends(screen: &str, text: &str) -> bool {
+    let status = screen.trim_end().lines().last().unwrap_or_default();
+    status.trim_end().ends_with(text)
+}
+
+#[test]
+fn a_big_folder_shows_at_once_fills_in_and_reopens_the_last_post() {
+    let posts = tempfile::tempdir().unwrap();
+    corpus::folder(posts.path(), 3_000);
+    let all = folio::posts::scan(posts.path()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let args = format!("'{}'", posts.path().display());
+    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    // The first screen: the reader, its list filling in or filled.
+    let first = tmux.wait_for("the first screen", |s| {
+        s.contains("reading posts…") || s.contains("post 1/")
+    });
+    assert!(!first.contains("No posts here yet"), "{first}");
+    // Then the complete count, the newest post selected, as a scan has it.
+    let s = tmux.wait_for("the complete count", |s| status_ends(s, "post 1/3000"));
+    assert!(!s.contains("reading posts"), "{s}");
+    assert!(status_names(&s, &all[0].title), "{s}");
+    // Open the oldest post, and quit.
+    let oldest = &all[all.len() - 1].title;
+    tmux.keys(&["G", "Enter"]);
+    tmux.wait_for("the oldest post open", |s| {
+        status_names(s, oldest) && !s.contains("post 3000/3000")
+    });
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+    drop(tmux);
+
+    // Next time it is the last post read, so it arrives in the last batch
+    // or close to it, and is reopened then.
+    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    let s = tmux.wait_for("the oldest post reopened", |s| {
+        status_names(s, oldest) && !s.contains("reading posts")
+    });
+    assert!(
+        !s.contains("post 3000/3000"),
+        "the reader has the focus: {s}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list", |s| status_ends(s, "post 3000/3000"));
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
+}

@@ -175,3 +175,211 @@ fn a_kept_filter_ranks_the_reloaded_list() {
     assert!(!s.contains("Zulu") && !s.contains("Alpha"), "{s}");
     assert_eq!(app.selected_post().unwrap().title, "Bravo");
 }
+
+// --- the list filling in at start (the folder read in the background) -------
+
+/// An app whose folder is being read: no posts yet, more to come.
+fn reading_app() -> folio::app::App {
+    let mut app = folio::app::App::new(
+        Vec::new(),
+        folio::theme::Theme::default(),
+        folio::keymap::Keymap::default(),
+        folio::app::Options::default(),
+    );
+    app.update(Action::Resize(100, 30));
+    app.update(Action::PostsRead {
+        posts: Vec::new(),
+        done: false,
+    });
+    folio::term::settle(&mut app);
+    app
+}
+
+fn read(app: &mut folio::app::App, batch: &[posts::Post], done: bool) {
+    app.update(Action::PostsRead {
+        posts: batch.to_vec(),
+        done,
+    });
+    folio::term::settle(app);
+}
+
+fn status(app: &folio::app::App) -> String {
+    screen(app).lines().last().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn while_reading_there_is_no_empty_folder_screen() {
+    let mut app = reading_app();
+    let s = screen(&app);
+    assert!(s.contains("Reading posts…"), "{s}");
+    assert!(!s.contains("No posts here yet"), "{s}");
+    assert!(status(&app).contains("reading posts… 0"), "{s}");
+    // Keys on the empty list while reading do nothing, and break nothing.
+    press(&mut app, "jGk<Enter><Tab>");
+    read(&mut app, &[], false);
+    assert!(!screen(&app).contains("No posts here yet"));
+    // Only the end of reading says the folder is empty.
+    read(&mut app, &[], true);
+    let s = screen(&app);
+    assert!(s.contains("No posts here yet"), "{s}");
+    assert!(!s.contains("reading posts"), "{s}");
+    assert_eq!(app.scanning(), None);
+}
+
+/// A folder of `n` posts, one a day (post 0 the oldest).
+fn daily(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        let text = format!(
+            "---\ntitle: Day {i}\ndate: 2024-{:02}-{:02}\n---\n\nText of day {i}.\n",
+            1 + i / 28,
+            1 + i % 28
+        );
+        std::fs::write(dir.path().join(format!("day-{i}.md")), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn batches_keep_the_selection_on_the_chosen_post_and_row() {
+    let dir = daily(60);
+    let all = posts::scan(dir.path()).unwrap();
+    let mut app = reading_app();
+    // The older posts first: the list shows them, the first selected.
+    read(&mut app, &all[30..50], false);
+    assert_eq!(app.selected_post().unwrap().title, all[30].title);
+    press(&mut app, "5j");
+    let chosen = all[35].title.clone();
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+    let row_of = |s: &str| {
+        s.lines()
+            .position(|l| l.contains(&format!("{chosen}\u{20}")) || l.ends_with(&chosen))
+    };
+    let row_before = row_of(&screen(&app)).unwrap();
+    assert!(
+        status(&app).contains("reading posts… 20"),
+        "{}",
+        status(&app)
+    );
+    // Newer posts arrive above it: the selection stays on its post, on its
+    // row, and the list stays in order.
+    read(&mut app, &all[..30], false);
+    assert_eq!(titles_of(app.posts()), titles_of(&all[..50]));
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+    assert_eq!(app.selected(), Some(35));
+    let s = screen(&app);
+    assert_eq!(row_of(&s), Some(row_before), "{s}");
+    assert!(status(&app).contains("reading posts… 50"), "{s}");
+    // Keys work between batches.
+    press(&mut app, "k");
+    let chosen = all[34].title.clone();
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+    // The last batch: the whole list, as a scan gives it.
+    read(&mut app, &all[50..], true);
+    assert_eq!(app.posts(), &all[..]);
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+    assert_eq!(app.scanning(), None);
+    let status = status(&app);
+    assert!(
+        status.contains("post 35/60") && !status.contains("reading"),
+        "{status}"
+    );
+}
+
+fn titles_of(posts: &[posts::Post]) -> Vec<String> {
+    posts.iter().map(|p| p.title.clone()).collect()
+}
+
+#[test]
+fn untouched_the_newest_post_stays_selected() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let mut app = reading_app();
+    read(&mut app, &all[3..], false);
+    read(&mut app, &all[1..3], false);
+    read(&mut app, &all[..1], true);
+    assert_eq!(app.selected(), Some(0));
+    let s = screen(&app);
+    assert!(s.contains(&all[0].title), "{s}");
+    assert_eq!(app.posts(), &all[..]);
+}
+
+fn reopening(last: &str) -> Action {
+    Action::RestoreReading(Box::new(folio::state::Reading {
+        posts: std::collections::HashMap::new(),
+        last: Some(PathBuf::from(last)),
+    }))
+}
+
+#[test]
+fn the_last_post_reopens_when_it_arrives_late() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let bravo = all.iter().position(|p| p.title == "Bravo").unwrap();
+    let (with, without): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|p| p.title == "Bravo");
+    let mut app = reading_app();
+    app.update(reopening("bravo.md"));
+    read(&mut app, &without[..2], false);
+    assert_eq!(app.focus(), folio::app::Focus::List);
+    read(&mut app, &without[2..], false);
+    read(&mut app, &with, false);
+    assert_eq!(app.focus(), folio::app::Focus::Reader);
+    assert_eq!(app.selected(), Some(bravo));
+    assert!(screen(&app).contains("Just one paragraph about bravo."));
+    read(&mut app, &[], true);
+    assert_eq!(app.selected_post().unwrap().title, "Bravo");
+}
+
+#[test]
+fn a_key_before_the_last_post_arrives_keeps_the_person_where_they_are() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let (with, without): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|p| p.title == "Bravo");
+    let mut app = reading_app();
+    app.update(reopening("bravo.md"));
+    read(&mut app, &without, false);
+    press(&mut app, "j");
+    let chosen = app.selected_post().unwrap().title.clone();
+    read(&mut app, &with, true);
+    assert_eq!(app.focus(), folio::app::Focus::List);
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+}
+
+#[test]
+fn a_reload_while_reading_replaces_the_list_and_later_batches_are_dropped() {
+    let dir = blog();
+    let all = posts::scan(dir.path()).unwrap();
+    let mut app = reading_app();
+    app.update(reopening("echo.md"));
+    read(&mut app, &all[..2], false);
+    app.update(Action::PostsChanged(all.clone()));
+    folio::term::settle(&mut app);
+    assert_eq!(app.scanning(), None);
+    assert_eq!(
+        app.selected_post().unwrap().rel_path,
+        PathBuf::from("echo.md")
+    );
+    assert_eq!(app.focus(), folio::app::Focus::Reader);
+    read(&mut app, &all[2..], false);
+    read(&mut app, &[], true);
+    assert_eq!(app.posts(), &all[..], "no post listed twice");
+}
+
+#[test]
+fn a_filter_typed_while_reading_ranks_the_new_posts_and_esc_goes_back() {
+    let dir = daily(60);
+    let all = posts::scan(dir.path()).unwrap();
+    let mut app = reading_app();
+    read(&mut app, &all[30..], false);
+    press(&mut app, "jj");
+    let chosen = app.selected_post().unwrap().title.clone();
+    press(&mut app, "/Day 1");
+    read(&mut app, &all[..30], false);
+    // The newer posts that match are ranked in.
+    let shown: Vec<String> = (0..app.view_len())
+        .map(|pos| app.posts()[app.view_at(pos).unwrap()].title.clone())
+        .collect();
+    assert!(shown.iter().any(|t| t == "Day 51"), "{shown:?}");
+    press(&mut app, "<Esc>");
+    assert_eq!(app.selected_post().unwrap().title, chosen);
+}
