@@ -587,8 +587,8 @@ fn a_big_folder_shows_at_once_fills_in_and_reopens_the_last_post() {
     corpus::folder(posts.path(), 3_000);
     let all = folio::posts::scan(posts.path()).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let args = format!("'{}'", posts.path().display());
-    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    let args = quoted(posts.path());
+    let tmux = folio(Some(home.path()), "", &args, 100, 30);
     // The first screen: the reader, its list filling in or filled.
     let first = tmux.wait_for("the first screen", |s| {
         s.contains("reading posts…") || s.contains("post 1/")
@@ -604,13 +604,12 @@ fn a_big_folder_shows_at_once_fills_in_and_reopens_the_last_post() {
     tmux.wait_for("the oldest post open", |s| {
         status_names(s, oldest) && !s.contains("post 3000/3000")
     });
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
     drop(tmux);
 
     // Next time it is the last post read, so it arrives in the last batch
     // or close to it, and is reopened then.
-    let tmux = Tmux::start_at(Some(home.path()), &args, 100, 30);
+    let tmux = folio(Some(home.path()), "", &args, 100, 30);
     let s = tmux.wait_for("the oldest post reopened", |s| {
         status_names(s, oldest) && !s.contains("reading posts")
     });
@@ -620,6 +619,5 @@ fn a_big_folder_shows_at_once_fills_in_and_reopens_the_last_post() {
     );
     tmux.keys(&["Escape"]);
     tmux.wait_for("the list", |s| status_ends(s, "post 3000/3000"));
-    tmux.keys(&["q"]);
-    assert_restored(&tmux, "0");
+    quit(&tmux);
 }
