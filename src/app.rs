@@ -1443,6 +1443,7 @@ impl App {
     /// Opens post `index` in the reader; once it is laid out the reader goes
     /// to `to`.
     fn go_to(&mut self, index: usize, rel: PathBuf, to: JumpTo) {
+        self.reveal(index);
         self.select(index);
         self.focus = Focus::Reader;
         self.overlay = None;
@@ -1540,6 +1541,19 @@ impl App {
         self.selected = index.min(self.posts.len() - 1);
         if matches!(self.overlay, Some(Overlay::Outline { .. })) {
             self.overlay = None;
+        }
+    }
+
+    /// A jump to post `index` (a link, history, a search result) drops a
+    /// kept filter that hides it, so the list shows where the reader is.
+    fn reveal(&mut self, index: usize) {
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.view.contains(&index))
+        {
+            self.filter = None;
+            self.dirty = true;
         }
     }
 
@@ -2391,13 +2405,7 @@ impl App {
         };
         self.result_jump = Some((hit.rel_path.clone(), hit.offset));
         self.overlay = None;
-        if self
-            .filter
-            .as_ref()
-            .is_some_and(|f| !f.view.contains(&index))
-        {
-            self.filter = None;
-        }
+        self.reveal(index);
         self.select(index);
         self.focus = Focus::Reader;
         self.find = Find {

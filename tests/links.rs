@@ -41,7 +41,8 @@ fn linked() -> tempfile::TempDir {
         "bravo.md",
         "---\ntitle: Bravo\ndate: 2025-02-01\n---\n\nBravo body, [back to start](start.md).\n",
     );
-    let mut charlie = String::from("---\ntitle: Charlie\ndate: 2025-01-01\n---\n\n# Charlie\n\n");
+    let mut charlie =
+        String::from("---\ntitle: Charlie\ndate: 2025-01-01\ntags: [deep]\n---\n\n# Charlie\n\n");
     for i in 1..=40 {
         let _ = writeln!(charlie, "Charlie filler {i}.\n");
     }
@@ -194,6 +195,28 @@ fn a_relative_link_opens_the_post_inside_folio() {
         choose(&mut app, "F", text);
         assert_eq!(current(&app), post, "{text}");
     }
+}
+
+/// A kept list filter that hides the linked post gives way, so the list
+/// shows the post the reader is on; going back keeps the list whole.
+#[test]
+fn a_link_out_of_a_filtered_list_drops_the_filter() {
+    let dir = linked();
+    let mut app = app_with(dir.path(), Options::default());
+    press(&mut app, "/#deep<Enter>");
+    assert_eq!(app.view_len(), 1);
+    press(&mut app, "<Enter>G");
+    assert_eq!(current(&app), "sub/charlie.md");
+    choose(&mut app, "F", "up");
+    assert_eq!(current(&app), "start.md");
+    assert!(app.filter().is_none());
+    assert!(
+        app.view_pos().is_some(),
+        "the list shows the post being read"
+    );
+    press(&mut app, "H");
+    assert_eq!(current(&app), "sub/charlie.md");
+    assert!(app.view_pos().is_some());
 }
 
 #[test]
