@@ -5,7 +5,6 @@ use std::fmt;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Deserialize;
@@ -1349,40 +1348,12 @@ pub fn scan(path: &Path) -> Result<Vec<Post>, PostsError> {
 
 /// [`scan`], choosing whether links may lead out of the folder.
 pub fn scan_with(path: &Path, links: Links) -> Result<Vec<Post>, PostsError> {
-    let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
-    if !meta.is_dir() {
-        let rel = path
-            .file_name()
-            .map_or_else(|| path.to_path_buf(), PathBuf::from);
-        return Ok(vec![list_file(path.to_path_buf(), rel)]);
-    }
-    let files = find_files(path, links)?;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(files.len())
-        .max(1);
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::with_capacity(files.len()));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                let mut mine = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    let rel = file.strip_prefix(path).unwrap_or(file).to_path_buf();
-                    mine.push(list_file(file.clone(), rel));
-                }
-                results
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .extend(mine);
-            });
-        }
-    });
-    let mut posts = results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // One way to read a folder: the streaming scan's batches, collected.
+    let mut posts = Vec::new();
+    scan_in_batches(path, links, &mut |batch, _| {
+        posts.extend(batch);
+        true
+    })?;
     sort_posts(&mut posts);
     Ok(posts)
 }
