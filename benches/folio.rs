@@ -4,6 +4,8 @@
 
 #[path = "support/corpus.rs"]
 mod corpus;
+#[path = "support/floor.rs"]
+mod floor;
 
 use std::hint::black_box;
 
@@ -55,7 +57,7 @@ fn render(c: &mut Criterion) {
                 black_box(parser.count())
             });
         });
-        let blocks = code_blocks(body);
+        let blocks = floor::code_blocks(body);
         group.bench_function(
             BenchmarkId::new(format!("{name}/highlight-floor"), ""),
             |b| {
@@ -68,34 +70,6 @@ fn render(c: &mut Criterion) {
         );
     }
     group.finish();
-}
-
-/// The fenced code blocks of `body`, with their language.
-fn code_blocks(body: &str) -> Vec<(String, String)> {
-    use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
-    let mut blocks = Vec::new();
-    let mut current: Option<(String, String)> = None;
-    for event in pulldown_cmark::Parser::new_ext(body, folio::markdown::options()) {
-        match event {
-            Event::Start(Tag::CodeBlock(kind)) => {
-                let lang = match kind {
-                    CodeBlockKind::Fenced(info) => {
-                        info.split_whitespace().next().unwrap_or("").to_owned()
-                    }
-                    CodeBlockKind::Indented => String::new(),
-                };
-                current = Some((lang, String::new()));
-            }
-            Event::Text(t) => {
-                if let Some((_, code)) = &mut current {
-                    code.push_str(&t);
-                }
-            }
-            Event::End(TagEnd::CodeBlock) => blocks.extend(current.take()),
-            _ => {}
-        }
-    }
-    blocks
 }
 
 /// Folders of 1,000 and 10,000 small posts: the scan into the sorted list,

@@ -6,10 +6,13 @@
 //!
 //! `taskset -c 0 perf stat -e task-clock target/release/examples/floor parse big.md`
 
+#[path = "../benches/support/floor.rs"]
+mod floor;
+
 use std::hint::black_box;
 
 use folio::theme::Theme;
-use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+use pulldown_cmark::Parser;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -28,7 +31,7 @@ fn main() {
         }
         "highlight" => {
             let theme = Theme::default();
-            for (lang, code) in code_blocks(body) {
+            for (lang, code) in floor::code_blocks(body) {
                 black_box(folio::highlight::highlight_block(
                     &code,
                     &lang,
@@ -41,31 +44,4 @@ fn main() {
             std::process::exit(2);
         }
     }
-}
-
-/// The fenced code blocks of `body`, with their language.
-fn code_blocks(body: &str) -> Vec<(String, String)> {
-    let mut blocks = Vec::new();
-    let mut current: Option<(String, String)> = None;
-    for event in Parser::new_ext(body, folio::markdown::options()) {
-        match event {
-            Event::Start(Tag::CodeBlock(kind)) => {
-                let lang = match kind {
-                    CodeBlockKind::Fenced(info) => {
-                        info.split_whitespace().next().unwrap_or("").to_owned()
-                    }
-                    CodeBlockKind::Indented => String::new(),
-                };
-                current = Some((lang, String::new()));
-            }
-            Event::Text(t) => {
-                if let Some((_, code)) = &mut current {
-                    code.push_str(&t);
-                }
-            }
-            Event::End(TagEnd::CodeBlock) => blocks.extend(current.take()),
-            _ => {}
-        }
-    }
-    blocks
 }
