@@ -10,7 +10,7 @@ mod floor;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use folio::action::{Action, Command, Edit};
+use folio::action::{Action, Command, Edit, Report};
 use folio::app::{App, Options};
 use folio::keymap::Keymap;
 use folio::theme::Theme;
@@ -117,7 +117,7 @@ fn streaming(
             Options::default(),
         );
         app.update(Action::Resize(100, 30));
-        app.update(Action::PostsRead {
+        app.report(Report::PostsRead {
             posts: Vec::new(),
             done: false,
         });
@@ -128,15 +128,15 @@ fn streaming(
         let first = start.elapsed();
         let mut with_posts = None;
         while let Ok(action) = rx.recv() {
-            app.update(action);
+            app.report(action);
             for action in rx.try_iter() {
-                app.update(action);
+                app.report(action);
             }
             // As the runner does: the selected post read and quickly laid
             // out here; its highlighting would go to another thread.
             while let Some(post) = app.pending_load() {
                 let source = post.read_source().map_err(|e| e.to_string());
-                app.update(Action::Loaded(post.rel_path.clone(), source));
+                app.report(Report::Loaded(post.rel_path.clone(), source));
             }
             terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
             if with_posts.is_none() && !app.posts().is_empty() {
@@ -238,7 +238,7 @@ fn big_post(c: &mut Criterion) {
             );
             app.update(Action::Resize(100, 30));
             let key = app.pending_load().unwrap().rel_path;
-            app.update(Action::Loaded(key, Ok(source.clone())));
+            app.report(Report::Loaded(key, Ok(source.clone())));
             let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
             terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
             black_box(terminal.backend().buffer().area)
@@ -335,7 +335,7 @@ fn search(c: &mut Criterion) {
             b.iter(|| {
                 let mut hits = 0;
                 folio::term::run_search(&job, &|| false, &mut |a| {
-                    if let Action::SearchResults { hits: h, .. } = a {
+                    if let Report::SearchResults { hits: h, .. } = a {
                         hits += h.len();
                     }
                 });

@@ -217,8 +217,8 @@ pub enum Wheel {
     Down,
 }
 
-/// Everything that can change the app: user commands and the events the
-/// runner reports (size, mouse, finished file reads).
+/// What a person asks for: keys (through the keymap), the mouse, and the
+/// terminal's size. Runner reports are [`Report`]s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Command(Command),
@@ -230,6 +230,17 @@ pub enum Action {
     Scroll(Wheel, u16, u16),
     /// A click at (column, row).
     Click(u16, u16),
+    /// A letter typed in link mode (part of a hint).
+    Hint(char),
+    /// Typing into the open prompt.
+    Edit(Edit),
+}
+
+/// What a runner tells the app: finished work it asked for (loads,
+/// layouts, searches), what changed on disk, and messages. Never clears
+/// the status bar's message or counts as the person doing something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
     /// The runner read the post with this [`crate::posts::Post::rel_path`]
     /// (see [`crate::app::App::pending_load`]).
     Loaded(PathBuf, Result<PostSource, String>),
@@ -252,10 +263,7 @@ pub enum Action {
     /// person chose. A batch that is not `done` (even an empty one, sent
     /// first) says more are coming: until the last one an empty list means
     /// "still reading", not "no posts".
-    PostsRead {
-        posts: Vec<Post>,
-        done: bool,
-    },
+    PostsRead { posts: Vec<Post>, done: bool },
     /// The file of the post with this `rel_path` changed: read it again,
     /// keeping the reading position on the same text.
     PostChanged(PathBuf),
@@ -266,10 +274,6 @@ pub enum Action {
     /// A message for the status bar from the runner (a failed save, an
     /// opener that failed).
     Notify(String),
-    /// A letter typed in link mode (part of a hint).
-    Hint(char),
-    /// Typing into the open prompt.
-    Edit(Edit),
     /// Results of the search across all posts number `generation` (see
     /// [`crate::app::App::pending_search`]): `hits` found in the next
     /// `scanned` posts; `done` when the search is over. Results of an older
@@ -287,7 +291,7 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Open this file in the person's editor, then report
-    /// [`Action::PostChanged`] for `key`.
+    /// [`Report::PostChanged`] for `key`.
     Edit { key: PathBuf, file: PathBuf },
     /// Open this URL (http, https or mailto) with the system's opener.
     OpenUrl(String),

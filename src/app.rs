@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::action::{Action, Command, Edit, Effect, Wheel};
+use crate::action::{Action, Command, Edit, Effect, Report, Wheel};
 use crate::document::{Document, Link};
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::markdown;
@@ -260,7 +260,7 @@ pub enum Loaded {
 
 /// Laying out a post in full, with its code highlighted: syntect and the
 /// length of a long post are the slow parts of layout, so the runner does
-/// this off the key path and reports back with [`Action::LaidOut`]. A quick
+/// this off the key path and reports back with [`Report::LaidOut`]. A quick
 /// layout shows meanwhile: the same lines without highlighting, and of a long
 /// post only its start.
 #[derive(Debug, Clone)]
@@ -301,17 +301,17 @@ impl LayoutJob {
         }
     }
 
-    /// The action for `doc`, a layout made by a job with an equal key.
-    pub fn done(&self, doc: Box<Document>) -> Action {
-        Action::LaidOut {
+    /// The report for `doc`, a layout made by a job with an equal key.
+    pub fn done(&self, doc: Box<Document>) -> Report {
+        Report::LaidOut {
             key: self.key.clone(),
             layout: self.layout,
             doc,
         }
     }
 
-    /// The final layout, as an action for [`App::update`].
-    pub fn run(&self) -> Action {
+    /// The final layout, as a report for [`App::report`].
+    pub fn run(&self) -> Report {
         let (doc, _) = lay_out(
             &self.post,
             &self.source,
@@ -323,7 +323,7 @@ impl LayoutJob {
             },
             self.raw,
         );
-        Action::LaidOut {
+        Report::LaidOut {
             key: self.key.clone(),
             layout: self.layout,
             doc: Box::new(doc),
@@ -425,7 +425,7 @@ pub struct App {
     scan: Scan,
 }
 
-/// The folder read in the background at start (see [`Action::PostsRead`]).
+/// The folder read in the background at start (see [`Report::PostsRead`]).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 enum Scan {
     /// Not reading: the list is complete.
@@ -821,7 +821,7 @@ impl App {
 
     /// Work for the runner: the search across all posts, once per change
     /// of its query. The runner reads each target and reports back with
-    /// [`Action::SearchResults`] carrying the job's generation; results of
+    /// [`Report::SearchResults`] carrying the job's generation; results of
     /// an older generation are dropped, so the runner can abandon a job as
     /// soon as a newer one arrives.
     pub fn pending_search(&mut self) -> Option<SearchJob> {
@@ -852,7 +852,7 @@ impl App {
     }
 
     /// A post the runner should read and report back with
-    /// [`Action::Loaded`] under its [`Post::rel_path`]. Each post is asked
+    /// [`Report::Loaded`] under its [`Post::rel_path`]. Each post is asked
     /// for once (again after its file changed).
     pub fn pending_load(&mut self) -> Option<Post> {
         let post = self.posts.get(self.selected)?;
@@ -972,23 +972,11 @@ impl App {
         }
     }
 
-    /// Applies one action. The only way the app's state changes.
+    /// Applies what a person did. With [`App::report`], the only ways the
+    /// app's state changes.
     pub fn update(&mut self, action: Action) {
         let before = self.fingerprint();
-        if !matches!(
-            action,
-            Action::Digit(_)
-                | Action::Loaded(..)
-                | Action::Resize(..)
-                | Action::SetTheme(_)
-                | Action::LaidOut { .. }
-                | Action::PostsChanged(_)
-                | Action::PostsRead { .. }
-                | Action::PostChanged(_)
-                | Action::RestoreReading(_)
-                | Action::Notify(_)
-                | Action::SearchResults { .. }
-        ) {
+        if !matches!(action, Action::Digit(_) | Action::Resize(..)) {
             self.message = None;
         }
         if let (
@@ -1019,23 +1007,38 @@ impl App {
             Action::Resize(w, h) => self.size = (w, h),
             Action::Scroll(dir, col, row) => self.wheel(dir, col, row),
             Action::Click(col, row) => self.click(col, row),
-            Action::Loaded(key, result) => self.loaded_post(&key, result),
-            Action::SetTheme(theme) => self.set_theme(*theme),
-            Action::LaidOut { key, layout, doc } => self.laid_out(&key, layout, *doc),
-            Action::PostsChanged(posts) => self.posts_changed(posts),
-            Action::PostsRead { posts, done } => self.posts_read(posts, done),
-            Action::PostChanged(key) => self.post_changed(&key),
-            Action::RestoreReading(reading) => self.restore_reading(*reading),
-            Action::Notify(message) => self.message = Some(message),
             Action::Hint(c) => self.hint_typed(c),
             Action::Edit(edit) => self.edit(edit),
-            Action::SearchResults {
+        }
+        self.settle(before);
+    }
+
+    /// Applies what a runner reports: finished work, changes on disk,
+    /// messages.
+    pub fn report(&mut self, report: Report) {
+        let before = self.fingerprint();
+        match report {
+            Report::Loaded(key, result) => self.loaded_post(&key, result),
+            Report::SetTheme(theme) => self.set_theme(*theme),
+            Report::LaidOut { key, layout, doc } => self.laid_out(&key, layout, *doc),
+            Report::PostsChanged(posts) => self.posts_changed(posts),
+            Report::PostsRead { posts, done } => self.posts_read(posts, done),
+            Report::PostChanged(key) => self.post_changed(&key),
+            Report::RestoreReading(reading) => self.restore_reading(*reading),
+            Report::Notify(message) => self.message = Some(message),
+            Report::SearchResults {
                 generation,
                 hits,
                 scanned,
                 done,
             } => self.search_results(generation, hits, scanned, done),
         }
+        self.settle(before);
+    }
+
+    /// What every change ends with: layouts, jumps and reading state
+    /// brought up to date, and a redraw asked for if anything shown moved.
+    fn settle(&mut self, before: Fingerprint) {
         self.settle_layout();
         self.finish_jump();
         self.settle_reading();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueHint};
-use folio::action::{Action, Command};
+use folio::action::{Action, Command, Report};
 use folio::app::{App, Options};
 use folio::color::{self, Background, ColorChoice, Depth};
 use folio::config::{Config, MIN_MAX_WIDTH};
@@ -441,7 +441,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
     if background.is_some() {
         // Before the reading state: the post to reopen may come later.
-        app.update(Action::PostsRead {
+        app.report(Report::PostsRead {
             posts: Vec::new(),
             done: false,
         });
@@ -500,7 +500,7 @@ fn restore_reading(
         folder: folio::state::folder_key(posts),
     };
     let (state, warning) = folio::state::StateFile::load(&place.file);
-    app.update(Action::RestoreReading(Box::new(
+    app.report(Report::RestoreReading(Box::new(
         state.reading(&place.folder),
     )));
     if let Some(w) = warning {

@@ -471,7 +471,7 @@ pub struct Target {
 /// A search across all posts, for the runner to run off the UI thread
 /// (see [`crate::app::App::pending_search`]): it reads each target's text,
 /// calls [`find_in_source`], and reports back in batches with
-/// [`crate::action::Action::SearchResults`] tagged with `generation`.
+/// [`crate::action::Report::SearchResults`] tagged with `generation`.
 #[derive(Debug, Clone)]
 pub struct SearchJob {
     pub generation: u64,

@@ -10,7 +10,7 @@
 //! memory and still sees a correct screen when it catches up.
 //!
 //! All sessions share one [`Site`]: the post list, a cache of post sources,
-//! the theme and keymap, and a broadcast of [`Action`]s every session
+//! the theme and keymap, and a broadcast of [`Report`]s every session
 //! applies (live reload plugs in there: [`Site::broadcast`]). Reading and
 //! laying out posts happens on tokio's blocking pool, never on a session's
 //! task.
@@ -37,7 +37,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::action::{Action, Effect};
+use crate::action::{Action, Effect, Report};
 use crate::app::{App, LayoutKey, Options};
 use crate::color::{self, Background, ColorChoice, Depth};
 use crate::document::Document;
@@ -235,7 +235,7 @@ pub struct Site {
     pub hyperlinks: bool,
     sources: Mutex<SourceCache>,
     layouts: Mutex<LayoutCache>,
-    actions: broadcast::Sender<Action>,
+    actions: broadcast::Sender<Report>,
 }
 
 /// Finished layouts, shared: highlighting is the slow part of opening a
@@ -281,7 +281,7 @@ impl Site {
     /// [`Site::set_posts`] (for sessions yet to come) and broadcast the
     /// watcher's action (for those open now). The source cache is emptied,
     /// as files may have changed.
-    pub fn broadcast(&self, action: Action) {
+    pub fn broadcast(&self, action: Report) {
         self.clear_sources();
         // No receivers (nobody connected) is fine.
         let _ = self.actions.send(action);
@@ -290,9 +290,9 @@ impl Site {
     /// Live reload: what [`crate::watch::Watch`] reports, passed to every
     /// session. A new list is first confined to the served folder (the
     /// watcher's scan follows every link) and kept for sessions to come.
-    pub fn reload(&self, action: Action) {
+    pub fn reload(&self, action: Report) {
         let action = match action {
-            Action::PostsChanged(posts) => {
+            Report::PostsChanged(posts) => {
                 let posts: Vec<Post> = posts
                     .into_iter()
                     .filter(|p| match (&p.origin, &self.root) {
@@ -303,7 +303,7 @@ impl Site {
                     })
                     .collect();
                 self.set_posts(posts.clone());
-                Action::PostsChanged(posts)
+                Report::PostsChanged(posts)
             }
             other => other,
         };
@@ -372,7 +372,7 @@ impl Site {
         Ok(source)
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Action> {
+    fn subscribe(&self) -> broadcast::Receiver<Report> {
         self.actions.subscribe()
     }
 }
@@ -1444,7 +1444,7 @@ where
 }
 
 /// The work a session sent to the blocking pool, coming back.
-type Work = mpsc::UnboundedSender<Action>;
+type Work = mpsc::UnboundedSender<Report>;
 
 #[allow(clippy::too_many_lines)] // one select loop reads best in one piece
 async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
@@ -1535,12 +1535,12 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
             }
             action = work_rx.recv() => {
                 if let Some(action) = action {
-                    app.update(action);
+                    app.report(action);
                 }
             }
             action = actions.recv(), if reloads => {
                 match action {
-                    Ok(action) => app.update(action),
+                    Ok(report) => app.report(report),
                     // Missed actions: the next one still applies.
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => reloads = false,
@@ -1588,7 +1588,7 @@ fn apply(
                     Background::Light => light.clone(),
                     Background::Dark => dark.clone(),
                 };
-                app.update(Action::SetTheme(Box::new(theme)));
+                app.report(Report::SetTheme(Box::new(theme)));
             }
         }
     }
@@ -1609,7 +1609,7 @@ fn perform(app: &mut App, terminal: &mut Terminal<WireBackend<Vec<u8>>>, outbox:
                 let _ = terminal.backend_mut().copy_to_clipboard(&url);
             }
             Effect::Edit { .. } => {
-                app.update(Action::Notify("Posts cannot be edited over SSH.".into()));
+                app.report(Report::Notify("Posts cannot be edited over SSH.".into()));
             }
         }
     }
@@ -1633,7 +1633,7 @@ fn dispatch(app: &mut App, site: &Arc<Site>, work: &Work, newest: &Arc<AtomicU64
             let result =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| site.source(&post)))
                     .unwrap_or_else(|_| Err("this post could not be read".into()));
-            let _ = work.send(Action::Loaded(post.rel_path.clone(), result));
+            let _ = work.send(Report::Loaded(post.rel_path.clone(), result));
         });
     }
     if let Some(job) = app.pending_layout() {
@@ -1648,7 +1648,7 @@ fn dispatch(app: &mut App, site: &Arc<Site>, work: &Work, newest: &Arc<AtomicU64
             // A layout that panics leaves the quick layout in place.
             if let Ok(action) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()))
             {
-                if let Action::LaidOut { doc, .. } = &action {
+                if let Report::LaidOut { doc, .. } = &action {
                     site.keep_layout(key, doc);
                 }
                 let _ = work.send(action);
@@ -1974,8 +1974,8 @@ mod tests {
         let newest = Arc::new(AtomicU64::new(0));
         dispatch(&mut app, site, &work, &newest);
         while let Some(action) = results.recv().await {
-            let done = matches!(action, Action::LaidOut { .. });
-            app.update(action);
+            let done = matches!(action, Report::LaidOut { .. });
+            app.report(action);
             dispatch(&mut app, site, &work, &newest);
             if done {
                 break;
@@ -2000,7 +2000,7 @@ mod tests {
         assert!(first.document().is_some());
         assert_eq!(first.document(), second.document());
         // A reload empties both caches.
-        site.broadcast(Action::Resize(1, 1));
+        site.broadcast(Report::Notify(String::new()));
         assert!(lock(&site.sources).map.is_empty());
         assert!(lock(&site.layouts).map.is_empty());
     }
@@ -2027,9 +2027,9 @@ mod tests {
                 .await
                 .expect("search results arrive")
                 .expect("the channel stays open");
-            let done = matches!(&action, Action::SearchResults { done: true, generation, .. }
+            let done = matches!(&action, Report::SearchResults { done: true, generation, .. }
                 if *generation == newest.load(Ordering::SeqCst));
-            app.update(action);
+            app.report(action);
             if done {
                 break;
             }

@@ -29,7 +29,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-use crate::action::{Action, Effect, Wheel};
+use crate::action::{Action, Effect, Report, Wheel};
 use crate::app::{App, LayoutJob};
 use crate::color::{self, Background};
 use crate::keymap::{Key, KeyCode};
@@ -62,7 +62,7 @@ pub enum Input {
     /// Reading the terminal failed (e.g. the pty was closed).
     Closed(String),
     /// Work done off the loop's thread, to apply (a highlighted layout).
-    Action(Action),
+    Report(Report),
 }
 
 /// How the loop ended.
@@ -84,17 +84,17 @@ pub struct Services {
     pub watch: Option<std::path::PathBuf>,
     /// The posts folder to read in the background, the list filling in as
     /// it is read (see [`read_posts`]); the app should have been told with
-    /// an empty [`Action::PostsRead`] that is not done.
+    /// an empty [`Report::PostsRead`] that is not done.
     pub scan: Option<std::path::PathBuf>,
 }
 
 /// Reads the posts of `path` on a thread of its own and hands them to
-/// `send` as [`Action::PostsRead`] batches, the last one done; a folder
+/// `send` as [`Report::PostsRead`] batches, the last one done; a folder
 /// that cannot be read (any more) ends the scan with a notice. Stops when
 /// `send` returns false.
 pub fn read_posts(
     path: std::path::PathBuf,
-    send: impl Fn(Action) -> bool + Send + 'static,
+    send: impl Fn(Report) -> bool + Send + 'static,
 ) -> io::Result<()> {
     thread::Builder::new()
         .name("folio-scan".into())
@@ -112,7 +112,7 @@ pub fn read_posts(
                             tracing::warn!(post = %crate::sanitize::sanitize(&rel), error = %crate::sanitize::sanitize(err), "frontmatter error");
                         }
                     }
-                    send(Action::PostsRead { posts, done })
+                    send(Report::PostsRead { posts, done })
                 },
             );
             let path = crate::sanitize::sanitize(&path.to_string_lossy()).into_owned();
@@ -125,11 +125,11 @@ pub fn read_posts(
                 ),
                 Err(e) => {
                     tracing::warn!(path, error = %crate::sanitize::sanitize(&e.to_string()), "cannot scan");
-                    send(Action::PostsRead {
+                    send(Report::PostsRead {
                         posts: Vec::new(),
                         done: true,
                     });
-                    send(Action::Notify(format!("cannot read the posts: {e}")));
+                    send(Report::Notify(format!("cannot read the posts: {e}")));
                 }
             }
         })
@@ -152,7 +152,7 @@ pub fn run(
     let saver = services.state.map(|place| {
         let tx = tx.clone();
         Saver::spawn(place, move |warning| {
-            let _ = tx.send(Input::Action(Action::Notify(warning)));
+            let _ = tx.send(Input::Report(Report::Notify(warning)));
         })
     });
     // Live reload, started off the first frame's path (watching a big tree
@@ -164,7 +164,7 @@ pub fn run(
         .map(|path| watch_in_background(path, tx.clone()));
     if let Some(path) = services.scan {
         let tx = tx.clone();
-        read_posts(path, move |action| tx.send(Input::Action(action)).is_ok())?;
+        read_posts(path, move |action| tx.send(Input::Report(action)).is_ok())?;
     }
     let searcher = Searcher::spawn(tx.clone());
     let notices = tx.clone();
@@ -199,10 +199,10 @@ pub fn run(
                 let size = terminal.size()?;
                 app.update(Action::Resize(size.width, size.height));
                 if let Err(e) = result? {
-                    app.update(Action::Notify(e.to_string()));
+                    app.report(Report::Notify(e.to_string()));
                 }
                 // Read again by the loop right after this, and drawn then.
-                app.update(Action::PostChanged(key));
+                app.report(Report::PostChanged(key));
             }
             other => perform(terminal.backend_mut(), other, &notices),
         }
@@ -241,7 +241,7 @@ fn watch_in_background(path: std::path::PathBuf, tx: Sender<Input>) -> Sender<()
         .spawn(move || match Watch::start(&path) {
             Ok(watch) => {
                 watch.subscribe(Box::new(move |action| {
-                    tx.send(Input::Action(action)).is_ok()
+                    tx.send(Input::Report(action)).is_ok()
                 }));
                 // Returns when the runner drops its end.
                 let _ = until.recv();
@@ -249,7 +249,7 @@ fn watch_in_background(path: std::path::PathBuf, tx: Sender<Input>) -> Sender<()
             }
             Err(e) => {
                 tracing::warn!("{}", crate::sanitize::sanitize(&e.to_string()));
-                let _ = tx.send(Input::Action(Action::Notify(e.to_string())));
+                let _ = tx.send(Input::Report(Report::Notify(e.to_string())));
             }
         });
     if let Err(e) = spawned {
@@ -283,10 +283,10 @@ fn suspended<T>(mouse: bool, f: impl FnOnce() -> T) -> io::Result<T> {
 pub fn settle(app: &mut App) {
     load(app);
     while let Some(job) = app.pending_layout() {
-        app.update(job.run());
+        app.report(job.run());
     }
     while let Some(job) = app.pending_search() {
-        run_search(&job, &|| false, &mut |action| app.update(action));
+        run_search(&job, &|| false, &mut |action| app.report(action));
         load(app);
     }
 }
@@ -297,9 +297,9 @@ const SEARCH_BATCH: usize = 200;
 
 /// Runs a search across all posts: reads each post (files from disk,
 /// folio's own posts from memory) and reports matching lines in batches as
-/// [`Action::SearchResults`]. Stops early when `cancelled` says a newer
+/// [`Report::SearchResults`]. Stops early when `cancelled` says a newer
 /// search has started, or once enough results were found.
-pub fn run_search(job: &SearchJob, cancelled: &dyn Fn() -> bool, send: &mut dyn FnMut(Action)) {
+pub fn run_search(job: &SearchJob, cancelled: &dyn Fn() -> bool, send: &mut dyn FnMut(Report)) {
     let mut found = 0;
     let mut hits = Vec::new();
     let mut scanned = 0;
@@ -319,7 +319,7 @@ pub fn run_search(job: &SearchJob, cancelled: &dyn Fn() -> bool, send: &mut dyn 
             break;
         }
         if scanned == SEARCH_BATCH {
-            send(Action::SearchResults {
+            send(Report::SearchResults {
                 generation: job.generation,
                 hits: std::mem::take(&mut hits),
                 scanned,
@@ -328,7 +328,7 @@ pub fn run_search(job: &SearchJob, cancelled: &dyn Fn() -> bool, send: &mut dyn 
             scanned = 0;
         }
     }
-    send(Action::SearchResults {
+    send(Report::SearchResults {
         generation: job.generation,
         hits,
         scanned,
@@ -346,7 +346,7 @@ fn load(app: &mut App) {
             tracing::warn!(post = %post.rel_path.display(), error = %crate::sanitize::sanitize(e), "cannot read post");
         }
         let start = std::time::Instant::now();
-        app.update(Action::Loaded(post.rel_path.clone(), result));
+        app.report(Report::Loaded(post.rel_path.clone(), result));
         tracing::debug!(
             post = %post.rel_path.display(),
             bytes,
@@ -379,7 +379,7 @@ where
         |terminal: &mut Terminal<B>, app: &mut App, effect: Effect| -> io::Result<()> {
             match effect {
                 Effect::Edit { .. } => {
-                    app.update(Action::Notify("Editing needs folio's own terminal".into()));
+                    app.report(Report::Notify("Editing needs folio's own terminal".into()));
                 }
                 other => perform(terminal.backend_mut(), other, &notices),
             }
@@ -439,13 +439,13 @@ where
                     for event in filter.feed(event) {
                         match event {
                             Filtered::Event(event) => apply_event(app, event),
-                            Filtered::Theme(theme) => app.update(Action::SetTheme(theme)),
+                            Filtered::Theme(theme) => app.report(Report::SetTheme(theme)),
                         }
                     }
                 }
                 Input::Signal(sig) => return Ok(Exit::Signal(sig)),
                 Input::Closed(_) => return Ok(Exit::Closed),
-                Input::Action(action) => app.update(action),
+                Input::Report(report) => app.report(report),
             }
             for effect in app.take_effects() {
                 effects(terminal, app, effect)?;
@@ -474,14 +474,14 @@ fn perform<B: Extras>(backend: &mut B, effect: Effect, notices: &Sender<Input>) 
         Effect::Edit { .. } => {}
         Effect::Copy(text) => {
             if let Err(e) = backend.copy_to_clipboard(&text) {
-                let _ = notices.send(Input::Action(Action::Notify(format!(
+                let _ = notices.send(Input::Report(Report::Notify(format!(
                     "Could not copy to the clipboard: {e}"
                 ))));
             }
         }
         Effect::OpenUrl(url) => {
             if let Err(e) = open_with(OPENER, &url, notices.clone()) {
-                let _ = notices.send(Input::Action(Action::Notify(e)));
+                let _ = notices.send(Input::Report(Report::Notify(e)));
             }
         }
     }
@@ -514,12 +514,12 @@ fn open_with(opener: &'static str, url: &str, notices: Sender<Input>) -> Result<
     thread::spawn(move || match child.wait() {
         Ok(status) if status.success() => {}
         Ok(status) => {
-            let _ = notices.send(Input::Action(Action::Notify(format!(
+            let _ = notices.send(Input::Report(Report::Notify(format!(
                 "{opener} could not open the link ({status})"
             ))));
         }
         Err(e) => {
-            let _ = notices.send(Input::Action(Action::Notify(format!(
+            let _ = notices.send(Input::Report(Report::Notify(format!(
                 "{opener} failed: {e}"
             ))));
         }
@@ -780,7 +780,7 @@ impl Highlighter {
             // layout, which was made without syntect.
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
             if let Ok(action) = run {
-                tx.send(Input::Action(action)).is_ok()
+                tx.send(Input::Report(action)).is_ok()
             } else {
                 tracing::error!(
                     post = %job.key.display(),
@@ -814,7 +814,7 @@ impl Searcher {
             let mut gone = false;
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 run_search(&job, &stale, &mut |action| {
-                    gone |= tx.send(Input::Action(action)).is_err();
+                    gone |= tx.send(Input::Report(action)).is_err();
                 });
             }));
             if run.is_err() {
@@ -1094,7 +1094,7 @@ mod tests {
         );
         open_with("false", "https://e.com", tx.clone()).unwrap();
         match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(Input::Action(Action::Notify(text))) => {
+            Ok(Input::Report(Report::Notify(text))) => {
                 assert!(text.starts_with("false could not open the link"), "{text}");
             }
             other => panic!("{other:?}"),

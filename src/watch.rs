@@ -1,8 +1,8 @@
 //! Live reload: the posts folder is watched (the `notify` crate) and, once a
 //! burst of changes has been quiet for [`QUIET`], scanned again on this
 //! module's thread, never the UI's. What changed reaches the app as
-//! [`Action`]s: [`Action::PostsChanged`] with the new list, then
-//! [`Action::PostChanged`] for each post file that was written.
+//! [`Report`]s: [`Report::PostsChanged`] with the new list, then
+//! [`Report::PostChanged`] for each post file that was written.
 //!
 //! Any number of runners can subscribe to one [`Watch`] (the local terminal,
 //! each `folio serve` session): each gets the same actions through its own
@@ -19,7 +19,7 @@ use notify::event::{AccessKind, AccessMode};
 use notify::{Event, EventKind, RecursiveMode, Watcher as _};
 use thiserror::Error;
 
-use crate::action::Action;
+use crate::action::Report;
 use crate::posts;
 
 /// How long a burst of changes must be quiet before the folder is scanned:
@@ -38,7 +38,7 @@ pub struct WatchError {
 }
 
 /// Receives a watch's actions; returns false once its runner is gone.
-pub type Sink = Box<dyn Fn(Action) -> bool + Send>;
+pub type Sink = Box<dyn Fn(Report) -> bool + Send>;
 
 /// A watched posts folder (or single post). Watching stops on drop.
 pub struct Watch {
@@ -139,14 +139,14 @@ fn debounce(
 }
 
 /// The actions for one reload: the new list, then each written post.
-fn rescan(root: &Path, changed: &BTreeSet<PathBuf>) -> Vec<Action> {
+fn rescan(root: &Path, changed: &BTreeSet<PathBuf>) -> Vec<Report> {
     let started = Instant::now();
     match posts::scan(root) {
         Ok(list) => {
-            let edited: Vec<Action> = changed
+            let edited: Vec<Report> = changed
                 .iter()
                 .filter(|rel| list.iter().any(|p| &p.rel_path == *rel))
-                .map(|rel| Action::PostChanged(rel.clone()))
+                .map(|rel| Report::PostChanged(rel.clone()))
                 .collect();
             tracing::debug!(
                 posts = list.len(),
@@ -154,14 +154,14 @@ fn rescan(root: &Path, changed: &BTreeSet<PathBuf>) -> Vec<Action> {
                 scan_ms = started.elapsed().as_secs_f64() * 1000.0,
                 "reloaded the posts folder"
             );
-            std::iter::once(Action::PostsChanged(list))
+            std::iter::once(Report::PostsChanged(list))
                 .chain(edited)
                 .collect()
         }
         Err(e) => {
             let msg = format!("cannot reload: {e}");
             tracing::warn!("{}", crate::sanitize::sanitize(&msg));
-            vec![Action::Notify(msg)]
+            vec![Report::Notify(msg)]
         }
     }
 }
@@ -271,7 +271,7 @@ mod tests {
     }
 
     /// Collects a subscriber's actions until `done` says enough.
-    fn wait_for(rx: &Receiver<Action>, done: impl Fn(&[Action]) -> bool) -> Vec<Action> {
+    fn wait_for(rx: &Receiver<Report>, done: impl Fn(&[Report]) -> bool) -> Vec<Report> {
         let mut got = Vec::new();
         let start = Instant::now();
         while !done(&got) {
@@ -283,9 +283,9 @@ mod tests {
         got
     }
 
-    fn titles(actions: &[Action]) -> Option<Vec<String>> {
+    fn titles(actions: &[Report]) -> Option<Vec<String>> {
         actions.iter().rev().find_map(|a| match a {
-            Action::PostsChanged(list) => Some(list.iter().map(|p| p.title.clone()).collect()),
+            Report::PostsChanged(list) => Some(list.iter().map(|p| p.title.clone()).collect()),
             _ => None,
         })
     }
@@ -309,7 +309,7 @@ mod tests {
 
         std::fs::write(root.join("a.md"), "---\ntitle: A2\n---\n\nEdited.\n").unwrap();
         let got = wait_for(&rx1, |g| {
-            g.contains(&Action::PostChanged(PathBuf::from("a.md")))
+            g.contains(&Report::PostChanged(PathBuf::from("a.md")))
         });
         assert!(titles(&got).unwrap().contains(&"A2".to_owned()));
 
@@ -332,11 +332,11 @@ mod tests {
         }
         let got = wait_for(&rx, |g| titles(g).is_some());
         // Nothing more arrives once the burst is over.
-        let more: Vec<Action> = rx.recv_timeout(QUIET * 4).into_iter().collect();
+        let more: Vec<Report> = rx.recv_timeout(QUIET * 4).into_iter().collect();
         let reloads = got
             .iter()
             .chain(&more)
-            .filter(|a| matches!(a, Action::PostsChanged(_)))
+            .filter(|a| matches!(a, Report::PostsChanged(_)))
             .count();
         assert_eq!(reloads, 1, "{got:?} {more:?}");
         assert_eq!(titles(&got).unwrap(), ["Save 19"]);
@@ -358,7 +358,7 @@ mod tests {
         std::fs::write(root.join(".one.md.tmp"), "# One, again\n").unwrap();
         std::fs::rename(root.join(".one.md.tmp"), &file).unwrap();
         let got = wait_for(&rx, |g| {
-            g.contains(&Action::PostChanged(PathBuf::from("one.md")))
+            g.contains(&Report::PostChanged(PathBuf::from("one.md")))
         });
         assert_eq!(titles(&got).unwrap(), ["One, again"]);
     }

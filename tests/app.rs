@@ -5,7 +5,7 @@
 mod fixtures;
 
 use fixtures::{app_for, blog, press, reader_row, render, screen};
-use folio::action::{Action, Wheel};
+use folio::action::{Action, Report, Wheel};
 use folio::app::{App, Focus, Options, Overlay};
 use folio::keymap::Keymap;
 use folio::theme::Theme;
@@ -456,7 +456,7 @@ fn loaded_not_laid_out(dir: &std::path::Path) -> App {
     );
     app.update(Action::Resize(100, 30));
     let post = app.pending_load().unwrap();
-    app.update(Action::Loaded(
+    app.report(Report::Loaded(
         post.rel_path.clone(),
         post.read_source().map_err(|e| e.to_string()),
     ));
@@ -503,7 +503,7 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
     // One job per layout.
     let job = app.pending_layout().expect("a highlight job");
     assert!(app.pending_layout().is_none(), "asked once");
-    app.update(job.run());
+    app.report(job.run());
     assert!(
         code_colours(&app) > 2,
         "highlighted code has several colours"
@@ -514,7 +514,7 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
     app.update(Action::Resize(90, 30));
     let stale = app.pending_layout().expect("a new job after the relayout");
     app.update(Action::Resize(120, 30));
-    app.update(stale.run());
+    app.report(stale.run());
     assert!(
         matches!(
             app.current(),
@@ -527,8 +527,8 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
     );
     // So is one made with a theme that has since changed.
     let old_theme_job = app.pending_layout().expect("a job for the 120-wide layout");
-    app.update(Action::SetTheme(Box::new(Theme::builtin("light").unwrap())));
-    app.update(old_theme_job.run());
+    app.report(Report::SetTheme(Box::new(Theme::builtin("light").unwrap())));
+    app.report(old_theme_job.run());
     assert!(
         matches!(
             app.current(),
@@ -540,7 +540,7 @@ fn code_is_highlighted_off_the_key_path_and_swapped_in() {
         "a result made with the old theme is ignored"
     );
     let job = app.pending_layout().expect("a job for the new theme");
-    app.update(job.run());
+    app.report(job.run());
     assert!(matches!(
         app.current(),
         Some(Loaded::Ready { complete: true, .. })
@@ -585,7 +585,7 @@ fn a_long_post_shows_its_start_at_once_and_the_rest_follows() {
     let job = app
         .pending_layout()
         .expect("the rest is a job for the runner");
-    app.update(job.run());
+    app.report(job.run());
     let full = app.document().unwrap();
     assert_eq!(
         last(full),

@@ -824,7 +824,7 @@ fn a_100_mb_post_opens_capped_with_a_notice() {
     app.update(folio::action::Action::Resize(100, 30));
     let key = app.pending_load().unwrap().rel_path;
     let start = std::time::Instant::now();
-    app.update(folio::action::Action::Loaded(key, Ok(source)));
+    app.report(folio::action::Report::Loaded(key, Ok(source)));
     assert!(
         start.elapsed() < Duration::from_secs(20),
         "the first layout is quick"

@@ -8,14 +8,14 @@ mod fixtures;
 use std::path::{Path, PathBuf};
 
 use fixtures::{app_for, blog, long_post, press, reader_row, screen};
-use folio::action::Action;
+use folio::action::{Action, Report};
 use folio::app::App;
 use folio::posts;
 
 /// What the watcher does on a change: the folder scanned again, and all
 /// the app then asks for done.
 fn rescan(app: &mut App, dir: &Path) {
-    app.update(Action::PostsChanged(posts::scan(dir).unwrap()));
+    app.report(Report::PostsChanged(posts::scan(dir).unwrap()));
     folio::term::settle(app);
 }
 
@@ -57,7 +57,7 @@ fn everything_deleted_leaves_the_empty_screen() {
     let dir = blog();
     let mut app = app_for(dir.path(), 100, 30);
     press(&mut app, "<Enter>G");
-    app.update(Action::PostsChanged(Vec::new()));
+    app.report(Report::PostsChanged(Vec::new()));
     folio::term::settle(&mut app);
     assert_eq!(app.selected(), None);
     press(&mut app, "jkG<Enter>");
@@ -76,7 +76,7 @@ fn an_edited_post_rerenders_keeping_the_reading_position() {
     let extra = "An added paragraph, long enough to take a whole line of the reader or more at any width.\n\n".repeat(12);
     text = text.replacen("## One\n\n", &format!("## One\n\n{extra}"), 1);
     std::fs::write(dir.path().join("alpha.md"), text).unwrap();
-    app.update(Action::PostChanged(PathBuf::from("alpha.md")));
+    app.report(Report::PostChanged(PathBuf::from("alpha.md")));
     folio::term::settle(&mut app);
     assert_eq!(reader_row(&app, 0), top);
     press(&mut app, "g");
@@ -92,8 +92,8 @@ fn an_edit_that_breaks_the_frontmatter_shows_the_error_then_recovers() {
     press(&mut app, "j<Enter>");
     // Half-written: the frontmatter is not closed yet.
     std::fs::write(dir.path().join("bravo.md"), "---\ntitle: Bra").unwrap();
-    app.update(Action::PostsChanged(posts::scan(dir.path()).unwrap()));
-    app.update(Action::PostChanged(PathBuf::from("bravo.md")));
+    app.report(Report::PostsChanged(posts::scan(dir.path()).unwrap()));
+    app.report(Report::PostChanged(PathBuf::from("bravo.md")));
     folio::term::settle(&mut app);
     let s = screen(&app);
     assert!(s.contains("Frontmatter error"), "{s}");
@@ -102,8 +102,8 @@ fn an_edit_that_breaks_the_frontmatter_shows_the_error_then_recovers() {
         "---\ntitle: Bravo\ndate: 2025-02-01\n---\n\nNow finished.\n",
     )
     .unwrap();
-    app.update(Action::PostsChanged(posts::scan(dir.path()).unwrap()));
-    app.update(Action::PostChanged(PathBuf::from("bravo.md")));
+    app.report(Report::PostsChanged(posts::scan(dir.path()).unwrap()));
+    app.report(Report::PostChanged(PathBuf::from("bravo.md")));
     folio::term::settle(&mut app);
     let s = screen(&app);
     assert!(s.contains("Now finished."), "{s}");
@@ -187,7 +187,7 @@ fn reading_app() -> folio::app::App {
         folio::app::Options::default(),
     );
     app.update(Action::Resize(100, 30));
-    app.update(Action::PostsRead {
+    app.report(Report::PostsRead {
         posts: Vec::new(),
         done: false,
     });
@@ -196,7 +196,7 @@ fn reading_app() -> folio::app::App {
 }
 
 fn read(app: &mut folio::app::App, batch: &[posts::Post], done: bool) {
-    app.update(Action::PostsRead {
+    app.report(Report::PostsRead {
         posts: batch.to_vec(),
         done,
     });
@@ -304,8 +304,8 @@ fn untouched_the_newest_post_stays_selected() {
     assert_eq!(app.posts(), &all[..]);
 }
 
-fn reopening(last: &str) -> Action {
-    Action::RestoreReading(Box::new(folio::state::Reading {
+fn reopening(last: &str) -> Report {
+    Report::RestoreReading(Box::new(folio::state::Reading {
         posts: std::collections::HashMap::new(),
         last: Some(PathBuf::from(last)),
     }))
@@ -318,7 +318,7 @@ fn the_last_post_reopens_when_it_arrives_late() {
     let bravo = all.iter().position(|p| p.title == "Bravo").unwrap();
     let (with, without): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|p| p.title == "Bravo");
     let mut app = reading_app();
-    app.update(reopening("bravo.md"));
+    app.report(reopening("bravo.md"));
     read(&mut app, &without[..2], false);
     assert_eq!(app.focus(), folio::app::Focus::List);
     read(&mut app, &without[2..], false);
@@ -336,7 +336,7 @@ fn a_key_before_the_last_post_arrives_keeps_the_person_where_they_are() {
     let all = posts::scan(dir.path()).unwrap();
     let (with, without): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|p| p.title == "Bravo");
     let mut app = reading_app();
-    app.update(reopening("bravo.md"));
+    app.report(reopening("bravo.md"));
     read(&mut app, &without, false);
     press(&mut app, "j");
     let chosen = app.selected_post().unwrap().title.clone();
@@ -350,9 +350,9 @@ fn a_reload_while_reading_replaces_the_list_and_later_batches_are_dropped() {
     let dir = blog();
     let all = posts::scan(dir.path()).unwrap();
     let mut app = reading_app();
-    app.update(reopening("echo.md"));
+    app.report(reopening("echo.md"));
     read(&mut app, &all[..2], false);
-    app.update(Action::PostsChanged(all.clone()));
+    app.report(Report::PostsChanged(all.clone()));
     folio::term::settle(&mut app);
     assert_eq!(app.scanning(), None);
     assert_eq!(

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use fixtures::{app_for, blog, press, reader_row, render, screen};
-use folio::action::{Action, Command, Edit};
+use folio::action::{Action, Command, Edit, Report};
 use folio::app::{App, Focus, Overlay, Prompt};
 use folio::search::Hit;
 use folio::theme::Theme;
@@ -384,7 +384,7 @@ fn search_all_drops_stale_results_and_caps_what_it_keeps() {
         matched: "xy".into(),
         after: String::new(),
     };
-    app.update(Action::SearchResults {
+    app.report(Report::SearchResults {
         generation: old.generation,
         hits: vec![hit(1)],
         scanned: 5,
@@ -396,7 +396,7 @@ fn search_all_drops_stale_results_and_caps_what_it_keeps() {
     );
     assert!(!app.search_all().done);
     let many: Vec<Hit> = (0..folio::search::MAX_RESULTS + 10).map(hit).collect();
-    app.update(Action::SearchResults {
+    app.report(Report::SearchResults {
         generation: new.generation,
         hits: many,
         scanned: 5,

@@ -8,13 +8,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use fixtures::{app_for, blog, press, reader_row, screen};
-use folio::action::Action;
+use folio::action::Report;
 use folio::app::App;
 use folio::state::{Reading, StateFile};
 
 fn tracked(dir: &Path, width: u16, height: u16, reading: Reading) -> App {
     let mut app = app_for(dir, width, height);
-    app.update(Action::RestoreReading(Box::new(reading)));
+    app.report(Report::RestoreReading(Box::new(reading)));
     folio::term::settle(&mut app);
     app
 }
