@@ -219,7 +219,7 @@ pub enum Wheel {
 
 /// What a person asks for: keys (through the keymap), the mouse, and the
 /// terminal's size. Runner reports are [`Report`]s.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Command(Command),
     /// A digit of a count prefix.

@@ -1010,7 +1010,7 @@ impl App {
             Action::Hint(c) => self.hint_typed(c),
             Action::Edit(edit) => self.edit(edit),
         }
-        self.settle(before);
+        self.settle(&before);
     }
 
     /// Applies what a runner reports: finished work, changes on disk,
@@ -1033,16 +1033,16 @@ impl App {
                 done,
             } => self.search_results(generation, hits, scanned, done),
         }
-        self.settle(before);
+        self.settle(&before);
     }
 
     /// What every change ends with: layouts, jumps and reading state
     /// brought up to date, and a redraw asked for if anything shown moved.
-    fn settle(&mut self, before: Fingerprint) {
+    fn settle(&mut self, before: &Fingerprint) {
         self.settle_layout();
         self.finish_jump();
         self.settle_reading();
-        if self.fingerprint() != before {
+        if self.fingerprint() != *before {
             self.dirty = true;
         }
     }
