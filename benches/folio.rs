@@ -122,7 +122,7 @@ fn streaming(
             done: false,
         });
         let (tx, rx) = std::sync::mpsc::channel();
-        folio::term::read_posts(dir.to_path_buf(), move |a| tx.send(a).is_ok()).unwrap();
+        folio::work::read_posts(dir.to_path_buf(), move |a| tx.send(a).is_ok()).unwrap();
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         terminal.draw(|f| folio::ui::draw(&app, f)).unwrap();
         let first = start.elapsed();
@@ -178,7 +178,7 @@ fn reader_on(dir: &std::path::Path) -> App {
         Options::default(),
     );
     app.update(Action::Resize(100, 30));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     app
 }
 
@@ -334,7 +334,7 @@ fn search(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let mut hits = 0;
-                folio::term::run_search(&job, &|| false, &mut |a| {
+                folio::work::run_search(&job, &|| false, &mut |a| {
                     if let Report::SearchResults { hits: h, .. } = a {
                         hits += h.len();
                     }

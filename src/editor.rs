@@ -39,6 +39,10 @@ pub fn command(visual: Option<&str>, editor: Option<&str>) -> Result<Vec<String>
     Ok(words)
 }
 
+/// What a remote reader is told when it asks for the editor: the files are
+/// on another machine, and so would the editor be.
+pub const REMOTE: &str = "Editing is off in a remote session";
+
 /// Opens `file` in the editor and waits for it to exit. The terminal must
 /// be handed over first (the runner does that).
 pub fn edit(file: &Path) -> Result<(), EditorError> {

@@ -517,7 +517,7 @@ fn choose_theme(
     depth: Depth,
     printing: bool,
     problems: &mut Vec<String>,
-) -> (Theme, Option<term::Probe>) {
+) -> (Theme, Option<folio::session::Probe>) {
     if name != AUTO {
         return (
             load_theme(name, paths, "dark", problems).for_depth(depth),
@@ -529,11 +529,12 @@ fn choose_theme(
     // interactive session, in colour, with nothing in the environment that
     // already says. The Linux console cannot answer and is always dark.
     let console = env("TERM").is_some_and(|t| t == "linux");
-    let probe =
-        (known.is_none() && !console && !printing && depth != Depth::None).then(|| term::Probe {
+    let probe = (known.is_none() && !console && !printing && depth != Depth::None).then(|| {
+        folio::session::Probe {
             dark: Box::new(dark.for_depth(depth)),
             light: Box::new(light.for_depth(depth)),
-        });
+        }
+    });
     let theme = if known == Some(Background::Light) {
         light
     } else {

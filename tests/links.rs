@@ -65,7 +65,7 @@ fn app_with(dir: &Path, options: Options) -> App {
         options,
     );
     app.update(Action::Resize(100, 30));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     app
 }
 
@@ -360,7 +360,7 @@ fn history_goes_back_and_forward_to_the_same_place() {
     press(&mut app, "<C-o>");
     assert_eq!(current(&app), "start.md");
     app.key(folio::keymap::Key::new(folio::keymap::KeyCode::Backspace));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     assert_eq!(app.message(), Some("Nothing to go back to"));
     // A new jump after going back forgets what was ahead.
     choose(&mut app, "F", "the bravo post");
@@ -384,7 +384,7 @@ fn history_keeps_its_place_across_a_resize() {
     let first_line = fixtures::reader_row(&app, 0);
     choose(&mut app, "F", "the bravo post");
     app.update(Action::Resize(70, 30));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     press(&mut app, "H");
     assert_eq!(current(&app), "start.md");
     assert_eq!(fixtures::reader_row(&app, 0), first_line);
@@ -440,7 +440,7 @@ fn the_manuals_links_all_resolve() {
         Options::default(),
     );
     app.update(Action::Resize(100, 30));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     let mut followed = 0;
     for index in 0..app.posts().len() {
         // Open post `index` from the top of the list.
@@ -499,7 +499,7 @@ fn a_click_on_a_link_follows_it() {
     app.update(Action::Click(hint.x - 2, hint.y));
     assert_eq!(current(&app), "start.md");
     app.update(Action::Click(hint.x + 4, hint.y));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     assert_eq!(current(&app), "bravo.md");
     press(&mut app, "H");
     assert_eq!(current(&app), "start.md");

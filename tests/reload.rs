@@ -16,7 +16,7 @@ use folio::posts;
 /// the app then asks for done.
 fn rescan(app: &mut App, dir: &Path) {
     app.report(Report::PostsChanged(posts::scan(dir).unwrap()));
-    folio::term::settle(app);
+    folio::work::settle(app);
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn everything_deleted_leaves_the_empty_screen() {
     let mut app = app_for(dir.path(), 100, 30);
     press(&mut app, "<Enter>G");
     app.report(Report::PostsChanged(Vec::new()));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     assert_eq!(app.selected(), None);
     press(&mut app, "jkG<Enter>");
     assert!(screen(&app).contains("No posts"), "{}", screen(&app));
@@ -77,7 +77,7 @@ fn an_edited_post_rerenders_keeping_the_reading_position() {
     text = text.replacen("## One\n\n", &format!("## One\n\n{extra}"), 1);
     std::fs::write(dir.path().join("alpha.md"), text).unwrap();
     app.report(Report::PostChanged(PathBuf::from("alpha.md")));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     assert_eq!(reader_row(&app, 0), top);
     press(&mut app, "g");
     press(&mut app, "]");
@@ -94,7 +94,7 @@ fn an_edit_that_breaks_the_frontmatter_shows_the_error_then_recovers() {
     std::fs::write(dir.path().join("bravo.md"), "---\ntitle: Bra").unwrap();
     app.report(Report::PostsChanged(posts::scan(dir.path()).unwrap()));
     app.report(Report::PostChanged(PathBuf::from("bravo.md")));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     let s = screen(&app);
     assert!(s.contains("Frontmatter error"), "{s}");
     std::fs::write(
@@ -104,7 +104,7 @@ fn an_edit_that_breaks_the_frontmatter_shows_the_error_then_recovers() {
     .unwrap();
     app.report(Report::PostsChanged(posts::scan(dir.path()).unwrap()));
     app.report(Report::PostChanged(PathBuf::from("bravo.md")));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     let s = screen(&app);
     assert!(s.contains("Now finished."), "{s}");
     assert!(!s.contains("Frontmatter error"), "{s}");
@@ -191,7 +191,7 @@ fn reading_app() -> folio::app::App {
         posts: Vec::new(),
         done: false,
     });
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     app
 }
 
@@ -200,7 +200,7 @@ fn read(app: &mut folio::app::App, batch: &[posts::Post], done: bool) {
         posts: batch.to_vec(),
         done,
     });
-    folio::term::settle(app);
+    folio::work::settle(app);
 }
 
 fn status(app: &folio::app::App) -> String {
@@ -353,7 +353,7 @@ fn a_reload_while_reading_replaces_the_list_and_later_batches_are_dropped() {
     app.report(reopening("echo.md"));
     read(&mut app, &all[..2], false);
     app.report(Report::PostsChanged(all.clone()));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     assert_eq!(app.scanning(), None);
     assert_eq!(
         app.selected_post().unwrap().rel_path,

@@ -199,7 +199,7 @@ fn the_search_follows_the_layout_when_the_width_changes() {
     assert_eq!(app.find_count(), Some((Some(1), 1)));
     for width in [40, 61, 120] {
         app.update(Action::Resize(width, 30));
-        folio::term::settle(&mut app);
+        folio::work::settle(&mut app);
         assert_eq!(app.find_count().map(|c| c.1), Some(1), "width {width}");
         let theme = Theme::default();
         let parts = highlighted(&app, theme.ui.search_current.bg.unwrap());
@@ -420,7 +420,7 @@ fn search_all_reads_the_built_in_posts_from_memory() {
         folio::app::Options::default(),
     );
     app.update(Action::Resize(100, 30));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     press(&mut app, "Sfull text of every post");
     assert!(
         !app.search_all().results.is_empty(),

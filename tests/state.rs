@@ -15,7 +15,7 @@ use folio::state::{Reading, StateFile};
 fn tracked(dir: &Path, width: u16, height: u16, reading: Reading) -> App {
     let mut app = app_for(dir, width, height);
     app.report(Report::RestoreReading(Box::new(reading)));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     app
 }
 

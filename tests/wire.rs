@@ -426,7 +426,7 @@ fn hyperlinks_cost_nothing_when_turned_off() {
         options,
     );
     app.update(Action::Resize(100, 30));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     fixtures::press(&mut app, "<Enter>");
     assert!(folio::ui::hyperlinks(&app).is_empty());
     let mut screens = Screens::new(100, 30);

@@ -69,7 +69,7 @@ pub fn app_for(dir: &Path, width: u16, height: u16) -> App {
         Options::default(),
     );
     app.update(folio::action::Action::Resize(width, height));
-    folio::term::settle(&mut app);
+    folio::work::settle(&mut app);
     app
 }
 
@@ -116,7 +116,7 @@ pub fn parse_keys(keys: &str) -> Vec<Key> {
 pub fn press(app: &mut App, keys: &str) {
     for key in parse_keys(keys) {
         app.key(key);
-        folio::term::settle(app);
+        folio::work::settle(app);
     }
 }
 

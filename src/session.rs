@@ -1,0 +1,401 @@
+//! One reader session, whatever the transport: the local terminal and each
+//! visitor of `folio serve` run the same [`Session`].
+//!
+//! A session owns the [`App`], the ratatui `Terminal` over a [`WireBackend`]
+//! and the input [`Parser`]. Its runner feeds it what arrives — bytes from
+//! the terminal ([`Session::input`]), a new size ([`Session::resize`]),
+//! finished work ([`Session::report`]) — then calls [`Session::step`], which
+//! hands the app's requests to an [`Executor`] and its effects to a
+//! [`Host`], and [`Session::frame`], which draws once for everything that
+//! arrived. It is the only caller of [`ui::draw`] and of the app's outbox
+//! (`take_effects`, `pending_*`, `take_dirty`, `take_reading_changes`).
+//!
+//! A session has no clock of its own: the runner passes the time with the
+//! input, and asks [`Session::esc_deadline`] when to call
+//! [`Session::timeout`] (a lone `Esc` is a key only once nothing follows it).
+//!
+//! The background-colour question (OSC 11, for `theme: auto`) is asked right
+//! after the first frame, never before it; a reply within
+//! [`REPLY_DEADLINE`] switches the theme once, a later one is swallowed.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+
+use crate::action::{Action, Effect, Report};
+use crate::app::App;
+use crate::color::Background;
+use crate::input::{Event, Parser};
+use crate::state::ReadingChanges;
+use crate::theme::Theme;
+use crate::ui;
+use crate::wire::{Extras, WireBackend};
+use crate::work::{Executor, submit_pending};
+
+/// How long a lone `Esc` waits for the rest of a sequence.
+pub const ESC_TIMEOUT: Duration = Duration::from_millis(40);
+/// A background-colour reply later than this is still swallowed, but no
+/// longer switches the theme: by then the reader is in use and a sudden
+/// change would jar. Long enough for a reply over SSH from the other side
+/// of the world, short enough to go unnoticed locally.
+pub const REPLY_DEADLINE: Duration = Duration::from_millis(500);
+/// The question for the background colour, ST-terminated.
+pub const OSC11_QUERY: &str = "\x1b]11;?\x1b\\";
+
+/// What a terminal is sent when a session starts, by either runner: the
+/// alternate screen, no cursor, bracketed paste (so a paste is dropped
+/// rather than read as commands), a clear screen.
+pub const ENTER: &str = "\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[2J";
+/// Mouse reports, SGR-encoded: clicks and the wheel, not motion.
+pub const MOUSE_ON: &str = "\x1b[?1000h\x1b[?1006h";
+/// Undoes [`ENTER`] and [`MOUSE_ON`], whatever state the last frame left.
+pub const LEAVE: &str =
+    "\x1b[?2026l\x1b[0m\x1b[r\x1b[?1006l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
+
+/// The two themes `theme: auto` picks between once the terminal answers.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub dark: Box<Theme>,
+    pub light: Box<Theme>,
+}
+
+/// What a URL did when the host was asked to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// The opener started (a failure later is reported as a notice).
+    Started,
+    /// It could not be started: why.
+    Failed(String),
+    /// This transport opens nothing (a visitor's link would open on the
+    /// server): the URL is copied to the reader's clipboard instead.
+    NotHere,
+}
+
+/// What only the transport can do for a session.
+pub trait Host {
+    /// Opens `url` (http, https or mailto) with the system's opener.
+    fn open_url(&mut self, _url: &str) -> Opened {
+        Opened::NotHere
+    }
+
+    /// Runs the person's editor on `file`, the terminal handed over until
+    /// it returns.
+    fn edit(&mut self, _file: &Path) -> Result<(), String> {
+        Err(crate::editor::REMOTE.into())
+    }
+
+    /// Keeps what changed of the reading state (positions, read marks).
+    fn save(&mut self, _changes: ReadingChanges) {}
+}
+
+/// A host that can do nothing a transport does: tests and remote visitors.
+#[derive(Debug, Default)]
+pub struct NoHost;
+
+impl Host for NoHost {}
+
+/// Whether the session goes on after [`Session::step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+pub struct Session<W: Write> {
+    app: App,
+    terminal: Terminal<WireBackend<W>>,
+    parser: Parser,
+    /// Since when a lone `Esc` (or half a sequence) waits.
+    pending_since: Option<Instant>,
+    probe: Option<Probe>,
+    /// When the background-colour question went out, until answered.
+    asked: Option<Instant>,
+    answered: bool,
+}
+
+impl<W: Write> Session<W> {
+    /// A session drawing into `out`, a terminal of `size` (columns, rows).
+    pub fn new(mut app: App, out: W, size: (u16, u16), probe: Option<Probe>) -> io::Result<Self> {
+        let (w, h) = size;
+        let terminal = Terminal::with_options(
+            WireBackend::new(out, w, h),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, w, h)),
+            },
+        )?;
+        app.update(Action::Resize(w, h));
+        Ok(Session {
+            app,
+            terminal,
+            parser: Parser::new(),
+            pending_since: None,
+            probe,
+            asked: None,
+            answered: false,
+        })
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    pub fn app_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+
+    /// Where frames are written (the SSH runner takes its bytes from here).
+    pub fn writer_mut(&mut self) -> &mut W {
+        self.terminal.backend_mut().writer_mut()
+    }
+
+    /// The first frame, then the background-colour question (when there
+    /// is a theme pair to choose from).
+    pub fn start(
+        &mut self,
+        now: Instant,
+        exec: &mut dyn Executor,
+        host: &mut dyn Host,
+    ) -> io::Result<Flow> {
+        let flow = self.step(exec, host)?;
+        self.app.take_dirty();
+        self.draw(false)?;
+        if self.probe.is_some() {
+            let out = self.writer_mut();
+            out.write_all(OSC11_QUERY.as_bytes())?;
+            out.flush()?;
+            self.asked = Some(now);
+        }
+        Ok(flow)
+    }
+
+    /// Bytes from the terminal: keys, the mouse, replies to questions.
+    pub fn input(&mut self, bytes: &[u8], now: Instant) {
+        let events = self.parser.feed(bytes);
+        self.pending_since = self.parser.has_pending().then_some(now);
+        self.apply(events, now);
+    }
+
+    /// When [`Session::timeout`] should be called, if at all: a lone `Esc`
+    /// becomes a key once nothing has followed it for [`ESC_TIMEOUT`].
+    pub fn esc_deadline(&self) -> Option<Instant> {
+        self.pending_since.map(|since| since + ESC_TIMEOUT)
+    }
+
+    /// Nothing more came: what is pending is what it looked like.
+    pub fn timeout(&mut self, now: Instant) {
+        self.pending_since = None;
+        let events = self.parser.flush();
+        self.apply(events, now);
+    }
+
+    fn apply(&mut self, events: Vec<Event>, now: Instant) {
+        for event in events {
+            match event {
+                Event::Key(key) => self.app.key(key),
+                Event::Wheel(wheel, x, y) => self.app.update(Action::Scroll(wheel, x, y)),
+                Event::Click(x, y) => self.app.update(Action::Click(x, y)),
+                Event::Background(rgb) => self.background(rgb, now),
+            }
+        }
+    }
+
+    /// The terminal told its background colour: only the first, timely
+    /// answer to our own question counts.
+    fn background(&mut self, rgb: [u8; 3], now: Instant) {
+        let (Some(asked), Some(probe), false) = (self.asked, &self.probe, self.answered) else {
+            return;
+        };
+        self.answered = true;
+        if now.saturating_duration_since(asked) > REPLY_DEADLINE {
+            return;
+        }
+        let theme = match Background::of_rgb(rgb) {
+            Background::Light => probe.light.clone(),
+            Background::Dark => probe.dark.clone(),
+        };
+        self.app.report(Report::SetTheme(theme));
+    }
+
+    /// How much longer an unanswered background-colour question may still
+    /// be answered (a runner leaving the terminal waits that long, then
+    /// drops the reply so it does not land in the shell as typed text).
+    pub fn unanswered(&self, now: Instant) -> Option<Duration> {
+        let asked = self.asked.filter(|_| !self.answered)?;
+        Some(REPLY_DEADLINE.saturating_sub(now.saturating_duration_since(asked)))
+    }
+
+    /// The terminal now has `w` columns and `h` rows.
+    pub fn resize(&mut self, w: u16, h: u16) -> io::Result<()> {
+        let backend = self.terminal.backend_mut();
+        backend.set_size(w, h);
+        // A fixed viewport's resize clears line by line; the backend
+        // re-sizes its buffers on a whole-screen clear.
+        ratatui::backend::Backend::clear(backend)?;
+        self.terminal.resize(Rect::new(0, 0, w, h))?;
+        self.app.update(Action::Resize(w, h));
+        Ok(())
+    }
+
+    /// Finished work, a change on disk, a message.
+    pub fn report(&mut self, report: Report) {
+        self.app.report(report);
+    }
+
+    /// After input or a report: the app's effects to the host, its work to
+    /// `exec` (and, for an executor that works inline, its results back to
+    /// the app until nothing more is asked), changed reading state to be
+    /// kept.
+    pub fn step(&mut self, exec: &mut dyn Executor, host: &mut dyn Host) -> io::Result<Flow> {
+        loop {
+            self.perform(host)?;
+            submit_pending(&mut self.app, exec);
+            let Some(report) = exec.ready() else { break };
+            self.app.report(report);
+        }
+        if let Some(changes) = self.app.take_reading_changes() {
+            host.save(changes);
+        }
+        Ok(if self.app.should_quit() {
+            Flow::Quit
+        } else {
+            Flow::Continue
+        })
+    }
+
+    fn perform(&mut self, host: &mut dyn Host) -> io::Result<()> {
+        for effect in self.app.take_effects() {
+            match effect {
+                Effect::Copy(text) => self.copy(&text),
+                Effect::OpenUrl(url) => match host.open_url(&url) {
+                    Opened::Started => {}
+                    Opened::Failed(why) => self.app.report(Report::Notify(why)),
+                    Opened::NotHere => self.copy(&url),
+                },
+                Effect::Edit { key, file } => {
+                    let result = host.edit(&file);
+                    // The editor had the screen: draw it all again.
+                    self.terminal.clear()?;
+                    if let Err(why) = result {
+                        self.app.report(Report::Notify(why));
+                    }
+                    self.app.report(Report::PostChanged(key));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn copy(&mut self, text: &str) {
+        if let Err(e) = self.terminal.backend_mut().copy_to_clipboard(text) {
+            self.app.report(Report::Notify(format!(
+                "Could not copy to the clipboard: {e}"
+            )));
+        }
+    }
+
+    /// Draws a frame if anything visible changed; with `repaint`, that
+    /// frame paints the whole screen (the SSH runner dropped a frame the
+    /// client never got). Whether a frame was drawn.
+    pub fn frame(&mut self, repaint: bool) -> io::Result<bool> {
+        if !self.app.take_dirty() {
+            return Ok(false);
+        }
+        self.draw(repaint)?;
+        Ok(true)
+    }
+
+    fn draw(&mut self, repaint: bool) -> io::Result<()> {
+        if repaint {
+            self.terminal.clear()?;
+        }
+        let app = &self.app;
+        self.terminal
+            .backend_mut()
+            .set_hyperlinks(&ui::hyperlinks(app));
+        self.terminal.draw(|frame| ui::draw(app, frame))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Options;
+    use crate::keymap::Keymap;
+    use crate::session::NoHost;
+    use crate::work::Inline;
+
+    fn session(probe: bool) -> Session<Vec<u8>> {
+        let theme = Theme::builtin("dark").unwrap();
+        let app = App::new(
+            crate::posts::embedded(),
+            theme.clone(),
+            Keymap::default(),
+            Options::default(),
+        );
+        let probe = probe.then(|| Probe {
+            dark: Box::new(theme),
+            light: Box::new(Theme::builtin("light").unwrap()),
+        });
+        Session::new(app, Vec::new(), (80, 24), probe).unwrap()
+    }
+
+    #[test]
+    fn the_question_follows_the_first_frame() {
+        let mut s = session(true);
+        let t0 = Instant::now();
+        s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
+        let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
+        let query = out.find(OSC11_QUERY).expect("asked");
+        assert!(query > 100, "the frame comes first");
+        assert_eq!(s.unanswered(t0), Some(REPLY_DEADLINE));
+    }
+
+    #[test]
+    fn a_timely_light_reply_switches_once_and_a_late_one_never() {
+        let light = Theme::builtin("light").unwrap();
+        let reply = b"\x1b]11;rgb:ffff/ffff/ffff\x1b\\";
+        let mut s = session(true);
+        let t0 = Instant::now();
+        s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
+        s.input(reply, t0 + Duration::from_millis(20));
+        assert_eq!(s.app().theme().name, light.name);
+        assert_eq!(s.unanswered(t0), None);
+
+        let mut late = session(true);
+        late.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
+        late.input(reply, t0 + REPLY_DEADLINE + Duration::from_millis(1));
+        assert_ne!(late.app().theme().name, light.name);
+        // Swallowed, not read as keys: nothing moved.
+        assert_eq!(late.app().selected(), Some(0));
+    }
+
+    #[test]
+    fn a_lone_esc_waits_for_its_deadline() {
+        let mut s = session(false);
+        let t0 = Instant::now();
+        s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
+        s.input(b"\r", t0);
+        s.step(&mut Inline::default(), &mut NoHost).unwrap();
+        assert_eq!(s.app().focus(), crate::app::Focus::Reader);
+        s.input(b"\x1b", t0);
+        assert_eq!(s.esc_deadline(), Some(t0 + ESC_TIMEOUT));
+        assert_eq!(s.app().focus(), crate::app::Focus::Reader);
+        s.timeout(t0 + ESC_TIMEOUT);
+        assert_eq!(s.esc_deadline(), None);
+        assert_eq!(s.app().focus(), crate::app::Focus::List);
+    }
+
+    #[test]
+    fn quitting_ends_the_step() {
+        let mut s = session(false);
+        s.start(Instant::now(), &mut Inline::default(), &mut NoHost)
+            .unwrap();
+        s.input(b"q", Instant::now());
+        let flow = s.step(&mut Inline::default(), &mut NoHost).unwrap();
+        assert_eq!(flow, Flow::Quit);
+    }
+}

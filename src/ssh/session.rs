@@ -1,0 +1,757 @@
+//! One visitor's reader: the shared [`Session`] driven by the visitor's
+//! bytes, window changes, finished work and reloads, with the session's
+//! timers; its frames go out through a one-frame [`Outbox`], and a
+//! supervisor restores the visitor's terminal however the session ends.
+
+use std::fmt::Write as _;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::ChannelWriteHalf;
+use russh::server::Msg;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::conn::Env;
+use super::{GOODBYE_TIMEOUT, Look, Site, lock};
+use crate::action::Report;
+use crate::app::{App, Options};
+use crate::color::Depth;
+use crate::limits::Limits;
+use crate::sanitize::sanitize;
+use crate::session::{ENTER, Flow, Host, LEAVE, MOUSE_ON, Probe, Session};
+use crate::work::Executor;
+
+pub(super) struct SessionCtx {
+    pub(super) site: Arc<Site>,
+    pub(super) env: Env,
+    pub(super) size: watch::Receiver<(u16, u16)>,
+    pub(super) input: mpsc::Receiver<Vec<u8>>,
+    pub(super) shutdown: watch::Receiver<bool>,
+    pub(super) limits: Limits,
+}
+
+/// Why a session ended, and what the visitor is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum End {
+    Quit,
+    ClientGone,
+    Idle(Duration),
+    TooLong(Duration),
+    Shutdown,
+    Crashed,
+    Failed(String),
+}
+
+impl End {
+    fn goodbye(&self) -> Option<String> {
+        let minutes = |d: &Duration| d.as_secs().div_ceil(60);
+        Some(match self {
+            End::Quit => "folio: thanks for reading. Goodbye.".into(),
+            End::ClientGone => return None,
+            End::Idle(d) => format!(
+                "folio: closed after {} minutes without a key press. Goodbye.",
+                minutes(d)
+            ),
+            End::TooLong(d) => format!(
+                "folio: sessions last at most {} minutes. Goodbye.",
+                minutes(d)
+            ),
+            End::Shutdown => "folio: the server is shutting down. Goodbye.".into(),
+            End::Crashed => "folio: this session hit a bug and had to close. Sorry.".into(),
+            End::Failed(e) => format!("folio: the session failed: {}", sanitize(e)),
+        })
+    }
+}
+
+/// Frames waiting for the channel: one being written (by the writer), one
+/// waiting here.
+#[derive(Default)]
+struct Outbox {
+    slot: Mutex<OutboxSlot>,
+    ready: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct OutboxSlot {
+    /// Bytes that are not a frame (the terminal set-up, a query): sent
+    /// before the next frame, never dropped.
+    extra: Vec<u8>,
+    frame: Option<Vec<u8>>,
+    last: Option<Vec<u8>>,
+}
+
+impl Outbox {
+    /// Whether a frame is still waiting (the client is behind).
+    fn waiting(&self) -> bool {
+        lock(&self.slot).frame.is_some()
+    }
+
+    /// Queues `frame`; one still waiting is dropped (the caller made `frame`
+    /// a full repaint in that case).
+    fn put(&self, frame: Vec<u8>) {
+        lock(&self.slot).frame = Some(frame);
+        self.ready.notify_one();
+    }
+
+    /// The final bytes: replaces whatever waits, and ends the writer.
+    fn finish(&self, last: Vec<u8>) {
+        let mut slot = lock(&self.slot);
+        slot.frame = None;
+        slot.last = Some(last);
+        drop(slot);
+        self.ready.notify_one();
+    }
+
+    async fn next(&self) -> Result<Vec<u8>, Vec<u8>> {
+        loop {
+            {
+                let mut slot = lock(&self.slot);
+                if let Some(last) = slot.last.take() {
+                    return Err(last);
+                }
+                if let Some(frame) = slot.frame.take() {
+                    let mut bytes = std::mem::take(&mut slot.extra);
+                    bytes.extend_from_slice(&frame);
+                    return Ok(bytes);
+                }
+                if !slot.extra.is_empty() {
+                    return Ok(std::mem::take(&mut slot.extra));
+                }
+            }
+            self.ready.notified().await;
+        }
+    }
+}
+
+/// Where a session's bytes go: the SSH channel, or a test's buffer.
+pub(super) trait Sink: Send + 'static {
+    /// Sends `bytes`, waiting while the client is not taking them; false
+    /// once the other end is gone.
+    fn send(&self, bytes: Vec<u8>) -> impl Future<Output = bool> + Send;
+    /// Ends the session's channel.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+impl Sink for ChannelWriteHalf<Msg> {
+    async fn send(&self, bytes: Vec<u8>) -> bool {
+        // The channel's window makes this wait for a slow client.
+        self.data_bytes(bytes).await.is_ok()
+    }
+
+    async fn close(&self) {
+        let _ = self.exit_status(0).await;
+        let _ = self.eof().await;
+        let _ = ChannelWriteHalf::close(self).await;
+    }
+}
+
+/// Writes frames to the sink as fast as the client takes them.
+async fn writer(outbox: Arc<Outbox>, sink: impl Sink) {
+    loop {
+        match outbox.next().await {
+            Ok(frame) => {
+                if !sink.send(frame).await {
+                    return;
+                }
+            }
+            Err(last) => {
+                sink.send(last).await;
+                sink.close().await;
+                return;
+            }
+        }
+    }
+}
+
+/// Runs a session and, however it ends (a panic included), restores the
+/// visitor's terminal and says goodbye.
+pub(super) async fn supervise(ctx: SessionCtx, sink: impl Sink) {
+    let mouse = ctx.site.mouse;
+    supervise_with(mouse, sink, |outbox| run_session(ctx, outbox)).await;
+}
+
+async fn supervise_with<F>(mouse: bool, sink: impl Sink, session: impl FnOnce(Arc<Outbox>) -> F)
+where
+    F: Future<Output = End> + Send + 'static,
+{
+    let outbox = Arc::new(Outbox::default());
+    let mut enter = ENTER.to_owned();
+    if mouse {
+        enter.push_str(MOUSE_ON);
+    }
+    outbox_append(&outbox, enter.as_bytes());
+    let writing = tokio::spawn(writer(outbox.clone(), sink));
+    // Its own task: a panic in the reader ends up here, not in the server.
+    let end = match tokio::spawn(session(outbox.clone())).await {
+        Ok(end) => end,
+        Err(e) => {
+            tracing::error!(panic = e.is_panic(), "session task failed");
+            End::Crashed
+        }
+    };
+    tracing::debug!(end = ?end, "session ended");
+    let mut last = LEAVE.to_owned();
+    if let Some(line) = end.goodbye() {
+        let _ = write!(last, "{line}\r\n");
+    }
+    outbox.finish(last.into_bytes());
+    if tokio::time::timeout(GOODBYE_TIMEOUT, writing)
+        .await
+        .is_err()
+    {
+        tracing::debug!("goodbye not delivered in time");
+    }
+}
+
+/// Where a session's finished work comes back.
+type Work = mpsc::UnboundedSender<Report>;
+
+/// A visitor's work on tokio's blocking pool, never on the session's task,
+/// through the site's caches: a post read once is read from memory by the
+/// next visitor, and a layout made for one width is shared by everyone at
+/// that width.
+struct SiteWork {
+    site: Arc<Site>,
+    work: Work,
+    /// The session's latest search: an older one stops at its next post.
+    newest_search: Arc<AtomicU64>,
+}
+
+impl Executor for SiteWork {
+    fn submit(&mut self, work: crate::work::Work) {
+        match work {
+            crate::work::Work::Load(post) => {
+                let site = self.site.clone();
+                let work = self.work.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        site.source(&post)
+                    }))
+                    .unwrap_or_else(|_| Err("this post could not be read".into()));
+                    let _ = work.send(Report::Loaded(post.rel_path.clone(), result));
+                });
+            }
+            crate::work::Work::Layout(job) => {
+                let key = job.cache_key();
+                if let Some(doc) = self.site.layout(&key) {
+                    let _ = self.work.send(job.done(Box::new((*doc).clone())));
+                    return;
+                }
+                let work = self.work.clone();
+                let site = self.site.clone();
+                tokio::task::spawn_blocking(move || {
+                    // A layout that panics leaves the quick layout in place.
+                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
+                    if let Ok(report) = run {
+                        if let Report::LaidOut { doc, .. } = &report {
+                            site.keep_layout(key, doc);
+                        }
+                        let _ = work.send(report);
+                    }
+                });
+            }
+            crate::work::Work::Search(job) => {
+                // A visitor typing a query must not leave one full pass
+                // running per key: a newer search of this session, or the
+                // session ending, stops it at its next post.
+                self.newest_search.store(job.generation, Ordering::SeqCst);
+                let work = self.work.clone();
+                let newest = Arc::clone(&self.newest_search);
+                tokio::task::spawn_blocking(move || {
+                    let cancelled =
+                        || work.is_closed() || newest.load(Ordering::SeqCst) != job.generation;
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        crate::work::run_search(&job, &cancelled, &mut |report| {
+                            let _ = work.send(report);
+                        });
+                    }));
+                });
+            }
+        }
+    }
+}
+
+/// What a visitor's session can do beyond the reader: nothing is opened or
+/// edited on the server (links are copied to the visitor's clipboard, see
+/// [`Opened::NotHere`]), and reading state lasts for the session only.
+struct Visitor;
+
+impl Host for Visitor {}
+
+/// The reader for one visitor, on the shared [`Session`].
+fn reader(ctx: &SessionCtx) -> io::Result<Session<Vec<u8>>> {
+    let depth = ctx.env.depth(ctx.site.color);
+    let (theme, probe) = match &ctx.site.look {
+        Look::Fixed(t) => (t.for_depth(depth), None),
+        Look::Auto { dark, light } => (
+            dark.for_depth(depth),
+            (depth != Depth::None).then(|| Probe {
+                dark: Box::new(dark.for_depth(depth)),
+                light: Box::new(light.for_depth(depth)),
+            }),
+        ),
+    };
+    let options = Options {
+        max_width: ctx.site.max_width,
+        source_label: ctx.site.label.clone(),
+        wrap_code: ctx.site.wrap_code,
+        remote: true,
+        // The Linux console and dumb terminals print an OSC 8 as text.
+        hyperlinks: ctx.site.hyperlinks && !matches!(ctx.env.term.as_str(), "linux" | "dumb"),
+    };
+    let app = App::new(ctx.site.posts(), theme, ctx.site.keymap.clone(), options);
+    let size = *ctx.size.borrow();
+    Session::new(app, Vec::new(), size, probe)
+}
+
+async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
+    let started = tokio::time::Instant::now();
+    let mut session = match reader(&ctx) {
+        Ok(session) => session,
+        Err(e) => return End::Failed(e.to_string()),
+    };
+    ctx.size.borrow_and_update();
+    let mut reports = ctx.site.subscribe();
+    let (work, mut done) = mpsc::unbounded_channel();
+    let mut exec = SiteWork {
+        site: ctx.site.clone(),
+        work,
+        newest_search: Arc::new(AtomicU64::new(0)),
+    };
+    let mut host = Visitor;
+    let mut last_key = started;
+    let idle = ctx.limits.idle_timeout;
+    let max_time = ctx.limits.max_session_time;
+    let mut shutdown = ctx.shutdown.clone();
+    let mut reloads = true;
+
+    let now = || tokio::time::Instant::now().into_std();
+    match session.start(now(), &mut exec, &mut host) {
+        Ok(Flow::Quit) => return End::Quit,
+        Ok(Flow::Continue) => {}
+        Err(e) => return End::Failed(e.to_string()),
+    }
+    send(&mut session, &outbox, false);
+    loop {
+        let esc_wait = session
+            .esc_deadline()
+            .map_or(started + max_time, tokio::time::Instant::from_std);
+        tokio::select! {
+            bytes = ctx.input.recv() => {
+                let Some(bytes) = bytes else { return End::ClientGone };
+                last_key = tokio::time::Instant::now();
+                session.input(&bytes, now());
+                // Whatever else is queued: one frame for a burst.
+                while let Ok(more) = ctx.input.try_recv() {
+                    session.input(&more, now());
+                }
+            }
+            () = tokio::time::sleep_until(esc_wait), if session.esc_deadline().is_some() => {
+                session.timeout(now());
+            }
+            changed = ctx.size.changed() => {
+                if changed.is_err() {
+                    return End::ClientGone;
+                }
+                let (w, h) = *ctx.size.borrow_and_update();
+                if let Err(e) = session.resize(w, h) {
+                    return End::Failed(e.to_string());
+                }
+            }
+            report = done.recv() => {
+                if let Some(report) = report {
+                    session.report(report);
+                }
+            }
+            report = reports.recv(), if reloads => {
+                match report {
+                    Ok(report) => session.report(report),
+                    // Missed reports: the next one still applies.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => reloads = false,
+                }
+            }
+            () = tokio::time::sleep_until(last_key + idle) => return End::Idle(idle),
+            () = tokio::time::sleep_until(started + max_time) => return End::TooLong(max_time),
+            _ = shutdown.wait_for(|s| *s) => return End::Shutdown,
+        }
+        match session.step(&mut exec, &mut host) {
+            Ok(Flow::Quit) => return End::Quit,
+            Ok(Flow::Continue) => {}
+            Err(e) => return End::Failed(e.to_string()),
+        }
+        // What effects wrote (a copy) is not a frame: it must not be
+        // dropped with one.
+        let extra = std::mem::take(session.writer_mut());
+        if !extra.is_empty() {
+            outbox_append(&outbox, &extra);
+        }
+        if let Err(e) = draw(&mut session, &outbox) {
+            return End::Failed(e);
+        }
+    }
+}
+
+/// Queues what the session wrote, as extra bytes or as a frame.
+fn send(session: &mut Session<Vec<u8>>, outbox: &Outbox, frame: bool) {
+    let bytes = std::mem::take(session.writer_mut());
+    if bytes.is_empty() {
+        return;
+    }
+    if frame {
+        outbox.put(bytes);
+    } else {
+        outbox_append(outbox, &bytes);
+    }
+}
+
+/// Draws a frame, if anything changed, and queues its bytes. When the
+/// previous frame still waits (the client is behind), it is dropped and
+/// this frame is a full repaint, so the screen is right whichever frames
+/// were skipped.
+fn draw(session: &mut Session<Vec<u8>>, outbox: &Outbox) -> Result<(), String> {
+    let behind = outbox.waiting();
+    if !session.frame(behind).map_err(|e| e.to_string())? {
+        return Ok(());
+    }
+    if behind {
+        // Whatever was waiting is dropped; what it may have changed
+        // outside the cells (the cursor) is set again.
+        let mut full = b"\x1b[?25l".to_vec();
+        full.append(session.writer_mut());
+        outbox.put(full);
+    } else {
+        send(session, outbox, true);
+    }
+    Ok(())
+}
+
+/// Queues bytes that are not a frame (the terminal set-up, a query): they
+/// go out before the next frame and are never dropped with one.
+fn outbox_append(outbox: &Outbox, bytes: &[u8]) {
+    lock(&outbox.slot).extra.extend_from_slice(bytes);
+    outbox.ready.notify_one();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::OSC11_QUERY;
+
+    use crate::action::Action;
+    use crate::keymap::{Key, Keymap};
+    use crate::posts;
+    use crate::theme::Theme;
+    use crate::ui;
+    use crate::work::{Inline, submit_pending};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use std::time::Instant;
+
+    fn take(outbox: &Outbox) -> Vec<u8> {
+        let mut slot = lock(&outbox.slot);
+        let mut bytes = std::mem::take(&mut slot.extra);
+        bytes.extend(slot.frame.take().unwrap_or_default());
+        bytes
+    }
+
+    #[test]
+    fn set_up_bytes_survive_a_dropped_frame() {
+        let outbox = Outbox::default();
+        outbox_append(&outbox, ENTER.as_bytes());
+        outbox.put(b"first".to_vec());
+        outbox_append(&outbox, OSC11_QUERY.as_bytes());
+        assert!(outbox.waiting());
+        outbox.put(b"second".to_vec());
+        let sent = take(&outbox);
+        assert_eq!(
+            sent,
+            [ENTER.as_bytes(), OSC11_QUERY.as_bytes(), b"second"].concat()
+        );
+        assert!(!outbox.waiting());
+    }
+
+    /// The screen as ratatui's own test backend draws it.
+    fn expected(app: &App) -> Vec<String> {
+        let (w, h) = app.size;
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| ui::draw(app, f)).unwrap();
+        let buf = t.backend().buffer();
+        (0..h)
+            .map(|y| {
+                let mut line = String::new();
+                let mut x = 0;
+                while x < w {
+                    let cell = &buf[(x, y)];
+                    line.push_str(cell.symbol());
+                    x += u16::try_from(crate::sanitize::display_width(cell.symbol()).max(1))
+                        .unwrap_or(1);
+                }
+                line.trim_end().to_owned()
+            })
+            .collect()
+    }
+
+    fn seen(vt: &vt100::Parser, w: u16) -> Vec<String> {
+        vt.screen()
+            .rows(0, w)
+            .map(|r| r.trim_end().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn frames_paint_what_ratatui_draws_even_when_some_are_dropped() {
+        let (w, h) = (90, 24);
+        let options = Options {
+            remote: true,
+            ..Options::default()
+        };
+        let app = App::new(
+            posts::embedded(),
+            Theme::default(),
+            Keymap::default(),
+            options,
+        );
+        let mut session = Session::new(app, Vec::new(), (w, h), None).unwrap();
+        let mut inline = Inline::default();
+        session
+            .start(Instant::now(), &mut inline, &mut Visitor)
+            .unwrap();
+        let outbox = Outbox::default();
+        send(&mut session, &outbox, true);
+        let mut vt = vt100::Parser::new(h, w, 0);
+        vt.process(ENTER.as_bytes());
+        vt.process(&take(&outbox));
+        assert_eq!(seen(&vt, w), expected(session.app()));
+        let mut press = |session: &mut Session<Vec<u8>>, key: &[u8]| {
+            session.input(key, Instant::now());
+            session.step(&mut inline, &mut Visitor).unwrap();
+            draw(session, &outbox).unwrap();
+        };
+        // A client that keeps up gets every frame.
+        for key in [&b"\x1b[B"[..], b"\r", b"]", b"j"] {
+            press(&mut session, key);
+            let frame = take(&outbox);
+            assert!(!frame.is_empty());
+            vt.process(&frame);
+            assert_eq!(seen(&vt, w), expected(session.app()));
+        }
+        // A client that is behind: frames pile up and only the newest waits,
+        // drawn in full, so the screen is right without the ones dropped.
+        for key in [&b"]"[..], b"j", b"\x1b[6~", b"k"] {
+            press(&mut session, key);
+        }
+        let last = take(&outbox);
+        assert!(last.windows(4).any(|w| w == b"\x1b[2J"), "a full repaint");
+        vt.process(&last);
+        assert_eq!(seen(&vt, w), expected(session.app()));
+        // Back in step: small frames again.
+        press(&mut session, b"j");
+        let step = take(&outbox);
+        assert!(!step.windows(4).any(|w| w == b"\x1b[2J"));
+        vt.process(&step);
+        assert_eq!(seen(&vt, w), expected(session.app()));
+        // A resize, as the session does it.
+        let (w2, h2) = (60, 20);
+        session.resize(w2, h2).unwrap();
+        session.step(&mut inline, &mut Visitor).unwrap();
+        draw(&mut session, &outbox).unwrap();
+        let mut vt = vt100::Parser::new(h2, w2, 0);
+        vt.process(&take(&outbox));
+        assert_eq!(seen(&vt, w2), expected(session.app()));
+    }
+
+    /// Opens the first post in a new session's app the way the session
+    /// loop does, until its final layout is in.
+    async fn open_first(site: &Arc<Site>) -> App {
+        let mut app = App::new(
+            site.posts(),
+            Theme::default(),
+            Keymap::default(),
+            Options::default(),
+        );
+        app.update(Action::Resize(100, 30));
+        let (work, mut results) = mpsc::unbounded_channel();
+        let mut exec = SiteWork {
+            site: site.clone(),
+            work,
+            newest_search: Arc::new(AtomicU64::new(0)),
+        };
+        submit_pending(&mut app, &mut exec);
+        while let Some(report) = results.recv().await {
+            let done = matches!(report, Report::LaidOut { .. });
+            app.report(report);
+            submit_pending(&mut app, &mut exec);
+            if done {
+                break;
+            }
+        }
+        app
+    }
+
+    #[tokio::test]
+    async fn sessions_share_sources_and_layouts() {
+        let site = Arc::new(Site::new(
+            posts::embedded(),
+            None,
+            Keymap::default(),
+            Look::Fixed(Box::default()),
+        ));
+        let first = open_first(&site).await;
+        assert_eq!(site.cached(), (1, 1));
+        let second = open_first(&site).await;
+        assert_eq!(site.cached().1, 1, "the layout was reused");
+        assert!(first.document().is_some());
+        assert_eq!(first.document(), second.document());
+        // A reload empties both caches.
+        site.broadcast(Report::Notify(String::new()));
+        assert_eq!(site.cached(), (0, 0));
+    }
+
+    /// `S` in a served session searches the posts on the blocking pool, and
+    /// a newer query stops the older one.
+    #[tokio::test]
+    async fn a_visitor_searches_all_posts() {
+        let site = Arc::new(Site::new(
+            posts::embedded(),
+            None,
+            Keymap::default(),
+            Look::Fixed(Box::default()),
+        ));
+        let mut app = open_first(&site).await;
+        let (work, mut results) = mpsc::unbounded_channel();
+        let newest = Arc::new(AtomicU64::new(0));
+        let mut exec = SiteWork {
+            site: site.clone(),
+            work,
+            newest_search: Arc::clone(&newest),
+        };
+        for key in "Sssh".chars() {
+            app.key(Key::char(key));
+            submit_pending(&mut app, &mut exec);
+        }
+        loop {
+            let action = tokio::time::timeout(Duration::from_secs(30), results.recv())
+                .await
+                .expect("search results arrive")
+                .expect("the channel stays open");
+            let done = matches!(&action, Report::SearchResults { done: true, generation, .. }
+                if *generation == newest.load(Ordering::SeqCst));
+            app.report(action);
+            if done {
+                break;
+            }
+        }
+        let found = &app.search_all().results;
+        assert!(!found.is_empty());
+        assert!(
+            found.iter().all(|h| h.matched.eq_ignore_ascii_case("ssh")),
+            "{found:?}"
+        );
+    }
+
+    /// A sink that keeps what it is sent.
+    #[derive(Clone, Default)]
+    struct Kept(Arc<Mutex<(Vec<u8>, bool)>>);
+
+    impl Sink for Kept {
+        async fn send(&self, bytes: Vec<u8>) -> bool {
+            lock(&self.0).0.extend_from_slice(&bytes);
+            true
+        }
+
+        async fn close(&self) {
+            lock(&self.0).1 = true;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_session_restores_the_terminal_and_the_server_goes_on() {
+        let kept = Kept::default();
+        supervise_with(false, kept.clone(), |outbox: Arc<Outbox>| async move {
+            outbox.put(b"a frame".to_vec());
+            tokio::task::yield_now().await;
+            panic!("a bug in the reader");
+        })
+        .await;
+        let (bytes, closed) = lock(&kept.0).clone();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with(ENTER), "{text:?}");
+        assert!(
+            text.ends_with(&format!(
+                "{LEAVE}folio: this session hit a bug and had to close. Sorry.\r\n"
+            )),
+            "{text:?}"
+        );
+        assert!(closed, "the channel is closed");
+        // This task (standing in for the server) is still running.
+        let again = Kept::default();
+        supervise_with(false, again.clone(), |_| async { End::Quit }).await;
+        assert!(String::from_utf8_lossy(&lock(&again.0).0).contains("Goodbye."));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_stops_reading_holds_one_frame_at_most() {
+        let site = Arc::new(Site::new(
+            posts::embedded(),
+            None,
+            Keymap::default(),
+            Look::Fixed(Box::default()),
+        ));
+        let (input, input_rx) = mpsc::channel(64);
+        let (_size, size_rx) = watch::channel((120, 40));
+        let (_stop, stop_rx) = watch::channel(false);
+        let ctx = SessionCtx {
+            site,
+            env: Env {
+                term: "xterm-256color".into(),
+                ..Env::default()
+            },
+            size: size_rx,
+            input: input_rx,
+            shutdown: stop_rx,
+            limits: Limits::default(),
+        };
+        // Nobody takes frames from this outbox: the writer is stuck on a
+        // client that reads nothing.
+        let outbox = Arc::new(Outbox::default());
+        let session = tokio::spawn(run_session(ctx, outbox.clone()));
+        let mut largest = 0;
+        for i in 0..400 {
+            let keys: &[u8] = match i % 4 {
+                0 => b"\r",
+                1 => b"jjjj",
+                2 => b"\x1b[6~",
+                _ => b"J",
+            };
+            input.send(keys.to_vec()).await.unwrap();
+            tokio::task::yield_now().await;
+            let slot = lock(&outbox.slot);
+            let held = slot.frame.as_ref().map_or(0, Vec::len) + slot.extra.len();
+            largest = largest.max(held);
+        }
+        // One full 120×40 screen is at most a few tens of KB.
+        assert!(largest > 0, "frames were drawn");
+        assert!(largest < 64 * 1024, "{largest} bytes held");
+        input.send(b"q".to_vec()).await.unwrap();
+        let end = tokio::time::timeout(Duration::from_secs(10), session)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(end, End::Quit);
+    }
+
+    #[test]
+    fn goodbye_lines() {
+        assert_eq!(End::ClientGone.goodbye(), None);
+        assert!(
+            End::Idle(Duration::from_secs(1800))
+                .goodbye()
+                .unwrap()
+                .contains("30 minutes")
+        );
+        assert!(End::Shutdown.goodbye().unwrap().contains("shutting down"));
+    }
+}

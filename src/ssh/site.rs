@@ -1,0 +1,187 @@
+//! What every session of a server shares: the post list, the caches of
+//! sources and layouts, and the broadcast of reloads.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+
+use super::{Look, lock};
+use crate::action::Report;
+use crate::app::LayoutKey;
+use crate::color::ColorChoice;
+use crate::document::Document;
+use crate::keymap::Keymap;
+use crate::posts::{self, Origin, Post, PostSource};
+
+/// Source text kept in memory for all sessions together.
+const SOURCE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Laid-out lines kept for all sessions together (a line is ~100 bytes).
+const LAYOUT_CACHE_LINES: usize = 400_000;
+
+/// What every session shares: read-only except for the post list, which a
+/// reload replaces, and the source cache.
+#[derive(Debug)]
+pub struct Site {
+    posts: Mutex<Vec<Post>>,
+    /// The served folder: every file read must resolve inside it.
+    root: Option<PathBuf>,
+    pub label: String,
+    pub keymap: Keymap,
+    pub look: Look,
+    pub color: ColorChoice,
+    pub max_width: u16,
+    pub wrap_code: bool,
+    pub mouse: bool,
+    /// Web links as OSC 8 hyperlinks (not on `TERM=linux` or `dumb`).
+    pub hyperlinks: bool,
+    sources: Mutex<SourceCache>,
+    layouts: Mutex<LayoutCache>,
+    actions: broadcast::Sender<Report>,
+}
+
+/// Finished layouts, shared: highlighting is the slow part of opening a
+/// post, and visitors at the same width open the same posts.
+#[derive(Debug, Default)]
+struct LayoutCache {
+    map: HashMap<LayoutKey, Arc<Document>>,
+    lines: usize,
+}
+
+#[derive(Debug, Default)]
+struct SourceCache {
+    map: HashMap<PathBuf, PostSource>,
+    bytes: usize,
+}
+
+impl Site {
+    /// `root` is the served folder (`None` for the built-in posts).
+    pub fn new(posts: Vec<Post>, root: Option<PathBuf>, keymap: Keymap, look: Look) -> Site {
+        let (actions, _) = broadcast::channel(16);
+        Site {
+            posts: Mutex::new(posts),
+            label: root.as_ref().map_or_else(
+                || "folio's built-in posts".into(),
+                |r| r.display().to_string(),
+            ),
+            root,
+            keymap,
+            look,
+            color: ColorChoice::Auto,
+            max_width: 100,
+            wrap_code: true,
+            mouse: true,
+            hyperlinks: true,
+            sources: Mutex::new(SourceCache::default()),
+            layouts: Mutex::new(LayoutCache::default()),
+            actions,
+        }
+    }
+
+    /// Sends `action` to every open session, which applies it as its own.
+    /// Live reload plugs in here: when the posts change, call
+    /// [`Site::set_posts`] (for sessions yet to come) and broadcast the
+    /// watcher's action (for those open now). The source cache is emptied,
+    /// as files may have changed.
+    pub fn broadcast(&self, action: Report) {
+        self.clear_sources();
+        // No receivers (nobody connected) is fine.
+        let _ = self.actions.send(action);
+    }
+
+    /// Live reload: what [`crate::watch::Watch`] reports, passed to every
+    /// session. A new list is first confined to the served folder (the
+    /// watcher's scan follows every link) and kept for sessions to come.
+    pub fn reload(&self, action: Report) {
+        let action = match action {
+            Report::PostsChanged(posts) => {
+                let posts: Vec<Post> = posts
+                    .into_iter()
+                    .filter(|p| match (&p.origin, &self.root) {
+                        (Origin::File(path), Some(root)) if root.is_dir() => {
+                            posts::is_inside(root, path)
+                        }
+                        _ => true,
+                    })
+                    .collect();
+                self.set_posts(posts.clone());
+                Report::PostsChanged(posts)
+            }
+            other => other,
+        };
+        self.broadcast(action);
+    }
+
+    /// The post list new sessions start with.
+    pub fn set_posts(&self, posts: Vec<Post>) {
+        *lock(&self.posts) = posts;
+        self.clear_sources();
+    }
+
+    fn clear_sources(&self) {
+        let mut cache = lock(&self.sources);
+        cache.map.clear();
+        cache.bytes = 0;
+        drop(cache);
+        let mut layouts = lock(&self.layouts);
+        layouts.map.clear();
+        layouts.lines = 0;
+    }
+
+    pub(super) fn layout(&self, key: &LayoutKey) -> Option<Arc<Document>> {
+        lock(&self.layouts).map.get(key).cloned()
+    }
+
+    pub(super) fn keep_layout(&self, key: LayoutKey, doc: &Document) {
+        let lines = doc.lines.len();
+        if lines > LAYOUT_CACHE_LINES / 8 {
+            return;
+        }
+        let mut cache = lock(&self.layouts);
+        if cache.lines + lines > LAYOUT_CACHE_LINES {
+            cache.map.clear();
+            cache.lines = 0;
+        }
+        cache.lines += lines;
+        cache.map.insert(key, Arc::new(doc.clone()));
+    }
+
+    pub fn posts(&self) -> Vec<Post> {
+        lock(&self.posts).clone()
+    }
+
+    /// A post's text: from the cache, else read (on the caller's thread:
+    /// call from the blocking pool). Files are read only inside the served
+    /// folder, checked again now since links may have changed.
+    pub fn source(&self, post: &Post) -> Result<PostSource, String> {
+        if let Some(s) = lock(&self.sources).map.get(&post.rel_path) {
+            return Ok(s.clone());
+        }
+        if let (Origin::File(path), Some(root)) = (&post.origin, &self.root)
+            && root.is_dir()
+            && !posts::is_inside(root, path)
+        {
+            return Err("this file is outside the served folder".into());
+        }
+        let source = post.read_source().map_err(|e| e.to_string())?;
+        let mut cache = lock(&self.sources);
+        if cache.bytes + source.text.len() > SOURCE_CACHE_BYTES {
+            cache.map.clear();
+            cache.bytes = 0;
+        }
+        cache.bytes += source.text.len();
+        cache.map.insert(post.rel_path.clone(), source.clone());
+        Ok(source)
+    }
+
+    /// How many sources and layouts are cached.
+    #[cfg(test)]
+    pub(super) fn cached(&self) -> (usize, usize) {
+        (lock(&self.sources).map.len(), lock(&self.layouts).map.len())
+    }
+
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Report> {
+        self.actions.subscribe()
+    }
+}
