@@ -47,8 +47,8 @@ mod wrap;
 
 pub use heading::slug;
 
-use code::{CodeState, Highlighted};
-use container::Container;
+use code::{CodeState, Highlights};
+use container::{Container, Lists};
 use heading::HeadingState;
 use inline::{Inline, Kind, LinkState};
 use prepass::PrePass;
@@ -163,7 +163,7 @@ struct Renderer<'t> {
     sinks: Vec<Sink>,
     notes: Vec<(usize, Sink)>,
     containers: Vec<Container>,
-    list_depth: usize,
+    lists: Lists,
     styles: Vec<Style>,
     inline: Inline,
     heading: Option<HeadingState>,
@@ -172,17 +172,7 @@ struct Renderer<'t> {
     tables: Vec<TableState>,
     note_numbers: HashMap<String, usize>,
     slugs: HashSet<String>,
-    /// The code blocks of each piece not yet begun (see [`PrePass`]).
-    code_blocks: Vec<Vec<(String, String)>>,
-    /// Bytes of code in the whole post.
-    code_bytes: usize,
-    /// The current piece's code blocks highlighted up front, in order; empty
-    /// when they are highlighted as they come.
-    highlighted: Vec<Highlighted>,
-    code_index: usize,
-    /// The last item number of every list, in document order.
-    list_last: Vec<u64>,
-    list_index: usize,
+    highlights: Highlights,
     /// The wrapper's buffers, kept from block to block.
     wrapped: Wrapped,
 }
@@ -198,7 +188,7 @@ impl<'t> Renderer<'t> {
             sinks: vec![Sink::default()],
             notes: Vec::new(),
             containers: Vec::new(),
-            list_depth: 0,
+            lists: Lists::new(pre.list_last),
             styles: vec![theme.md.text],
             inline: Inline::default(),
             heading: None,
@@ -207,12 +197,7 @@ impl<'t> Renderer<'t> {
             tables: Vec::new(),
             note_numbers: pre.note_numbers,
             slugs: HashSet::new(),
-            code_bytes: pre.code.iter().flatten().map(|(_, t)| t.len()).sum(),
-            code_blocks: pre.code,
-            highlighted: Vec::new(),
-            code_index: 0,
-            list_last: pre.list_last,
-            list_index: 0,
+            highlights: Highlights::new(pre.code),
             wrapped: Wrapped::default(),
         }
     }

@@ -18,7 +18,33 @@ pub(super) struct CodeState {
     offset: usize,
 }
 
-pub(super) type Highlighted = Option<Vec<Vec<(Style, String)>>>;
+type Highlighted = Option<Vec<Vec<(Style, String)>>>;
+
+/// Code blocks highlighted ahead of their layout, a piece at a time.
+pub(super) struct Highlights {
+    /// The code blocks of each piece not yet begun (see
+    /// [`PrePass`](super::PrePass)).
+    blocks: Vec<Vec<(String, String)>>,
+    /// Bytes of code in the whole post.
+    bytes: usize,
+    /// The current piece's code blocks highlighted up front, in order; empty
+    /// when they are highlighted as they come.
+    done: Vec<Highlighted>,
+    /// The next of them.
+    next: usize,
+}
+
+impl Highlights {
+    /// From the `(language, raw text)` of every code block, per piece.
+    pub(super) fn new(blocks: Vec<Vec<(String, String)>>) -> Self {
+        Highlights {
+            bytes: blocks.iter().flatten().map(|(_, t)| t.len()).sum(),
+            blocks,
+            done: Vec::new(),
+            next: 0,
+        }
+    }
+}
 
 /// Below this much code, threads cost more than they save.
 const PARALLEL_CODE_BYTES: usize = 64 * 1024;
@@ -92,17 +118,18 @@ impl Renderer<'_> {
     /// Piece `i` is next: highlight its code up front when the post has
     /// enough code to be worth the threads.
     pub(super) fn begin_piece(&mut self, i: usize) {
-        let blocks = self
-            .code_blocks
+        let ahead = &mut self.highlights;
+        let blocks = ahead
+            .blocks
             .get_mut(i)
             .map(std::mem::take)
             .unwrap_or_default();
-        self.highlighted = if blocks.len() > 1 && self.code_bytes >= PARALLEL_CODE_BYTES {
+        ahead.done = if blocks.len() > 1 && ahead.bytes >= PARALLEL_CODE_BYTES {
             highlight_all(&blocks, &self.theme.syntax)
         } else {
             Vec::new()
         };
-        self.code_index = 0;
+        ahead.next = 0;
     }
 
     pub(super) fn start_code(&mut self, kind: CodeBlockKind<'_>) {
@@ -128,18 +155,17 @@ impl Renderer<'_> {
         let base = md.text.patch(md.code_block);
         let cont_style = base.patch(md.code_continuation);
         let (clean, starts) = clean_code(&code.text);
-        let highlighted = if self.highlighted.is_empty() {
+        let ahead = &mut self.highlights;
+        let highlighted = if ahead.done.is_empty() {
             if !self.highlight || self.theme.syntax.is_off() {
                 None
             } else {
                 highlight::highlight_block(&clean, &code.lang, &self.theme.syntax)
             }
         } else {
-            self.highlighted
-                .get_mut(self.code_index)
-                .and_then(Option::take)
+            ahead.done.get_mut(ahead.next).and_then(Option::take)
         };
-        self.code_index += 1;
+        ahead.next += 1;
         // Column 0 is a gutter (blank, or ↪ on continuation rows); one column
         // of padding on the right when there is room.
         let (gutter, cw) = match avail {

@@ -34,6 +34,26 @@ pub(super) enum Container {
     },
 }
 
+/// Where the renderer is among the post's lists.
+pub(super) struct Lists {
+    /// How many are open.
+    depth: usize,
+    /// The last item number of every list, in document order (see
+    /// [`PrePass`](super::PrePass)), and the next list's index in it.
+    last: Vec<u64>,
+    next: usize,
+}
+
+impl Lists {
+    pub(super) fn new(last: Vec<u64>) -> Self {
+        Lists {
+            depth: 0,
+            last,
+            next: 0,
+        }
+    }
+}
+
 pub(super) fn note_key(label: &str) -> String {
     label.to_lowercase()
 }
@@ -83,9 +103,10 @@ impl Renderer<'_> {
 
     pub(super) fn start_list(&mut self, start: Option<u64>) {
         self.flush_inline();
-        self.list_depth += 1;
-        let last = self.list_last.get(self.list_index).copied().unwrap_or(1);
-        self.list_index += 1;
+        let lists = &mut self.lists;
+        lists.depth += 1;
+        let last = lists.last.get(lists.next).copied().unwrap_or(1);
+        lists.next += 1;
         self.containers.push(Container::List {
             next: start.unwrap_or(1),
             ordered: start.is_some(),
@@ -97,7 +118,7 @@ impl Renderer<'_> {
 
     pub(super) fn start_item(&mut self) {
         self.flush_inline();
-        let depth = self.list_depth.saturating_sub(1);
+        let depth = self.lists.depth.saturating_sub(1);
         let mut clear_blank = false;
         let marker = match self.containers.last_mut() {
             Some(Container::List {
@@ -171,7 +192,7 @@ impl Renderer<'_> {
                 Container::Quote { seg } | Container::Item { seg } | Container::Definition { seg },
             ) => seg,
             Some(Container::List { .. }) => {
-                self.list_depth = self.list_depth.saturating_sub(1);
+                self.lists.depth = self.lists.depth.saturating_sub(1);
                 false
             }
             Some(Container::Footnote { number }) => {

@@ -21,8 +21,9 @@ pub(super) struct Placed {
 }
 
 /// Styled text of many lines in two buffers, so that laying out a block
-/// allocates per block, not per span (an owned string per span, copied into
-/// [`Lines`] and freed, was a fifth of the layout's time).
+/// allocates per block, not per span (an owned string per span, copied
+/// into [`Lines`](crate::document::Lines) and freed, was a fifth of the
+/// layout's time).
 #[derive(Debug, Default)]
 pub(super) struct Runs {
     text: String,
