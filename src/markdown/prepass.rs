@@ -1,4 +1,5 @@
-//! The look ahead before rendering.
+//! A cheap pass over the pieces before the real one: what the renderer
+//! must know before it starts (see [`PrePass`]).
 
 use std::collections::HashMap;
 
