@@ -9,6 +9,7 @@ mod fixtures;
 #[path = "support/ssh_client.rs"]
 mod ssh_client;
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -64,14 +65,15 @@ fn screen(vt: &vt100::Parser) -> Vec<String> {
                 // terminal holds depends on the frames that led there.
                 let contents = cell.contents();
                 line.push_str(if contents.is_empty() { " " } else { contents });
-                line.push_str(&format!(
+                let _ = write!(
+                    line,
                     "\u{1}{:?}{:?}{}{}{}",
                     cell.fgcolor(),
                     cell.bgcolor(),
                     u8::from(cell.bold()),
                     u8::from(cell.italic()),
                     u8::from(cell.underline()),
-                ));
+                );
             }
             line
         })
