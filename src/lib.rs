@@ -17,8 +17,14 @@
 //! - [`keymap`] and [`action`]: our own key type and the commands keys map to.
 //! - [`app`] is the state and `update(Action)`: no I/O, no clock, no terminal.
 //! - [`ui`] draws an [`app::App`] into a ratatui frame, read-only.
-//! - [`term`] is the local runner, the only module that sees crossterm events
-//!   (enforced by `disallowed-types` in `.clippy.toml`).
+//! - [`session`] is one reader session for any transport: bytes, sizes and
+//!   reports in; work to an executor and effects to a host out; frames out.
+//!   It is the only caller of [`ui::draw`] and of the app's outbox.
+//! - [`work`] is the slow work the app asks for (loads, layouts, searches)
+//!   and the executors that do it: inline for tests, threads locally.
+//! - [`term`] is the local runner, a thin shell around a session: raw mode,
+//!   signals, the input thread, the editor hand-over; the only module that
+//!   touches crossterm (enforced in `.clippy.toml`).
 //! - [`editor`] runs `$VISUAL`/`$EDITOR` on a post (the runner hands over
 //!   the terminal).
 //! - [`ansi`] writes styled lines as SGR text for `--print`.
@@ -32,8 +38,10 @@
 //! - [`store`] writes folio's own files atomically.
 //! - [`state`] is the reading state (positions, read marks) and its writer
 //!   thread, which merges into the file under a lock.
-//! - [`ssh`] is the `folio serve` runner: one reader per SSH session, fed by
-//!   [`input`] (raw bytes to keys) and bounded by [`limits`].
+//! - [`ssh`] is the `folio serve` runner: one session per SSH visitor,
+//!   bounded by [`limits`].
+//! - [`input`] turns a terminal's bytes into keys, the mouse and replies,
+//!   for both runners.
 
 pub mod action;
 pub mod ansi;

@@ -403,7 +403,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     if printing {
         let width = cli.width.unwrap_or_else(|| {
             if stdout_tty {
-                crossterm::terminal::size().map_or(80, |(w, _)| w)
+                term::size().map_or(80, |(w, _)| w)
             } else {
                 80
             }

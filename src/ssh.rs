@@ -2,14 +2,15 @@
 //! connects with `ssh`, each visitor in their own reader.
 //!
 //! One tokio task per session runs the shared [`crate::session::Session`]
-//! (the same reader loop as the local terminal) with the session's timers. Frames go to the channel through a one-frame outbox
-//! ([`Outbox`]): at most one frame is being written and one waits; a newer
-//! frame replaces a waiting one and is then drawn in full, so a client that
-//! stops reading holds at most two frames (plus the SSH window) of server
-//! memory and still sees a correct screen when it catches up.
+//! (the same reader loop as the local terminal) with the session's timers.
+//! Frames go to the channel through a one-frame outbox: at most one frame
+//! is being written and one waits; a newer frame replaces a waiting one and
+//! is then drawn in full, so a client that stops reading holds at most two
+//! frames (plus the SSH window) of server memory and still sees a correct
+//! screen when it catches up.
 //!
 //! All sessions share one [`Site`]: the post list, a cache of post sources,
-//! the theme and keymap, and a broadcast of [`Report`]s every session
+//! the theme and keymap, and a broadcast of [`crate::action::Report`]s every session
 //! applies (live reload plugs in there: [`Site::broadcast`]). Reading and
 //! laying out posts happens on tokio's blocking pool, never on a session's
 //! task.
@@ -17,11 +18,10 @@
 //! Nothing here queries the server's own terminal, spawns a process, or
 //! reads outside the served folder.
 //!
-//! - [`keys`]: the host key and `authorized_keys`;
-//! - [`site`]: what all sessions share, and its caches;
-//! - [`conn`]: one connection: russh's handler, limits, the visitor's
-//!   terminal description;
-//! - [`session`]: one visitor's reader, its outbox and its supervisor.
+//! Inside: `keys` (the host key and `authorized_keys`), `site` (what all
+//! sessions share, and its caches), `conn` (one connection: russh's
+//! handler, limits, the visitor's terminal description) and `session` (one
+//! visitor's reader, its outbox and its supervisor).
 
 mod conn;
 mod keys;

@@ -13,6 +13,8 @@
 //! mode), and SIGTERM, SIGINT and SIGHUP (a signal thread feeding the same
 //! channel as input, so the loop exits and the guard runs).
 
+#![allow(clippy::disallowed_methods)] // the one module that owns the tty
+
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -68,6 +70,11 @@ pub struct Services {
     pub scan: Option<std::path::PathBuf>,
 }
 
+/// The terminal's size in (columns, rows).
+pub fn size() -> io::Result<(u16, u16)> {
+    crossterm::terminal::size()
+}
+
 /// Runs the reader in the current terminal until the user quits.
 pub fn run(app: App, mouse: bool, probe: Option<Probe>, services: Services) -> io::Result<Exit> {
     install_panic_hook();
@@ -107,7 +114,7 @@ pub fn run(app: App, mouse: bool, probe: Option<Probe>, services: Services) -> i
         notices: tx,
         saver: saver.as_ref(),
     };
-    let mut session = Session::new(app, io::stdout(), crossterm::terminal::size()?, probe)?;
+    let mut session = Session::new(app, io::stdout(), size()?, probe)?;
     let exit = drive(&mut session, &rx, &mut threads, &mut host);
     // A reply still on its way would land in the shell as typed text: give
     // it the rest of its time to arrive and drop it from the input queue.
@@ -196,7 +203,7 @@ impl Host for Local<'_> {
             .paused(|| suspended(mouse, || crate::editor::edit(file)))
             .map_err(|e| e.to_string())?;
         // The window may have changed size while the editor had it.
-        if let Ok((w, h)) = crossterm::terminal::size() {
+        if let Ok((w, h)) = size() {
             let _ = self.notices.send(Input::Resize(w, h));
         }
         result.map_err(|e| e.to_string())
@@ -402,7 +409,7 @@ fn spawn_signal_thread(tx: Sender<Input>) -> io::Result<()> {
         .spawn(move || {
             for sig in signals.forever() {
                 let input = if sig == SIGWINCH {
-                    match crossterm::terminal::size() {
+                    match size() {
                         Ok((w, h)) => Input::Resize(w, h),
                         Err(_) => continue,
                     }

@@ -37,9 +37,6 @@ use crate::sanitize::display_width;
 /// rather than skipped with a cursor move, which costs about as much.
 const JOIN_GAP: usize = 6;
 
-/// Asks a terminal for its size in (columns, rows).
-pub type SizeQuery = fn() -> io::Result<(u16, u16)>;
-
 /// The longest URL sent as a hyperlink; terminals cap them too (VTE at
 /// 2083 bytes), and a cut URL would lead somewhere else.
 pub const MAX_URL: usize = 2048;
@@ -93,10 +90,7 @@ impl Extras for ratatui::backend::TestBackend {}
 pub struct WireBackend<W: Write> {
     out: W,
     /// The size last reported to ratatui: the geometry of its next frame.
-    size: std::cell::Cell<Size>,
-    /// Asks the real terminal for its size; `None` when the size is set from
-    /// outside (tests, a remote session).
-    query_size: Option<SizeQuery>,
+    size: Size,
     /// What the terminal shows.
     shadow: Buffer,
     /// `shadow` plus the cells drawn since the last flush.
@@ -121,8 +115,7 @@ impl<W: Write> WireBackend<W> {
         let area = Rect::new(0, 0, width, height);
         WireBackend {
             out,
-            size: std::cell::Cell::new(Size::new(width, height)),
-            query_size: None,
+            size: Size::new(width, height),
             shadow: Buffer::empty(area),
             next: Buffer::empty(area),
             shadow_links: vec![None; area.area() as usize],
@@ -136,19 +129,10 @@ impl<W: Write> WireBackend<W> {
         }
     }
 
-    /// A backend that asks `query` for the terminal's size, as a local tty
-    /// can be asked at any time.
-    pub fn with_size_query(out: W, query: SizeQuery) -> io::Result<Self> {
-        let (w, h) = query()?;
-        let mut backend = WireBackend::new(out, w, h);
-        backend.query_size = Some(query);
-        Ok(backend)
-    }
-
     /// Sets the size `size()` reports; ratatui resizes (and repaints) on the
     /// next draw.
     pub fn set_size(&mut self, width: u16, height: u16) {
-        self.size.set(Size::new(width, height));
+        self.size = Size::new(width, height);
     }
 
     /// Bytes written so far.
@@ -165,7 +149,7 @@ impl<W: Write> WireBackend<W> {
     }
 
     fn reset_shadow(&mut self) {
-        let size = self.size.get();
+        let size = self.size;
         let area = Rect::new(0, 0, size.width, size.height);
         self.shadow = Buffer::empty(area);
         self.next = Buffer::empty(area);
@@ -606,14 +590,7 @@ impl<W: Write> Backend for WireBackend<W> {
     }
 
     fn size(&self) -> io::Result<Size> {
-        // ratatui asks for the size before a frame and, when it changed,
-        // clears; remembering the answer keeps our buffers in its geometry
-        // even if the terminal is resized again in between.
-        if let Some(query) = self.query_size {
-            let (w, h) = query()?;
-            self.size.set(Size::new(w, h));
-        }
-        Ok(self.size.get())
+        Ok(self.size)
     }
 
     fn window_size(&mut self) -> io::Result<WindowSize> {
@@ -676,28 +653,6 @@ mod tests {
         assert!(s.len() < 120, "{} bytes: {s:?}", s.len());
         let back = String::from_utf8(draw_lines(&mut terminal, &text[0..10])).unwrap();
         assert!(back.contains("\x1b[1T"), "{back:?}");
-    }
-
-    static WIDTH: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(40);
-
-    #[allow(clippy::unnecessary_wraps)] // the signature of a size query
-    fn fake_tty_size() -> io::Result<(u16, u16)> {
-        Ok((WIDTH.load(std::sync::atomic::Ordering::SeqCst), 10))
-    }
-
-    #[test]
-    fn a_queried_resize_repaints_in_the_new_geometry() {
-        let backend = WireBackend::with_size_query(Vec::new(), fake_tty_size).unwrap();
-        let mut terminal = Terminal::new(backend).unwrap();
-        let text: Vec<String> = (0..10).map(|i| format!("row {i}")).collect();
-        draw_lines(&mut terminal, &text);
-        WIDTH.store(41, std::sync::atomic::Ordering::SeqCst);
-        let out = draw_lines(&mut terminal, &text);
-        let mut vt = vt100::Parser::new(10, 41, 0);
-        vt.process(&out);
-        for (i, line) in vt.screen().rows(0, 41).enumerate() {
-            assert_eq!(line.trim_end(), format!("row {i}"));
-        }
     }
 
     #[test]
