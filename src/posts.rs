@@ -22,7 +22,6 @@ mod frontmatter;
 mod scan;
 
 use date::{date_from_name, name_date};
-use excerpt::{first_heading, first_paragraph};
 use scan::{io_error, read_body};
 
 pub use embedded::embedded;
@@ -198,14 +197,18 @@ pub fn post_from_text(origin: Origin, rel_path: PathBuf, text: &str, lossy: bool
         Ok(fm) => (fm, None),
         Err(e) => (Frontmatter::default(), Some(e.to_string())),
     };
-    let body = &text[body_start..];
+    let from_body = excerpt::from_body(
+        &text[body_start..],
+        fm.title.is_none(),
+        fm.excerpt.is_none(),
+    );
     let name_path = naming_path(&origin, &rel_path);
     let title = fm
         .title
-        .or_else(|| first_heading(body))
+        .or(from_body.title)
         .unwrap_or_else(|| title_from_name(name_path));
     let date = fm.date.or_else(|| date_from_name(name_path));
-    let excerpt = fm.excerpt.unwrap_or_else(|| first_paragraph(body));
+    let excerpt = fm.excerpt.unwrap_or(from_body.excerpt);
     Post {
         origin,
         rel_path,
