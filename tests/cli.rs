@@ -59,6 +59,27 @@ fn print_folder_paths_are_relative_and_recursive() {
 }
 
 #[test]
+fn print_folder_lists_setext_titles_as_titles() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("2024-05-06-first-file.md"),
+        "Underlined title\n================\n\nText.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("2024-05-05-second-file.md"),
+        "Dashed title\n------------\n\nText.\n",
+    )
+    .unwrap();
+    let out = folio(&["-p", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        stdout(&out),
+        "2024-05-06\tUnderlined title\t2024-05-06-first-file.md\n\
+         2024-05-05\tDashed title\t2024-05-05-second-file.md\n"
+    );
+}
+
+#[test]
 fn print_file_renders_markdown_without_colour_when_piped() {
     let blog = fixtures::blog();
     let file = blog.path().join("alpha.md");
