@@ -568,14 +568,9 @@ impl App {
     /// search on the layout shown.
     fn settle_layout(&mut self) {
         let panes = self.panes();
-        if let Some(post) = self.library.selected_post() {
-            let s = Settings {
-                width: panes.text_width(),
-                theme: &self.theme,
-                raw: self.raw,
-                wrap_code: self.options.wrap_code,
-            };
-            self.reader.fit(post, s);
+        let (reader, library, s) = self.layout_parts();
+        if let Some(post) = library.selected_post() {
+            reader.fit(post, s);
         }
         self.library.keep_in_view(panes.list_page());
         if let Mode::Outline { over, .. } = self.mode
@@ -588,6 +583,18 @@ impl App {
         if let Some(top) = self.reader.settle_find(key, top, panes.reader_height()) {
             self.set_top(top);
         }
+    }
+
+    /// The reader to lay out in, the list the posts are in, and what
+    /// layouts are made with now, borrowed apart.
+    fn layout_parts(&mut self) -> (&mut Reader, &Library, Settings<'_>) {
+        let s = Settings {
+            width: self.panes().text_width(),
+            theme: &self.theme,
+            raw: self.raw,
+            wrap_code: self.options.wrap_code,
+        };
+        (&mut self.reader, &self.library, s)
     }
 
     /// Read marking, after any change: a post counts as read once its end
@@ -750,6 +757,26 @@ mod tests {
             scanned: 2,
             done: true,
         })));
+    }
+
+    #[test]
+    fn the_list_alone_redraws_for_a_theme_and_read_marks() {
+        let mut app = App::new(
+            vec![test_post("a.md", "# A\n")],
+            Theme::default(),
+            Keymap::default(),
+            Options::default(),
+        );
+        let light = Theme::builtin("light").unwrap();
+        assert!(redraws(&mut app, |a| {
+            a.report(Report::SetTheme(Box::new(light)));
+        }));
+        assert!(
+            redraws(&mut app, |a| a
+                .report(Report::RestoreReading(Box::default()))),
+            "unread marks show"
+        );
+        assert!(app.is_unread(&app.posts()[0]));
     }
 
     #[test]

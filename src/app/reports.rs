@@ -9,27 +9,19 @@ use crate::state::Reading;
 use crate::theme::Theme;
 
 use super::mode::Mode;
-use super::reader::Settings;
 use super::{App, Focus};
 
 impl App {
     pub(super) fn loaded_post(&mut self, key: &Path, result: Result<PostSource, String>) {
         // Not asked for (any more): the post left the list, or its file
         // changed while it was being read and a fresh read is under way.
-        let width = self.panes().text_width();
-        let Some(post) = self.library.post_by_key(key) else {
+        let (reader, library, s) = self.layout_parts();
+        let Some(post) = library.post_by_key(key) else {
             return;
         };
-        if !self.reader.asked(key) {
-            return;
+        if reader.asked(key) {
+            reader.load(post, result, s);
         }
-        let s = Settings {
-            width,
-            theme: &self.theme,
-            raw: self.raw,
-            wrap_code: self.options.wrap_code,
-        };
-        self.reader.load(post, result, s);
     }
 
     pub(super) fn set_theme(&mut self, theme: Theme) {
@@ -38,13 +30,8 @@ impl App {
         }
         self.theme = theme;
         self.themes += 1;
-        let s = Settings {
-            width: self.panes().text_width(),
-            theme: &self.theme,
-            raw: self.raw,
-            wrap_code: self.options.wrap_code,
-        };
-        self.reader.relayout_all(self.library.posts(), s);
+        let (reader, library, s) = self.layout_parts();
+        reader.relayout_all(library.posts(), s);
     }
 
     /// The list of posts is now `posts` (the folder changed). The selection
