@@ -132,10 +132,10 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
     if app.view_len() == 0 && inner.height > 0 {
         buf.set_string(inner.x + 1, inner.y, "No posts match", theme.notice);
     }
-    for pos in app.list_top..app.view_len() {
+    for pos in app.list_top()..app.view_len() {
         let Some(i) = app.view_at(pos) else { break };
         let post = &app.posts()[i];
-        let y = inner.y + ((pos - app.list_top) * rows) as u16;
+        let y = inner.y + ((pos - app.list_top()) * rows) as u16;
         if y + rows as u16 > inner.bottom() {
             break;
         }
@@ -177,7 +177,7 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
         }
         for (r, line) in lines.iter().enumerate() {
             let row = Rect::new(inner.x, y + r as u16, inner.width, 1);
-            if i == app.selected {
+            if app.selected() == Some(i) {
                 buf.set_style(row, selection);
                 let line = line.clone().patch_style(selection);
                 buf.set_line(row.x, row.y, &line, row.width);
