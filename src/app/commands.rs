@@ -304,7 +304,7 @@ impl App {
             return;
         };
         self.message = Some(match &post.origin {
-            _ if self.options.remote => "Editing is off in a remote session".into(),
+            _ if self.options.remote => crate::editor::REMOTE.into(),
             Origin::Embedded(_) => {
                 "folio's built-in posts cannot be edited: open a folder of your own".into()
             }
