@@ -88,7 +88,11 @@ async fn a_hundred_visitors_at_once_are_all_served() {
     const VISITORS: usize = 100;
     let server = start(Limits {
         max_per_ip: VISITORS,
+        max_per_network: VISITORS,
+        max_startups: VISITORS,
+        startups_drop_from: VISITORS,
         connects_per_minute: 2 * VISITORS,
+        network_connects_per_minute: 2 * VISITORS,
         ..Limits::default()
     })
     .await;
@@ -204,7 +208,10 @@ async fn a_flood_from_one_address_leaves_room_for_others() {
 async fn half_open_connections_are_reaped_by_the_handshake_deadline() {
     let server = start(Limits {
         max_per_ip: 50,
+        max_per_network: 50,
+        startups_drop_from: 50,
         connects_per_minute: 100,
+        network_connects_per_minute: 100,
         handshake_timeout: Duration::from_secs(1),
         ..Limits::default()
     })
@@ -280,12 +287,10 @@ async fn a_session_ends_at_its_time_limit_with_a_goodbye() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_login_without_a_reader_is_closed_after_the_idle_time() {
-    let server = start(Limits {
-        idle_timeout: Duration::from_secs(1),
-        ..Limits::default()
-    })
-    .await;
+async fn a_login_without_a_reader_is_closed_within_seconds() {
+    // `ssh -N` holds a slot only a few seconds (by default), not for the
+    // idle timeout of a session.
+    let server = start(Limits::default()).await;
     let stream = TcpStream::connect(server.addr).await.unwrap();
     let mut handle =
         russh::client::connect_stream(ssh_client::config(), stream, ssh_client::Trusting)
@@ -296,7 +301,7 @@ async fn a_login_without_a_reader_is_closed_after_the_idle_time() {
     let start = Instant::now();
     wait_until("the connection closed", || server.stats.connections() == 0).await;
     assert!(
-        start.elapsed() < Duration::from_secs(3),
+        start.elapsed() < Duration::from_secs(10),
         "{:?}",
         start.elapsed()
     );
