@@ -29,7 +29,7 @@ mod session;
 mod site;
 
 pub use conn::Env;
-pub use keys::{authorized_keys, fingerprint, host_key};
+pub use keys::{Allowed, AuthorizedKey, AuthorizedKeys, authorized_keys, fingerprint, host_key};
 pub use site::Site;
 
 use std::collections::HashMap;
@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use russh::keys::{PrivateKey, PublicKey};
+use russh::keys::PrivateKey;
 use russh::{MethodKind, MethodSet};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -80,8 +80,8 @@ pub enum ServeError {
 pub enum Access {
     /// Anyone: `none` or any public key (never a password).
     Public,
-    /// Only these keys.
-    Keys(Vec<PublicKey>),
+    /// Only these keys, each from where its `from=` says.
+    Keys(AuthorizedKeys),
 }
 
 /// The theme of new sessions.

@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::session::{SessionCtx, supervise};
-use super::{Access, Server, Stats, fingerprint, lock};
+use super::{Access, Allowed, Server, Stats, fingerprint, lock};
 use crate::color::{self, ColorChoice, Depth};
 use crate::limits::{Budget, Flood, RESIZE_COST, Ticket, clamp_size};
 use crate::sanitize::sanitize;
@@ -379,10 +379,20 @@ impl Conn {
     }
 
     fn key_allowed(&self, key: &PublicKey) -> bool {
-        match &self.server.access {
-            Access::Public => true,
-            Access::Keys(keys) => keys.iter().any(|k| k.key_data() == key.key_data()),
+        let allowed = match &self.server.access {
+            Access::Public => Allowed::Yes,
+            Access::Keys(keys) => keys.allows(key, self.peer.ip()),
+        };
+        match allowed {
+            Allowed::Yes => return true,
+            Allowed::NotListed => {
+                tracing::info!(addr = %self.peer, key = %fingerprint(key), "auth refused: key not authorized");
+            }
+            Allowed::NotFrom => {
+                tracing::info!(addr = %self.peer, key = %fingerprint(key), "auth refused: key not authorized from this address (from=)");
+            }
         }
+        false
     }
 }
 
@@ -425,7 +435,6 @@ impl Handler for Conn {
         Ok(if self.key_allowed(offer.public_key) {
             Auth::Accept
         } else {
-            tracing::info!(addr = %self.peer, key = %fingerprint(offer.public_key), "auth refused: key not authorized");
             reject_with_keys()
         })
     }
@@ -438,7 +447,6 @@ impl Handler for Conn {
         if self.key_allowed(key.public_key) {
             Ok(self.auth_ok(user, Some(key.public_key)))
         } else {
-            tracing::info!(addr = %self.peer, key = %fingerprint(key.public_key), "auth refused: key not authorized");
             Ok(reject_with_keys())
         }
     }
