@@ -235,9 +235,8 @@ impl<W: Write> WireBackend<W> {
             let new = &self.next.content[row..row + width];
             let old_links = row_links(&self.shadow_links, y, width);
             let new_links = row_links(&self.next_links, y, width);
-            let same_at = |i: usize| {
-                same(&old[i], &new[i]) && link_at(old_links, i) == link_at(new_links, i)
-            };
+            let same_at =
+                |i: usize| same(&old[i], &new[i]) && link_at(old_links, i) == link_at(new_links, i);
             let mut x = 0;
             while x < width {
                 if same_at(x) {
@@ -386,8 +385,8 @@ fn row_cost(old: Screen<'_>, src: Option<usize>, new: Screen<'_>, y: usize) -> u
     let n = (y * width..(y + 1) * width).map(|i| (&new.buf.content[i], link_at(new.links, i)));
     match src {
         Some(s) => {
-            let o = (s * width..(s + 1) * width)
-                .map(|i| (&old.buf.content[i], link_at(old.links, i)));
+            let o =
+                (s * width..(s + 1) * width).map(|i| (&old.buf.content[i], link_at(old.links, i)));
             o.zip(n)
                 .filter(|((a, la), (b, lb))| !same(a, b) || la != lb)
                 .count()

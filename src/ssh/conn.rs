@@ -203,6 +203,7 @@ pub(super) async fn connection(
         env: Env::default(),
         budget: Budget::new(server.limits.input_per_second, started),
         flood: Flood::new(started),
+        flooding: false,
         full: false,
         refusals: 0,
     };
@@ -300,6 +301,8 @@ struct Conn {
     budget: Budget,
     /// Window changes past the budget.
     flood: Flood,
+    /// Closed for flooding them.
+    flooding: bool,
     /// Logged in while every session slot was taken: no reader.
     full: bool,
     refusals: u32,
@@ -742,9 +745,14 @@ impl Handler for Conn {
         // Each costs a repaint and perhaps a layout: they are paid for from
         // the input budget, and a connection that keeps sending them past
         // it is closed. The reader applies only the latest, now and then.
+        if self.flooding {
+            // Being closed: the goodbye is on its way.
+            return Ok(());
+        }
         let now = Instant::now();
         if !self.budget.pay(RESIZE_COST, now) && self.flood.strike(now) {
             tracing::info!(addr = %self.peer, "window change flood: disconnecting");
+            self.flooding = true;
             let kick = self.session.as_mut().and_then(|l| l.kick.take());
             match kick {
                 Some(kick) => {
