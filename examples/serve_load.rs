@@ -25,6 +25,7 @@
 #[path = "../tests/support/ssh_client.rs"]
 mod ssh_client;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -52,6 +53,8 @@ fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
     let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // Ticks of a process's lifetime stay far below 2^52.
+    #[allow(clippy::cast_precision_loss)]
     Some(ticks as f64 / 100.0)
 }
 
@@ -73,9 +76,10 @@ fn big_post() -> String {
     let mut i = 0;
     while s.len() < 2 << 20 {
         i += 1;
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "## Part {i}\n\nSome prose about part {i}, long enough to wrap at the widths a reader uses, and then some more words.\n\n```rust\nfn part_{i}(x: u64) -> u64 {{\n    let mut total = 0;\n    for n in 0..x {{\n        total += n * {i} % 7;\n    }}\n    total\n}}\n```\n\n"
-        ));
+        );
     }
     s
 }
@@ -232,6 +236,12 @@ async fn main() {
         Some("silent") => return silent(&args[2]).await,
         _ => {}
     }
+    typing(&args).await;
+}
+
+/// Memory per idle session, bytes per scroll, and key-to-frame with many
+/// sessions typing at once.
+async fn typing(args: &[String]) {
     let addr = args
         .get(1)
         .cloned()

@@ -141,8 +141,9 @@ pub fn network(ip: IpAddr) -> IpAddr {
 }
 
 const WINDOW: Duration = Duration::from_secs(60);
-/// The chance of a random early drop at [`Limits::startups_drop_from`].
-const EARLY_DROP: f64 = 0.3;
+/// The chance of a random early drop at [`Limits::startups_drop_from`], in
+/// thousandths.
+const EARLY_DROP: usize = 300;
 
 /// One admitted connection, until [`Gate::release`]d.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -242,8 +243,9 @@ impl Gate {
         } else if self.startups >= self.limits.startups_drop_from && mine.starting > 0 {
             let span = self.limits.max_startups - self.limits.startups_drop_from;
             let past = self.startups - self.limits.startups_drop_from;
-            let chance = EARLY_DROP + (1.0 - EARLY_DROP) * past as f64 / span.max(1) as f64;
-            if roll < chance {
+            // In thousandths: 300 at the threshold, 1000 at the pool's size.
+            let chance = EARLY_DROP + (1000 - EARLY_DROP) * past / span.max(1);
+            if roll * 1000.0 < f64::from(u32::try_from(chance).unwrap_or(1000)) {
                 return Err(Refusal::Busy);
             }
         }
@@ -480,8 +482,8 @@ pub fn fit_cells(size: (u16, u16), cells: usize) -> (u16, u16) {
         return (w as u16, h as u16);
     }
     let cells = cells.max(1);
-    let scale = (cells as f64 / (w * h) as f64).sqrt();
-    let w2 = ((w as f64 * scale) as usize).clamp(1, w);
+    // The same shape, `cells` big: w2 / h2 = w / h and w2 * h2 = cells.
+    let w2 = (cells * w / h).isqrt().clamp(1, w);
     let h = (cells / w2).clamp(1, h);
     // A side that cannot shrink (one row) leaves the rest to the other.
     let w = w2.min(cells / h).max(1);
@@ -508,7 +510,7 @@ impl Screens {
     pub fn grant(&mut self, held: &mut usize, wanted: (u16, u16)) -> (u16, u16) {
         self.release(held);
         let left = self.budget.saturating_sub(self.used);
-        let allowed = left.max(FLOOR_CELLS).min(MAX_CELLS);
+        let allowed = left.clamp(FLOOR_CELLS, MAX_CELLS);
         let size = fit_cells(wanted, allowed);
         *held = usize::from(size.0) * usize::from(size.1);
         self.used += *held;
@@ -790,28 +792,31 @@ mod tests {
     fn screens_share_a_budget_and_keep_a_floor() {
         let mut screens = Screens::new(100_000);
         let huge = clamp_size(10_000, 10_000);
-        let mut a = 0;
-        let size = screens.grant(&mut a, huge);
-        assert_eq!(a, usize::from(size.0) * usize::from(size.1));
-        assert!(a <= MAX_CELLS && a > MAX_CELLS - 400, "{size:?}");
-        let mut b = 0;
-        screens.grant(&mut b, huge);
+        let mut first = 0;
+        let size = screens.grant(&mut first, huge);
+        assert_eq!(first, usize::from(size.0) * usize::from(size.1));
+        assert!(first <= MAX_CELLS && first > MAX_CELLS - 400, "{size:?}");
+        let mut second = 0;
+        screens.grant(&mut second, huge);
         // Less than a full share is left, then only the floor.
-        let mut c = 0;
-        let third = screens.grant(&mut c, huge);
-        assert!(c <= 100_000 - a - b && c >= FLOOR_CELLS, "{third:?}");
-        let mut d = 0;
-        screens.grant(&mut d, huge);
-        assert!(d <= FLOOR_CELLS, "{d}");
+        let mut third = 0;
+        let size = screens.grant(&mut third, huge);
+        assert!(
+            third <= 100_000 - first - second && third >= FLOOR_CELLS,
+            "{size:?}"
+        );
+        let mut fourth = 0;
+        screens.grant(&mut fourth, huge);
+        assert!(fourth <= FLOOR_CELLS, "{fourth}");
         // A small terminal is never shrunk.
-        let mut e = 0;
-        assert_eq!(screens.grant(&mut e, (100, 30)), (100, 30));
+        let mut small = 0;
+        assert_eq!(screens.grant(&mut small, (100, 30)), (100, 30));
         // A resize gives back what was held first.
-        let (before, held_before) = (screens.used(), a);
-        screens.grant(&mut a, (80, 24));
-        assert_eq!(a, 80 * 24);
-        assert_eq!(screens.used(), before - held_before + a);
-        for held in [&mut a, &mut b, &mut c, &mut d, &mut e] {
+        let (before, held_before) = (screens.used(), first);
+        screens.grant(&mut first, (80, 24));
+        assert_eq!(first, 80 * 24);
+        assert_eq!(screens.used(), before - held_before + first);
+        for held in [&mut first, &mut second, &mut third, &mut fourth, &mut small] {
             screens.release(held);
         }
         assert_eq!(screens.used(), 0);

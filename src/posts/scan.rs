@@ -331,7 +331,9 @@ fn open_checked(resolved: &Path) -> std::io::Result<fs::File> {
 #[cfg(unix)]
 fn libc_flags() -> i32 {
     use rustix::fs::OFlags;
-    (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32
+    (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY)
+        .bits()
+        .cast_signed()
 }
 
 fn is_post_file(name: &str) -> bool {

@@ -431,6 +431,15 @@ struct Screen {
 }
 
 impl Screen {
+    fn new(ctx: &SessionCtx) -> Screen {
+        Screen {
+            screens: ctx.screens.clone(),
+            stats: ctx.stats.clone(),
+            held: 0,
+            size: None,
+        }
+    }
+
     /// The size to draw for a terminal of `wanted`, and a line for the
     /// visitor when it is smaller (once per size).
     fn grant(&mut self, wanted: (u16, u16)) -> ((u16, u16), Option<String>) {
@@ -465,6 +474,35 @@ struct Resize {
 }
 
 impl Resize {
+    /// Notes a window change to `wanted` at `at`.
+    fn note(pending: &mut Option<Resize>, wanted: (u16, u16), at: Instant) {
+        match pending {
+            Some(r) => {
+                r.wanted = wanted;
+                r.last = at;
+            }
+            None => {
+                *pending = Some(Resize {
+                    wanted,
+                    first: at,
+                    last: at,
+                });
+            }
+        }
+    }
+
+    /// Applies the size to `session`, as much of it as `screen` grants.
+    fn apply(&self, session: &mut Session<Vec<u8>>, screen: &mut Screen) -> io::Result<()> {
+        let (size, told) = screen.grant(self.wanted);
+        if size != session.app().size {
+            session.resize(size.0, size.1)?;
+        }
+        if let Some(line) = told {
+            session.report(Report::Notify(line));
+        }
+        Ok(())
+    }
+
     /// When to apply it, the last one having been applied at `applied`.
     fn due(&self, applied: Instant) -> Instant {
         (self.last + RESIZE_QUIET)
@@ -475,12 +513,7 @@ impl Resize {
 
 async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
     let started = Instant::now();
-    let mut screen = Screen {
-        screens: ctx.screens.clone(),
-        stats: ctx.stats.clone(),
-        held: 0,
-        size: None,
-    };
+    let mut screen = Screen::new(&ctx);
     let (size, told) = screen.grant(*ctx.size.borrow_and_update());
     let mut session = match reader(&ctx, size) {
         Ok(session) => session,
@@ -534,28 +567,14 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
                     return End::ClientGone;
                 }
                 // Only noted: applied once they stop coming (see RESIZE_*).
-                let wanted = *ctx.size.borrow_and_update();
-                let at = Instant::now();
-                match &mut resize {
-                    Some(r) => {
-                        r.wanted = wanted;
-                        r.last = at;
-                    }
-                    None => resize = Some(Resize { wanted, first: at, last: at }),
-                }
+                Resize::note(&mut resize, *ctx.size.borrow_and_update(), Instant::now());
                 continue;
             }
             () = tokio::time::sleep_until(resize_due), if resize.is_some() => {
                 let Some(r) = resize.take() else { continue };
                 resized = Instant::now();
-                let (size, told) = screen.grant(r.wanted);
-                if size != session.app().size {
-                    if let Err(e) = session.resize(size.0, size.1) {
-                        return End::Failed(e.to_string());
-                    }
-                }
-                if let Some(line) = told {
-                    session.report(Report::Notify(line));
+                if let Err(e) = r.apply(&mut session, &mut screen) {
+                    return End::Failed(e.to_string());
                 }
             }
             report = done.recv() => {

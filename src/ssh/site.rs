@@ -61,16 +61,16 @@ impl Site {
     /// `root` is the served folder (`None` for the built-in posts).
     pub fn new(posts: Vec<Post>, root: Option<PathBuf>, keymap: Keymap, look: Look) -> Site {
         let (actions, _) = broadcast::channel(16);
+        let label = root.as_ref().map_or_else(
+            || "folio's built-in posts".into(),
+            |r| r.display().to_string(),
+        );
         Site {
             posts: Mutex::new(posts),
-            label: root.as_ref().map_or_else(
-                || "folio's built-in posts".into(),
-                |r| r.display().to_string(),
-            ),
+            label,
             folder: root
-                .as_deref()
                 .filter(|r| r.is_dir())
-                .and_then(|r| Folder::new(r).ok()),
+                .and_then(|r| Folder::new(&r).ok()),
             keymap,
             look,
             color: ColorChoice::Auto,

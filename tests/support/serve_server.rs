@@ -2,6 +2,7 @@
 //! measure of this process.
 #![allow(dead_code)]
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -90,9 +91,10 @@ pub fn big_post() -> String {
     let mut i = 0;
     while s.len() < 2 << 20 {
         i += 1;
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "## Part {i}\n\nSome prose about part {i}, long enough to wrap at the widths a reader uses, and then some more words.\n\n```rust\nfn part_{i}(x: u64) -> u64 {{\n    let mut total = 0;\n    for n in 0..x {{\n        total += n * {i} % 7;\n    }}\n    total\n}}\n```\n\n"
-        ));
+        );
     }
     s
 }
@@ -104,7 +106,10 @@ pub fn cpu_seconds() -> f64 {
     let after_name = &stat[stat.rfind(')').unwrap() + 2..];
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
+    // Ticks of a process's lifetime stay far below 2^52.
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = ticks as f64 / 100.0;
+    seconds
 }
 
 /// This process's resident memory in MiB.
