@@ -61,16 +61,22 @@ impl Default for Serve {
     }
 }
 
-const SERVE_KEYS: [&str; 9] = [
+const SERVE_KEYS: [&str; 15] = [
     "listen",
     "host_key",
     "authorized_keys",
     "max_sessions",
+    "max_startups",
+    "startups_drop_from",
     "max_per_ip",
+    "max_per_network",
     "connects_per_minute",
+    "network_connects_per_minute",
     "handshake_timeout",
+    "session_open_timeout",
     "idle_timeout",
     "max_session_time",
+    "screen_cells",
 ];
 
 impl Default for Config {
@@ -236,13 +242,27 @@ impl Config {
         let _ = writeln!(out, "  host_key: {}", opt(&serve.host_key));
         let _ = writeln!(out, "  authorized_keys: {}", opt(&serve.authorized_keys));
         let _ = writeln!(out, "  max_sessions: {}", limits.max_sessions);
+        let _ = writeln!(out, "  max_startups: {}", limits.max_startups);
+        let _ = writeln!(out, "  startups_drop_from: {}", limits.startups_drop_from);
         let _ = writeln!(out, "  max_per_ip: {}", limits.max_per_ip);
+        let _ = writeln!(out, "  max_per_network: {}", limits.max_per_network);
         let _ = writeln!(out, "  connects_per_minute: {}", limits.connects_per_minute);
+        let _ = writeln!(
+            out,
+            "  network_connects_per_minute: {}",
+            limits.network_connects_per_minute
+        );
         let _ = writeln!(
             out,
             "  handshake_timeout: {}",
             limits.handshake_timeout.as_secs()
         );
+        let _ = writeln!(
+            out,
+            "  session_open_timeout: {}",
+            limits.session_open_timeout.as_secs()
+        );
+        let _ = writeln!(out, "  screen_cells: {}", limits.screen_cells);
         let _ = writeln!(out, "  idle_timeout: {}", limits.idle_timeout.as_secs());
         let _ = writeln!(
             out,
@@ -278,13 +298,25 @@ fn parse_serve(map: &serde_yaml::Mapping, serve: &mut Serve, bad: &mut dyn FnMut
                 .map(|p| serve.authorized_keys = p.map(expand_home))
                 .is_ok(),
             "max_sessions" => count(v).map(|n| serve.limits.max_sessions = n).is_some(),
+            "max_startups" => count(v).map(|n| serve.limits.max_startups = n).is_some(),
+            "startups_drop_from" => count(v)
+                .map(|n| serve.limits.startups_drop_from = n)
+                .is_some(),
             "max_per_ip" => count(v).map(|n| serve.limits.max_per_ip = n).is_some(),
+            "max_per_network" => count(v).map(|n| serve.limits.max_per_network = n).is_some(),
             "connects_per_minute" => count(v)
                 .map(|n| serve.limits.connects_per_minute = n)
+                .is_some(),
+            "network_connects_per_minute" => count(v)
+                .map(|n| serve.limits.network_connects_per_minute = n)
                 .is_some(),
             "handshake_timeout" => secs(v)
                 .map(|d| serve.limits.handshake_timeout = d)
                 .is_some(),
+            "session_open_timeout" => secs(v)
+                .map(|d| serve.limits.session_open_timeout = d)
+                .is_some(),
+            "screen_cells" => count(v).map(|n| serve.limits.screen_cells = n).is_some(),
             "idle_timeout" => secs(v).map(|d| serve.limits.idle_timeout = d).is_some(),
             "max_session_time" => secs(v).map(|d| serve.limits.max_session_time = d).is_some(),
             _ => {
@@ -298,9 +330,10 @@ fn parse_serve(map: &serde_yaml::Mapping, serve: &mut Serve, bad: &mut dyn FnMut
         if !ok {
             let what = match key {
                 "listen" | "host_key" | "authorized_keys" => "must be text",
-                "handshake_timeout" | "idle_timeout" | "max_session_time" => {
-                    "must be a number of seconds above 0"
-                }
+                "handshake_timeout"
+                | "session_open_timeout"
+                | "idle_timeout"
+                | "max_session_time" => "must be a number of seconds above 0",
                 _ => "must be a number above 0",
             };
             bad(key, format!("{what}; using the default"));

@@ -151,21 +151,41 @@ struct ServeArgs {
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     authorized_keys: Option<PathBuf>,
 
-    /// Connections at once, all visitors together [default: 200].
+    /// Logged-in visitors at once [default: 200].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
     max_sessions: Option<u32>,
+
+    /// Connections not yet logged in, at once [default: 64].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    max_startups: Option<u32>,
 
     /// Connections at once from one address [default: 8].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
     max_per_ip: Option<u32>,
 
+    /// Connections at once from one IPv4 /24 or IPv6 /48 [default: 32].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    max_per_network: Option<u32>,
+
     /// New connections per minute from one address [default: 30].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
     connects_per_minute: Option<u32>,
 
-    /// Seconds from connecting to being logged in [default: 20].
+    /// New connections per minute from one IPv4 /24 or IPv6 /48 [default: 120].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    network_connects_per_minute: Option<u32>,
+
+    /// Seconds from connecting to being logged in [default: 10].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
     handshake_timeout: Option<u64>,
+
+    /// Seconds from logging in to opening a reader [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
+    session_open_timeout: Option<u64>,
+
+    /// Screen cells (columns × rows) of all visitors together [default: 1000000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    screen_cells: Option<u32>,
 
     /// Close a session after SECS without a key press [default: 1800].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
@@ -723,8 +743,15 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let access = match &serve.authorized_keys {
         Some(path) => {
             let keys = ssh::authorized_keys(path)?;
+            for why in &keys.refused {
+                eprintln!("folio: warning: {}", sanitize(why));
+                tracing::warn!("{}", sanitize(why));
+            }
             if keys.is_empty() {
-                anyhow::bail!("{} lists no keys: nobody could log in", path.display());
+                anyhow::bail!(
+                    "{} lists no keys folio can honour: nobody could log in",
+                    path.display()
+                );
             }
             ssh::Access::Keys(keys)
         }
@@ -761,7 +788,7 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
 /// Live reload for every session; a folder that cannot be watched is
 /// served as it was at start.
 fn watch_served(path: &Path, site: &std::sync::Arc<ssh::Site>) -> Option<folio::watch::Watch> {
-    match folio::watch::Watch::start(path) {
+    match folio::watch::Watch::start_with(path, posts::Links::Confined) {
         Ok(watch) => {
             let site = site.clone();
             watch.subscribe(Box::new(move |action| {
@@ -849,14 +876,29 @@ fn apply_serve_flags(args: &ServeArgs, serve: &mut folio::config::Serve) {
     if let Some(n) = args.max_sessions {
         limits.max_sessions = n as usize;
     }
+    if let Some(n) = args.max_startups {
+        limits.max_startups = n as usize;
+    }
     if let Some(n) = args.max_per_ip {
         limits.max_per_ip = n as usize;
+    }
+    if let Some(n) = args.max_per_network {
+        limits.max_per_network = n as usize;
     }
     if let Some(n) = args.connects_per_minute {
         limits.connects_per_minute = n as usize;
     }
+    if let Some(n) = args.network_connects_per_minute {
+        limits.network_connects_per_minute = n as usize;
+    }
     if let Some(s) = args.handshake_timeout {
         limits.handshake_timeout = Duration::from_secs(s);
+    }
+    if let Some(s) = args.session_open_timeout {
+        limits.session_open_timeout = Duration::from_secs(s);
+    }
+    if let Some(n) = args.screen_cells {
+        limits.screen_cells = n as usize;
     }
     if let Some(s) = args.idle_timeout {
         limits.idle_timeout = Duration::from_secs(s);

@@ -25,7 +25,10 @@
 //! and hands each event to the part that handles it.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pulldown_cmark::{BrokenLink, CowStr, Event, Options, Parser, Tag, TagEnd};
 use ratatui::style::Style;
@@ -109,6 +112,33 @@ pub fn render_with(source: &str, width: u16, theme: &Theme, opts: RenderOptions)
     render_in_pieces(source, width, theme, opts, PIECE_BYTES)
 }
 
+thread_local! {
+    /// The stop flag of the render running on this thread (see
+    /// [`cancellable`]).
+    static CANCEL: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f`, a render on this thread (a layout job), so that setting `flag`
+/// from elsewhere stops it between blocks: a server drops a layout nobody
+/// waits for any more. A stopped render returns part of the document, for
+/// the caller to throw away. The flag travels beside the job rather than
+/// through [`RenderOptions`], so the app, which makes the jobs, need not know.
+pub fn cancellable<R>(flag: &Arc<AtomicBool>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<AtomicBool>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CANCEL.with(|c| *c.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(CANCEL.with(|c| c.borrow_mut().replace(Arc::clone(flag))));
+    f()
+}
+
+fn stopped(flag: Option<&AtomicBool>) -> bool {
+    flag.is_some_and(|f| f.load(Ordering::Relaxed))
+}
+
 /// Long bodies are parsed a piece at a time (see [`crate::pieces`]), which
 /// keeps pulldown-cmark's tree small; the renderer's state carries over from
 /// piece to piece, so the lines are those of one pass over the whole.
@@ -124,11 +154,16 @@ fn render_in_pieces(
     let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
     r.sinks[0] = Sink::for_source(source.len());
     r.wrap_code = opts.wrap_code;
-    for (i, piece) in pieces.iter().enumerate() {
+    r.cancel = CANCEL.with(|c| c.borrow().clone());
+    let cancel = r.cancel.clone();
+    'pieces: for (i, piece) in pieces.iter().enumerate() {
         r.begin_piece(i);
         for (event, range) in parser(piece, &defs).into_offset_iter() {
             if range.start >= piece.len {
                 continue;
+            }
+            if stopped(cancel.as_deref()) {
+                break 'pieces;
             }
             r.offset = piece.start + range.start;
             r.event(event, range.len());
@@ -175,6 +210,8 @@ struct Renderer<'t> {
     highlights: Highlights,
     /// The wrapper's buffers, kept from block to block.
     wrapped: Wrapped,
+    /// Set from elsewhere: stop (see [`cancellable`]).
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl<'t> Renderer<'t> {
@@ -199,6 +236,7 @@ impl<'t> Renderer<'t> {
             slugs: HashSet::new(),
             highlights: Highlights::new(pre.code),
             wrapped: Wrapped::default(),
+            cancel: None,
         }
     }
 

@@ -27,7 +27,7 @@ use scan::{io_error, read_body};
 pub use embedded::embedded;
 pub use frontmatter::{FRONTMATTER_LIMIT, parse_frontmatter};
 pub use scan::{
-    BATCH_EVERY, BATCH_POSTS, Links, check, is_inside, merge_posts, scan, scan_in_batches,
+    BATCH_EVERY, BATCH_POSTS, Folder, Links, check, is_inside, merge_posts, scan, scan_in_batches,
     scan_with, sort_posts,
 };
 

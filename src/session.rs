@@ -45,6 +45,10 @@ pub const REPLY_DEADLINE: Duration = Duration::from_millis(500);
 /// The question for the background colour, ST-terminated.
 pub const OSC11_QUERY: &str = "\x1b]11;?\x1b\\";
 
+/// The longest text copied with OSC 52: terminals cap what they take
+/// (xterm and tmux among them), and over SSH a huge copy is a huge write.
+pub const MAX_COPY: usize = 8 * 1024;
+
 /// What a terminal is sent when a session starts, by either runner: the
 /// alternate screen, no cursor, bracketed paste (so a paste is dropped
 /// rather than read as commands), a clear screen.
@@ -289,6 +293,14 @@ impl<W: Write> Session<W> {
     }
 
     fn copy(&mut self, text: &str) {
+        if text.len() > MAX_COPY {
+            self.app.report(Report::Notify(format!(
+                "This is {} KB, too long to copy: folio copies at most {} KB.",
+                text.len().div_ceil(1024),
+                MAX_COPY / 1024
+            )));
+            return;
+        }
         if let Err(e) = self.terminal.backend_mut().copy_to_clipboard(text) {
             self.app.report(Report::Notify(format!(
                 "Could not copy to the clipboard: {e}"

@@ -29,9 +29,10 @@ mod session;
 mod site;
 
 pub use conn::Env;
-pub use keys::{authorized_keys, fingerprint, host_key};
+pub use keys::{Allowed, AuthorizedKey, AuthorizedKeys, authorized_keys, fingerprint, host_key};
 pub use site::Site;
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -39,12 +40,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use russh::keys::{PrivateKey, PublicKey};
+use russh::keys::PrivateKey;
 use russh::{MethodKind, MethodSet};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::limits::{Gate, Limits};
+use crate::limits::{Gate, Limits, Screens, Ticket};
 use crate::theme::Theme;
 
 /// How long a goodbye may take to reach a client before it is cut off.
@@ -79,8 +80,8 @@ pub enum ServeError {
 pub enum Access {
     /// Anyone: `none` or any public key (never a password).
     Public,
-    /// Only these keys.
-    Keys(Vec<PublicKey>),
+    /// Only these keys, each from where its `from=` says.
+    Keys(AuthorizedKeys),
 }
 
 /// The theme of new sessions.
@@ -111,9 +112,13 @@ struct Server {
     limits: Limits,
     access: Access,
     gate: Mutex<Gate>,
+    /// Every admitted connection, so one pushed out of the handshake's
+    /// pool can be closed.
+    visits: Mutex<HashMap<Ticket, Arc<conn::Visit>>>,
+    /// The screen cells of all sessions.
+    screens: Arc<Mutex<Screens>>,
     config: Arc<russh::server::Config>,
     shutdown: watch::Receiver<bool>,
-    sessions: AtomicUsize,
 }
 
 /// Counts of what the server holds, for tests and the load figures.
@@ -124,6 +129,8 @@ pub struct Stats(Arc<ServerCounts>);
 struct ServerCounts {
     connections: AtomicUsize,
     sessions: AtomicUsize,
+    layouts: AtomicUsize,
+    cells: AtomicUsize,
 }
 
 impl Stats {
@@ -135,6 +142,16 @@ impl Stats {
     /// Reader sessions running.
     pub fn sessions(&self) -> usize {
         self.0.sessions.load(Ordering::SeqCst)
+    }
+
+    /// Layout jobs running on the blocking pool.
+    pub fn layouts(&self) -> usize {
+        self.0.layouts.load(Ordering::SeqCst)
+    }
+
+    /// Screen cells the sessions hold.
+    pub fn screen_cells(&self) -> usize {
+        self.0.cells.load(Ordering::SeqCst)
     }
 }
 
@@ -179,11 +196,12 @@ pub async fn serve(
     let server = Arc::new(Server {
         site,
         gate: Mutex::new(Gate::new(options.limits.clone())),
+        visits: Mutex::new(HashMap::new()),
+        screens: Arc::new(Mutex::new(Screens::new(options.limits.screen_cells))),
         limits: options.limits,
         access: options.access,
         config,
         shutdown: shutdown.clone(),
-        sessions: AtomicUsize::new(0),
     });
     let mut stop = shutdown.clone();
     loop {
@@ -200,18 +218,32 @@ pub async fn serve(
                 continue;
             }
         };
-        let admitted = lock(&server.gate).admit(peer.ip(), Instant::now());
-        if let Err(refusal) = admitted {
-            tracing::info!(addr = %peer, limit = refusal.name(), "refused connection");
-            refuse(&tcp, refusal.message());
-            continue;
+        let admitted = lock(&server.gate).admit(peer.ip(), Instant::now(), rand::random());
+        let admitted = match admitted {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                tracing::info!(addr = %peer, limit = refusal.name(), "refused connection");
+                refuse(&tcp, refusal.message());
+                continue;
+            }
+        };
+        let visit = Arc::new(conn::Visit::default());
+        {
+            let mut visits = lock(&server.visits);
+            if let Some(evicted) = admitted.evicted.and_then(|t| visits.remove(&t)) {
+                tracing::info!(addr = %peer, "the handshakes are full: closing the oldest of the address holding the most");
+                evicted.kill();
+            }
+            visits.insert(admitted.ticket, visit.clone());
         }
         stats.0.connections.fetch_add(1, Ordering::SeqCst);
         let server = server.clone();
         let stats = stats.clone();
         tokio::spawn(async move {
-            conn::connection(&server, tcp, peer, &stats).await;
-            lock(&server.gate).release(peer.ip());
+            let ticket = admitted.ticket;
+            conn::connection(&server, tcp, peer, ticket, visit, &stats).await;
+            lock(&server.gate).release(ticket);
+            lock(&server.visits).remove(&ticket);
             stats.0.connections.fetch_sub(1, Ordering::SeqCst);
         });
     }

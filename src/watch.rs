@@ -20,7 +20,7 @@ use notify::{Event, EventKind, RecursiveMode, Watcher as _};
 use thiserror::Error;
 
 use crate::action::Report;
-use crate::posts;
+use crate::posts::{self, Links};
 
 /// How long a burst of changes must be quiet before the folder is scanned:
 /// an editor's save is several events (write, rename, chmod) within a few
@@ -56,6 +56,13 @@ impl Watch {
     /// Starts watching `path`, a folder (recursively) or one post file (its
     /// folder, for that file only: editors often save by replacing it).
     pub fn start(path: &Path) -> Result<Watch, WatchError> {
+        Watch::start_with(path, Links::Follow)
+    }
+
+    /// [`Watch::start`], rescanning as `links` says: `folio serve` watches
+    /// with [`Links::Confined`], so a reload reads no file outside the
+    /// folder, as the first scan did not.
+    pub fn start_with(path: &Path, links: Links) -> Result<Watch, WatchError> {
         let err = |source| WatchError {
             path: path.to_path_buf(),
             source,
@@ -88,7 +95,7 @@ impl Watch {
                 // Events name paths as the watcher resolved them, perhaps
                 // absolute; scans keep the path as given, like the first.
                 let seen_as = root.canonicalize().unwrap_or_else(|_| root.clone());
-                debounce(&raw_rx, &root, &seen_as, single, &theirs);
+                debounce(&raw_rx, &root, &seen_as, single, links, &theirs);
             })
             .map_err(|e| err(notify::Error::io(e)))?;
         Ok(Watch {
@@ -111,6 +118,7 @@ fn debounce(
     root: &Path,
     seen_as: &Path,
     single: bool,
+    links: Links,
     sinks: &Mutex<Vec<Sink>>,
 ) {
     let roots = [root, seen_as];
@@ -132,16 +140,16 @@ fn debounce(
         if !relevant {
             continue;
         }
-        let actions = rescan(root, &changed);
+        let actions = rescan(root, links, &changed);
         let Ok(mut sinks) = sinks.lock() else { return };
         sinks.retain(|sink| actions.iter().all(|a| sink(a.clone())));
     }
 }
 
 /// The actions for one reload: the new list, then each written post.
-fn rescan(root: &Path, changed: &BTreeSet<PathBuf>) -> Vec<Report> {
+fn rescan(root: &Path, links: Links, changed: &BTreeSet<PathBuf>) -> Vec<Report> {
     let started = Instant::now();
-    match posts::scan(root) {
+    match posts::scan_with(root, links) {
         Ok(list) => {
             let edited: Vec<Report> = changed
                 .iter()

@@ -72,6 +72,17 @@ pub fn osc8_url(url: &str) -> Option<String> {
 /// The one cell's worth of link: the (sanitized) URL, shared by its cells.
 type CellLink = Option<Arc<str>>;
 
+/// The link of cell `i` of a screen's links: a screen without any keeps
+/// none, so the slots cost nothing where there are no links (most frames).
+fn link_at(links: &[CellLink], i: usize) -> Option<&Arc<str>> {
+    links.get(i).and_then(Option::as_ref)
+}
+
+/// Row `y`'s part of a screen's links (empty when it has none).
+fn row_links(links: &[CellLink], y: usize, width: usize) -> &[CellLink] {
+    links.get(y * width..(y + 1) * width).unwrap_or_default()
+}
+
 /// What a runner needs from a backend beyond ratatui's trait: hyperlinks for
 /// the next frame and the clipboard. Backends that can do neither (tests'
 /// `TestBackend`) take the defaults, which do nothing.
@@ -95,7 +106,8 @@ pub struct WireBackend<W: Write> {
     shadow: Buffer,
     /// `shadow` plus the cells drawn since the last flush.
     next: Buffer,
-    /// The link of each cell of `shadow` and of `next`, row by row.
+    /// The link of each cell of `shadow` and of `next`, row by row; empty
+    /// when a screen has no links.
     shadow_links: Vec<CellLink>,
     next_links: Vec<CellLink>,
     /// The hyperlinks for the next frame, as the runner last set them.
@@ -118,7 +130,7 @@ impl<W: Write> WireBackend<W> {
             size: Size::new(width, height),
             shadow: Buffer::empty(area),
             next: Buffer::empty(area),
-            shadow_links: vec![None; area.area() as usize],
+            shadow_links: Vec::new(),
             next_links: Vec::new(),
             links: Vec::new(),
             stale: false,
@@ -153,7 +165,7 @@ impl<W: Write> WireBackend<W> {
         let area = Rect::new(0, 0, size.width, size.height);
         self.shadow = Buffer::empty(area);
         self.next = Buffer::empty(area);
-        self.shadow_links = vec![None; area.area() as usize];
+        self.shadow_links = Vec::new();
     }
 
     /// Fills `next_links` from the hyperlinks set for this frame.
@@ -161,6 +173,10 @@ impl<W: Write> WireBackend<W> {
         let area = self.next.area;
         let width = usize::from(area.width);
         self.next_links.clear();
+        if self.links.is_empty() {
+            self.next_links.shrink_to_fit();
+            return;
+        }
         self.next_links.resize(area.area() as usize, None);
         for (link, url) in &self.links {
             if link.y >= area.height || link.x >= area.width {
@@ -189,7 +205,7 @@ impl<W: Write> WireBackend<W> {
         self.lay_links();
         if self.shadow.area != self.next.area || self.stale {
             self.shadow = Buffer::empty(self.next.area);
-            self.shadow_links = vec![None; self.next.area.area() as usize];
+            self.shadow_links = Vec::new();
             frame.push_str("\x1b[0m\x1b[2J");
             self.stale = false;
         }
@@ -217,9 +233,10 @@ impl<W: Write> WireBackend<W> {
             let row = y * width;
             let old = &self.shadow.content[row..row + width];
             let new = &self.next.content[row..row + width];
-            let old_links = &self.shadow_links[row..row + width];
-            let new_links = &self.next_links[row..row + width];
-            let same_at = |i: usize| same(&old[i], &new[i]) && old_links[i] == new_links[i];
+            let old_links = row_links(&self.shadow_links, y, width);
+            let new_links = row_links(&self.next_links, y, width);
+            let same_at =
+                |i: usize| same(&old[i], &new[i]) && link_at(old_links, i) == link_at(new_links, i);
             let mut x = 0;
             while x < width {
                 if same_at(x) {
@@ -251,7 +268,7 @@ impl<W: Write> WireBackend<W> {
                 let cx = push_run(
                     &mut frame,
                     &new[..end],
-                    &new_links[..end],
+                    new_links.get(..end).unwrap_or_default(),
                     start,
                     &mut style,
                 );
@@ -292,7 +309,7 @@ fn push_run(
     let mut cx = start;
     let mut open: Option<&str> = None;
     while cx < cells.len() {
-        let link = links[cx].as_deref();
+        let link = link_at(links, cx).map(|l| &**l);
         if link != open {
             if open.is_some() {
                 frame.push_str(OSC8_END);
@@ -351,16 +368,13 @@ struct Screen<'a> {
 fn row_hash(screen: Screen<'_>, y: usize, from: usize) -> u64 {
     let width = usize::from(screen.buf.area.width);
     let mut h = DefaultHasher::new();
-    let range = y * width + from..(y + 1) * width;
-    for (cell, link) in screen.buf.content[range.clone()]
-        .iter()
-        .zip(&screen.links[range])
-    {
+    for i in y * width + from..(y + 1) * width {
+        let cell = &screen.buf.content[i];
         cell.symbol().hash(&mut h);
         cell.fg.hash(&mut h);
         cell.bg.hash(&mut h);
         cell.modifier.bits().hash(&mut h);
-        link.hash(&mut h);
+        link_at(screen.links, i).hash(&mut h);
     }
     h.finish()
 }
@@ -368,12 +382,11 @@ fn row_hash(screen: Screen<'_>, y: usize, from: usize) -> u64 {
 /// Cells that differ between `new` row `y` and `old` row `src` (or blank).
 fn row_cost(old: Screen<'_>, src: Option<usize>, new: Screen<'_>, y: usize) -> usize {
     let width = usize::from(new.buf.area.width);
-    let range = y * width..(y + 1) * width;
-    let n = new.buf.content[range.clone()].iter().zip(&new.links[range]);
+    let n = (y * width..(y + 1) * width).map(|i| (&new.buf.content[i], link_at(new.links, i)));
     match src {
         Some(s) => {
-            let range = s * width..(s + 1) * width;
-            let o = old.buf.content[range.clone()].iter().zip(&old.links[range]);
+            let o =
+                (s * width..(s + 1) * width).map(|i| (&old.buf.content[i], link_at(old.links, i)));
             o.zip(n)
                 .filter(|((a, la), (b, lb))| !same(a, b) || la != lb)
                 .count()
@@ -403,7 +416,7 @@ fn best_scroll(old: Screen<'_>, new: Screen<'_>) -> Option<(usize, usize, i32)> 
     let blank = row_hash(
         Screen {
             buf: &blank_row,
-            links: &vec![None; width],
+            links: &[],
         },
         0,
         from,
@@ -475,7 +488,9 @@ fn scroll_buffer(buf: &mut Buffer, links: &mut [CellLink], top: usize, bottom: u
         shift > 0,
         &Cell::EMPTY,
     );
-    scroll_slice(&mut links[top * width..bottom * width], k, shift > 0, &None);
+    if let Some(links) = links.get_mut(top * width..bottom * width) {
+        scroll_slice(links, k, shift > 0, &None);
+    }
 }
 
 /// Moves `region` up (or down) by `k` items, filling with `blank`.

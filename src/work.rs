@@ -128,6 +128,22 @@ const SEARCH_BATCH: usize = 200;
 /// [`Report::SearchResults`]. Stops early when `cancelled` says a newer
 /// search has started, or once enough results were found.
 pub fn run_search(job: &SearchJob, cancelled: &dyn Fn() -> bool, send: &mut dyn FnMut(Report)) {
+    run_search_with(
+        job,
+        &|target| target.origin.read_source().ok(),
+        cancelled,
+        send,
+    );
+}
+
+/// [`run_search`], reading each post with `read` (`None`: it cannot be
+/// read): `folio serve` reads through its cache, only inside its folder.
+pub fn run_search_with(
+    job: &SearchJob,
+    read: &dyn Fn(&search::Target) -> Option<crate::posts::PostSource>,
+    cancelled: &dyn Fn() -> bool,
+    send: &mut dyn FnMut(Report),
+) {
     let mut found = 0;
     let mut hits = Vec::new();
     let mut scanned = 0;
@@ -136,7 +152,7 @@ pub fn run_search(job: &SearchJob, cancelled: &dyn Fn() -> bool, send: &mut dyn 
             return;
         }
         // A post that cannot be read has no matches; opening it says why.
-        if let Ok(source) = target.origin.read_source() {
+        if let Some(source) = read(target) {
             let max = search::MAX_RESULTS - found;
             let more = search::find_in_source(source.body(), &job.query, target, max);
             found += more.len();

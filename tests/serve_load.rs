@@ -2,10 +2,15 @@
 //! connection flood from one address, half-open connections. The server runs
 //! in this process ([`folio::ssh::serve`]) so its counters can be read; the
 //! visitors are russh clients. Timing figures are measured by
-//! `examples/serve_load.rs`, not asserted here.
+//! `examples/serve_load.rs`, not asserted here; the attacks whose harm is
+//! CPU or memory of the whole process have test files of their own
+//! (`serve_flood.rs`, `serve_memory.rs`), so no other test runs beside
+//! them.
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/serve_server.rs"]
+mod serve_server;
 #[path = "support/ssh_client.rs"]
 mod ssh_client;
 
@@ -13,82 +18,27 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use folio::keymap::Keymap;
 use folio::limits::Limits;
-use folio::posts;
-use folio::ssh::{self, Access, Look, ServeOptions, Site, Stats};
-use russh::keys::{Algorithm, PrivateKey};
+use folio::ssh::{self, Access};
+use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg};
+use serve_server::{connect_from, start, start_with, wait_until};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::watch;
-
-struct Running {
-    addr: SocketAddr,
-    stats: Stats,
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-    _blog: tempfile::TempDir,
-}
-
-async fn start(limits: Limits) -> Running {
-    let blog = fixtures::blog();
-    let posts = posts::scan_with(blog.path(), posts::Links::Confined).unwrap();
-    let site = Arc::new(Site::new(
-        posts,
-        Some(blog.path().to_path_buf()),
-        Keymap::default(),
-        Look::Fixed(Box::default()),
-    ));
-    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
-    let (listener, addr) = ssh::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stop_rx) = watch::channel(false);
-    let stats = Stats::default();
-    let options = ServeOptions {
-        limits,
-        access: Access::Public,
-    };
-    let task = tokio::spawn(ssh::serve(
-        site,
-        key,
-        options,
-        listener,
-        stop_rx,
-        stats.clone(),
-    ));
-    Running {
-        addr,
-        stats,
-        stop,
-        task,
-        _blog: blog,
-    }
-}
-
-impl Running {
-    /// Stops the server and waits for it to finish.
-    async fn shut_down(self) {
-        self.stop.send(true).unwrap();
-        self.task.await.unwrap();
-    }
-}
-
-async fn wait_until(what: &str, ok: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_visitors_at_once_are_all_served() {
     const VISITORS: usize = 100;
     let server = start(Limits {
         max_per_ip: VISITORS,
+        max_per_network: VISITORS,
+        max_startups: VISITORS,
+        startups_drop_from: VISITORS,
         connects_per_minute: 2 * VISITORS,
+        network_connects_per_minute: 2 * VISITORS,
+        // A hundred handshakes at once on a busy machine may take longer
+        // than the deadlines meant for one.
+        handshake_timeout: Duration::from_secs(60),
+        session_open_timeout: Duration::from_secs(60),
         ..Limits::default()
     })
     .await;
@@ -204,7 +154,10 @@ async fn a_flood_from_one_address_leaves_room_for_others() {
 async fn half_open_connections_are_reaped_by_the_handshake_deadline() {
     let server = start(Limits {
         max_per_ip: 50,
+        max_per_network: 50,
+        startups_drop_from: 50,
         connects_per_minute: 100,
+        network_connects_per_minute: 100,
         handshake_timeout: Duration::from_secs(1),
         ..Limits::default()
     })
@@ -280,12 +233,10 @@ async fn a_session_ends_at_its_time_limit_with_a_goodbye() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_login_without_a_reader_is_closed_after_the_idle_time() {
-    let server = start(Limits {
-        idle_timeout: Duration::from_secs(1),
-        ..Limits::default()
-    })
-    .await;
+async fn a_login_without_a_reader_is_closed_within_seconds() {
+    // `ssh -N` holds a slot only a few seconds (by default), not for the
+    // idle timeout of a session.
+    let server = start(Limits::default()).await;
     let stream = TcpStream::connect(server.addr).await.unwrap();
     let mut handle =
         russh::client::connect_stream(ssh_client::config(), stream, ssh_client::Trusting)
@@ -296,10 +247,121 @@ async fn a_login_without_a_reader_is_closed_after_the_idle_time() {
     let start = Instant::now();
     wait_until("the connection closed", || server.stats.connections() == 0).await;
     assert!(
-        start.elapsed() < Duration::from_secs(3),
+        start.elapsed() < Duration::from_secs(10),
         "{:?}",
         start.elapsed()
     );
     assert!(handle.is_closed() || handle.channel_open_session().await.is_err());
+    server.shut_down().await;
+}
+
+// ---------------------------------------------------------------------------
+// Attacks: each of these got the better of the server once.
+
+/// A connection that keeps sending window changes past its budget is
+/// closed, with a line saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_keeps_flooding_window_changes_is_closed() {
+    let server = start(Limits::default()).await;
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    let mut v = ssh_client::visit(ssh_client::config(), stream, 80, 24)
+        .await
+        .unwrap();
+    v.settle(Duration::from_millis(300)).await;
+    v.kept = Some(Vec::new());
+    for n in 0..2000u32 {
+        if v.channel
+            .window_change(80 + n % 20, 24, 0, 0)
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    let start = Instant::now();
+    while !v.closed && start.elapsed() < Duration::from_secs(20) {
+        v.next(Duration::from_secs(5)).await;
+    }
+    assert!(v.closed, "still open after 2000 window changes");
+    let out = String::from_utf8_lossy(v.kept.as_deref().unwrap()).into_owned();
+    assert!(out.contains("too many window changes"), "{out:?}");
+    wait_until("the session gone", || server.stats.sessions() == 0).await;
+    server.shut_down().await;
+}
+
+/// 40 addresses (each in its own /24) hold 7 silent TCP connections each,
+/// never starting the handshake: a visitor from a new address still gets a
+/// reader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_from_many_addresses_leave_room_for_a_newcomer() {
+    let server = start(Limits::default()).await;
+    let mut silent = Vec::new();
+    for a in 1..=40 {
+        for _ in 0..7 {
+            if let Ok(s) = connect_from(server.addr, &format!("127.0.{a}.1")).await {
+                silent.push(s);
+            }
+        }
+    }
+    assert_eq!(silent.len(), 280);
+    wait_until("the silent ones counted", || {
+        server.stats.connections() >= 60
+    })
+    .await;
+    let stream = connect_from(server.addr, "127.0.200.1").await.unwrap();
+    let start = Instant::now();
+    let mut v = ssh_client::visit(ssh_client::config(), stream, 80, 24)
+        .await
+        .expect("a newcomer logs in");
+    assert!(v.settle(Duration::from_millis(300)).await > 500);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(v.quit().await);
+    drop(silent);
+    server.shut_down().await;
+}
+
+/// Private mode: a key listed with `from="10.0.0.0/8"` does not get in
+/// from 127.0.0.1; one listed for 127.0.0.0/8 (but not 127.0.0.2) does,
+/// from there only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_mode_honours_from() {
+    let far = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+    let near = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("authorized_keys");
+    std::fs::write(
+        &path,
+        format!(
+            "from=\"10.0.0.0/8\" {}\nfrom=\"127.0.0.0/8,!127.0.0.2\" {} near\n",
+            far.public_key().to_openssh().unwrap(),
+            near.public_key().to_openssh().unwrap()
+        ),
+    )
+    .unwrap();
+    let keys = ssh::authorized_keys(&path).unwrap();
+    let server = start_with(fixtures::blog(), Limits::default(), Access::Keys(keys)).await;
+    let try_key = |key: &PrivateKey, local: &'static str| {
+        let key = Arc::new(key.clone());
+        let addr = server.addr;
+        async move {
+            let stream = connect_from(addr, local).await.unwrap();
+            let mut handle =
+                russh::client::connect_stream(ssh_client::config(), stream, ssh_client::Trusting)
+                    .await
+                    .unwrap();
+            handle
+                .authenticate_publickey("me", PrivateKeyWithHashAlg::new(key, None))
+                .await
+                .unwrap()
+                .success()
+        }
+    };
+    assert!(!try_key(&far, "127.0.0.1").await, "from=10.0.0.0/8 got in");
+    assert!(try_key(&near, "127.0.0.1").await);
+    assert!(!try_key(&near, "127.0.0.2").await, "a ! pattern let it in");
     server.shut_down().await;
 }

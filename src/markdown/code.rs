@@ -70,7 +70,11 @@ fn clean_code(text: &str) -> (String, Vec<usize>) {
 
 /// Highlights `(lang, raw text)` blocks on all cores. syntect is the
 /// dominant cost of rendering a code-heavy post and blocks are independent.
-fn highlight_all(blocks: &[(String, String)], syntax: &highlight::SyntaxTheme) -> Vec<Highlighted> {
+fn highlight_all(
+    blocks: &[(String, String)],
+    syntax: &highlight::SyntaxTheme,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Vec<Highlighted> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -84,6 +88,9 @@ fn highlight_all(blocks: &[(String, String)], syntax: &highlight::SyntaxTheme) -
                 scope.spawn(|| {
                     let mut out = Vec::new();
                     loop {
+                        if super::stopped(cancel) {
+                            break;
+                        }
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some((lang, text)) = blocks.get(i) else {
                             break;
@@ -125,7 +132,7 @@ impl Renderer<'_> {
             .map(std::mem::take)
             .unwrap_or_default();
         ahead.done = if blocks.len() > 1 && ahead.bytes >= PARALLEL_CODE_BYTES {
-            highlight_all(&blocks, &self.theme.syntax)
+            highlight_all(&blocks, &self.theme.syntax, self.cancel.as_deref())
         } else {
             Vec::new()
         };

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::date::date_from_name;
 use super::{
-    BODY_LIMIT, HEAD_LIMIT, Origin, Post, PostDate, PostsError, post_from_text, title_from_name,
+    BODY_LIMIT, HEAD_LIMIT, Origin, Post, PostDate, PostSource, PostsError, parse_frontmatter,
+    post_from_text, title_from_name,
 };
 
 /// A post that could not be read at all, listed so the user sees why.
@@ -136,11 +137,12 @@ fn decode(mut bytes: Vec<u8>, truncated: bool) -> (String, bool) {
 /// A post's text, at most [`BODY_LIMIT`] bytes of it, cut after the last
 /// line break that fits so no line is shown half.
 pub(super) fn read_body(path: &Path) -> std::io::Result<(String, bool, Option<u64>)> {
-    let file = fs::File::open(path)?;
+    read_body_from(&fs::File::open(path)?)
+}
+
+fn read_body_from(file: &fs::File) -> std::io::Result<(String, bool, Option<u64>)> {
     let mut bytes = Vec::new();
-    (&file)
-        .take(BODY_LIMIT as u64 + 1)
-        .read_to_end(&mut bytes)?;
+    file.take(BODY_LIMIT as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() <= BODY_LIMIT {
         let (text, lossy) = decode(bytes, false);
         return Ok((text, lossy, None));
@@ -155,8 +157,7 @@ pub(super) fn read_body(path: &Path) -> std::io::Result<(String, bool, Option<u6
     Ok((text, lossy, Some(size)))
 }
 
-fn read_head(path: &Path) -> std::io::Result<(String, bool)> {
-    let file = fs::File::open(path)?;
+fn read_head(file: &fs::File) -> std::io::Result<(String, bool)> {
     let mut bytes = Vec::with_capacity(8 * 1024);
     file.take(HEAD_LIMIT as u64 + 1).read_to_end(&mut bytes)?;
     let truncated = bytes.len() > HEAD_LIMIT;
@@ -164,11 +165,175 @@ fn read_head(path: &Path) -> std::io::Result<(String, bool)> {
     Ok(decode(bytes, truncated))
 }
 
-fn list_file(path: PathBuf, rel_path: PathBuf) -> Post {
-    match read_head(&path) {
+/// The post in file `path`; `None` when a confined scan finds it leads out
+/// of the folder (it is not listed at all).
+fn list_file(path: PathBuf, rel_path: PathBuf, folder: Option<&Folder>) -> Option<Post> {
+    let opened = match folder {
+        Some(folder) => folder.open(&path),
+        None => fs::File::open(&path),
+    };
+    Some(match opened.and_then(|f| read_head(&f)) {
         Ok((text, lossy)) => post_from_text(Origin::File(path), rel_path, &text, lossy),
+        Err(e) if folder.is_some() && is_outside(&e) => return None,
         Err(e) => unreadable_post(path, rel_path, &e),
+    })
+}
+
+/// The error [`Folder::open`] gives for a file outside the folder.
+fn outside() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        "this file is outside the served folder",
+    )
+}
+
+fn is_outside(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::PermissionDenied
+        && e.to_string() == "this file is outside the served folder"
+}
+
+/// A folder whose files are read and nothing else: `folio serve`'s posts.
+///
+/// A file is opened first and checked after, so that no link swapped
+/// between a check and the open can lead out: on Linux the kernel resolves
+/// the path beneath the folder (`openat2` with `RESOLVE_BENEATH`), which
+/// refuses any step outside; elsewhere (or on kernels before 5.6) the file
+/// is opened without following a final link and must be the very file
+/// (device and inode) that the checked path named. Only regular files are
+/// read, and opening never waits (a FIFO named `x.md` would).
+#[derive(Debug, Clone)]
+pub struct Folder {
+    root: PathBuf,
+}
+
+impl Folder {
+    /// The folder at `root` (resolved once, now).
+    pub fn new(root: &Path) -> std::io::Result<Folder> {
+        Ok(Folder {
+            root: fs::canonicalize(root)?,
+        })
     }
+
+    /// The folder, resolved.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether `path` resolves inside the folder now.
+    pub fn contains(&self, path: &Path) -> bool {
+        fs::canonicalize(path).is_ok_and(|p| p.starts_with(&self.root))
+    }
+
+    /// Opens the regular file `path` for reading, if it is inside the
+    /// folder; a path leading out is refused with a `PermissionDenied`
+    /// error saying so.
+    pub fn open(&self, path: &Path) -> std::io::Result<fs::File> {
+        let resolved = fs::canonicalize(path)?;
+        let rel = resolved.strip_prefix(&self.root).map_err(|_| outside())?;
+        let file = match open_beneath(&self.root, rel) {
+            Some(opened) => opened?,
+            None => open_checked(&resolved)?,
+        };
+        if !file.metadata()?.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(file)
+    }
+
+    /// A post's whole text (up to [`BODY_LIMIT`]), read only from inside
+    /// the folder; built-in posts come from memory.
+    pub fn read_source(&self, origin: &Origin) -> Result<PostSource, PostsError> {
+        let (text, lossy, truncated_from) = match origin {
+            Origin::Embedded(source) => ((*source).to_string(), false, None),
+            Origin::File(path) => self
+                .open(path)
+                .and_then(|f| read_body_from(&f))
+                .map_err(|e| io_error(path, e))?,
+        };
+        let (_, body_start) = parse_frontmatter(&text);
+        Ok(PostSource {
+            text: text.into(),
+            body_start,
+            lossy,
+            truncated_from,
+        })
+    }
+}
+
+/// Opens `rel` beneath `root` with the kernel's guarantee; `None` where the
+/// kernel cannot (not Linux, or before 5.6).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn open_beneath(root: &Path, rel: &Path) -> Option<std::io::Result<fs::File>> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let dir = match rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(dir) => dir,
+        Err(e) => return Some(Err(e.into())),
+    };
+    let rel = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    match rustix::fs::openat2(
+        &dir,
+        rel,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+    ) {
+        Ok(fd) => Some(Ok(fs::File::from(fd))),
+        // Not in this kernel, or not allowed by a sandbox: check by hand.
+        Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => None,
+        // A step out of the folder.
+        Err(rustix::io::Errno::XDEV) => Some(Err(outside())),
+        Err(e) => Some(Err(e.into())),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn open_beneath(_root: &Path, _rel: &Path) -> Option<std::io::Result<fs::File>> {
+    None
+}
+
+/// Opens `resolved` (a path without links, checked to be inside) without
+/// following a final link, and makes sure it is the file that was checked:
+/// a folder on the way swapped for a link since would open another file.
+fn open_checked(resolved: &Path) -> std::io::Result<fs::File> {
+    let checked = fs::metadata(resolved)?;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc_flags());
+    }
+    let file = options.open(resolved)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let opened = file.metadata()?;
+        if (opened.dev(), opened.ino()) != (checked.dev(), checked.ino()) {
+            return Err(outside());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = checked;
+    Ok(file)
+}
+
+#[cfg(unix)]
+fn libc_flags() -> i32 {
+    use rustix::fs::OFlags;
+    (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY)
+        .bits()
+        .cast_signed()
 }
 
 fn is_post_file(name: &str) -> bool {
@@ -327,10 +492,22 @@ pub fn scan_in_batches(
         let rel = path
             .file_name()
             .map_or_else(|| path.to_path_buf(), PathBuf::from);
-        report(vec![list_file(path.to_path_buf(), rel)], true);
+        report(
+            list_file(path.to_path_buf(), rel, None)
+                .into_iter()
+                .collect(),
+            true,
+        );
         return Ok(());
     }
     let files = find_files(path, links)?;
+    // A confined scan opens each file beneath the folder: a link changed
+    // since it was found cannot lead out.
+    let folder = match links {
+        Links::Confined => Some(Folder::new(path).map_err(|e| io_error(path, e))?),
+        Links::Follow => None,
+    };
+    let folder = folder.as_ref();
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(files.len())
@@ -347,7 +524,10 @@ pub fn scan_in_batches(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
                     let rel = file.strip_prefix(path).unwrap_or(file).to_path_buf();
-                    if tx.send(list_file(file.clone(), rel)).is_err() {
+                    let Some(post) = list_file(file.clone(), rel, folder) else {
+                        continue;
+                    };
+                    if tx.send(post).is_err() {
                         break;
                     }
                 }

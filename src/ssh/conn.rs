@@ -15,12 +15,12 @@ use russh::server::{Auth, Handler, Msg, Session};
 use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::session::{SessionCtx, supervise};
-use super::{Access, Server, Stats, fingerprint, lock};
+use super::{Access, Allowed, Server, Stats, fingerprint, lock};
 use crate::color::{self, ColorChoice, Depth};
-use crate::limits::{Budget, clamp_size};
+use crate::limits::{Budget, Flood, RESIZE_COST, Ticket, clamp_size};
 use crate::sanitize::sanitize;
 
 /// What the client's environment says about its terminal.
@@ -82,20 +82,23 @@ pub struct Visit {
     sent: AtomicU64,
     received: AtomicU64,
     info: Mutex<VisitInfo>,
+    /// Logged in, or a reader started: the deadlines change.
+    changed: Notify,
 }
 
 #[derive(Debug, Default, Clone)]
 struct VisitInfo {
     user: String,
     key: Option<String>,
-    authed: bool,
+    /// When the login was accepted and counted as a session.
+    authed: Option<Instant>,
     term: String,
     size: (u16, u16),
     session: bool,
 }
 
 impl Visit {
-    fn kill(&self) {
+    pub(super) fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
         for w in lock(&self.wakers).drain(..) {
             w.wake();
@@ -181,22 +184,27 @@ pub(super) async fn connection(
     server: &Arc<Server>,
     tcp: TcpStream,
     peer: SocketAddr,
+    ticket: Ticket,
+    visit: Arc<Visit>,
     stats: &Stats,
 ) {
     let started = Instant::now();
     tracing::info!(addr = %peer, "connect");
     let _ = tcp.set_nodelay(true);
-    let visit = Arc::new(Visit::default());
     let handler = Conn {
         server: server.clone(),
         peer,
+        ticket,
         visit: visit.clone(),
         stats: stats.clone(),
         channel: None,
         session: None,
         pty: None,
         env: Env::default(),
-        budget: Budget::new(server.limits.input_per_second, Instant::now()),
+        budget: Budget::new(server.limits.input_per_second, started),
+        flood: Flood::new(started),
+        flooding: false,
+        full: false,
         refusals: 0,
     };
     let stream = Guarded {
@@ -215,17 +223,15 @@ pub(super) async fn connection(
         Ok(Ok(running)) => {
             let mut running = std::pin::pin!(running);
             let mut stop = server.shutdown.clone();
-            let auth_deadline = tokio::time::sleep_until((started + deadline).into());
-            let mut auth_deadline = std::pin::pin!(auth_deadline);
-            // A login that never opens a reader (`ssh -N`) holds a slot
-            // only as long as an idle session may.
-            let idle_deadline =
-                tokio::time::sleep_until((started + server.limits.idle_timeout).into());
-            let mut idle_deadline = std::pin::pin!(idle_deadline);
-            let mut deadline_armed = true;
-            let mut idle_armed = true;
             let mut stop_armed = true;
             loop {
+                // Until a reader runs, a connection has a deadline: the
+                // handshake's, then (`ssh -N`) a few seconds to start one.
+                let info = visit.info();
+                let (until, why) = match info.authed {
+                    None => (started + deadline, "handshake deadline"),
+                    Some(at) => (at + server.limits.session_open_timeout, "no session opened"),
+                };
                 tokio::select! {
                     r = &mut running => {
                         break match r {
@@ -233,20 +239,11 @@ pub(super) async fn connection(
                             Err(e) => e.to_string(),
                         };
                     }
-                    () = &mut auth_deadline, if deadline_armed => {
-                        deadline_armed = false;
-                        if !visit.info().authed {
-                            tracing::info!(addr = %peer, "handshake deadline: disconnecting");
-                            visit.kill();
-                        }
+                    () = tokio::time::sleep_until(until.into()), if !info.session && !visit.is_killed() => {
+                        tracing::info!(addr = %peer, "{why}: disconnecting");
+                        visit.kill();
                     }
-                    () = &mut idle_deadline, if idle_armed => {
-                        idle_armed = false;
-                        if !visit.info().session {
-                            tracing::info!(addr = %peer, "no session opened: disconnecting");
-                            visit.kill();
-                        }
-                    }
+                    () = visit.changed.notified() => {}
                     _ = stop.wait_for(|s| *s), if stop_armed => {
                         stop_armed = false;
                         // A session says goodbye itself; anything else ends now.
@@ -284,12 +281,15 @@ struct Link {
     id: ChannelId,
     input: mpsc::Sender<Vec<u8>>,
     size: watch::Sender<(u16, u16)>,
+    /// Ends the reader with a goodbye saying why.
+    kick: Option<oneshot::Sender<&'static str>>,
 }
 
 /// russh's handler for one connection: answers every request.
 struct Conn {
     server: Arc<Server>,
     peer: SocketAddr,
+    ticket: Ticket,
     visit: Arc<Visit>,
     stats: Stats,
     /// The session channel, until the shell starts and takes it.
@@ -299,6 +299,12 @@ struct Conn {
     pty: Option<Pty>,
     env: Env,
     budget: Budget,
+    /// Window changes past the budget.
+    flood: Flood,
+    /// Closed for flooding them.
+    flooding: bool,
+    /// Logged in while every session slot was taken: no reader.
+    full: bool,
     refusals: u32,
 }
 
@@ -347,28 +353,49 @@ impl Conn {
         Ok(())
     }
 
-    fn auth_ok(&self, user: &str, key: Option<&PublicKey>) -> Auth {
+    fn auth_ok(&mut self, user: &str, key: Option<&PublicKey>) -> Auth {
         let mut info = lock(&self.visit.info);
         user.chars()
             .take(64)
             .collect::<String>()
             .clone_into(&mut info.user);
         info.key = key.map(fingerprint);
-        info.authed = true;
+        // From the handshake's pool to the sessions'. With no room there,
+        // the login still succeeds so the visitor can be told why there is
+        // no reader; the handshake deadline then closes the connection.
+        match lock(&self.server.gate).login(self.ticket) {
+            Ok(()) => info.authed = Some(Instant::now()),
+            Err(refusal) => {
+                tracing::info!(addr = %self.peer, limit = refusal.name(), "logged in, but no room for a session");
+                self.full = true;
+            }
+        }
         tracing::info!(
             addr = %self.peer,
             user = %sanitize(&info.user),
             key = info.key.as_deref().unwrap_or("-"),
             "auth"
         );
+        drop(info);
+        self.visit.changed.notify_one();
         Auth::Accept
     }
 
     fn key_allowed(&self, key: &PublicKey) -> bool {
-        match &self.server.access {
-            Access::Public => true,
-            Access::Keys(keys) => keys.iter().any(|k| k.key_data() == key.key_data()),
+        let allowed = match &self.server.access {
+            Access::Public => Allowed::Yes,
+            Access::Keys(keys) => keys.allows(key, self.peer.ip()),
+        };
+        match allowed {
+            Allowed::Yes => return true,
+            Allowed::NotListed => {
+                tracing::info!(addr = %self.peer, key = %fingerprint(key), "auth refused: key not authorized");
+            }
+            Allowed::NotFrom => {
+                tracing::info!(addr = %self.peer, key = %fingerprint(key), "auth refused: key not authorized from this address (from=)");
+            }
         }
+        false
     }
 }
 
@@ -411,7 +438,6 @@ impl Handler for Conn {
         Ok(if self.key_allowed(offer.public_key) {
             Auth::Accept
         } else {
-            tracing::info!(addr = %self.peer, key = %fingerprint(offer.public_key), "auth refused: key not authorized");
             reject_with_keys()
         })
     }
@@ -424,7 +450,6 @@ impl Handler for Conn {
         if self.key_allowed(key.public_key) {
             Ok(self.auth_ok(user, Some(key.public_key)))
         } else {
-            tracing::info!(addr = %self.peer, key = %fingerprint(key.public_key), "auth refused: key not authorized");
             Ok(reject_with_keys())
         }
     }
@@ -568,6 +593,14 @@ impl Handler for Conn {
             session.channel_failure(channel)?;
             return Ok(());
         }
+        if self.full {
+            return self.turn_away(
+                channel,
+                crate::limits::Refusal::Full.message(),
+                true,
+                session,
+            );
+        }
         let Some(pty) = self.pty.clone() else {
             self.refused("shell without a pty");
             return self.turn_away(
@@ -587,19 +620,25 @@ impl Handler for Conn {
         let (_read, write) = ch.split();
         let (input_tx, input_rx) = mpsc::channel(64);
         let (size_tx, size_rx) = watch::channel(pty.size);
+        let (kick_tx, kick_rx) = oneshot::channel();
         self.session = Some(Link {
             id: channel,
             input: input_tx,
             size: size_tx,
+            kick: Some(kick_tx),
         });
         lock(&self.visit.info).session = true;
+        self.visit.changed.notify_one();
         let ctx = SessionCtx {
             site: self.server.site.clone(),
             env: self.env.clone(),
             size: size_rx,
             input: input_rx,
+            kick: kick_rx,
             shutdown: self.server.shutdown.clone(),
             limits: self.server.limits.clone(),
+            screens: self.server.screens.clone(),
+            stats: self.stats.clone(),
         };
         tracing::info!(
             addr = %self.peer,
@@ -610,13 +649,10 @@ impl Handler for Conn {
         );
         let visit = self.visit.clone();
         let stats = self.stats.clone();
-        let server = self.server.clone();
         stats.0.sessions.fetch_add(1, Ordering::SeqCst);
-        server.sessions.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
             supervise(ctx, write).await;
             stats.0.sessions.fetch_sub(1, Ordering::SeqCst);
-            server.sessions.fetch_sub(1, Ordering::SeqCst);
             // The client normally hangs up once the channel closes.
             tokio::time::sleep(Duration::from_millis(500)).await;
             visit.kill();
@@ -706,6 +742,26 @@ impl Handler for Conn {
         _pix_height: u32,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        // Each costs a repaint and perhaps a layout: they are paid for from
+        // the input budget, and a connection that keeps sending them past
+        // it is closed. The reader applies only the latest, now and then.
+        if self.flooding {
+            // Being closed: the goodbye is on its way.
+            return Ok(());
+        }
+        let now = Instant::now();
+        if !self.budget.pay(RESIZE_COST, now) && self.flood.strike(now) {
+            tracing::info!(addr = %self.peer, "window change flood: disconnecting");
+            self.flooding = true;
+            let kick = self.session.as_mut().and_then(|l| l.kick.take());
+            match kick {
+                Some(kick) => {
+                    let _ = kick.send("too many window changes");
+                }
+                None => self.visit.kill(),
+            }
+            return Ok(());
+        }
         let size = clamp_size(col_width, row_height);
         match &self.session {
             Some(link) if link.id == channel => {

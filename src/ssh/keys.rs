@@ -1,8 +1,11 @@
 //! The server's host key and, in private mode, the keys let in.
 
 use std::io;
+use std::net::IpAddr;
 use std::path::Path;
+use std::str::FromStr;
 
+use russh::keys::ssh_key::authorized_keys::{ConfigOpts, Entry};
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKey};
 
 use super::ServeError;
@@ -78,37 +81,276 @@ pub fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
 }
 
-/// Reads an `authorized_keys` file: one key per line, `#` comments; options
-/// before the key type are ignored (a reader has nothing to restrict).
-pub fn authorized_keys(path: &Path) -> Result<Vec<PublicKey>, ServeError> {
+/// A key of private mode, with what its `authorized_keys` options ask.
+#[derive(Debug, Clone)]
+pub struct AuthorizedKey {
+    pub key: PublicKey,
+    /// `from="…"`: the addresses it may log in from.
+    from: Option<String>,
+}
+
+impl AuthorizedKey {
+    /// Whether this key may log in from `ip`.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.from.as_deref().is_none_or(|p| from_matches(p, ip))
+    }
+}
+
+/// The keys of private mode, and the lines refused, each with why.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizedKeys {
+    pub keys: Vec<AuthorizedKey>,
+    pub refused: Vec<String>,
+}
+
+impl AuthorizedKeys {
+    /// Whether `key` may log in from `ip`.
+    pub fn allows(&self, key: &PublicKey, ip: IpAddr) -> Allowed {
+        let mut listed = false;
+        for k in self
+            .keys
+            .iter()
+            .filter(|k| k.key.key_data() == key.key_data())
+        {
+            listed = true;
+            if k.allows(ip) {
+                return Allowed::Yes;
+            }
+        }
+        if listed {
+            Allowed::NotFrom
+        } else {
+            Allowed::NotListed
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// What [`AuthorizedKeys::allows`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    Yes,
+    NotListed,
+    /// Listed, but with a `from=` that leaves this address out.
+    NotFrom,
+}
+
+/// Options that restrict what folio never does anyway (forwarding, X11,
+/// agents, `~/.ssh/rc`, tunnels), or that permit it (folio still does not):
+/// honoured by being what folio is.
+const NOTHING_TO_DO: [&str; 14] = [
+    "restrict",
+    "no-port-forwarding",
+    "no-agent-forwarding",
+    "no-x11-forwarding",
+    "no-user-rc",
+    "port-forwarding",
+    "agent-forwarding",
+    "x11-forwarding",
+    "user-rc",
+    "pty",
+    "no-touch-required",
+    "permitopen",
+    "permitlisten",
+    "tunnel",
+];
+
+/// Reads an `authorized_keys` file with `ssh-key`'s parser: one key per
+/// line, `#` comments, options before the key type. `from=` is honoured
+/// (host patterns and CIDR, `!` to exclude, as sshd reads them, without
+/// DNS: a name never matches); a key with an option folio cannot honour
+/// (`command=`, `no-pty`, `cert-authority`, `expiry-time=`, …) is left out
+/// and listed in `refused` with why. A line that is not a key at all is an
+/// error.
+pub fn authorized_keys(path: &Path) -> Result<AuthorizedKeys, ServeError> {
     let text = std::fs::read_to_string(path).map_err(|source| ServeError::ReadAuthorized {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut keys = Vec::new();
+    let mut found = AuthorizedKeys::default();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let parsed = PublicKey::from_openssh(line).or_else(|first| {
-            // `options ssh-ed25519 AAAA… comment`: skip to the key type.
-            line.match_indices(' ')
-                .find_map(|(at, _)| PublicKey::from_openssh(line[at..].trim_start()).ok())
-                .ok_or(first)
-        });
-        match parsed {
-            Ok(key) => keys.push(key),
-            Err(e) => {
-                return Err(ServeError::BadAuthorized {
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    reason: e.to_string(),
-                });
+        let bad = |reason: String| ServeError::BadAuthorized {
+            path: path.to_path_buf(),
+            line: i + 1,
+            reason,
+        };
+        let (options, key) = match Entry::from_str(line) {
+            Ok(entry) => (entry.config_opts().clone(), entry.public_key().clone()),
+            // ssh-key reads `options type key` only with a comment after
+            // it: split off the options here, outside quotes, and try again.
+            Err(first) => {
+                let (options, rest) = split_options(line).ok_or_else(|| bad(first.to_string()))?;
+                let key = PublicKey::from_openssh(rest.trim_start())
+                    .map_err(|_| bad(first.to_string()))?;
+                match ConfigOpts::new(options) {
+                    Ok(options) => (options, key),
+                    Err(e) => {
+                        found.refused.push(format!(
+                            "{}:{}: key {} left out: options folio cannot read ({e})",
+                            path.display(),
+                            i + 1,
+                            fingerprint(&key)
+                        ));
+                        continue;
+                    }
+                }
+            }
+        };
+        match honour(&options) {
+            Ok(from) => found.keys.push(AuthorizedKey { key, from }),
+            Err(why) => found.refused.push(format!(
+                "{}:{}: key {} left out: {why}",
+                path.display(),
+                i + 1,
+                fingerprint(&key)
+            )),
+        }
+    }
+    Ok(found)
+}
+
+/// `options rest` at the first blank outside quotes.
+fn split_options(line: &str) -> Option<(&str, &str)> {
+    let mut quoted = false;
+    for (at, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' | '\t' if !quoted => return Some((&line[..at], &line[at..])),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The `from=` patterns of a key's options, or why folio cannot honour
+/// them.
+fn honour(options: &ConfigOpts) -> Result<Option<String>, String> {
+    let mut from = None;
+    for option in options.iter() {
+        let (name, value) = match option.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (option, None),
+        };
+        let name = name.to_ascii_lowercase();
+        match (name.as_str(), value) {
+            ("from", Some(value)) => {
+                let patterns = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .ok_or("from= without quotes")?;
+                if from.is_some() {
+                    return Err("from= given twice".into());
+                }
+                from = Some(patterns.to_owned());
+            }
+            ("command", _) => {
+                return Err("command= forces a command, and folio runs none".into());
+            }
+            ("no-pty", None) => return Err("no-pty: folio is a reader and needs a terminal".into()),
+            (n, _) if NOTHING_TO_DO.contains(&n) => {}
+            _ => {
+                let shown: String = name.chars().take(32).collect();
+                return Err(format!("the option {shown} is not one folio can honour"));
             }
         }
     }
-    Ok(keys)
+    Ok(from)
+}
+
+/// Whether `ip` matches a `from=` pattern list as sshd matches it with
+/// `UseDNS no`: the address is the only name there is. Any pattern that
+/// matches with `!` refuses; otherwise one plain match admits. A pattern
+/// sshd cannot read either (a bad CIDR) refuses.
+pub fn from_matches(patterns: &str, ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    };
+    let text = ip.to_string();
+    let mut matched = false;
+    for pattern in patterns.split(',') {
+        let (negated, pattern) = match pattern.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, pattern),
+        };
+        let hit = if let Some((net, bits)) = pattern.split_once('/') {
+            match cidr_contains(net, bits, ip) {
+                Some(hit) => hit,
+                None => return false,
+            }
+        } else {
+            wildcard(&pattern.to_ascii_lowercase(), &text)
+        };
+        if hit && negated {
+            return false;
+        }
+        matched |= hit;
+    }
+    matched
+}
+
+/// Whether `ip` is in `net/bits`; `None` when that is no network.
+fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> Option<bool> {
+    let net: IpAddr = net.parse().ok()?;
+    let bits: u32 = bits.parse().ok()?;
+    Some(match (net, ip) {
+        (IpAddr::V4(net), IpAddr::V4(ip)) => {
+            if bits > 32 {
+                return None;
+            }
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            if u32::from(net) & !mask != 0 {
+                return None;
+            }
+            u32::from(ip) & mask == u32::from(net)
+        }
+        (IpAddr::V6(net), IpAddr::V6(ip)) => {
+            if bits > 128 {
+                return None;
+            }
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            if u128::from(net) & !mask != 0 {
+                return None;
+            }
+            u128::from(ip) & mask == u128::from(net)
+        }
+        _ => false,
+    })
+}
+
+/// sshd's `*` and `?` wildcards, iteratively (a pattern of many stars must
+/// not recurse or backtrack without end).
+fn wildcard(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -167,13 +409,79 @@ mod tests {
         let path = dir.path().join("authorized_keys");
         std::fs::write(
             &path,
-            format!("# readers\n\n{public} me@laptop\nno-pty,from=\"10.0.0.1\" {public}\n"),
+            format!(
+                "# readers\n\n{public} me@laptop\nno-port-forwarding,from=\"10.0.0.1\" {public}\n"
+            ),
         )
         .unwrap();
         let keys = authorized_keys(&path).unwrap();
         assert_eq!(keys.len(), 2);
+        assert!(keys.refused.is_empty(), "{:?}", keys.refused);
         std::fs::write(&path, format!("{public}\nssh-ed25519 garbage\n")).unwrap();
         let err = authorized_keys(&path).unwrap_err().to_string();
         assert!(err.contains(":2: not a public key"), "{err}");
+    }
+
+    #[test]
+    fn from_patterns_as_sshd_reads_them() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let here = ip("127.0.0.1");
+        assert!(!from_matches("10.0.0.0/8", here));
+        assert!(from_matches("10.0.0.0/8,127.0.0.0/8", here));
+        assert!(from_matches("127.0.0.*", here));
+        assert!(from_matches("127.?.0.1", here));
+        assert!(!from_matches("127.0.0.2", here));
+        assert!(from_matches("127.0.0.1", ip("::ffff:127.0.0.1")));
+        // A negated match refuses, whatever else matches.
+        assert!(!from_matches("127.0.0.0/8,!127.0.0.1", here));
+        assert!(from_matches("127.0.0.0/8,!127.0.0.2", here));
+        assert!(
+            !from_matches("!10.0.0.1", here),
+            "only exclusions admit nobody"
+        );
+        // No DNS: a name never matches; a bad network refuses.
+        assert!(!from_matches("localhost", here));
+        assert!(!from_matches("127.0.0.1/8,127.0.0.1", here));
+        assert!(!from_matches("127.0.0.0/33", here));
+        assert!(from_matches("2001:db8::/32", ip("2001:db8::7")));
+        assert!(!from_matches("2001:db8::/32", here));
+        assert!(!from_matches(&"*".repeat(10_000).replace("**", "*?"), here));
+    }
+
+    #[test]
+    fn options_folio_cannot_honour_leave_the_key_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, _) = host_key(&dir.path().join("k")).unwrap();
+        let public = key.public_key().to_openssh().unwrap();
+        let path = dir.path().join("authorized_keys");
+        let lines = [
+            format!("from=\"10.0.0.0/8\" {public}"),
+            format!("restrict,from=\"127.0.0.0/8\" {public} me"),
+            format!("command=\"ls\" {public}"),
+            format!("no-pty {public}"),
+            format!("cert-authority {public}"),
+            format!("environment=\"A=b\" {public}"),
+            format!("command=\"ls -l\" {public} with spaces"),
+        ];
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let keys = authorized_keys(&path).unwrap();
+        assert_eq!(keys.len(), 2, "{:?}", keys.refused);
+        assert_eq!(keys.refused.len(), 5, "{:?}", keys.refused);
+        assert!(
+            keys.refused[0].contains(":3: key SHA256:"),
+            "{:?}",
+            keys.refused
+        );
+        assert!(keys.refused[0].contains("runs none"), "{:?}", keys.refused);
+        assert!(keys.refused[1].contains("needs a terminal"));
+        assert!(keys.refused[2].contains("cert-authority"));
+        let here: IpAddr = "127.0.0.1".parse().unwrap();
+        let there: IpAddr = "10.1.2.3".parse().unwrap();
+        let elsewhere: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(keys.allows(key.public_key(), here), Allowed::Yes);
+        assert_eq!(keys.allows(key.public_key(), there), Allowed::Yes);
+        assert_eq!(keys.allows(key.public_key(), elsewhere), Allowed::NotFrom);
+        let (other, _) = host_key(&dir.path().join("other")).unwrap();
+        assert_eq!(keys.allows(other.public_key(), here), Allowed::NotListed);
     }
 }

@@ -5,31 +5,45 @@
 
 use std::fmt::Write as _;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::ChannelWriteHalf;
 use russh::server::Msg;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 use super::conn::Env;
-use super::{GOODBYE_TIMEOUT, Look, Site, lock};
+use super::{GOODBYE_TIMEOUT, Look, Site, Stats, lock};
 use crate::action::Report;
-use crate::app::{App, Options};
+use crate::app::{App, LayoutJob, Options};
 use crate::color::Depth;
-use crate::limits::Limits;
+use crate::limits::{Limits, Screens};
 use crate::sanitize::sanitize;
 use crate::session::{ENTER, Flow, Host, LEAVE, MOUSE_ON, Probe, Session};
 use crate::work::Executor;
+
+/// A window change is applied once the size has been steady this long...
+const RESIZE_QUIET: Duration = Duration::from_millis(100);
+/// ...or this long after the first one not yet applied, whichever comes
+/// first...
+const RESIZE_LATEST: Duration = Duration::from_millis(500);
+/// ...and never sooner than this after the last one applied: each costs a
+/// repaint and a relayout, so a few a second at most, however many arrive.
+const RESIZE_EVERY: Duration = Duration::from_millis(250);
 
 pub(super) struct SessionCtx {
     pub(super) site: Arc<Site>,
     pub(super) env: Env,
     pub(super) size: watch::Receiver<(u16, u16)>,
     pub(super) input: mpsc::Receiver<Vec<u8>>,
+    /// The connection ends the session, saying why.
+    pub(super) kick: oneshot::Receiver<&'static str>,
     pub(super) shutdown: watch::Receiver<bool>,
     pub(super) limits: Limits,
+    pub(super) screens: Arc<Mutex<Screens>>,
+    pub(super) stats: Stats,
 }
 
 /// Why a session ended, and what the visitor is told.
@@ -39,6 +53,7 @@ enum End {
     ClientGone,
     Idle(Duration),
     TooLong(Duration),
+    Kicked(&'static str),
     Shutdown,
     Crashed,
     Failed(String),
@@ -58,6 +73,7 @@ impl End {
                 "folio: sessions last at most {} minutes. Goodbye.",
                 minutes(d)
             ),
+            End::Kicked(why) => format!("folio: {why}. Goodbye."),
             End::Shutdown => "folio: the server is shutting down. Goodbye.".into(),
             End::Crashed => "folio: this session hit a bug and had to close. Sorry.".into(),
             End::Failed(e) => format!("folio: the session failed: {}", sanitize(e)),
@@ -212,11 +228,116 @@ type Work = mpsc::UnboundedSender<Report>;
 /// through the site's caches: a post read once is read from memory by the
 /// next visitor, and a layout made for one width is shared by everyone at
 /// that width.
+///
+/// A session has at most one layout running: a newer one stops the older
+/// between blocks ([`crate::markdown::cancellable`]) and waits for it; a
+/// newer one still replaces a waiting one. When the session ends (this is
+/// dropped), what runs stops and what waits is dropped.
 struct SiteWork {
     site: Arc<Site>,
     work: Work,
     /// The session's latest search: an older one stops at its next post.
     newest_search: Arc<AtomicU64>,
+    layouts: Arc<Mutex<Layouts>>,
+    stats: Stats,
+}
+
+/// A session's layout jobs: the one running (its stop flag) and the one
+/// waiting.
+#[derive(Default)]
+struct Layouts {
+    running: Option<Arc<AtomicBool>>,
+    waiting: Option<Box<LayoutJob>>,
+}
+
+impl SiteWork {
+    fn new(site: Arc<Site>, work: Work, stats: Stats) -> SiteWork {
+        SiteWork {
+            site,
+            work,
+            newest_search: Arc::new(AtomicU64::new(0)),
+            layouts: Arc::default(),
+            stats,
+        }
+    }
+
+    fn layout(&mut self, job: Box<LayoutJob>) {
+        let mut layouts = lock(&self.layouts);
+        // Whatever runs or waits was for an older layout: the app drops
+        // its result anyway.
+        if let Some(stop) = &layouts.running {
+            stop.store(true, Ordering::SeqCst);
+        }
+        layouts.waiting = None;
+        if let Some(doc) = self.site.layout(&job.cache_key()) {
+            let _ = self.work.send(job.done(Box::new((*doc).clone())));
+            return;
+        }
+        layouts.waiting = Some(job);
+        if layouts.running.is_some() {
+            // The running job's thread takes this one once it has stopped.
+            return;
+        }
+        layouts.running = Some(Arc::new(AtomicBool::new(false)));
+        drop(layouts);
+        let (site, work, slot, stats) = (
+            self.site.clone(),
+            self.work.clone(),
+            self.layouts.clone(),
+            self.stats.clone(),
+        );
+        tokio::task::spawn_blocking(move || run_layouts(&site, &work, &slot, &stats));
+    }
+}
+
+/// Runs a session's layout jobs, one after the other, until none waits.
+fn run_layouts(site: &Site, work: &Work, slot: &Mutex<Layouts>, stats: &Stats) {
+    loop {
+        let (job, stop) = {
+            let mut layouts = lock(slot);
+            let Some(job) = layouts.waiting.take() else {
+                layouts.running = None;
+                return;
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            layouts.running = Some(stop.clone());
+            (job, stop)
+        };
+        let key = job.cache_key();
+        // Another session may have made it meanwhile.
+        if let Some(doc) = site.layout(&key) {
+            let _ = work.send(job.done(Box::new((*doc).clone())));
+            continue;
+        }
+        stats.0.layouts.fetch_add(1, Ordering::SeqCst);
+        // A layout that panics leaves the quick layout in place.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::markdown::cancellable(&stop, || job.run())
+        }));
+        stats.0.layouts.fetch_sub(1, Ordering::SeqCst);
+        if stop.load(Ordering::SeqCst) {
+            // Stopped part-way: not a layout of anything.
+            continue;
+        }
+        if let Ok(report) = run {
+            if let Report::LaidOut { doc, .. } = &report {
+                site.keep_layout(key, doc);
+            }
+            let _ = work.send(report);
+        }
+    }
+}
+
+impl Drop for SiteWork {
+    fn drop(&mut self) {
+        let mut layouts = lock(&self.layouts);
+        layouts.waiting = None;
+        if let Some(stop) = &layouts.running {
+            stop.store(true, Ordering::SeqCst);
+        }
+        // A search in flight sees the channel closed at its next post.
+        self.newest_search.store(u64::MAX, Ordering::SeqCst);
+    }
 }
 
 impl Executor for SiteWork {
@@ -226,6 +347,9 @@ impl Executor for SiteWork {
                 let site = self.site.clone();
                 let work = self.work.clone();
                 tokio::task::spawn_blocking(move || {
+                    if work.is_closed() {
+                        return;
+                    }
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         site.source(&post)
                     }))
@@ -233,39 +357,29 @@ impl Executor for SiteWork {
                     let _ = work.send(Report::Loaded(post.rel_path.clone(), result));
                 });
             }
-            crate::work::Work::Layout(job) => {
-                let key = job.cache_key();
-                if let Some(doc) = self.site.layout(&key) {
-                    let _ = self.work.send(job.done(Box::new((*doc).clone())));
-                    return;
-                }
-                let work = self.work.clone();
-                let site = self.site.clone();
-                tokio::task::spawn_blocking(move || {
-                    // A layout that panics leaves the quick layout in place.
-                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
-                    if let Ok(report) = run {
-                        if let Report::LaidOut { doc, .. } = &report {
-                            site.keep_layout(key, doc);
-                        }
-                        let _ = work.send(report);
-                    }
-                });
-            }
+            crate::work::Work::Layout(job) => self.layout(job),
             crate::work::Work::Search(job) => {
                 // A visitor typing a query must not leave one full pass
                 // running per key: a newer search of this session, or the
-                // session ending, stops it at its next post.
+                // session ending, stops it at its next post. Posts are read
+                // through the site: from its cache, and only inside the
+                // served folder.
                 self.newest_search.store(job.generation, Ordering::SeqCst);
                 let work = self.work.clone();
                 let newest = Arc::clone(&self.newest_search);
+                let site = self.site.clone();
                 tokio::task::spawn_blocking(move || {
                     let cancelled =
                         || work.is_closed() || newest.load(Ordering::SeqCst) != job.generation;
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        crate::work::run_search(&job, &cancelled, &mut |report| {
-                            let _ = work.send(report);
-                        });
+                        crate::work::run_search_with(
+                            &job,
+                            &|target| site.search_source(target),
+                            &cancelled,
+                            &mut |report| {
+                                let _ = work.send(report);
+                            },
+                        );
                     }));
                 });
             }
@@ -281,7 +395,7 @@ struct Visitor;
 impl Host for Visitor {}
 
 /// The reader for one visitor, on the shared [`Session`].
-fn reader(ctx: &SessionCtx) -> io::Result<Session<Vec<u8>>> {
+fn reader(ctx: &SessionCtx, size: (u16, u16)) -> io::Result<Session<Vec<u8>>> {
     let depth = ctx.env.depth(ctx.site.color);
     let (theme, probe) = match &ctx.site.look {
         Look::Fixed(t) => (t.for_depth(depth), None),
@@ -302,32 +416,126 @@ fn reader(ctx: &SessionCtx) -> io::Result<Session<Vec<u8>>> {
         hyperlinks: ctx.site.hyperlinks && !matches!(ctx.env.term.as_str(), "linux" | "dumb"),
     };
     let app = App::new(ctx.site.posts(), theme, ctx.site.keymap.clone(), options);
-    let size = *ctx.size.borrow();
     Session::new(app, Vec::new(), size, probe)
 }
 
+/// The screen cells a session holds of the server's budget, given back
+/// however the session ends.
+struct Screen {
+    screens: Arc<Mutex<Screens>>,
+    stats: Stats,
+    held: usize,
+    /// The size last granted, and whether the visitor was told it is less
+    /// than their terminal.
+    size: Option<(u16, u16)>,
+}
+
+impl Screen {
+    fn new(ctx: &SessionCtx) -> Screen {
+        Screen {
+            screens: ctx.screens.clone(),
+            stats: ctx.stats.clone(),
+            held: 0,
+            size: None,
+        }
+    }
+
+    /// The size to draw for a terminal of `wanted`, and a line for the
+    /// visitor when it is smaller (once per size).
+    fn grant(&mut self, wanted: (u16, u16)) -> ((u16, u16), Option<String>) {
+        let mut screens = lock(&self.screens);
+        let size = screens.grant(&mut self.held, wanted);
+        self.stats.0.cells.store(screens.used(), Ordering::SeqCst);
+        drop(screens);
+        let told = (size != wanted && self.size != Some(size)).then(|| {
+            format!(
+                "This server draws {}×{} of your {}×{} terminal.",
+                size.0, size.1, wanted.0, wanted.1
+            )
+        });
+        self.size = Some(size);
+        (size, told)
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let mut screens = lock(&self.screens);
+        screens.release(&mut self.held);
+        self.stats.0.cells.store(screens.used(), Ordering::SeqCst);
+    }
+}
+
+/// A window change not yet applied.
+struct Resize {
+    wanted: (u16, u16),
+    first: Instant,
+    last: Instant,
+}
+
+impl Resize {
+    /// Notes a window change to `wanted` at `at`.
+    fn note(pending: &mut Option<Resize>, wanted: (u16, u16), at: Instant) {
+        match pending {
+            Some(r) => {
+                r.wanted = wanted;
+                r.last = at;
+            }
+            None => {
+                *pending = Some(Resize {
+                    wanted,
+                    first: at,
+                    last: at,
+                });
+            }
+        }
+    }
+
+    /// Applies the size to `session`, as much of it as `screen` grants.
+    fn apply(&self, session: &mut Session<Vec<u8>>, screen: &mut Screen) -> io::Result<()> {
+        let (size, told) = screen.grant(self.wanted);
+        if size != session.app().size {
+            session.resize(size.0, size.1)?;
+        }
+        if let Some(line) = told {
+            session.report(Report::Notify(line));
+        }
+        Ok(())
+    }
+
+    /// When to apply it, the last one having been applied at `applied`.
+    fn due(&self, applied: Instant) -> Instant {
+        (self.last + RESIZE_QUIET)
+            .min(self.first + RESIZE_LATEST)
+            .max(applied + RESIZE_EVERY)
+    }
+}
+
 async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
-    let started = tokio::time::Instant::now();
-    let mut session = match reader(&ctx) {
+    let started = Instant::now();
+    let mut screen = Screen::new(&ctx);
+    let (size, told) = screen.grant(*ctx.size.borrow_and_update());
+    let mut session = match reader(&ctx, size) {
         Ok(session) => session,
         Err(e) => return End::Failed(e.to_string()),
     };
-    ctx.size.borrow_and_update();
+    if let Some(line) = told {
+        session.report(Report::Notify(line));
+    }
     let mut reports = ctx.site.subscribe();
     let (work, mut done) = mpsc::unbounded_channel();
-    let mut exec = SiteWork {
-        site: ctx.site.clone(),
-        work,
-        newest_search: Arc::new(AtomicU64::new(0)),
-    };
+    let mut exec = SiteWork::new(ctx.site.clone(), work, ctx.stats.clone());
     let mut host = Visitor;
     let mut last_key = started;
     let idle = ctx.limits.idle_timeout;
     let max_time = ctx.limits.max_session_time;
     let mut shutdown = ctx.shutdown.clone();
     let mut reloads = true;
+    let mut kickable = true;
+    let mut resize: Option<Resize> = None;
+    let mut resized = started;
 
-    let now = || tokio::time::Instant::now().into_std();
+    let now = || Instant::now().into_std();
     match session.start(now(), &mut exec, &mut host) {
         Ok(Flow::Quit) => return End::Quit,
         Ok(Flow::Continue) => {}
@@ -337,11 +545,14 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
     loop {
         let esc_wait = session
             .esc_deadline()
-            .map_or(started + max_time, tokio::time::Instant::from_std);
+            .map_or(started + max_time, Instant::from_std);
+        let resize_due = resize
+            .as_ref()
+            .map_or(started + max_time, |r| r.due(resized));
         tokio::select! {
             bytes = ctx.input.recv() => {
                 let Some(bytes) = bytes else { return End::ClientGone };
-                last_key = tokio::time::Instant::now();
+                last_key = Instant::now();
                 session.input(&bytes, now());
                 // Whatever else is queued: one frame for a burst.
                 while let Ok(more) = ctx.input.try_recv() {
@@ -355,8 +566,14 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
                 if changed.is_err() {
                     return End::ClientGone;
                 }
-                let (w, h) = *ctx.size.borrow_and_update();
-                if let Err(e) = session.resize(w, h) {
+                // Only noted: applied once they stop coming (see RESIZE_*).
+                Resize::note(&mut resize, *ctx.size.borrow_and_update(), Instant::now());
+                continue;
+            }
+            () = tokio::time::sleep_until(resize_due), if resize.is_some() => {
+                let Some(r) = resize.take() else { continue };
+                resized = Instant::now();
+                if let Err(e) = r.apply(&mut session, &mut screen) {
                     return End::Failed(e.to_string());
                 }
             }
@@ -373,6 +590,10 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
                     Err(broadcast::error::RecvError::Closed) => reloads = false,
                 }
             }
+            why = &mut ctx.kick, if kickable => match why {
+                Ok(why) => return End::Kicked(why),
+                Err(_) => kickable = false,
+            },
             () = tokio::time::sleep_until(last_key + idle) => return End::Idle(idle),
             () = tokio::time::sleep_until(started + max_time) => return End::TooLong(max_time),
             _ = shutdown.wait_for(|s| *s) => return End::Shutdown,
@@ -574,11 +795,7 @@ mod tests {
         );
         app.update(Action::Resize(100, 30));
         let (work, mut results) = mpsc::unbounded_channel();
-        let mut exec = SiteWork {
-            site: site.clone(),
-            work,
-            newest_search: Arc::new(AtomicU64::new(0)),
-        };
+        let mut exec = SiteWork::new(site.clone(), work, Stats::default());
         submit_pending(&mut app, &mut exec);
         while let Some(report) = results.recv().await {
             let done = matches!(report, Report::LaidOut { .. });
@@ -622,12 +839,8 @@ mod tests {
         ));
         let mut app = open_first(&site).await;
         let (work, mut results) = mpsc::unbounded_channel();
-        let newest = Arc::new(AtomicU64::new(0));
-        let mut exec = SiteWork {
-            site: site.clone(),
-            work,
-            newest_search: Arc::clone(&newest),
-        };
+        let mut exec = SiteWork::new(site.clone(), work, Stats::default());
+        let newest = Arc::clone(&exec.newest_search);
         for key in "Sssh".chars() {
             app.key(Key::char(key));
             submit_pending(&mut app, &mut exec);
@@ -711,8 +924,11 @@ mod tests {
             },
             size: size_rx,
             input: input_rx,
+            kick: oneshot::channel().1,
             shutdown: stop_rx,
             limits: Limits::default(),
+            screens: Arc::new(Mutex::new(Screens::new(1_000_000))),
+            stats: Stats::default(),
         };
         // Nobody takes frames from this outbox: the writer is stuck on a
         // client that reads nothing.

@@ -13,7 +13,8 @@ use crate::app::LayoutKey;
 use crate::color::ColorChoice;
 use crate::document::Document;
 use crate::keymap::Keymap;
-use crate::posts::{self, Origin, Post, PostSource};
+use crate::posts::{self, Folder, Origin, Post, PostSource};
+use crate::search::Target;
 
 /// Source text kept in memory for all sessions together.
 const SOURCE_CACHE_BYTES: usize = 64 * 1024 * 1024;
@@ -25,8 +26,9 @@ const LAYOUT_CACHE_LINES: usize = 400_000;
 #[derive(Debug)]
 pub struct Site {
     posts: Mutex<Vec<Post>>,
-    /// The served folder: every file read must resolve inside it.
-    root: Option<PathBuf>,
+    /// The served folder: every file is read beneath it (`None`: the
+    /// built-in posts, or a single file).
+    folder: Option<Folder>,
     pub label: String,
     pub keymap: Keymap,
     pub look: Look,
@@ -59,13 +61,16 @@ impl Site {
     /// `root` is the served folder (`None` for the built-in posts).
     pub fn new(posts: Vec<Post>, root: Option<PathBuf>, keymap: Keymap, look: Look) -> Site {
         let (actions, _) = broadcast::channel(16);
+        let label = root.as_ref().map_or_else(
+            || "folio's built-in posts".into(),
+            |r| r.display().to_string(),
+        );
         Site {
             posts: Mutex::new(posts),
-            label: root.as_ref().map_or_else(
-                || "folio's built-in posts".into(),
-                |r| r.display().to_string(),
-            ),
-            root,
+            label,
+            folder: root
+                .filter(|r| r.is_dir())
+                .and_then(|r| Folder::new(&r).ok()),
             keymap,
             look,
             color: ColorChoice::Auto,
@@ -98,10 +103,8 @@ impl Site {
             Report::PostsChanged(posts) => {
                 let posts: Vec<Post> = posts
                     .into_iter()
-                    .filter(|p| match (&p.origin, &self.root) {
-                        (Origin::File(path), Some(root)) if root.is_dir() => {
-                            posts::is_inside(root, path)
-                        }
+                    .filter(|p| match (&p.origin, &self.folder) {
+                        (Origin::File(path), Some(folder)) => folder.contains(path),
                         _ => true,
                     })
                     .collect();
@@ -151,20 +154,23 @@ impl Site {
         lock(&self.posts).clone()
     }
 
+    /// Reads a post's text (on the caller's thread: call from the blocking
+    /// pool), beneath the served folder: links may have changed since the
+    /// scan, and are followed only as far as the folder's edge.
+    fn read(&self, origin: &Origin) -> Result<PostSource, posts::PostsError> {
+        match &self.folder {
+            Some(folder) => folder.read_source(origin),
+            None => origin.read_source(),
+        }
+    }
+
     /// A post's text: from the cache, else read (on the caller's thread:
-    /// call from the blocking pool). Files are read only inside the served
-    /// folder, checked again now since links may have changed.
+    /// call from the blocking pool) and kept.
     pub fn source(&self, post: &Post) -> Result<PostSource, String> {
         if let Some(s) = lock(&self.sources).map.get(&post.rel_path) {
             return Ok(s.clone());
         }
-        if let (Origin::File(path), Some(root)) = (&post.origin, &self.root)
-            && root.is_dir()
-            && !posts::is_inside(root, path)
-        {
-            return Err("this file is outside the served folder".into());
-        }
-        let source = post.read_source().map_err(|e| e.to_string())?;
+        let source = self.read(&post.origin).map_err(|e| e.to_string())?;
         let mut cache = lock(&self.sources);
         if cache.bytes + source.text.len() > SOURCE_CACHE_BYTES {
             cache.map.clear();
@@ -173,6 +179,15 @@ impl Site {
         cache.bytes += source.text.len();
         cache.map.insert(post.rel_path.clone(), source.clone());
         Ok(source)
+    }
+
+    /// A post's text for a search: from the cache, else read but not kept
+    /// (a search reads every post and would push out what readers read).
+    pub fn search_source(&self, target: &Target) -> Option<PostSource> {
+        if let Some(s) = lock(&self.sources).map.get(&target.rel_path) {
+            return Some(s.clone());
+        }
+        self.read(&target.origin).ok()
     }
 
     /// How many sources and layouts are cached.
