@@ -196,11 +196,11 @@ impl Host for Local<'_> {
         }
     }
 
-    fn edit(&mut self, file: &Path) -> Result<(), String> {
+    fn edit(&mut self, file: &Path, line: Option<usize>) -> Result<(), String> {
         let mouse = self.mouse;
         let result = self
             .input
-            .paused(|| suspended(mouse, || crate::editor::edit(file)))
+            .paused(|| suspended(mouse, || crate::editor::edit(file, line)))
             .map_err(|e| e.to_string())?;
         // The window may have changed size while the editor had it.
         if let Ok((w, h)) = size() {

@@ -312,6 +312,7 @@ impl App {
                 self.effects.push(Effect::Edit {
                     key: post.rel_path.clone(),
                     file: file.clone(),
+                    line: self.reader.source_line(&post.rel_path),
                 });
                 return;
             }

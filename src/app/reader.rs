@@ -162,6 +162,26 @@ impl Reader {
         self.positions.get(key).map_or(0, |p| p.anchor)
     }
 
+    /// The 1-based line of post `key`'s file that the top of the reader
+    /// shows (the frontmatter counted), for an editor to open at; the first
+    /// line at the top of the post. `None` before the post is read.
+    pub(crate) fn source_line(&self, key: &Path) -> Option<usize> {
+        let Some(Loaded::Ready { source, raw, .. }) = self.loaded.get(key) else {
+            return None;
+        };
+        let anchor = self.anchor(key);
+        if anchor == 0 {
+            return Some(1);
+        }
+        // The anchor is in the body as shown; mojibake repair changes
+        // characters, never line breaks, so the count is the file's.
+        let body = shown_body(source, *raw);
+        let lines = |s: &[u8]| s.iter().filter(|&&b| b == b'\n').count();
+        let head = lines(&source.text.as_bytes()[..source.body_start]);
+        let upto = &body.as_bytes()[..anchor.min(body.len())];
+        Some(1 + head + lines(upto))
+    }
+
     /// The furthest down scrolling goes in post `key`: its last page.
     pub(crate) fn max_top(&self, key: Option<&Path>, height: usize) -> usize {
         self.document(key)
