@@ -308,6 +308,7 @@ impl App {
             Origin::Embedded(_) => {
                 "folio's built-in posts cannot be edited: open a folder of your own".into()
             }
+            Origin::Stdin(_) => "Standard input has no file to edit: save it to one first".into(),
             Origin::File(file) => {
                 self.effects.push(Effect::Edit {
                     key: post.rel_path.clone(),
