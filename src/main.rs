@@ -436,21 +436,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let label = match &config.posts {
-        _ if from_stdin => posts::STDIN_NAME.to_owned(),
-        Some(p) => p.display().to_string(),
-        None => "folio's built-in posts".to_owned(),
-    };
-    let options = Options {
-        max_width: config.max_width,
-        source_label: label,
-        wrap_code: config.wrap_code,
-        remote: env("SSH_CONNECTION").is_some(),
-        // The Linux console and dumb terminals print an OSC 8 they do not
-        // know as text.
-        hyperlinks: config.hyperlinks && !env("TERM").is_some_and(|t| t == "linux" || t == "dumb"),
-    };
-    let mut app = App::new(posts, theme, keymap, options);
+    let mut app = App::new(posts, theme, keymap, app_options(&config, from_stdin));
     if cli.raw {
         app.update(Action::Command(Command::ToggleRaw));
     }
@@ -487,6 +473,24 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     match term::run(app, config.mouse, probe, services).context("terminal error")? {
         term::Exit::Signal(sig) => Ok(ExitCode::from(128 + u8::try_from(sig).unwrap_or(0))),
         term::Exit::Quit | term::Exit::Closed => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The reader's options from the configuration.
+fn app_options(config: &Config, from_stdin: bool) -> Options {
+    let label = match &config.posts {
+        _ if from_stdin => posts::STDIN_NAME.to_owned(),
+        Some(p) => p.display().to_string(),
+        None => "folio's built-in posts".to_owned(),
+    };
+    Options {
+        max_width: config.max_width,
+        source_label: label,
+        wrap_code: config.wrap_code,
+        remote: env("SSH_CONNECTION").is_some(),
+        // The Linux console and dumb terminals print an OSC 8 they do not
+        // know as text.
+        hyperlinks: config.hyperlinks && !env("TERM").is_some_and(|t| t == "linux" || t == "dumb"),
     }
 }
 

@@ -176,10 +176,12 @@ impl Reader {
         // The anchor is in the body as shown; mojibake repair changes
         // characters, never line breaks, so the count is the file's.
         let body = shown_body(source, *raw);
-        let lines = |s: &[u8]| s.iter().filter(|&&b| b == b'\n').count();
-        let head = lines(&source.text.as_bytes()[..source.body_start]);
-        let upto = &body.as_bytes()[..anchor.min(body.len())];
-        Some(1 + head + lines(upto))
+        let mut end = anchor.min(body.len());
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        let lines = |s: &str| s.matches('\n').count();
+        Some(1 + lines(&source.text[..source.body_start]) + lines(&body[..end]))
     }
 
     /// The furthest down scrolling goes in post `key`: its last page.
