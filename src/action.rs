@@ -290,9 +290,14 @@ pub enum Report {
 /// [`crate::app::App::take_effects`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Open this file in the person's editor, then report
-    /// [`Report::PostChanged`] for `key`.
-    Edit { key: PathBuf, file: PathBuf },
+    /// Open this file in the person's editor (at this 1-based line of
+    /// the file, the one at the top of the reader, when the post has been
+    /// read), then report [`Report::PostChanged`] for `key`.
+    Edit {
+        key: PathBuf,
+        file: PathBuf,
+        line: Option<usize>,
+    },
     /// Open this URL (http, https or mailto) with the system's opener.
     OpenUrl(String),
     /// Put this text on the clipboard of the person's terminal (OSC 52).

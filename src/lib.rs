@@ -42,6 +42,17 @@
 //!   bounded by [`limits`].
 //! - [`input`] turns a terminal's bytes into keys, the mouse and replies,
 //!   for both runners.
+//!
+//! folio is Unix-only (Linux, macOS, the BSDs): the local runner is built on
+//! Unix terminals (termios raw mode, `/dev/tty`, `poll`, SIGWINCH and SIGHUP,
+//! process groups) and folio's own files on Unix permissions.
+
+// One clear sentence before the compiler lists what else a Windows build
+// lacks.
+#[cfg(not(unix))]
+compile_error!(
+    "folio runs on Unix-like systems only (Linux, macOS, the BSDs): its terminal reader is built on Unix terminals and signals. On Windows, build and run it inside WSL."
+);
 
 pub mod action;
 pub mod ansi;
@@ -67,6 +78,9 @@ pub mod session;
 pub mod ssh;
 pub mod state;
 pub mod store;
+// The Unix terminal itself; without it a Windows build reports only the
+// sentence above.
+#[cfg(unix)]
 pub mod term;
 pub mod theme;
 pub mod ui;

@@ -36,11 +36,13 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Sub>,
 
-    /// A folder of posts (searched recursively for .md and .markdown) or one post.
+    /// A folder of posts (searched recursively for .md and .markdown), one post, or - for standard input.
     ///
-    /// Without PATH, folio opens the `posts` folder of its config file, or
-    /// else its built-in guide. `man`, `completions` and `serve` are commands
-    /// only as the first argument: open a folder of that name as `folio ./man`.
+    /// Without PATH, folio reads a document piped into it (`curl URL | folio`),
+    /// else opens the `posts` folder of its config file, or else its built-in
+    /// guide. With `-` or a pipe, keys come from the terminal, as in `less`.
+    /// `man`, `completions` and `serve` are commands only as the first
+    /// argument: open a folder of that name as `folio ./man`.
     #[arg(value_hint = ValueHint::AnyPath)]
     path: Option<PathBuf>,
 
@@ -209,6 +211,7 @@ const EXAMPLES: &str = "\
 Examples:
   folio ~/blog/content/posts       read a folder of posts
   folio post.md                    read one post
+  curl -s URL/post.md | folio      read a document from a pipe (or: folio -)
   folio -p post.md | less -R       render a post to stdout
   folio --theme warm ~/blog        pick a theme (folio --list-themes)
   folio serve ~/blog               let others read it: ssh -t -p 2222 host
@@ -220,6 +223,8 @@ Examples:
   folio                            read folio's built-in guide
   folio ~/blog/content/posts       read a folder of posts (recursively)
   folio post.md                    read one post, full screen
+  curl -s URL/README.md | folio    read what a pipe brings, full screen
+  folio - < notes.md               the same from a redirect
   folio -p post.md --color=always | less -R
                                    render a post to stdout, in colour
   folio -p ~/blog                  list DATE<TAB>TITLE<TAB>PATH, newest first
@@ -390,7 +395,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         list_themes(&paths)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let config = effective_config(cli, &paths, &mut problems);
+    let mut config = effective_config(cli, &paths, &mut problems);
     let (keymap, key_problems) = Keymap::default().with_overrides(&config.keys);
     problems.extend(key_problems.into_iter().map(|p| {
         let file = paths
@@ -414,11 +419,20 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     for p in &problems {
         eprintln!("folio: warning: {}", sanitize(p));
     }
-    let single_file = config.posts.as_deref().is_some_and(Path::is_file);
+    let from_stdin = reads_stdin(cli.path.as_deref())?;
+    if from_stdin {
+        // Not the config's folder: no list, no live reload, no saved place.
+        config.posts = None;
+    }
+    let single_file = from_stdin || config.posts.as_deref().is_some_and(Path::is_file);
     // The reader on a folder starts at once and reads the posts in the
     // background (the list fills in); a bad path is still refused here.
     let background = config.posts.as_ref().filter(|_| !printing && !single_file);
-    let posts = first_posts(config.posts.as_deref(), background.is_some())?;
+    let posts = if from_stdin {
+        vec![posts::read_stdin(std::io::stdin().lock())?]
+    } else {
+        first_posts(config.posts.as_deref(), background.is_some())?
+    };
     // Like bat and less, a pipe gets printed output rather than a TUI.
     if printing {
         let width = cli.width.unwrap_or_else(|| {
@@ -442,20 +456,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let label = config.posts.as_ref().map_or_else(
-        || "folio's built-in posts".to_owned(),
-        |p| p.display().to_string(),
-    );
-    let options = Options {
-        max_width: config.max_width,
-        source_label: label,
-        wrap_code: config.wrap_code,
-        remote: env("SSH_CONNECTION").is_some(),
-        // The Linux console and dumb terminals print an OSC 8 they do not
-        // know as text.
-        hyperlinks: config.hyperlinks && !env("TERM").is_some_and(|t| t == "linux" || t == "dumb"),
-    };
-    let mut app = App::new(posts, theme, keymap, options);
+    let mut app = App::new(posts, theme, keymap, app_options(&config, from_stdin));
     if cli.raw {
         app.update(Action::Command(Command::ToggleRaw));
     }
@@ -466,8 +467,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             done: false,
         });
     }
-    // Never with --print (returned above).
-    let place = restore_reading(&mut app, &paths, config.posts.as_deref(), &mut problems);
+    // Never with --print (returned above). A piped document has no place
+    // to come back to.
+    let place = if from_stdin {
+        None
+    } else {
+        restore_reading(&mut app, &paths, config.posts.as_deref(), &mut problems)
+    };
     if single_file {
         app.update(Action::Command(Command::Open));
         app.update(Action::Command(Command::ToggleList));
@@ -488,6 +494,56 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         term::Exit::Signal(sig) => Ok(ExitCode::from(128 + u8::try_from(sig).unwrap_or(0))),
         term::Exit::Quit | term::Exit::Closed => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The reader's options from the configuration.
+fn app_options(config: &Config, from_stdin: bool) -> Options {
+    let label = match &config.posts {
+        _ if from_stdin => posts::STDIN_NAME.to_owned(),
+        Some(p) => p.display().to_string(),
+        None => "folio's built-in posts".to_owned(),
+    };
+    Options {
+        max_width: config.max_width,
+        source_label: label,
+        wrap_code: config.wrap_code,
+        remote: env("SSH_CONNECTION").is_some(),
+        // The Linux console and dumb terminals print an OSC 8 they do not
+        // know as text.
+        hyperlinks: config.hyperlinks && !env("TERM").is_some_and(|t| t == "linux" || t == "dumb"),
+    }
+}
+
+/// Whether the document is on standard input: `-` says so; with no PATH,
+/// a pipe or a redirected file does (a terminal, `/dev/null` or a closed
+/// stdin do not: `folio` alone still opens the posts folder or the guide).
+fn reads_stdin(path: Option<&Path>) -> Result<bool> {
+    let stdin = std::io::stdin();
+    match path {
+        Some(p) if p == Path::new("-") => {
+            if stdin.is_terminal() {
+                anyhow::bail!(
+                    "-: standard input is the terminal; pipe a document in (`curl -s URL | folio -`, `folio - < post.md`) or give a file"
+                );
+            }
+            Ok(true)
+        }
+        Some(_) => Ok(false),
+        None => Ok(!stdin.is_terminal() && stdin_is_pipe_or_file()),
+    }
+}
+
+/// Whether standard input is a pipe or a regular file, asked of a
+/// duplicate of its descriptor.
+fn stdin_is_pipe_or_file() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_file())
 }
 
 /// The posts to start with: all of them, or none yet when they are read
@@ -602,8 +658,14 @@ fn print_post(
         );
     }
     if let Some(size) = source.truncated_from {
+        // A stream is not read to its end: only "more than the limit" is known.
+        let size = if size > posts::BODY_LIMIT as u64 + 1 {
+            format!("{size} bytes")
+        } else {
+            format!("over {} MB", posts::BODY_LIMIT >> 20)
+        };
         eprintln!(
-            "folio: warning: {}: {size} bytes; printing the first {} MB",
+            "folio: warning: {}: {size}; printing the first {} MB",
             sanitize(&post.rel_path.to_string_lossy()),
             posts::BODY_LIMIT >> 20
         );

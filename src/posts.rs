@@ -22,7 +22,7 @@ mod frontmatter;
 mod scan;
 
 use date::{date_from_name, name_date};
-use scan::{io_error, read_body};
+use scan::{io_error, read_body, read_capped};
 
 pub use embedded::embedded;
 pub use frontmatter::{FRONTMATTER_LIMIT, parse_frontmatter};
@@ -54,6 +54,8 @@ pub enum Origin {
     File(PathBuf),
     /// One of folio's own sample posts, compiled into the binary.
     Embedded(&'static str),
+    /// A document read from standard input (`folio -`), kept as read.
+    Stdin(std::sync::Arc<PostSource>),
 }
 
 /// One post as listed: its frontmatter (with fallbacks applied), not its body.
@@ -185,8 +187,39 @@ fn title_from_name(path: &Path) -> String {
 fn naming_path<'a>(origin: &'a Origin, rel_path: &'a Path) -> &'a Path {
     match origin {
         Origin::File(path) => path,
-        Origin::Embedded(_) => rel_path,
+        Origin::Embedded(_) | Origin::Stdin(_) => rel_path,
     }
+}
+
+/// What a document from standard input is called where a file name would
+/// be shown; its title when it has neither frontmatter nor a heading.
+pub const STDIN_NAME: &str = "standard input";
+
+/// Reads a document from `input` (standard input), bounded like any post
+/// ([`BODY_LIMIT`]; a longer one is cut, with the notice a long file
+/// gets): frontmatter, title and excerpt as for a file.
+pub fn read_stdin(input: impl std::io::Read) -> Result<Post, PostsError> {
+    let (text, lossy, truncated_from) =
+        read_capped(input, || None).map_err(|e| io_error(Path::new(STDIN_NAME), e))?;
+    let (_, body_start) = parse_frontmatter(&text);
+    let source = PostSource {
+        text: text.into(),
+        body_start,
+        lossy,
+        truncated_from,
+    };
+    // As a folder's scan does: the title and excerpt come from the head.
+    let mut head_end = source.text.len().min(HEAD_LIMIT);
+    while !source.text.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let head = source.text[..head_end].to_owned();
+    Ok(post_from_text(
+        Origin::Stdin(std::sync::Arc::new(source)),
+        PathBuf::from(STDIN_NAME),
+        &head,
+        lossy,
+    ))
 }
 
 /// Builds a listed post from its text (or the head of it), applying the
@@ -237,6 +270,7 @@ impl Origin {
         let text = match self {
             Origin::Embedded(source) => ((*source).to_string(), false, None),
             Origin::File(path) => read_body(path).map_err(|e| io_error(path, e))?,
+            Origin::Stdin(source) => return Ok(PostSource::clone(source)),
         };
         let (text, lossy, truncated_from) = text;
         let (_, body_start) = parse_frontmatter(&text);
@@ -280,6 +314,41 @@ mod tests {
             second,
             ..d
         }
+    }
+
+    #[test]
+    fn a_document_from_stdin_is_a_post_like_a_file() {
+        let text =
+            "---\ntitle: Piped\ndate: 2025-04-05\ntags: [a]\n---\n\n# Heading\n\nBody text.\n";
+        let p = read_stdin(text.as_bytes()).unwrap();
+        assert_eq!(p.title, "Piped");
+        assert_eq!(p.date, Some(ymd(2025, 4, 5)));
+        assert_eq!(p.tags, ["a"]);
+        assert_eq!(p.rel_path, PathBuf::from(STDIN_NAME));
+        let source = p.read_source().unwrap();
+        assert_eq!(source.body(), "\n# Heading\n\nBody text.\n");
+        assert_eq!(source.truncated_from, None);
+        // No frontmatter, no heading: named for where it came from.
+        let p = read_stdin("just words\n".as_bytes()).unwrap();
+        assert_eq!(p.title, "Standard input");
+        assert_eq!(p.excerpt, "just words");
+        // Nothing at all is an empty post, not an error.
+        let p = read_stdin(std::io::empty()).unwrap();
+        assert!(p.read_source().unwrap().body().is_empty());
+        // UTF-16 with its BOM, as from a Windows tool.
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend("# Hé\n".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(read_stdin(&utf16[..]).unwrap().title, "Hé");
+    }
+
+    #[test]
+    fn a_long_stream_is_cut_without_reading_it_all() {
+        // Endless input: only a bounded part is read.
+        let endless = std::io::Read::chain(&b"# Big\n"[..], std::io::repeat(b'a'));
+        let p = read_stdin(endless).unwrap();
+        let source = p.read_source().unwrap();
+        assert!(source.text.len() <= BODY_LIMIT);
+        assert_eq!(source.truncated_from, Some(BODY_LIMIT as u64 + 1));
     }
 
     pub(super) fn post(name: &str, text: &str) -> Post {

@@ -5,14 +5,18 @@
 //! - [`SearchText`]: a laid-out [`Document`]'s text as one string, a
 //!   paragraph's wrapped lines joined again, so a phrase split by wrapping is
 //!   still found; match positions map back to (line, columns) for drawing.
-//! - [`fuzzy`]: a small fzf-style subsequence matcher for the post list.
+//! - [`Filter`]: the post list's filter, fzf's syntax on nucleo's matcher.
 //! - [`find_in_source`]: matching lines of a post's Markdown, for the search
 //!   across all posts.
 //!
 //! No I/O and no terminal: the runner reads files, the app keeps state.
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::path::PathBuf;
+
+use nucleo_matcher::pattern::{Atom, CaseMatching, Normalization};
+use nucleo_matcher::{Matcher, Utf32Str};
 
 use crate::document::{Document, Join};
 use crate::posts::Origin;
@@ -231,121 +235,35 @@ impl SearchText {
 }
 
 // ---------------------------------------------------------------------------
-// Fuzzy matching for the post list
+// The post list's filter
 
-/// Score bonuses, fzf-style: matched characters count, runs of them and
-/// characters starting a word count more, gaps cost.
-const SCORE_MATCH: i32 = 16;
-const BONUS_BOUNDARY: i32 = 10;
-const BONUS_FIRST: i32 = 8;
-const BONUS_CONSECUTIVE: i32 = 12;
-const PENALTY_GAP_START: i32 = 3;
-const PENALTY_GAP: i32 = 1;
-
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
+thread_local! {
+    /// nucleo's matcher holds its scoring matrix (about 100 KB) between
+    /// calls; one per thread, as its documentation advises, and the
+    /// haystack's chars when it is not ASCII.
+    static MATCHER: RefCell<(Matcher, Vec<char>)> =
+        RefCell::new((Matcher::new(nucleo_matcher::Config::DEFAULT), Vec::new()));
 }
 
-/// Matches `pattern` (already folded unless `sensitive`) as a subsequence
-/// of `hay`: the score, and the char indices of `hay` that matched. The
-/// match found is the shortest window ending at the first place the whole
-/// pattern fits, as fzf's first algorithm does: linear, good enough for
-/// titles and excerpts.
-pub fn fuzzy(pattern: &[char], hay: &str, sensitive: bool) -> Option<(i32, Vec<usize>)> {
-    let mut bytes = Vec::with_capacity(pattern.len());
-    let score = fuzzy_scan(pattern, hay, sensitive, |i| bytes.push(i))?;
-    bytes.reverse();
-    let mut positions = Vec::with_capacity(bytes.len());
-    let mut wanted = bytes.into_iter().peekable();
-    for (n, (i, _)) in hay.char_indices().enumerate() {
-        match wanted.peek() {
-            Some(&w) if w == i => {
-                positions.push(n);
-                wanted.next();
-            }
-            Some(_) => {}
-            None => break,
-        }
-    }
-    Some((score, positions))
-}
-
-/// The score of [`fuzzy`] without allocating: `mark` gets the byte offset of
-/// each matched char, last first. Run for every post on every keystroke of
-/// the filter, so it makes two passes over the text and nothing else.
-fn fuzzy_scan(
-    pattern: &[char],
-    hay: &str,
-    sensitive: bool,
-    mut mark: impl FnMut(usize),
-) -> Option<i32> {
-    if pattern.is_empty() {
-        return Some(0);
-    }
-    let norm = |c: char| if sensitive { c } else { fold_char(c) };
-    // Forward: where the first full subsequence ends.
-    let mut p = 0;
-    let mut end = None;
-    for (i, c) in hay.char_indices() {
-        if norm(c) == pattern[p] {
-            p += 1;
-            if p == pattern.len() {
-                end = Some(i + c.len_utf8());
-                break;
-            }
-        }
-    }
-    let end = end?;
-    // Backward from there: the latest start, so the window is tightest,
-    // scoring as we go. A tighter window may skip a better word start; that
-    // is the price of linear time.
-    let mut p = pattern.len();
-    let mut score = 0;
-    let mut later = false;
-    let mut gap: i32 = 0;
-    let mut chars = hay[..end].char_indices().rev().peekable();
-    while let Some((i, c)) = chars.next() {
-        if norm(c) != pattern[p - 1] {
-            gap += i32::from(later);
-            continue;
-        }
-        p -= 1;
-        mark(i);
-        score += SCORE_MATCH;
-        let boundary = match chars.peek() {
-            None => true,
-            Some(&(_, b)) => !is_word_char(b) || (b.is_lowercase() && c.is_uppercase()),
-        };
-        if boundary {
-            score += BONUS_BOUNDARY;
-        }
-        if i == 0 {
-            score += BONUS_FIRST;
-        }
-        if later {
-            if gap == 0 {
-                score += BONUS_CONSECUTIVE;
-            } else {
-                score -= PENALTY_GAP_START + PENALTY_GAP * gap.min(30);
-            }
-        }
-        later = true;
-        gap = 0;
-        if p == 0 {
-            break;
-        }
-    }
-    Some(score)
-}
-
-/// A list filter as typed: fuzzy words and `#tag` restrictions.
+/// A list filter as typed: words in fzf's syntax, matched with
+/// [`nucleo_matcher`] (best-match scoring, smart case, accents folded:
+/// `cafe` finds "Café"), and `#tag` restrictions.
+///
+/// - `word`: fuzzy; `'word`: the exact text; `^word`: at the start;
+///   `word$`: at the end; `^word$`: the whole field;
+/// - `!word` (or `!^word`, `!word$`): not in any field;
+/// - `#tag`: the post has that tag; `!#tag`: it does not.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Filter {
-    /// Words matched fuzzily, each as chars (folded unless `sensitive`).
-    pub words: Vec<Vec<char>>,
+    /// The words as typed (tags left out), to tell when a longer query
+    /// only narrows a shorter one.
+    words: Vec<String>,
+    /// Each word parsed, in the same order.
+    atoms: Vec<Atom>,
     /// Tags a post must have, lower-cased (compared case-insensitively).
     pub tags: Vec<String>,
-    pub sensitive: bool,
+    /// Tags a post must not have, lower-cased.
+    pub not_tags: Vec<String>,
 }
 
 /// A post's searchable fields, as shown.
@@ -357,89 +275,118 @@ pub struct Fields<'a> {
 }
 
 /// Ranking between fields: a word in the title beats one in the tags,
-/// which beats one in the excerpt.
+/// which beats one in the excerpt (nucleo gives 16 a matched character,
+/// more at word starts and in runs).
 const TITLE_BONUS: i32 = 60;
 const TAG_BONUS: i32 = 30;
 
 impl Filter {
-    /// Splits `text` at whitespace: `#name` words restrict to a tag, the
-    /// others match fuzzily. Smart case, from the fuzzy words only.
+    /// Splits `text` at whitespace: `#name` and `!#name` words are tags, the
+    /// others are parsed as fzf does.
     pub fn parse(text: &str) -> Filter {
         let mut filter = Filter::default();
-        let mut words = Vec::new();
         for word in text.split_whitespace() {
-            match word.strip_prefix('#') {
-                Some(tag) if !tag.is_empty() => filter.tags.push(tag.to_lowercase()),
-                _ => words.push(word),
+            if let Some(tag) = word.strip_prefix('#').filter(|t| !t.is_empty()) {
+                filter.tags.push(tag.to_lowercase());
+            } else if let Some(tag) = word.strip_prefix("!#").filter(|t| !t.is_empty()) {
+                filter.not_tags.push(tag.to_lowercase());
+            } else {
+                filter.words.push(word.to_owned());
+                filter
+                    .atoms
+                    .push(Atom::parse(word, CaseMatching::Smart, Normalization::Smart));
             }
         }
-        filter.sensitive = words.iter().any(|w| w.chars().any(char::is_uppercase));
-        filter.words = words
-            .iter()
-            .map(|w| {
-                if filter.sensitive {
-                    w.chars().collect()
-                } else {
-                    w.chars().map(fold_char).collect()
-                }
-            })
-            .collect();
         filter
     }
 
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty() && self.tags.is_empty()
+        self.atoms.is_empty() && self.tags.is_empty() && self.not_tags.is_empty()
     }
 
     /// Every post this filter lets through, `wider` lets through too (the
-    /// query only grew: same tags and case, words longer or added), so
-    /// only `wider`'s matches need scoring.
+    /// query only grew: same tags, words longer or added), so only
+    /// `wider`'s matches need scoring. When unsure, false: everything is
+    /// scored again, which is slower but never wrong.
     pub fn narrows(&self, wider: &Filter) -> bool {
         self.tags == wider.tags
-            && self.sensitive == wider.sensitive
+            && self.not_tags == wider.not_tags
             && wider.words.len() <= self.words.len()
             && wider
                 .words
                 .iter()
                 .zip(&self.words)
-                .all(|(w, n)| n.starts_with(w))
+                .all(|(w, n)| word_narrows(w, n))
     }
 
     /// The post's score, or `None` when it does not match: every tag must be
-    /// among its tags and every word must match one of its fields.
+    /// among its tags (and no `!#` tag), every word must match one of its
+    /// fields (the best one counts) and no `!word` any of them.
     pub fn score(&self, fields: Fields<'_>) -> Option<i32> {
-        for tag in &self.tags {
-            if !fields.tags.iter().any(|t| t.to_lowercase() == *tag) {
-                return None;
+        let has_tag = |tag: &String| fields.tags.iter().any(|t| t.to_lowercase() == *tag);
+        if !self.tags.iter().all(has_tag) || self.not_tags.iter().any(has_tag) {
+            return None;
+        }
+        if self.atoms.is_empty() {
+            return Some(0);
+        }
+        MATCHER.with_borrow_mut(|(matcher, buf)| {
+            let mut total = 0;
+            for atom in &self.atoms {
+                let mut score =
+                    |hay: &str| atom.score(Utf32Str::new(hay, buf), matcher).map(i32::from);
+                if atom.negative {
+                    // A negative atom scores `None` where its text is found.
+                    if score(fields.title).is_none()
+                        || score(fields.excerpt).is_none()
+                        || fields.tags.iter().any(|t| score(t).is_none())
+                    {
+                        return None;
+                    }
+                    continue;
+                }
+                let title = score(fields.title).map(|s| s + TITLE_BONUS);
+                let tag = fields
+                    .tags
+                    .iter()
+                    .filter_map(|t| score(t).map(|s| s + TAG_BONUS))
+                    .max();
+                let excerpt = score(fields.excerpt);
+                total += title.max(tag).max(excerpt)?;
             }
-        }
-        let mut total = 0;
-        for word in &self.words {
-            let scan = |hay: &str| fuzzy_scan(word, hay, self.sensitive, |_| {});
-            let title = scan(fields.title).map(|s| s + TITLE_BONUS);
-            let tag = fields
-                .tags
-                .iter()
-                .filter_map(|t| scan(t).map(|s| s + TAG_BONUS))
-                .max();
-            let excerpt = scan(fields.excerpt);
-            total += title.max(tag).max(excerpt)?;
-        }
-        Some(total)
+            Some(total)
+        })
     }
 
     /// Char indices of `text` to highlight: where each word matches it.
     pub fn positions(&self, text: &str) -> Vec<usize> {
-        let mut out: Vec<usize> = self
-            .words
-            .iter()
-            .filter_map(|w| fuzzy(w, text, self.sensitive))
-            .flat_map(|(_, p)| p)
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        MATCHER.with_borrow_mut(|(matcher, buf)| {
+            let mut out = Vec::new();
+            for atom in self.atoms.iter().filter(|a| !a.negative) {
+                let mut found = Vec::new();
+                if atom
+                    .indices(Utf32Str::new(text, buf), matcher, &mut found)
+                    .is_some()
+                {
+                    out.extend(found.into_iter().map(|i| i as usize));
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
     }
+}
+
+/// Whether the word `new`, typed after `old`, only narrows what `old`
+/// matched: `old` grew at its end, and neither is a `!` (a longer excluded
+/// text excludes less), a `$` (the end moved) or has an escape.
+fn word_narrows(old: &str, new: &str) -> bool {
+    if old == new {
+        return true;
+    }
+    let plain = |w: &str| !w.starts_with('!') && !w.ends_with('$') && !w.contains('\\');
+    plain(old) && plain(new) && new.starts_with(old)
 }
 
 /// Ranks posts by their scores ((index, score), `None` for no match):
@@ -660,19 +607,109 @@ mod tests {
         assert_eq!(t.find(&aa, None), vec![0, 2]);
     }
 
+    fn fields<'a>(title: &'a str, tags: &'a [String], excerpt: &'a str) -> Fields<'a> {
+        Fields {
+            title,
+            tags,
+            excerpt,
+        }
+    }
+
+    /// The titles `query` lets through, best first.
+    fn ranked<'a>(query: &str, titles: &[&'a str]) -> Vec<&'a str> {
+        let f = Filter::parse(query);
+        let order = rank(
+            titles
+                .iter()
+                .map(|t| f.score(fields(t, &[], "")))
+                .enumerate(),
+        );
+        order.into_iter().map(|i| titles[i]).collect()
+    }
+
     #[test]
-    fn fuzzy_prefers_word_starts_and_runs() {
-        let p: Vec<char> = "fb".chars().collect();
-        let (a, pa) = fuzzy(&p, "foo bar", false).unwrap();
-        let (b, _) = fuzzy(&p, "xfxxxxxb", false).unwrap();
-        assert!(a > b);
-        assert_eq!(pa, vec![0, 4]);
-        let p: Vec<char> = "rust".chars().collect();
-        let (run, _) = fuzzy(&p, "Learning Rust", false).unwrap();
-        let (spread, _) = fuzzy(&p, "ruby unit test", false).unwrap();
-        assert!(run > spread);
-        assert!(fuzzy(&p, "rus", false).is_none());
-        assert!(fuzzy(&p, "RUST", true).is_none());
+    fn the_filter_scores_the_best_match_not_the_first() {
+        // The first place "fb" fits in the second title is a spread-out one;
+        // the best is the two word starts after it.
+        assert_eq!(
+            ranked("fb", &["xfxxxxxb", "fxxb then foo bar"]),
+            ["fxxb then foo bar", "xfxxxxxb"]
+        );
+        assert_eq!(
+            ranked("rust", &["ruby unit test", "Learning Rust"]),
+            ["Learning Rust", "ruby unit test"]
+        );
+        assert!(ranked("rust", &["rus"]).is_empty());
+        assert!(ranked("RUST", &["rust"]).is_empty(), "smart case");
+        assert_eq!(
+            Filter::parse("fb").positions("fxxb then foo bar"),
+            vec![10, 14]
+        );
+    }
+
+    #[test]
+    fn accents_are_folded_one_way() {
+        let titles = ["Café culture", "Cafe\u{301} decomposed", "Coffee"];
+        assert_eq!(
+            ranked("cafe", &titles),
+            ["Café culture", "Cafe\u{301} decomposed"]
+        );
+        assert_eq!(ranked("CAFE", &["CAFÉ"]), ["CAFÉ"]);
+        assert_eq!(ranked("uber", &["Über alles"]), ["Über alles"]);
+        // An accent typed is an accent meant.
+        assert_eq!(ranked("café", &titles), ["Café culture"]);
+        assert_eq!(Filter::parse("cafe").positions("Café"), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn fzf_syntax() {
+        let titles = ["Rust basics", "Trusty tools", "Just rust"];
+        assert_eq!(ranked("^rust", &titles), ["Rust basics"]);
+        assert_eq!(ranked("rust$", &titles), ["Just rust"]);
+        assert_eq!(ranked("'rust", &titles).len(), 3);
+        assert_eq!(ranked("'rb", &["Rust basics", "rb"]), ["rb"]);
+        // A word start beats the middle of a word.
+        assert_eq!(
+            ranked("rust !basics", &titles),
+            ["Just rust", "Trusty tools"]
+        );
+        assert_eq!(ranked("^rust basics$", &titles), ["Rust basics"]);
+        assert_eq!(ranked("^just rust$", &titles), ["Just rust"]);
+        // A negated word looks at every field.
+        let tags = vec!["basics".to_owned()];
+        let f = Filter::parse("rust !basics");
+        assert!(f.score(fields("Just rust", &tags, "")).is_none());
+        assert!(f.score(fields("Just rust", &[], "the basics")).is_none());
+        assert!(f.score(fields("Just rust", &[], "")).is_some());
+        let f = Filter::parse("!#basics");
+        assert_eq!(f.not_tags, ["basics"]);
+        assert!(f.score(fields("Just rust", &tags, "")).is_none());
+        assert!(f.score(fields("Just rust", &[], "basics")).is_some());
+    }
+
+    #[test]
+    fn a_longer_query_narrows_only_when_it_must() {
+        let narrows = |new: &str, old: &str| Filter::parse(new).narrows(&Filter::parse(old));
+        assert!(narrows("rust eh", "rus e"));
+        assert!(narrows("rust eh", ""));
+        assert!(narrows("^rust", "^ru"));
+        assert!(narrows("'rust", "'ru"));
+        assert!(narrows("rust !go", "rust"));
+        // A longer excluded word excludes less; a moved end matches others.
+        assert!(!narrows("!gol", "!go"));
+        assert!(!narrows("rust$", "rus"));
+        assert!(!narrows("rusty$", "rust$"));
+        assert!(!narrows("#t7", "#t"));
+        assert!(!narrows("#t", "#"));
+        assert!(!narrows("Rust", "rus"));
+        // What narrows says, scoring agrees with: nothing the narrower
+        // filter lets through is missed by the wider one.
+        let titles = ["Rust on the go", "gopher", "rust", "Trust", "rusty"];
+        for (new, old) in [("rust eh", "rus e"), ("^rust", "^ru"), ("rust !go", "rust")] {
+            for t in ranked(new, &titles) {
+                assert!(ranked(old, &titles).contains(&t), "{new} vs {old}: {t}");
+            }
+        }
     }
 
     #[test]
@@ -707,14 +744,8 @@ mod tests {
         let f = Filter::parse("#python parsing");
         assert_eq!(rank(posts.iter().map(|p| f.score(*p)).enumerate()), vec![0]);
         let f = Filter::parse("Rust");
-        assert!(f.sensitive);
         assert_eq!(rank(posts.iter().map(|p| f.score(*p)).enumerate()), vec![1]);
         assert!(Filter::parse("  ").is_empty());
-        assert!(Filter::parse("rust eh").narrows(&Filter::parse("rus e")));
-        assert!(Filter::parse("rust eh").narrows(&Filter::parse("")));
-        assert!(!Filter::parse("#t7").narrows(&Filter::parse("#t")));
-        assert!(!Filter::parse("#t").narrows(&Filter::parse("#")));
-        assert!(!Filter::parse("Rust").narrows(&Filter::parse("rus")));
         assert_eq!(
             Filter::parse("rust eh").positions("Rust error handling"),
             vec![0, 1, 2, 3, 5, 11]

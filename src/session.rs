@@ -85,9 +85,9 @@ pub trait Host {
         Opened::NotHere
     }
 
-    /// Runs the person's editor on `file`, the terminal handed over until
-    /// it returns.
-    fn edit(&mut self, _file: &Path) -> Result<(), String> {
+    /// Runs the person's editor on `file` (at 1-based `line`), the
+    /// terminal handed over until it returns.
+    fn edit(&mut self, _file: &Path, _line: Option<usize>) -> Result<(), String> {
         Err(crate::editor::REMOTE.into())
     }
 
@@ -278,8 +278,8 @@ impl<W: Write> Session<W> {
                     Opened::Failed(why) => self.app.report(Report::Notify(why)),
                     Opened::NotHere => self.copy(&url),
                 },
-                Effect::Edit { key, file } => {
-                    let result = host.edit(&file);
+                Effect::Edit { key, file, line } => {
+                    let result = host.edit(&file, line);
                     // The editor had the screen: draw it all again.
                     self.terminal.clear()?;
                     if let Err(why) = result {

@@ -248,11 +248,13 @@ impl Lock {
             .truncate(false)
             .write(true)
             .open(path.with_file_name(name))?;
+        // `flock` on Unix: advisory, and released by the kernel when the
+        // process dies, so a crash never leaves the state locked.
         loop {
-            match rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive) {
+            match file.lock() {
                 Ok(()) => return Ok(Lock(file)),
-                Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(e.into()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }

@@ -120,7 +120,11 @@ pub fn run(app: App, mouse: bool, probe: Option<Probe>, services: Services) -> i
     // it the rest of its time to arrive and drop it from the input queue.
     if let Some(left) = session.unanswered(Instant::now()) {
         thread::sleep(left);
-        let _ = rustix::termios::tcflush(io::stdin(), rustix::termios::QueueSelector::IFlush);
+        let flush = rustix::termios::QueueSelector::IFlush;
+        let _ = match tty_input() {
+            Ok(Some(tty)) => rustix::termios::tcflush(&tty, flush),
+            _ => rustix::termios::tcflush(io::stdin(), flush),
+        };
     }
     // On every way out (q, a signal, a hang-up) the last changes are saved.
     if let Some(saver) = saver {
@@ -196,11 +200,11 @@ impl Host for Local<'_> {
         }
     }
 
-    fn edit(&mut self, file: &Path) -> Result<(), String> {
+    fn edit(&mut self, file: &Path, line: Option<usize>) -> Result<(), String> {
         let mouse = self.mouse;
         let result = self
             .input
-            .paused(|| suspended(mouse, || crate::editor::edit(file)))
+            .paused(|| suspended(mouse, || crate::editor::edit(file, line)))
             .map_err(|e| e.to_string())?;
         // The window may have changed size while the editor had it.
         if let Ok((w, h)) = size() {
@@ -333,7 +337,7 @@ impl InputThread {
 }
 
 /// The terminal's input: stdin when it is the terminal, else `/dev/tty`
-/// (stdin is a pipe when a document is piped in).
+/// (stdin is a pipe when a document is piped in, as `less` reads keys).
 fn tty_input() -> io::Result<Option<std::fs::File>> {
     use std::io::IsTerminal;
     if io::stdin().is_terminal() {

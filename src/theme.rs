@@ -693,7 +693,6 @@ impl Theme {
         let map_style = |s: &mut Style| {
             s.fg = s.fg.and_then(|c| color::map(c, depth));
             s.bg = s.bg.and_then(|c| color::map(c, depth));
-            s.underline_color = s.underline_color.and_then(|c| color::map(c, depth));
         };
         t.ui.for_each_mut(map_style);
         t.md.for_each_mut(map_style);

@@ -5,6 +5,8 @@
 mod fixtures;
 #[path = "support/tmux.rs"]
 mod tmux;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -237,6 +239,9 @@ fn panics_are_logged_then_passed_on() {
 /// the start-up and the post opened, the screen gets none of it.
 #[test]
 fn logging_never_reaches_the_reader_screen() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let home = tempfile::tempdir().unwrap();
     let tmux = Tmux::start(
         &format!(

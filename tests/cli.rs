@@ -232,6 +232,105 @@ fn print_without_a_path_lists_the_built_in_posts() {
     assert!(text.lines().count() >= 4, "{text}");
 }
 
+/// folio with `input` on standard input, through a pipe.
+fn folio_piped(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env_remove("FOLIO_POSTS")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("folio runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // From a thread: folio may stop reading (past its limit) before the end.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("folio ends");
+    writer.join().unwrap();
+    out
+}
+
+const PIPED: &str = "---\ntitle: From a pipe\ndate: 2025-06-07\n---\n\n# Piped heading\n\nA paragraph that came through standard input.\n";
+
+#[test]
+fn a_pipe_is_read_with_dash_and_without_a_path() {
+    for args in [
+        &["--print"][..],
+        &["--print", "-"],
+        &["-p", "-", "--width", "50"],
+    ] {
+        let out = folio_piped(args, PIPED.as_bytes());
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("Piped heading"), "{args:?}: {text}");
+        assert!(
+            text.contains("A paragraph that came through standard input."),
+            "{args:?}: {text}"
+        );
+        assert!(!text.contains("title:"), "frontmatter is not rendered");
+        assert!(!text.contains("Welcome to folio"), "{args:?}: {text}");
+    }
+    // Stdout a pipe too and no --print: printed, as for a file.
+    let out = folio_piped(&[], PIPED.as_bytes());
+    assert!(stdout(&out).contains("Piped heading"), "{}", stderr(&out));
+    // A path wins over the pipe.
+    let blog = fixtures::blog();
+    let out = folio_piped(&["-p", blog.path().to_str().unwrap()], PIPED.as_bytes());
+    assert!(stdout(&out).contains("Bravo"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_redirected_file_is_read_like_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.md");
+    std::fs::write(&file, PIPED).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("--print")
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Piped heading"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_huge_or_endless_pipe_is_cut_with_a_warning() {
+    // 40 MB of text: folio reads its first 16 MB and says so.
+    let line = "Words and more words in a long piped paragraph.\n\n";
+    let input = line.repeat(40_000_000 / line.len());
+    let out = folio_piped(&["-p", "-", "--color", "never"], input.as_bytes());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("standard input: over 16 MB; printing the first 16 MB"),
+        "{err}"
+    );
+    let printed = stdout(&out);
+    assert!(printed.len() < 20_000_000, "{}", printed.len());
+    assert!(printed.contains("Words and more words"));
+}
+
+#[test]
+fn without_a_pipe_folio_lists_its_guide_not_stdin() {
+    // `output()` gives folio /dev/null for stdin: not a document.
+    let out = folio(&["--print"]);
+    assert!(stdout(&out).contains("Welcome to folio"));
+    // An empty pipe is an empty document, printed as nothing.
+    let out = folio_piped(&["-p"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "");
+}
+
 /// folio with a chosen environment (TERM, COLORTERM, ...) and config folder.
 fn folio_env(args: &[&str], config: &std::path::Path, vars: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));

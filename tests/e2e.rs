@@ -8,6 +8,8 @@
 mod fixtures;
 #[path = "support/tmux.rs"]
 mod tmux;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -36,6 +38,19 @@ fn folio(home: Option<&Path>, vars: &str, args: &str, width: u16, height: u16) -
          {vars}'{bin}' {args}",
         d = home.display(),
         bin = env!("CARGO_BIN_EXE_folio"),
+    );
+    tmux.launch(&command, width, height);
+    tmux
+}
+
+/// `command` (a shell line where `{folio}` stands for the binary) in a
+/// `width`×`height` pane, with the XDG folders in the tmux server's own.
+fn folio_line(command: &str, width: u16, height: u16) -> Tmux {
+    let tmux = Tmux::new();
+    let d = tmux.dir().display().to_string();
+    let command = format!(
+        "export XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' XDG_CACHE_HOME='{d}/cache'; {}",
+        command.replace("{folio}", &format!("'{}'", env!("CARGO_BIN_EXE_folio")))
     );
     tmux.launch(&command, width, height);
     tmux
@@ -111,6 +126,9 @@ fn kill(tmux: &Tmux, signal: &str) {
 
 #[test]
 fn read_a_folder_jump_headings_scroll_and_quit() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
     assert!(tmux.alternate_screen());
@@ -139,6 +157,9 @@ fn read_a_folder_jump_headings_scroll_and_quit() {
 
 #[test]
 fn narrow_terminal_shows_one_pane() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = folio(None, "", &quoted(blog.path()), 60, 20);
     let s = tmux.wait_text("Bravo");
@@ -173,6 +194,9 @@ fn narrow_terminal_shows_one_pane() {
 
 #[test]
 fn sigterm_restores_the_terminal() {
+    if !tools::have(&["tmux", "kill"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
     kill(&tmux, "-TERM");
@@ -181,6 +205,9 @@ fn sigterm_restores_the_terminal() {
 
 #[test]
 fn sighup_restores_the_terminal() {
+    if !tools::have(&["tmux", "kill"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
     kill(&tmux, "-HUP");
@@ -189,6 +216,9 @@ fn sighup_restores_the_terminal() {
 
 #[test]
 fn no_argument_opens_the_built_in_guide() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let tmux = run_folio("");
     tmux.wait_text("Welcome to folio");
     tmux.keys(&["?"]);
@@ -205,6 +235,9 @@ fn no_argument_opens_the_built_in_guide() {
 /// and must act as none of them.
 #[test]
 fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = run_folio(&format!("--theme auto {}", quoted(blog.path())));
     tmux.wait_text("Bravo");
@@ -231,6 +264,9 @@ fn background_query_times_out_and_a_late_reply_never_acts_as_keys() {
 
 #[test]
 fn sigint_restores_the_terminal() {
+    if !tools::have(&["tmux", "kill"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
     kill(&tmux, "-INT");
@@ -239,6 +275,9 @@ fn sigint_restores_the_terminal() {
 
 #[test]
 fn a_closed_pty_ends_folio() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
     let pid = folio_pid(&tmux);
@@ -260,6 +299,9 @@ fn a_closed_pty_ends_folio() {
 
 #[test]
 fn hostile_post_in_a_real_terminal() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("evil.md"),
@@ -284,6 +326,9 @@ fn hostile_post_in_a_real_terminal() {
 /// they finished is no longer marked unread.
 #[test]
 fn quit_restart_and_land_where_you_were() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let home = tempfile::tempdir().unwrap();
     let args = quoted(blog.path());
@@ -314,6 +359,9 @@ fn quit_restart_and_land_where_you_were() {
 
 #[test]
 fn follow_a_link_to_another_post_and_come_back() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut start =
         String::from("---\ntitle: Start here\ndate: 2025-03-01\n---\n\n# Start here\n\n");
@@ -365,6 +413,9 @@ fn follow_a_link_to_another_post_and_come_back() {
 /// A SIGTERM while reading still saves where the reader was.
 #[test]
 fn sigterm_saves_the_reading_state() {
+    if !tools::have(&["tmux", "kill"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let home = tempfile::tempdir().unwrap();
     let args = quoted(blog.path());
@@ -381,6 +432,9 @@ fn sigterm_saves_the_reading_state() {
 /// edited one re-renders in place, a deleted one disappears.
 #[test]
 fn live_reload_create_edit_delete() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
     open_bravo(&tmux);
@@ -411,6 +465,9 @@ fn live_reload_create_edit_delete() {
 /// to folio), and folio comes back showing the edited post.
 #[test]
 fn e_edits_the_post_in_visual_and_reloads_it() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let bin = tempfile::tempdir().unwrap();
     let editor = bin.path().join("ed.sh");
@@ -448,6 +505,9 @@ fn e_edits_the_post_in_visual_and_reloads_it() {
 /// Editing is refused for the built-in guide, with a message.
 #[test]
 fn e_on_a_built_in_post_says_why_not() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let tmux = run_folio("");
     tmux.wait_text("Welcome to folio");
     tmux.keys(&["e"]);
@@ -459,6 +519,9 @@ fn e_on_a_built_in_post_says_why_not() {
 /// bar, and folio starts fresh.
 #[test]
 fn a_corrupt_state_file_is_set_aside() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("data/folio");
@@ -477,6 +540,9 @@ fn a_corrupt_state_file_is_set_aside() {
 /// line count in the status bar grows) and the same heading stays on top.
 #[test]
 fn live_reload_keeps_the_reading_position() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
     tmux.keys(&["Enter", "]", "]", "]"]);
@@ -516,6 +582,9 @@ fn live_reload_keeps_the_reading_position() {
 
 #[test]
 fn over_ssh_a_web_link_is_copied_with_osc_52() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("post.md"),
@@ -541,6 +610,9 @@ fn over_ssh_a_web_link_is_copied_with_osc_52() {
 
 #[test]
 fn find_a_post_by_a_word_in_its_body_and_open_it() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let tmux = reading(blog.path());
     // "wrong" is only in the body of the post titled "Delta".
@@ -583,6 +655,9 @@ fn status_ends(screen: &str, text: &str) -> bool {
 
 #[test]
 fn a_big_folder_shows_at_once_fills_in_and_reopens_the_last_post() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
     let posts = tempfile::tempdir().unwrap();
     corpus::folder(posts.path(), 3_000);
     let all = folio::posts::scan(posts.path()).unwrap();
@@ -620,4 +695,166 @@ fn a_big_folder_shows_at_once_fills_in_and_reopens_the_last_post() {
     tmux.keys(&["Escape"]);
     tmux.wait_for("the list", |s| status_ends(s, "post 3000/3000"));
     quit(&tmux);
+}
+
+/// A long document for standard input, its first and last lines known.
+fn piped_document(dir: &Path) -> std::path::PathBuf {
+    let mut text = String::from("---\ntitle: Piped\n---\n\n# Piped heading\n\n");
+    for i in 1..=60 {
+        let _ = write!(text, "Piped paragraph {i}.\n\n");
+    }
+    text.push_str("The last piped line.\n");
+    let file = dir.join("doc.md");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// `curl … | folio`: the document comes down the pipe, the keys from the
+/// terminal; the terminal is left as it was.
+#[test]
+fn a_piped_document_is_read_with_keys_from_the_terminal() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let doc = piped_document(dir.path());
+    let tmux = folio_line(&format!("cat {} | {{folio}}", quoted(&doc)), 80, 24);
+    tmux.wait_text("Piped heading");
+    tmux.keys(&["G"]);
+    tmux.wait_text("The last piped line.");
+    tmux.keys(&["e"]);
+    tmux.wait_text("Standard input has no file to edit");
+    quit(&tmux);
+
+    // `folio -` with a redirect.
+    let tmux = folio_line(&format!("{{folio}} - < {}", quoted(&doc)), 80, 24);
+    tmux.wait_text("Piped heading");
+    tmux.keys(&["j", "j", "j"]);
+    tmux.wait_for("three lines down", |s| {
+        position(s).is_some_and(|(line, _)| line == 4) && !top_line_has(s, "Piped heading")
+    });
+    quit(&tmux);
+
+    // `folio -` with the terminal as standard input: there is no document.
+    let tmux = folio_line("{folio} -", 100, 10);
+    let screen = tmux.wait_text("EXITED");
+    assert!(
+        screen.contains("folio: -: standard input is the terminal"),
+        "{screen}"
+    );
+    tmux.assert_exited("1");
+}
+
+/// `e` opens $VISUAL at the line at the top of the reader, and folio comes
+/// back to the same text, though the editor added lines above it.
+#[test]
+fn e_opens_the_editor_at_the_line_and_comes_back_to_the_same_place() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
+    let blog = fixtures::blog();
+    let bin = tempfile::tempdir().unwrap();
+    let args = bin.path().join("args");
+    // Named `vim`, so folio passes `+N`; it records its arguments and
+    // inserts a paragraph above the reader's place.
+    let editor = bin.path().join("vim");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {args}\n\
+             sed 's/^## One$/## One\\n\\nA paragraph the editor added./' \"$2\" > \"$2.new\" && mv \"$2.new\" \"$2\"\n",
+            args = quoted(&args)
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let tmux = folio(
+        None,
+        &format!("VISUAL={}", quoted(&editor)),
+        &quoted(blog.path()),
+        100,
+        30,
+    );
+    tmux.wait_text("Alpha: a long post");
+    tmux.keys(&["Enter", "]", "]", "]", "]", "]"]);
+    let s = tmux.wait_for("heading Three on top", |s| top_line_has(s, "Three"));
+    let (top, total) = position(&s).expect("a position in the status bar");
+    let file = blog.path().join("alpha.md");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let line = 1 + before[..before.find("## Three").unwrap()]
+        .matches('\n')
+        .count();
+    tmux.keys(&["e"]);
+    let recorded = poll(|| {
+        std::fs::read_to_string(&args)
+            .ok()
+            .filter(|a| a.lines().count() == 2)
+            .ok_or_else(|| "the editor did not run".to_owned())
+    });
+    assert_eq!(recorded, format!("+{line}\n{}\n", file.display()));
+    // The post is read again: longer, and "Three" is still on top, further
+    // down it.
+    let s = tmux.wait_for("the edited post, at the same text", |s| {
+        position(s).is_some_and(|(_, t)| t > total) && top_line_has(s, "Three")
+    });
+    let (new_top, _) = position(&s).unwrap();
+    assert!(new_top > top, "{top} -> {new_top}\n{s}");
+    quit(&tmux);
+}
+
+/// The reader's position from the status bar's `NN% line/total`.
+fn position(screen: &str) -> Option<(usize, usize)> {
+    let last = screen.lines().rev().find(|l| !l.trim().is_empty())?;
+    let token = last.split_whitespace().last()?;
+    let (line, total) = token.split_once('/')?;
+    Some((line.parse().ok()?, total.parse().ok()?))
+}
+
+#[test]
+fn tools_skip_unless_required() {
+    assert_eq!(tools::decide(&[], None), Ok(true));
+    assert_eq!(tools::decide(&[], Some("require")), Ok(true));
+    assert_eq!(tools::decide(&["tmux"], None), Ok(false));
+    assert_eq!(tools::decide(&["tmux"], Some("")), Ok(false));
+    let err = tools::decide(&["ssh", "tmux"], Some("require")).unwrap_err();
+    assert!(err.contains("ssh, tmux are not installed"), "{err}");
+    assert!(tools::on_path("sh"));
+    assert!(!tools::on_path("folio-no-such-program"));
+}
+
+/// Seen from outside: this test binary run again on one test, with no
+/// tmux on `PATH`, passes and says it skipped, or fails under
+/// `FOLIO_E2E=require`.
+#[test]
+fn without_tmux_a_test_is_skipped_or_fails_when_required() {
+    let exe = std::env::current_exe().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let run = |require: Option<&str>| {
+        let mut c = Command::new(&exe);
+        c.args(["--exact", "no_argument_opens_the_built_in_guide"])
+            .env("PATH", empty.path())
+            .env_remove(tools::REQUIRE_ENV);
+        if let Some(value) = require {
+            c.env(tools::REQUIRE_ENV, value);
+        }
+        c.output().unwrap()
+    };
+    let skipped = run(None);
+    let (out, err) = (
+        String::from_utf8_lossy(&skipped.stdout),
+        String::from_utf8_lossy(&skipped.stderr),
+    );
+    assert!(skipped.status.success(), "{out}\n{err}");
+    assert!(out.contains("1 passed"), "{out}");
+    assert!(
+        err.contains("SKIPPED the tests that need tmux: tmux is not installed"),
+        "{err}"
+    );
+    let required = run(Some("require"));
+    let out = String::from_utf8_lossy(&required.stdout);
+    assert!(!required.status.success(), "{out}");
+    assert!(
+        out.contains("FOLIO_E2E=require and tmux is not installed"),
+        "{out}"
+    );
 }

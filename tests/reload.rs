@@ -120,9 +120,60 @@ fn e_asks_the_runner_to_edit_the_post_file() {
         [folio::action::Effect::Edit {
             key: PathBuf::from("bravo.md"),
             file: dir.path().join("bravo.md"),
+            line: Some(1),
         }]
     );
     assert!(app.take_effects().is_empty(), "asked once");
+}
+
+/// The line of `file` that holds `text`, 1-based.
+fn line_of(file: &str, text: &str) -> usize {
+    let at = file.find(text).unwrap();
+    1 + file[..at].matches('\n').count()
+}
+
+#[test]
+fn e_asks_for_the_line_at_the_top_of_the_reader() {
+    let dir = blog();
+    let mut app = app_for(dir.path(), 100, 30);
+    press(&mut app, "<Enter>]]]]]");
+    let top = reader_row(&app, 0);
+    assert!(top.contains("Three"), "{top}");
+    press(&mut app, "e");
+    let source = std::fs::read_to_string(dir.path().join("alpha.md")).unwrap();
+    let want = line_of(&source, "## Three");
+    assert!(want > 40, "past the frontmatter and the first sections");
+    assert_eq!(
+        app.take_effects(),
+        [folio::action::Effect::Edit {
+            key: PathBuf::from("alpha.md"),
+            file: dir.path().join("alpha.md"),
+            line: Some(want),
+        }]
+    );
+    // Down to the second row of a wrapped paragraph: the line it comes from.
+    let mut top = String::new();
+    for _ in 0..10 {
+        press(&mut app, "j");
+        top = reader_row(&app, 0);
+        if !top.trim().is_empty() && !top.contains("Paragraph") && !top.contains("Three") {
+            break;
+        }
+    }
+    let words = top.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    assert!(!words.is_empty() && !words.contains("Paragraph"), "{top:?}");
+    press(&mut app, "e");
+    let Some(folio::action::Effect::Edit {
+        line: Some(line), ..
+    }) = app.take_effects().pop()
+    else {
+        panic!("no edit asked");
+    };
+    let shown = source.lines().nth(line - 1).unwrap();
+    assert!(
+        shown.contains(&words),
+        "line {line} is {shown:?}, the top row {top:?}"
+    );
 }
 
 #[test]

@@ -10,6 +10,8 @@
 mod fixtures;
 #[path = "support/tmux.rs"]
 mod tmux;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
@@ -166,6 +168,9 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn read_over_ssh_open_jump_headings_resize_and_quit() {
+    if !tools::have(&["tmux", "ssh"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
     assert!(
@@ -216,6 +221,9 @@ fn read_over_ssh_open_jump_headings_resize_and_quit() {
 
 #[test]
 fn commands_file_transfer_and_no_pty_are_refused_fast() {
+    if !tools::have(&["ssh", "sftp"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
 
@@ -266,6 +274,9 @@ fn free_port() -> u16 {
 
 #[test]
 fn port_forwarding_is_refused() {
+    if !tools::have(&["ssh"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
 
@@ -334,6 +345,9 @@ fn has_colour(styled: &str) -> bool {
 
 #[test]
 fn no_color_from_the_client_turns_colour_off() {
+    if !tools::have(&["tmux", "ssh"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
     let coloured = server.visitor(100, 30);
@@ -365,6 +379,9 @@ fn host_key_line(banner: &str) -> String {
 
 #[test]
 fn the_host_key_is_made_once_and_kept() {
+    if !tools::have(&["ssh", "kill"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let dir = tempfile::tempdir().unwrap();
     let dir_path = dir.path().to_path_buf();
@@ -449,6 +466,9 @@ fn assert_sent_off(t: &Tmux, message: &str) {
 
 #[test]
 fn sigterm_says_goodbye_to_every_visitor() {
+    if !tools::have(&["tmux", "ssh", "kill"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let mut server = Server::start(blog.path(), &[]);
     let a = server.visitor(100, 30);
@@ -466,6 +486,9 @@ fn sigterm_says_goodbye_to_every_visitor() {
 
 #[test]
 fn sigint_says_goodbye_too() {
+    if !tools::have(&["tmux", "ssh", "kill"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let mut server = Server::start(blog.path(), &[]);
     let t = server.visitor(100, 30);
@@ -476,6 +499,9 @@ fn sigint_says_goodbye_too() {
 
 #[test]
 fn an_idle_visitor_is_told_and_disconnected() {
+    if !tools::have(&["tmux", "ssh"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &["--idle-timeout", "1"]);
     let t = server.visitor(100, 30);
@@ -516,6 +542,9 @@ fn keygen(dir: &Path, name: &str) -> PathBuf {
 
 #[test]
 fn private_mode_lets_a_listed_key_in_and_keeps_others_out() {
+    if !tools::have(&["ssh", "ssh-keygen"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let keys = tempfile::tempdir().unwrap();
     let listed = keygen(keys.path(), "listed");
@@ -616,6 +645,9 @@ fn start_up_problems_are_one_clear_line() {
 
 #[test]
 fn a_new_post_reaches_every_visitor() {
+    if !tools::have(&["tmux", "ssh"]) {
+        return;
+    }
     let blog = fixtures::blog();
     let server = Server::start(blog.path(), &[]);
     let a = server.visitor(100, 30);
@@ -648,6 +680,9 @@ fn a_new_post_reaches_every_visitor() {
 
 #[test]
 fn a_visitor_copies_a_web_link_with_osc_52_and_cannot_edit() {
+    if !tools::have(&["tmux", "ssh"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("post.md"),

@@ -308,10 +308,12 @@ impl App {
             Origin::Embedded(_) => {
                 "folio's built-in posts cannot be edited: open a folder of your own".into()
             }
+            Origin::Stdin(_) => "Standard input has no file to edit: save it to one first".into(),
             Origin::File(file) => {
                 self.effects.push(Effect::Edit {
                     key: post.rel_path.clone(),
                     file: file.clone(),
+                    line: self.reader.source_line(&post.rel_path),
                 });
                 return;
             }

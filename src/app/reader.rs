@@ -162,6 +162,28 @@ impl Reader {
         self.positions.get(key).map_or(0, |p| p.anchor)
     }
 
+    /// The 1-based line of post `key`'s file that the top of the reader
+    /// shows (the frontmatter counted), for an editor to open at; the first
+    /// line at the top of the post. `None` before the post is read.
+    pub(crate) fn source_line(&self, key: &Path) -> Option<usize> {
+        let Some(Loaded::Ready { source, raw, .. }) = self.loaded.get(key) else {
+            return None;
+        };
+        let anchor = self.anchor(key);
+        if anchor == 0 {
+            return Some(1);
+        }
+        // The anchor is in the body as shown; mojibake repair changes
+        // characters, never line breaks, so the count is the file's.
+        let body = shown_body(source, *raw);
+        let mut end = anchor.min(body.len());
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        let lines = |s: &str| s.matches('\n').count();
+        Some(1 + lines(&source.text[..source.body_start]) + lines(&body[..end]))
+    }
+
     /// The furthest down scrolling goes in post `key`: its last page.
     pub(crate) fn max_top(&self, key: Option<&Path>, height: usize) -> usize {
         self.document(key)

@@ -381,9 +381,6 @@ fn de_author<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
     d.deserialize_any(AuthorVisitor)
 }
 
-/// The key under which the `toml` crate hands a native datetime to serde.
-const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
-
 struct DateVisitor;
 
 impl<'de> Visitor<'de> for DateVisitor {
@@ -406,13 +403,12 @@ impl<'de> Visitor<'de> for DateVisitor {
     fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        match map.next_key::<String>()? {
-            Some(key) if key == TOML_DATETIME_KEY => {
-                let value: String = map.next_value()?;
-                self.visit_str(&value)
-            }
-            _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
+    /// A native TOML datetime (`date = 2025-02-10`) reaches serde as a map;
+    /// `toml`'s own `Datetime` reads it back. Any other map is no date.
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        match toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map)) {
+            Ok(datetime) => self.visit_str(&datetime.to_string()),
+            Err(_) => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
         }
     }
 }

@@ -141,13 +141,26 @@ pub(super) fn read_body(path: &Path) -> std::io::Result<(String, bool, Option<u6
 }
 
 fn read_body_from(file: &fs::File) -> std::io::Result<(String, bool, Option<u64>)> {
+    read_capped(file, || file.metadata().ok().map(|m| m.len()))
+}
+
+/// Reads at most [`BODY_LIMIT`] bytes of `input` and decodes them: the
+/// text, whether it was lossy, and when there was more, the whole's size
+/// (`size`, when it can be known; else the bytes read, one past the limit:
+/// a pipe is not read to its end).
+pub(super) fn read_capped(
+    mut input: impl Read,
+    size: impl FnOnce() -> Option<u64>,
+) -> std::io::Result<(String, bool, Option<u64>)> {
     let mut bytes = Vec::new();
-    file.take(BODY_LIMIT as u64 + 1).read_to_end(&mut bytes)?;
+    (&mut input)
+        .take(BODY_LIMIT as u64 + 1)
+        .read_to_end(&mut bytes)?;
     if bytes.len() <= BODY_LIMIT {
         let (text, lossy) = decode(bytes, false);
         return Ok((text, lossy, None));
     }
-    let size = file.metadata().map_or(bytes.len() as u64, |m| m.len());
+    let size = size().unwrap_or(bytes.len() as u64);
     bytes.truncate(BODY_LIMIT);
     let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
     if !utf16 && let Some(nl) = bytes[BODY_LIMIT / 2..].iter().rposition(|&b| b == b'\n') {

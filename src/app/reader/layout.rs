@@ -268,10 +268,16 @@ fn lay_out(
         notice(format!("⚠ Frontmatter error, {err}"));
     }
     if let Some(size) = source.truncated_from {
+        let limit = crate::posts::BODY_LIMIT;
+        // A stream is not read to its end: only "more than the limit" is known.
+        let size = if size > limit as u64 + 1 {
+            format!("{} MB", size.div_ceil(1 << 20))
+        } else {
+            format!("over {} MB", limit >> 20)
+        };
         notice(format!(
-            "⚠ This post is {} MB; folio shows its first {} MB.",
-            size.div_ceil(1 << 20),
-            crate::posts::BODY_LIMIT >> 20
+            "⚠ This post is {size}; folio shows its first {} MB.",
+            limit >> 20
         ));
     }
     if source.lossy || post.lossy {
