@@ -261,6 +261,7 @@ impl Folder {
     pub fn read_source(&self, origin: &Origin) -> Result<PostSource, PostsError> {
         let (text, lossy, truncated_from) = match origin {
             Origin::Embedded(source) => ((*source).to_string(), false, None),
+            Origin::Stdin(source) => return Ok(PostSource::clone(source)),
             Origin::File(path) => self
                 .open(path)
                 .and_then(|f| read_body_from(&f))
