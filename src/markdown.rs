@@ -25,7 +25,7 @@
 //! and hands each event to the part that handles it.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use pulldown_cmark::{BrokenLink, CowStr, Event, Options, Parser, Tag, TagEnd};
 use ratatui::style::Style;
@@ -49,7 +49,7 @@ pub use heading::slug;
 
 use code::{CodeState, Highlights};
 use container::{Container, Lists};
-use heading::HeadingState;
+use heading::{HeadingState, Slugs};
 use inline::{Inline, Kind, LinkState};
 use prepass::PrePass;
 use sink::Sink;
@@ -171,7 +171,7 @@ struct Renderer<'t> {
     code: Option<CodeState>,
     tables: Vec<TableState>,
     note_numbers: HashMap<String, usize>,
-    slugs: HashSet<String>,
+    slugs: Slugs,
     highlights: Highlights,
     /// The wrapper's buffers, kept from block to block.
     wrapped: Wrapped,
@@ -196,7 +196,7 @@ impl<'t> Renderer<'t> {
             code: None,
             tables: Vec::new(),
             note_numbers: pre.note_numbers,
-            slugs: HashSet::new(),
+            slugs: Slugs::default(),
             highlights: Highlights::new(pre.code),
             wrapped: Wrapped::default(),
         }
