@@ -305,9 +305,9 @@ fn push_run(
         let cell = &cells[cx];
         let cell_style = cell_style(cell);
         if *style != Some(cell_style) {
-            frame.push_str("\x1b[0");
-            crate::ansi::push_sgr(frame, cell_style);
-            frame.push('m');
+            // Only what changed: a full reset per run was half the bytes of
+            // a two-pane scroll.
+            crate::ansi::push_sgr_change(frame, *style, cell_style);
             *style = Some(cell_style);
         }
         let symbol = cell.symbol();
