@@ -161,15 +161,12 @@ mod tests {
         let mut s = from;
         let mut i = 0;
         let color = |i: &mut usize| -> Color {
-            match nums[*i + 1] {
-                5 => {
-                    *i += 2;
-                    Color::Indexed(nums[*i])
-                }
-                _ => {
-                    *i += 4;
-                    Color::Rgb(nums[*i - 2], nums[*i - 1], nums[*i])
-                }
+            if nums[*i + 1] == 5 {
+                *i += 2;
+                Color::Indexed(nums[*i])
+            } else {
+                *i += 4;
+                Color::Rgb(nums[*i - 2], nums[*i - 1], nums[*i])
             }
         };
         while i < nums.len() {

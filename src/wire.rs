@@ -218,33 +218,7 @@ impl<W: Write> WireBackend<W> {
             links: &self.next_links,
         };
         if let Some(sc) = best_scroll(old_screen, new_screen, self.margins) {
-            // SU/SD fill with the current background: reset it first.
-            frame.push_str("\x1b[0m");
-            let columns = sc.left > 0 || sc.right < width;
-            if columns {
-                // DECLRMM on, then the margins (DECSLRM); both are undone
-                // within the frame, so no later sequence (or a shell after
-                // a lost connection) meets a terminal with margins set.
-                let _ = write!(
-                    frame,
-                    "\x1b[?69h\x1b[{};{}r\x1b[{};{}s",
-                    sc.top + 1,
-                    sc.bottom,
-                    sc.left + 1,
-                    sc.right
-                );
-            } else {
-                let _ = write!(frame, "\x1b[{};{}r", sc.top + 1, sc.bottom);
-            }
-            if sc.shift > 0 {
-                let _ = write!(frame, "\x1b[{}S", sc.shift);
-            } else {
-                let _ = write!(frame, "\x1b[{}T", -sc.shift);
-            }
-            if columns {
-                frame.push_str("\x1b[s\x1b[?69l");
-            }
-            frame.push_str("\x1b[r");
+            push_scroll(&mut frame, sc, width);
             scroll_buffer(&mut self.shadow, &mut self.shadow_links, sc);
         }
         let mut style: Option<Style> = None;
@@ -312,6 +286,37 @@ impl<W: Write> WireBackend<W> {
         }
         self.frame = frame;
     }
+}
+
+/// Writes the sequences for scroll `sc` of a screen `width` columns wide.
+fn push_scroll(frame: &mut String, sc: Scroll, width: usize) {
+    // SU/SD fill with the current background: reset it first.
+    frame.push_str("\x1b[0m");
+    let columns = sc.left > 0 || sc.right < width;
+    if columns {
+        // DECLRMM on, then the margins (DECSLRM); both are undone
+        // within the frame, so no later sequence (or a shell after
+        // a lost connection) meets a terminal with margins set.
+        let _ = write!(
+            frame,
+            "\x1b[?69h\x1b[{};{}r\x1b[{};{}s",
+            sc.top + 1,
+            sc.bottom,
+            sc.left + 1,
+            sc.right
+        );
+    } else {
+        let _ = write!(frame, "\x1b[{};{}r", sc.top + 1, sc.bottom);
+    }
+    if sc.shift > 0 {
+        let _ = write!(frame, "\x1b[{}S", sc.shift);
+    } else {
+        let _ = write!(frame, "\x1b[{}T", -sc.shift);
+    }
+    if columns {
+        frame.push_str("\x1b[s\x1b[?69l");
+    }
+    frame.push_str("\x1b[r");
 }
 
 /// Moves the cursor from `at` (where the last run ended, if known) to
@@ -610,7 +615,7 @@ fn best_columns(still: &[usize], moved: &[usize]) -> (usize, usize, usize) {
     let (mut run, mut run_start) = (0isize, 0);
     for (x, (&s, &m)) in still.iter().zip(moved).enumerate() {
         // Cell counts are a screen's at most, far below isize::MAX.
-        let saving = s as isize - m as isize;
+        let saving = s.cast_signed() - m.cast_signed();
         if run <= 0 {
             run = saving;
             run_start = x;
@@ -661,16 +666,15 @@ fn scroll_buffer(buf: &mut Buffer, links: &mut [CellLink], sc: Scroll) {
         };
         for x in cols.clone() {
             let i = y * width + x;
-            match src {
-                Some(s) => {
-                    let j = s * width + x;
-                    buf.content[i] = buf.content[j].clone();
-                    links[i] = links[j].clone();
-                }
-                None => {
-                    buf.content[i] = Cell::EMPTY;
-                    links[i] = None;
-                }
+            if let Some(s) = src {
+                let j = s * width + x;
+                let cell = buf.content[j].clone();
+                buf.content[i] = cell;
+                let link = links[j].clone();
+                links[i] = link;
+            } else {
+                buf.content[i] = Cell::EMPTY;
+                links[i] = None;
             }
         }
     }
@@ -876,14 +880,14 @@ mod tests {
             }
         }
 
-        fn scroll(&mut self, n: usize, up: bool) {
-            let (t, b) = self.top_bottom;
-            let (l, r) = self.left_right;
-            for _ in 0..n {
+        fn scroll(&mut self, lines: usize, up: bool) {
+            let (top, bottom) = self.top_bottom;
+            let (left, right) = self.left_right;
+            for _ in 0..lines {
                 if up {
-                    for y in t..b {
-                        for x in l..r {
-                            self.rows[y][x] = if y + 1 < b {
+                    for y in top..bottom {
+                        for x in left..right {
+                            self.rows[y][x] = if y + 1 < bottom {
                                 self.rows[y + 1][x].clone()
                             } else {
                                 " ".to_owned()
@@ -891,9 +895,9 @@ mod tests {
                         }
                     }
                 } else {
-                    for y in (t..b).rev() {
-                        for x in l..r {
-                            self.rows[y][x] = if y > t {
+                    for y in (top..bottom).rev() {
+                        for x in left..right {
+                            self.rows[y][x] = if y > top {
                                 self.rows[y - 1][x].clone()
                             } else {
                                 " ".to_owned()

@@ -7,7 +7,9 @@
 //! of its upstream size, so the same pattern can be laid out at two sizes
 //! and the work compared: 100 is the upstream size, 400 four times it.
 //! Shared by `tests/hostile.rs`, `benches/folio.rs` and `examples/stress.rs`.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::format_collect)]
+
+use std::fmt::Write as _;
 
 /// `count` scaled to `percent` of itself (at least 1).
 fn scaled(count: usize, percent: usize) -> usize {
@@ -26,22 +28,25 @@ fn reference_collisions(count: usize) -> String {
                 .wrapping_add(h << 16)
                 .wrapping_sub(h);
         }
-        h % 16 == 0
+        h.is_multiple_of(16)
     }
     let mut keys = (0..).map(|i| format!("x{i}")).filter(|k| bad_hash(k));
     let bad = keys.next().unwrap_or_default();
-    keys.take(count - 1)
-        .map(|k| format!("[{k}]: /url\n\n[{bad}]\n\n"))
-        .collect()
+    let mut out = String::new();
+    for k in keys.take(count - 1) {
+        let _ = write!(out, "[{k}]: /url\n\n[{bad}]\n\n");
+    }
+    out
 }
 
 /// Every stress input at `percent` of its upstream size, named.
+#[allow(clippy::too_many_lines)] // a list, one entry per input
 pub fn cases(percent: usize) -> Vec<(&'static str, String)> {
     let n = |count: usize| scaled(count, percent);
     // Inputs whose size grows with the square of their count (a run of
     // backticks one longer each time, an indent one deeper) are scaled by
     // the square root, so that `percent` is of the size in bytes.
-    let root = |count: usize| ((count * count * percent / 100) as f64).sqrt() as usize;
+    let root = |count: usize| (count * count * percent / 100).isqrt();
     vec![
         // cmark and cmark-gfm.
         (
