@@ -6,6 +6,8 @@
 mod corpus;
 #[path = "support/floor.rs"]
 mod floor;
+#[path = "support/stress.rs"]
+mod stress;
 
 use std::hint::black_box;
 
@@ -375,5 +377,33 @@ fn search(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, render, folders, keypress, big_post, search);
+/// cmark's and cmark-gfm's pathological inputs and folio's own, each laid
+/// out at its upstream size and at four times it: linear work takes about
+/// four times as long (`-- stress/tables` for one of them;
+/// `cargo run --release --example stress -- time` prints all the ratios).
+fn stress_inputs(c: &mut Criterion) {
+    let theme = Theme::default();
+    let mut group = c.benchmark_group("stress");
+    group.sample_size(10);
+    group.warm_up_time(std::time::Duration::from_millis(500));
+    for percent in [100, 400] {
+        for (name, src) in stress::cases(percent) {
+            let id = BenchmarkId::new(name.replace(' ', "-"), format!("{percent}%"));
+            group.bench_function(id, |b| {
+                b.iter(|| black_box(folio::markdown::render(&src, 80, &theme)));
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    render,
+    folders,
+    keypress,
+    big_post,
+    search,
+    stress_inputs
+);
 criterion_main!(benches);

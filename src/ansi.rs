@@ -32,15 +32,71 @@ pub fn push_line(out: &mut String, line: &Line<'_>, color: bool) {
     out.push('\n');
 }
 
+/// The SGR modifiers folio draws with, their codes, and the code that
+/// turns each off (bold and dim share 22).
+const MODIFIERS: [(Modifier, u8, u8); 6] = [
+    (Modifier::BOLD, 1, 22),
+    (Modifier::DIM, 2, 22),
+    (Modifier::ITALIC, 3, 23),
+    (Modifier::UNDERLINED, 4, 24),
+    (Modifier::REVERSED, 7, 27),
+    (Modifier::CROSSED_OUT, 9, 29),
+];
+
+/// Appends the shortest SGR sequence that turns `from` (what the terminal
+/// has, `None` when unknown) into `to`: only what changed, or a reset and
+/// `to` in full when that is shorter. Styles are whole (`fg` and `bg` set,
+/// as a cell's are); nothing is appended when they are the same.
+pub(crate) fn push_sgr_change(out: &mut String, from: Option<Style>, to: Style) {
+    let mut full = String::from("\x1b[0");
+    push_sgr(&mut full, to);
+    full.push('m');
+    let Some(from) = from else {
+        out.push_str(&full);
+        return;
+    };
+    if from == to {
+        return;
+    }
+    let mut change = String::from("\x1b[");
+    let (had, has) = (from.add_modifier, to.add_modifier);
+    let mut off: Vec<u8> = Vec::new();
+    for (m, _, code) in MODIFIERS {
+        if had.contains(m) && !has.contains(m) && !off.contains(&code) {
+            off.push(code);
+        }
+    }
+    for code in &off {
+        let _ = write!(change, "{code};");
+    }
+    for (m, on, code) in MODIFIERS {
+        // 22 also ends the other of bold and dim: put it back.
+        let lost = off.contains(&code) && had.contains(m);
+        if has.contains(m) && (!had.contains(m) || lost) {
+            let _ = write!(change, "{on};");
+        }
+    }
+    if from.fg != to.fg {
+        push_color(&mut change, to.fg.unwrap_or(Color::Reset), false);
+        change.push(';');
+    }
+    if from.bg != to.bg {
+        push_color(&mut change, to.bg.unwrap_or(Color::Reset), true);
+        change.push(';');
+    }
+    // `push_color` writes a leading `;`: drop the doubled separators.
+    let change = change.replace(";;", ";").replace("[;", "[");
+    let change = change.strip_suffix(';').unwrap_or(&change);
+    if change.len() + 1 < full.len() {
+        out.push_str(change);
+        out.push('m');
+    } else {
+        out.push_str(&full);
+    }
+}
+
 pub(crate) fn push_sgr(out: &mut String, style: Style) {
-    for (m, code) in [
-        (Modifier::BOLD, 1),
-        (Modifier::DIM, 2),
-        (Modifier::ITALIC, 3),
-        (Modifier::UNDERLINED, 4),
-        (Modifier::REVERSED, 7),
-        (Modifier::CROSSED_OUT, 9),
-    ] {
+    for (m, code, _) in MODIFIERS {
         if style.add_modifier.contains(m) {
             let _ = write!(out, ";{code}");
         }
@@ -93,6 +149,87 @@ mod tests {
         ]);
         push_line(&mut out, &line, false);
         assert_eq!(out, "hi\n");
+    }
+
+    /// What a terminal's SGR state is after `seq`, from `from`.
+    fn apply(from: Style, seq: &str) -> Style {
+        let body = seq
+            .strip_prefix("\x1b[")
+            .and_then(|s| s.strip_suffix('m'))
+            .unwrap_or_else(|| panic!("one SGR: {seq:?}"));
+        let nums: Vec<u8> = body.split(';').map(|n| n.parse().unwrap()).collect();
+        let mut s = from;
+        let mut i = 0;
+        let color = |i: &mut usize| -> Color {
+            if nums[*i + 1] == 5 {
+                *i += 2;
+                Color::Indexed(nums[*i])
+            } else {
+                *i += 4;
+                Color::Rgb(nums[*i - 2], nums[*i - 1], nums[*i])
+            }
+        };
+        while i < nums.len() {
+            match nums[i] {
+                0 => s = Style::new().fg(Color::Reset).bg(Color::Reset),
+                22 => s.add_modifier.remove(Modifier::BOLD | Modifier::DIM),
+                23 => s.add_modifier.remove(Modifier::ITALIC),
+                24 => s.add_modifier.remove(Modifier::UNDERLINED),
+                27 => s.add_modifier.remove(Modifier::REVERSED),
+                29 => s.add_modifier.remove(Modifier::CROSSED_OUT),
+                n @ (1..=9) => {
+                    let (m, ..) = MODIFIERS.iter().find(|(_, on, _)| *on == n).unwrap();
+                    s = s.add_modifier(*m);
+                }
+                31 => s = s.fg(Color::Red),
+                39 => s = s.fg(Color::Reset),
+                49 => s = s.bg(Color::Reset),
+                38 => s = s.fg(color(&mut i)),
+                48 => s = s.bg(color(&mut i)),
+                n => panic!("unexpected SGR {n} in {seq:?}"),
+            }
+            i += 1;
+        }
+        s
+    }
+
+    #[test]
+    fn a_style_change_sends_only_what_changed() {
+        let base = Style::new().fg(Color::Reset).bg(Color::Reset);
+        let styles = [
+            base,
+            base.fg(Color::Indexed(245)).bg(Color::Indexed(236)),
+            base.fg(Color::Indexed(250)).bg(Color::Indexed(236)),
+            base.fg(Color::Indexed(250))
+                .bg(Color::Indexed(236))
+                .add_modifier(Modifier::BOLD | Modifier::DIM),
+            base.fg(Color::Red)
+                .add_modifier(Modifier::DIM | Modifier::ITALIC),
+            base.fg(Color::Rgb(1, 2, 3))
+                .add_modifier(Modifier::UNDERLINED | Modifier::REVERSED),
+            base.add_modifier(Modifier::CROSSED_OUT | Modifier::BOLD),
+        ];
+        for &from in &styles {
+            for &to in &styles {
+                let mut out = String::new();
+                push_sgr_change(&mut out, Some(from), to);
+                if from == to {
+                    assert!(out.is_empty());
+                    continue;
+                }
+                assert_eq!(apply(from, &out), to, "{from:?} -> {to:?} by {out:?}");
+                let mut full = String::from("\x1b[0");
+                push_sgr(&mut full, to);
+                assert!(out.len() <= full.len() + 1, "{out:?} longer than {full:?}");
+            }
+        }
+        // A colour change alone is just that colour.
+        let mut out = String::new();
+        push_sgr_change(&mut out, Some(styles[1]), styles[2]);
+        assert_eq!(out, "\x1b[38;5;250m");
+        let mut out = String::new();
+        push_sgr_change(&mut out, None, styles[1]);
+        assert_eq!(out, "\x1b[0;38;5;245;48;5;236m");
     }
 
     #[test]

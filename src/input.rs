@@ -9,8 +9,9 @@
 //!
 //! Bracketed paste is swallowed whole (a reader has nothing to paste into,
 //! and pasted text must not turn into commands). A reply to the background
-//! colour query (OSC 11) becomes [`Event::Background`]; any other reply,
-//! report or unknown sequence is dropped without a trace.
+//! colour query (OSC 11) becomes [`Event::Background`], one to the question
+//! for left/right margins (DECRQM for mode 69) [`Event::Margins`]; any other
+//! reply, report or unknown sequence is dropped without a trace.
 
 use crate::action::Wheel;
 use crate::color;
@@ -30,6 +31,9 @@ pub enum Event {
     Wheel(Wheel, u16, u16),
     /// A left click at (column, row), zero-based.
     Click(u16, u16),
+    /// Whether the terminal has left/right margins, answering DECRQM for
+    /// mode 69 (DECLRMM).
+    Margins(bool),
 }
 
 #[derive(Debug, Default)]
@@ -299,6 +303,12 @@ fn csi_event(params: &[u8], fin: u8) -> Option<Event> {
     if params.first() == Some(&b'<') {
         return mouse(&params[1..], fin);
     }
+    if fin == b'y' && params.starts_with(b"?69;") && params.ends_with(b"$") {
+        // DECRPM: `CSI ? 69 ; Ps $ y`, Ps 1 or 2 (set, reset) or 3
+        // (permanently set) where the mode exists, 0 or 4 where it does not.
+        let n = numbers(&params[1..params.len() - 1]);
+        return Some(Event::Margins(matches!(n.get(1), Some(1..=3))));
+    }
     if params
         .first()
         .is_some_and(|c| !c.is_ascii_digit() && *c != b';')
@@ -467,6 +477,24 @@ mod tests {
                 .is_empty()
         );
         assert!(p.feed(b"\x1bP>|xterm\x1b\\").is_empty());
+    }
+
+    #[test]
+    fn margin_mode_replies() {
+        let mut p = Parser::new();
+        assert_eq!(
+            p.feed(b"\x1b[?69;2$yj"),
+            [Event::Margins(true), Event::Key(Key::char('j'))]
+        );
+        assert_eq!(p.feed(b"\x1b[?69;1$y"), [Event::Margins(true)]);
+        assert_eq!(p.feed(b"\x1b[?69;0$y"), [Event::Margins(false)]);
+        assert_eq!(p.feed(b"\x1b[?69;4$y"), [Event::Margins(false)]);
+        // Split anywhere, it is still a reply and never keys.
+        assert!(p.feed(b"\x1b[?6").is_empty());
+        assert!(p.feed(b"9;2$").is_empty());
+        assert_eq!(p.feed(b"y"), [Event::Margins(true)]);
+        // Other modes' replies vanish.
+        assert!(p.feed(b"\x1b[?2026;2$y\x1b[?1;1$y").is_empty());
     }
 
     #[test]

@@ -26,7 +26,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -52,7 +52,7 @@ pub use heading::slug;
 
 use code::{CodeState, Highlights};
 use container::{Container, Lists};
-use heading::HeadingState;
+use heading::{HeadingState, Slugs};
 use inline::{Inline, Kind, LinkState};
 use prepass::PrePass;
 use sink::Sink;
@@ -150,9 +150,91 @@ fn render_in_pieces(
     piece_bytes: usize,
 ) -> Document {
     let pieces = pieces::pieces(source, piece_bytes);
-    let (pre, defs) = PrePass::run(&pieces, opts.highlight && !theme.syntax.is_off());
+    render_once(source.len(), &pieces, width, theme, opts)
+        .unwrap_or_else(|| render_twice(source.len(), &pieces, width, theme, opts))
+}
+
+/// One parse per piece: its events are kept while the pre-pass looks at
+/// them and the piece is laid out, then dropped (they take less memory than
+/// the parser's tree, which is gone by then). `None` when something one
+/// piece must know is in another: a link reference definition (a later
+/// piece may define what an earlier one uses), or a footnote defined before
+/// its first reference in a later piece (or never referenced), whose number
+/// is not known when it is laid out. [`render_twice`] handles those.
+fn render_once(
+    source_len: usize,
+    pieces: &[Piece<'_>],
+    width: u16,
+    theme: &Theme,
+    opts: RenderOptions,
+) -> Option<Document> {
+    let several = pieces.len() > 1;
+    if several
+        && pieces
+            .iter()
+            .any(|p| pieces::may_define_links(&p.text[..p.len]))
+    {
+        return None;
+    }
+    let collect_code = opts.highlight && !theme.syntax.is_off();
+    let mut pre = PrePass::new();
+    let mut r = Renderer::new(
+        theme,
+        usize::from(width.max(1)),
+        opts.highlight,
+        PrePass::new(),
+    );
+    r.sinks[0] = Sink::for_source(source_len);
+    r.wrap_code = opts.wrap_code;
+    r.cancel = CANCEL.with(|c| c.borrow().clone());
+    let cancel = r.cancel.clone();
+    for (i, piece) in pieces.iter().enumerate() {
+        if stopped(cancel.as_deref()) {
+            break;
+        }
+        let events: Vec<(Event<'_>, std::ops::Range<usize>)> =
+            Parser::new_ext(&piece.text, options())
+                .into_offset_iter()
+                .filter(|(_, range)| range.start < piece.len)
+                .collect();
+        pre.note_numbers = std::mem::take(&mut r.note_numbers);
+        let blocks = pre.observe(events.iter().map(|(e, _)| e), collect_code);
+        r.note_numbers = std::mem::take(&mut pre.note_numbers);
+        if several
+            && events.iter().any(|(e, _)| {
+                matches!(e, Event::Start(Tag::FootnoteDefinition(label))
+                    if !r.note_numbers.contains_key(&container::note_key(label)))
+            })
+        {
+            return None;
+        }
+        let known = r.lists.known();
+        r.lists.extend(&pre.list_last[known..]);
+        r.highlights.add_piece(blocks);
+        r.begin_piece(i);
+        for (event, range) in events {
+            if stopped(cancel.as_deref()) {
+                break;
+            }
+            r.offset = piece.start + range.start;
+            r.event(event, range.len());
+        }
+    }
+    Some(r.finish())
+}
+
+/// A pre-pass parse over every piece, then the layout's own: for what
+/// [`render_once`] cannot do.
+fn render_twice(
+    source_len: usize,
+    pieces: &[Piece<'_>],
+    width: u16,
+    theme: &Theme,
+    opts: RenderOptions,
+) -> Document {
+    let (pre, defs) = PrePass::run(pieces, opts.highlight && !theme.syntax.is_off());
     let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
-    r.sinks[0] = Sink::for_source(source.len());
+    r.sinks[0] = Sink::for_source(source_len);
     r.wrap_code = opts.wrap_code;
     r.cancel = CANCEL.with(|c| c.borrow().clone());
     let cancel = r.cancel.clone();
@@ -206,7 +288,7 @@ struct Renderer<'t> {
     code: Option<CodeState>,
     tables: Vec<TableState>,
     note_numbers: HashMap<String, usize>,
-    slugs: HashSet<String>,
+    slugs: Slugs,
     highlights: Highlights,
     /// The wrapper's buffers, kept from block to block.
     wrapped: Wrapped,
@@ -233,7 +315,7 @@ impl<'t> Renderer<'t> {
             code: None,
             tables: Vec::new(),
             note_numbers: pre.note_numbers,
-            slugs: HashSet::new(),
+            slugs: Slugs::default(),
             highlights: Highlights::new(pre.code),
             wrapped: Wrapped::default(),
             cancel: None,
@@ -487,6 +569,53 @@ mod tests {
             !all.contains("\n.\n"),
             "a stand-in definition was shown:\n{all}"
         );
+    }
+
+    #[test]
+    fn one_parse_lays_out_as_two() {
+        use std::fmt::Write as _;
+        let mut src = String::new();
+        for s in 0..6 {
+            let _ = write!(
+                src,
+                "# Section {s}\n\nText[^s{s}] and a note from before[^early].\n\n\
+                 [^s{s}]: Defined right after, with `code`.\n\n"
+            );
+            for i in 1..=11 {
+                let _ = writeln!(src, "{i}. item {i}");
+            }
+            src.push_str("\n```rust\nfn main() { let x = 1; }\n```\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\n> - quoted\n\n");
+        }
+        src.push_str("# End\n\n[^early]: Defined last, referred to first.\n");
+        let theme = Theme::default();
+        for opts in [
+            RenderOptions::default(),
+            RenderOptions {
+                wrap_code: false,
+                highlight: false,
+            },
+        ] {
+            for piece_bytes in [1, 200, usize::MAX] {
+                let pieces = pieces::pieces(&src, piece_bytes);
+                let once = render_once(src.len(), &pieces, 50, &theme, opts).expect("one parse");
+                let twice = render_twice(src.len(), &pieces, 50, &theme, opts);
+                assert_eq!(texts(&once), texts(&twice));
+                assert_eq!(once, twice);
+            }
+        }
+        // Facts across pieces take the two-parse way.
+        let early_def = "# A\n\n[^n]: defined first\n\n# B\n\nused later[^n]\n";
+        let links = "# A\n\n[x] here\n\n# B\n\n[x]: /defined-later\n";
+        for src in [early_def, links] {
+            let pieces = pieces::pieces(src, 1);
+            assert!(pieces.len() > 1);
+            assert!(
+                render_once(src.len(), &pieces, 50, &theme, RenderOptions::default()).is_none()
+            );
+            // In one piece, one parse does.
+            let whole = pieces::pieces(src, usize::MAX);
+            assert!(render_once(src.len(), &whole, 50, &theme, RenderOptions::default()).is_some());
+        }
     }
 
     pub(super) fn doc(src: &str, width: u16) -> Document {

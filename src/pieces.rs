@@ -243,6 +243,19 @@ fn contains_any(line: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| lower.contains(n))
 }
 
+/// Whether `text` may hold a link reference definition: a `]:` after a
+/// `[` on its line that does not open a footnote label. Anything that can
+/// be one (in a quote, a list item, even in code) counts; what matters is
+/// that no definition is missed.
+pub fn may_define_links(text: &str) -> bool {
+    text.match_indices("]:").any(|(at, _)| {
+        let line = &text[text[..at].rfind('\n').map_or(0, |i| i + 1)..at];
+        // A label may span lines: no `[` before it on its own line counts.
+        line.rfind('[')
+            .is_none_or(|open| !line[open + 1..].starts_with('^'))
+    })
+}
+
 /// Footnote labels defined in `text` (`[^label]:` at most three spaces in),
 /// lowercased. A definition inside a code block is counted too; the worst
 /// that does is lend a stand-in to a reference that had none.
@@ -327,6 +340,17 @@ mod tests {
         assert_eq!(p[0].text.matches("]: .").count(), 1);
         assert_eq!(p[1].text, &src[p[1].start..]);
         assert_eq!(p[0].len + p[1].len, src.len());
+    }
+
+    #[test]
+    fn what_may_define_a_link() {
+        assert!(may_define_links("text\n[a]: /url\n"));
+        assert!(may_define_links("> - [a]:\n  /url\n"));
+        assert!(may_define_links("[multi\nline]: /url\n"));
+        assert!(!may_define_links("a [^note] here\n\n[^note]: the note\n"));
+        assert!(!may_define_links(
+            "[link](url) and [ref] but no definition\n"
+        ));
     }
 
     #[test]

@@ -17,6 +17,10 @@
 //! The background-colour question (OSC 11, for `theme: auto`) is asked right
 //! after the first frame, never before it; a reply within
 //! [`REPLY_DEADLINE`] switches the theme once, a later one is swallowed.
+//! So is the question whether the terminal has left/right margins (DECRQM
+//! for DECLRMM, [`MARGINS_QUERY`]): a yes, whenever it comes, lets the
+//! backend scroll the reader's columns alone; it only changes how frames
+//! are sent, never what they show.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -44,6 +48,9 @@ pub const ESC_TIMEOUT: Duration = Duration::from_millis(40);
 pub const REPLY_DEADLINE: Duration = Duration::from_millis(500);
 /// The question for the background colour, ST-terminated.
 pub const OSC11_QUERY: &str = "\x1b]11;?\x1b\\";
+/// The question whether the terminal knows left/right margin mode
+/// (DECRQM for mode 69, DECLRMM); the answer is `CSI ? 69 ; Ps $ y`.
+pub const MARGINS_QUERY: &str = "\x1b[?69$p";
 
 /// The longest text copied with OSC 52: terminals cap what they take
 /// (xterm and tmux among them), and over SSH a huge copy is a huge write.
@@ -57,7 +64,7 @@ pub const ENTER: &str = "\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[2J";
 pub const MOUSE_ON: &str = "\x1b[?1000h\x1b[?1006h";
 /// Undoes [`ENTER`] and [`MOUSE_ON`], whatever state the last frame left.
 pub const LEAVE: &str =
-    "\x1b[?2026l\x1b[0m\x1b[r\x1b[?1006l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
+    "\x1b[?2026l\x1b[0m\x1b[?69l\x1b[r\x1b[?1006l\x1b[?1000l\x1b[?2004l\x1b[?25h\x1b[?1049l";
 
 /// The two themes `theme: auto` picks between once the terminal answers.
 #[derive(Debug, Clone)]
@@ -118,6 +125,8 @@ pub struct Session<W: Write> {
     /// When the background-colour question went out, until answered.
     asked: Option<Instant>,
     answered: bool,
+    /// When the margins question went out, until answered.
+    margins_asked: Option<Instant>,
 }
 
 impl<W: Write> Session<W> {
@@ -139,6 +148,7 @@ impl<W: Write> Session<W> {
             probe,
             asked: None,
             answered: false,
+            margins_asked: None,
         })
     }
 
@@ -166,12 +176,17 @@ impl<W: Write> Session<W> {
         let flow = self.step(exec, host)?;
         self.app.take_dirty();
         self.draw(false)?;
-        if self.probe.is_some() {
-            let out = self.writer_mut();
+        let probe = self.probe.is_some();
+        let out = self.writer_mut();
+        if probe {
             out.write_all(OSC11_QUERY.as_bytes())?;
-            out.flush()?;
+        }
+        out.write_all(MARGINS_QUERY.as_bytes())?;
+        out.flush()?;
+        if probe {
             self.asked = Some(now);
         }
+        self.margins_asked = Some(now);
         Ok(flow)
     }
 
@@ -202,6 +217,12 @@ impl<W: Write> Session<W> {
                 Event::Wheel(wheel, x, y) => self.app.update(Action::Scroll(wheel, x, y)),
                 Event::Click(x, y) => self.app.update(Action::Click(x, y)),
                 Event::Background(rgb) => self.background(rgb, now),
+                // Only an answer to our own question, and only the first.
+                Event::Margins(yes) => {
+                    if self.margins_asked.take().is_some() {
+                        self.terminal.backend_mut().set_margins(yes);
+                    }
+                }
             }
         }
     }
@@ -227,7 +248,12 @@ impl<W: Write> Session<W> {
     /// be answered (a runner leaving the terminal waits that long, then
     /// drops the reply so it does not land in the shell as typed text).
     pub fn unanswered(&self, now: Instant) -> Option<Duration> {
-        let asked = self.asked.filter(|_| !self.answered)?;
+        let colour = self.asked.filter(|_| !self.answered);
+        // Both went out together: the earlier bounds the wait.
+        let asked = match (colour, self.margins_asked) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
         Some(REPLY_DEADLINE.saturating_sub(now.saturating_duration_since(asked)))
     }
 
@@ -375,6 +401,9 @@ mod tests {
         s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
         s.input(reply, t0 + Duration::from_millis(20));
         assert_eq!(s.app().theme().name, light.name);
+        // The margins question is still open until its answer comes.
+        assert!(s.unanswered(t0).is_some());
+        s.input(b"\x1b[?69;0$y", t0 + Duration::from_millis(21));
         assert_eq!(s.unanswered(t0), None);
 
         let mut late = session(true);
@@ -383,6 +412,25 @@ mod tests {
         assert_ne!(late.app().theme().name, light.name);
         // Swallowed, not read as keys: nothing moved.
         assert_eq!(late.app().selected(), Some(0));
+    }
+
+    #[test]
+    fn the_margins_question_is_asked_and_only_its_answer_counts() {
+        let mut s = session(false);
+        let t0 = Instant::now();
+        s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
+        let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
+        assert!(out.ends_with(MARGINS_QUERY), "{out:?}");
+        assert_eq!(s.unanswered(t0), Some(REPLY_DEADLINE));
+        let selected = s.app().selected();
+        s.input(b"\x1b[?69;2$y", t0 + Duration::from_secs(2));
+        assert!(s.terminal.backend().margins(), "a late yes still counts");
+        assert_eq!(s.unanswered(t0), None);
+        // A second answer (typed by a visitor, say) changes nothing, and no
+        // answer ever moves the reader.
+        s.input(b"\x1b[?69;0$y", t0 + Duration::from_secs(3));
+        assert!(s.terminal.backend().margins());
+        assert_eq!(s.app().selected(), selected);
     }
 
     #[test]

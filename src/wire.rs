@@ -29,7 +29,7 @@ use std::sync::Arc;
 use ratatui::backend::{Backend, ClearType, WindowSize};
 use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Rect, Size};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 
 use crate::sanitize::display_width;
 
@@ -106,8 +106,7 @@ pub struct WireBackend<W: Write> {
     shadow: Buffer,
     /// `shadow` plus the cells drawn since the last flush.
     next: Buffer,
-    /// The link of each cell of `shadow` and of `next`, row by row; empty
-    /// when a screen has no links.
+    /// The link of each cell of `shadow` and of `next`, row by row.
     shadow_links: Vec<CellLink>,
     next_links: Vec<CellLink>,
     /// The hyperlinks for the next frame, as the runner last set them.
@@ -118,6 +117,9 @@ pub struct WireBackend<W: Write> {
     cursor_visible: bool,
     written: u64,
     frame: String,
+    /// The terminal said it has left/right margins (DECLRMM): a scroll
+    /// can move one pane's columns and leave the other's alone.
+    margins: bool,
 }
 
 impl<W: Write> WireBackend<W> {
@@ -138,7 +140,20 @@ impl<W: Write> WireBackend<W> {
             cursor_visible: true,
             written: 0,
             frame: String::new(),
+            margins: false,
         }
+    }
+
+    /// Whether the terminal has left/right margins (it answered DECRQM for
+    /// mode 69 with set or reset): scrolls then move only the columns that
+    /// scrolled.
+    pub fn set_margins(&mut self, supported: bool) {
+        self.margins = supported;
+    }
+
+    /// Whether scrolls may use left/right margins.
+    pub fn margins(&self) -> bool {
+        self.margins
     }
 
     /// Sets the size `size()` reports; ratatui resizes (and repaints) on the
@@ -217,15 +232,9 @@ impl<W: Write> WireBackend<W> {
             buf: &self.next,
             links: &self.next_links,
         };
-        if let Some((top, bottom, shift)) = best_scroll(old_screen, new_screen) {
-            let _ = write!(frame, "\x1b[0m\x1b[{};{}r", top + 1, bottom);
-            if shift > 0 {
-                let _ = write!(frame, "\x1b[{shift}S");
-            } else {
-                let _ = write!(frame, "\x1b[{}T", -shift);
-            }
-            frame.push_str("\x1b[r");
-            scroll_buffer(&mut self.shadow, &mut self.shadow_links, top, bottom, shift);
+        if let Some(sc) = best_scroll(old_screen, new_screen, self.margins) {
+            push_scroll(&mut frame, sc, width);
+            scroll_buffer(&mut self.shadow, &mut self.shadow_links, sc);
         }
         let mut style: Option<Style> = None;
         let mut at: Option<(usize, usize)> = None;
@@ -263,7 +272,7 @@ impl<W: Write> WireBackend<W> {
                     i += 1;
                 }
                 if at != Some((start, y)) {
-                    let _ = write!(frame, "\x1b[{};{}H", y + 1, start + 1);
+                    move_to(&mut frame, at, (start, y), width);
                 }
                 let cx = push_run(
                     &mut frame,
@@ -295,6 +304,65 @@ impl<W: Write> WireBackend<W> {
     }
 }
 
+/// Writes the sequences for scroll `sc` of a screen `width` columns wide.
+fn push_scroll(frame: &mut String, sc: Scroll, width: usize) {
+    // SU/SD fill with the current background: reset it first.
+    frame.push_str("\x1b[0m");
+    let columns = sc.left > 0 || sc.right < width;
+    if columns {
+        // DECLRMM on, then the margins (DECSLRM); both are undone
+        // within the frame, so no later sequence (or a shell after
+        // a lost connection) meets a terminal with margins set.
+        let _ = write!(
+            frame,
+            "\x1b[?69h\x1b[{};{}r\x1b[{};{}s",
+            sc.top + 1,
+            sc.bottom,
+            sc.left + 1,
+            sc.right
+        );
+    } else {
+        let _ = write!(frame, "\x1b[{};{}r", sc.top + 1, sc.bottom);
+    }
+    if sc.shift > 0 {
+        let _ = write!(frame, "\x1b[{}S", sc.shift);
+    } else {
+        let _ = write!(frame, "\x1b[{}T", -sc.shift);
+    }
+    if columns {
+        frame.push_str("\x1b[s\x1b[?69l");
+    }
+    frame.push_str("\x1b[r");
+}
+
+/// Moves the cursor from `at` (where the last run ended, if known) to
+/// `to`, by the shortest way: CUP, or on to the next row with CR LF (and
+/// CUF), or forward on the same row with CUF. Only between rows inside the
+/// screen, after any scroll region is reset, so LF never scrolls; CR also
+/// ends a pending wrap at the right edge, which CUF would not.
+fn move_to(frame: &mut String, at: Option<(usize, usize)>, to: (usize, usize), width: usize) {
+    let (x, y) = to;
+    let cup = if x == 0 {
+        format!("\x1b[{}H", y + 1)
+    } else {
+        format!("\x1b[{};{}H", y + 1, x + 1)
+    };
+    let forward = |n: usize| match n {
+        0 => String::new(),
+        1 => "\x1b[C".to_owned(),
+        n => format!("\x1b[{n}C"),
+    };
+    let other = match at {
+        Some((_, ay)) if ay + 1 == y => Some(format!("\r\n{}", forward(x))),
+        Some((ax, ay)) if ay == y && ax < x && ax < width => Some(forward(x - ax)),
+        _ => None,
+    };
+    match other {
+        Some(o) if o.len() < cup.len() => frame.push_str(&o),
+        _ => frame.push_str(&cup),
+    }
+}
+
 /// Writes cells `start..` of `cells` (a row up to the run's end) with their
 /// styles and hyperlinks; `style` is the SGR in effect, kept up to date.
 /// Returns the column after the last cell written. A hyperlink never stays
@@ -320,11 +388,22 @@ fn push_run(
             open = link;
         }
         let cell = &cells[cx];
-        let cell_style = cell_style(cell);
+        let mut cell_style = cell_style(cell);
+        if let Some(current) = *style
+            && fg_unseen(cell)
+            && current.add_modifier & SHOWS_ON_BLANKS == Modifier::empty()
+        {
+            // A blank shows only its background: keep the colour and
+            // weight in effect rather than switch for one space.
+            cell_style = Style {
+                bg: cell_style.bg,
+                ..current
+            };
+        }
         if *style != Some(cell_style) {
-            frame.push_str("\x1b[0");
-            crate::ansi::push_sgr(frame, cell_style);
-            frame.push('m');
+            // Only what changed: a full reset per run was half the bytes of
+            // a two-pane scroll.
+            crate::ansi::push_sgr_change(frame, *style, cell_style);
             *style = Some(cell_style);
         }
         let symbol = cell.symbol();
@@ -350,9 +429,26 @@ fn cell_style(cell: &Cell) -> Style {
         .add_modifier(cell.modifier)
 }
 
+/// Modifiers that show on a blank cell (a line through or under it, or
+/// its colours swapped); the others change only how glyphs look.
+const SHOWS_ON_BLANKS: Modifier = Modifier::UNDERLINED
+    .union(Modifier::REVERSED)
+    .union(Modifier::CROSSED_OUT);
+
+/// A blank whose foreground colour and weight cannot be seen.
+fn fg_unseen(cell: &Cell) -> bool {
+    cell.symbol() == " " && cell.modifier & SHOWS_ON_BLANKS == Modifier::empty()
+}
+
 /// Whether the terminal would show the two cells the same way.
 fn same(a: &Cell, b: &Cell) -> bool {
-    a.symbol() == b.symbol() && a.fg == b.fg && a.bg == b.bg && a.modifier == b.modifier
+    if a.symbol() != b.symbol() || a.bg != b.bg {
+        return false;
+    }
+    if fg_unseen(a) && fg_unseen(b) {
+        return true;
+    }
+    a.fg == b.fg && a.modifier == b.modifier
 }
 
 /// Ends an OSC 8 hyperlink.
@@ -370,38 +466,53 @@ fn row_hash(screen: Screen<'_>, y: usize, from: usize) -> u64 {
     let mut h = DefaultHasher::new();
     for i in y * width + from..(y + 1) * width {
         let cell = &screen.buf.content[i];
+        let link = link_at(screen.links, i);
         cell.symbol().hash(&mut h);
-        cell.fg.hash(&mut h);
         cell.bg.hash(&mut h);
-        cell.modifier.bits().hash(&mut h);
-        link_at(screen.links, i).hash(&mut h);
+        // As `same` sees it: a blank's colour and weight do not count.
+        if !fg_unseen(cell) {
+            cell.fg.hash(&mut h);
+            cell.modifier.bits().hash(&mut h);
+        }
+        link.hash(&mut h);
     }
     h.finish()
 }
 
-/// Cells that differ between `new` row `y` and `old` row `src` (or blank).
-fn row_cost(old: Screen<'_>, src: Option<usize>, new: Screen<'_>, y: usize) -> usize {
-    let width = usize::from(new.buf.area.width);
-    let n = (y * width..(y + 1) * width).map(|i| (&new.buf.content[i], link_at(new.links, i)));
-    match src {
-        Some(s) => {
-            let o =
-                (s * width..(s + 1) * width).map(|i| (&old.buf.content[i], link_at(old.links, i)));
-            o.zip(n)
-                .filter(|((a, la), (b, lb))| !same(a, b) || la != lb)
-                .count()
-        }
-        None => n
-            .filter(|(c, l)| !same(c, &Cell::EMPTY) || l.is_some())
-            .count(),
-    }
+/// A scroll of rows `top..bottom`, columns `left..right`, by `shift`
+/// lines (positive: content moves up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scroll {
+    top: usize,
+    bottom: usize,
+    left: usize,
+    right: usize,
+    shift: i32,
 }
 
-/// Finds a scroll of rows `top..bottom` by `shift` lines (positive: content
-/// moves up) after which fewer cells differ than without it. Candidates come
-/// from rows whose right-hand part (where a reader pane is) reappears shifted,
-/// so a two-pane layout scrolls too; the list's cells are then repainted.
-fn best_scroll(old: Screen<'_>, new: Screen<'_>) -> Option<(usize, usize, i32)> {
+/// Whether the terminal would show the two cells (and links) the same way.
+fn same_at(a: Screen<'_>, i: usize, b: Screen<'_>, j: usize) -> bool {
+    same(&a.buf.content[i], &b.buf.content[j]) && link_at(a.links, i) == link_at(b.links, j)
+}
+
+/// Whether a wide character of `screen` straddles the boundary before
+/// column `x` on any row: margins there would split it.
+fn splits_wide(screen: Screen<'_>, x: usize) -> bool {
+    let width = usize::from(screen.buf.area.width);
+    if x == 0 || x >= width {
+        return false;
+    }
+    (0..usize::from(screen.buf.area.height))
+        .any(|y| display_width(screen.buf.content[y * width + x - 1].symbol()) > 1)
+}
+
+/// Finds a scroll after which fewer cells differ than without it.
+/// Candidate shifts come from rows whose right-hand part (where a reader
+/// pane is) reappears shifted. Without margins the scroll spans the whole
+/// width and a pane beside the reader is repainted; with them it spans the
+/// columns where scrolling saves the most (a maximum-sum run over the
+/// columns' savings), so the pane beside it stays put.
+fn best_scroll(old: Screen<'_>, new: Screen<'_>, margins: bool) -> Option<Scroll> {
     let width = usize::from(new.buf.area.width);
     let height = usize::from(new.buf.area.height);
     if height < 4 || width == 0 {
@@ -413,14 +524,12 @@ fn best_scroll(old: Screen<'_>, new: Screen<'_>) -> Option<(usize, usize, i32)> 
         old_rows.entry(row_hash(old, y, from)).or_default().push(y);
     }
     let blank_row = Buffer::empty(Rect::new(0, 0, new.buf.area.width, 1));
-    let blank = row_hash(
-        Screen {
-            buf: &blank_row,
-            links: &[],
-        },
-        0,
-        from,
-    );
+    let blank_links = vec![None; width];
+    let blank_screen = Screen {
+        buf: &blank_row,
+        links: &blank_links,
+    };
+    let blank = row_hash(blank_screen, 0, from);
     let mut votes: HashMap<i32, usize> = HashMap::new();
     for y in 0..height {
         let h = row_hash(new, y, from);
@@ -443,10 +552,20 @@ fn best_scroll(old: Screen<'_>, new: Screen<'_>) -> Option<(usize, usize, i32)> 
     if candidates.is_empty() {
         return None;
     }
-    let baseline: usize = (0..height).map(|y| row_cost(old, Some(y), new, y)).sum();
-    let mut best: Option<(usize, usize, i32)> = None;
-    // Scrolling costs about 20 bytes of sequences; it must save more.
+    // Per column: cells that differ if nothing scrolls.
+    let mut still = vec![0usize; width];
+    for y in 0..height {
+        for (x, n) in still.iter_mut().enumerate() {
+            let i = y * width + x;
+            *n += usize::from(!same_at(old, i, new, i));
+        }
+    }
+    let baseline: usize = still.iter().sum();
+    let mut best: Option<Scroll> = None;
+    // Scrolling costs about 20 bytes of sequences (35 with margins); it
+    // must save more.
     let mut best_cost = baseline.saturating_sub(20);
+    let mut moved = vec![0usize; width];
     for (shift, _) in candidates {
         // The region: the whole screen, or all but a bottom status line.
         for bottom in [height, height - 1] {
@@ -454,7 +573,8 @@ fn best_scroll(old: Screen<'_>, new: Screen<'_>) -> Option<(usize, usize, i32)> 
             if k >= bottom {
                 continue;
             }
-            let mut cost = 0;
+            // Per column: cells that differ if the region scrolls.
+            moved.fill(0);
             for y in 0..height {
                 let src = if y >= bottom {
                     Some(y)
@@ -463,33 +583,120 @@ fn best_scroll(old: Screen<'_>, new: Screen<'_>) -> Option<(usize, usize, i32)> 
                 } else {
                     y.checked_sub(k)
                 };
-                cost += row_cost(old, src, new, y);
-                if cost >= best_cost {
-                    break;
+                for (x, n) in moved.iter_mut().enumerate() {
+                    let i = y * width + x;
+                    *n += usize::from(match src {
+                        Some(s) => !same_at(old, s * width + x, new, i),
+                        None => !same_at(blank_screen, x, new, i),
+                    });
                 }
             }
-            if cost < best_cost {
-                best_cost = cost;
-                best = Some((0, bottom, shift));
+            let (left, right, cost) = if margins {
+                best_columns(&still, &moved)
+            } else {
+                (0, width, moved.iter().sum())
+            };
+            let partial = left > 0 || right < width;
+            let overhead = if partial { 15 } else { 0 };
+            if right > left
+                && cost + overhead < best_cost
+                && !(partial
+                    && [left, right]
+                        .iter()
+                        .any(|&x| splits_wide(old, x) || splits_wide(new, x)))
+            {
+                best_cost = cost + overhead;
+                best = Some(Scroll {
+                    top: 0,
+                    bottom,
+                    left,
+                    right,
+                    shift,
+                });
             }
         }
     }
     best
 }
 
+/// The columns `left..right` to scroll, given per column the cells that
+/// differ without a scroll (`still`) and with one (`moved`), and the cells
+/// that then differ on the whole screen: the run of columns where
+/// scrolling saves the most (Kadane's maximum-sum subarray).
+fn best_columns(still: &[usize], moved: &[usize]) -> (usize, usize, usize) {
+    let total: usize = still.iter().sum();
+    let (mut best, mut best_at) = (0isize, (0, 0));
+    let (mut run, mut run_start) = (0isize, 0);
+    for (x, (&s, &m)) in still.iter().zip(moved).enumerate() {
+        // Cell counts are a screen's at most, far below isize::MAX.
+        let saving = s.cast_signed() - m.cast_signed();
+        if run <= 0 {
+            run = saving;
+            run_start = x;
+        } else {
+            run += saving;
+        }
+        if run > best {
+            best = run;
+            best_at = (run_start, x + 1);
+        }
+    }
+    (best_at.0, best_at.1, total - best.unsigned_abs())
+}
+
 /// Applies to `buf` what SU/SD does to the terminal: rows `top..bottom`
-/// move by `shift`, the rows scrolled in are blank.
-fn scroll_buffer(buf: &mut Buffer, links: &mut [CellLink], top: usize, bottom: usize, shift: i32) {
+/// of columns `left..right` move by `shift`, the rows scrolled in are blank.
+fn scroll_buffer(buf: &mut Buffer, links: &mut [CellLink], sc: Scroll) {
     let width = usize::from(buf.area.width);
-    let k = (shift.unsigned_abs() as usize).min(bottom - top) * width;
-    scroll_slice(
-        &mut buf.content[top * width..bottom * width],
-        k,
-        shift > 0,
-        &Cell::EMPTY,
-    );
-    if let Some(links) = links.get_mut(top * width..bottom * width) {
-        scroll_slice(links, k, shift > 0, &None);
+    let (top, bottom) = (sc.top, sc.bottom);
+    let k = (sc.shift.unsigned_abs() as usize).min(bottom - top);
+    let up = sc.shift > 0;
+    if sc.left == 0 && sc.right == width {
+        scroll_slice(
+            &mut buf.content[top * width..bottom * width],
+            k * width,
+            up,
+            &Cell::EMPTY,
+        );
+        if !links.is_empty() {
+            scroll_slice(
+                &mut links[top * width..bottom * width],
+                k * width,
+                up,
+                &None,
+            );
+        }
+        return;
+    }
+    let cols = sc.left..sc.right;
+    let rows: Vec<usize> = if up {
+        (top..bottom).collect()
+    } else {
+        (top..bottom).rev().collect()
+    };
+    for y in rows {
+        let src = if up {
+            (y + k < bottom).then_some(y + k)
+        } else {
+            y.checked_sub(k).filter(|&s| s >= top)
+        };
+        for x in cols.clone() {
+            let i = y * width + x;
+            if let Some(s) = src {
+                let j = s * width + x;
+                let cell = buf.content[j].clone();
+                buf.content[i] = cell;
+                if !links.is_empty() {
+                    let link = links[j].clone();
+                    links[i] = link;
+                }
+            } else {
+                buf.content[i] = Cell::EMPTY;
+                if !links.is_empty() {
+                    links[i] = None;
+                }
+            }
+        }
     }
 }
 
@@ -668,6 +875,169 @@ mod tests {
         assert!(s.len() < 120, "{} bytes: {s:?}", s.len());
         let back = String::from_utf8(draw_lines(&mut terminal, &text[0..10])).unwrap();
         assert!(back.contains("\x1b[1T"), "{back:?}");
+    }
+
+    /// Just enough of a terminal to replay what the backend writes,
+    /// left/right margins included (vt100 has none): the text of each cell.
+    struct Emu {
+        rows: Vec<Vec<String>>,
+        x: usize,
+        y: usize,
+        top_bottom: (usize, usize),
+        left_right: (usize, usize),
+        lrmm: bool,
+    }
+
+    impl Emu {
+        fn new(w: usize, h: usize) -> Emu {
+            Emu {
+                rows: vec![vec![" ".to_owned(); w]; h],
+                x: 0,
+                y: 0,
+                top_bottom: (0, h),
+                left_right: (0, w),
+                lrmm: false,
+            }
+        }
+
+        fn scroll(&mut self, lines: usize, up: bool) {
+            let (top, bottom) = self.top_bottom;
+            let (left, right) = self.left_right;
+            for _ in 0..lines {
+                if up {
+                    for y in top..bottom {
+                        for x in left..right {
+                            self.rows[y][x] = if y + 1 < bottom {
+                                self.rows[y + 1][x].clone()
+                            } else {
+                                " ".to_owned()
+                            };
+                        }
+                    }
+                } else {
+                    for y in (top..bottom).rev() {
+                        for x in left..right {
+                            self.rows[y][x] = if y > top {
+                                self.rows[y - 1][x].clone()
+                            } else {
+                                " ".to_owned()
+                            };
+                        }
+                    }
+                }
+            }
+        }
+
+        fn feed(&mut self, bytes: &[u8]) {
+            let (w, h) = (self.rows[0].len(), self.rows.len());
+            let text = std::str::from_utf8(bytes).unwrap();
+            let mut chars = text.chars();
+            while let Some(c) = chars.next() {
+                if c == '\r' {
+                    self.x = 0;
+                    continue;
+                }
+                if c == '\n' {
+                    assert!(self.y + 1 < h, "LF at the bottom would scroll");
+                    self.y += 1;
+                    continue;
+                }
+                if c != '\x1b' {
+                    self.rows[self.y][self.x] = c.to_string();
+                    self.x += 1;
+                    continue;
+                }
+                assert_eq!(chars.next(), Some('['), "only CSI in frames");
+                let mut params = String::new();
+                let fin = loop {
+                    let c = chars.next().unwrap();
+                    if c.is_ascii_alphabetic() {
+                        break c;
+                    }
+                    params.push(c);
+                };
+                let n: Vec<usize> = params.split(';').filter_map(|p| p.parse().ok()).collect();
+                let arg = |i: usize, d: usize| n.get(i).copied().unwrap_or(d);
+                match (fin, params.as_str()) {
+                    ('h' | 'l', "?69") => {
+                        self.lrmm = fin == 'h';
+                        self.left_right = (0, w);
+                    }
+                    ('h' | 'l' | 'm', _) => {}
+                    ('H', _) => (self.y, self.x) = (arg(0, 1) - 1, arg(1, 1) - 1),
+                    ('C', _) => self.x += arg(0, 1),
+                    ('J', "2") => self.rows = vec![vec![" ".to_owned(); w]; h],
+                    ('r', _) => self.top_bottom = (arg(0, 1) - 1, arg(1, h)),
+                    ('s', _) => {
+                        assert!(self.lrmm, "DECSLRM without DECLRMM saves the cursor");
+                        self.left_right = (arg(0, 1) - 1, arg(1, w));
+                    }
+                    ('S', _) => self.scroll(arg(0, 1), true),
+                    ('T', _) => self.scroll(arg(0, 1), false),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+    }
+
+    const WORDS: [&str; 7] = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
+    ];
+
+    /// Two panes: a list on the left whose selection moves, a reader on the
+    /// right whose text scrolls by `top`.
+    fn two_panes(terminal: &mut Terminal<WireBackend<Vec<u8>>>, top: usize, sel: usize) -> Vec<u8> {
+        terminal
+            .draw(|f| {
+                for y in 0..12u16 {
+                    let item = format!(
+                        "{} title {y:02}",
+                        if usize::from(y) == sel { '>' } else { ' ' }
+                    );
+                    f.render_widget(Line::raw(item), Rect::new(0, y, 19, 1));
+                    f.render_widget(Line::raw("│"), Rect::new(19, y, 1, 1));
+                    let i = top + usize::from(y);
+                    let w = |k: usize| WORDS[(i * 3 + k) % WORDS.len()];
+                    let line = format!("{i:02} {} {} {} {}", w(1), w(2), w(3), w(4));
+                    f.render_widget(Line::raw(line), Rect::new(20, y, 40, 1));
+                }
+            })
+            .unwrap();
+        std::mem::take(terminal.backend_mut().writer_mut())
+    }
+
+    #[test]
+    fn with_margins_only_the_reader_columns_scroll() {
+        let mut costs = Vec::new();
+        for margins in [false, true] {
+            let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 60, 12)).unwrap();
+            terminal.backend_mut().set_margins(margins);
+            let mut emu = Emu::new(60, 12);
+            emu.feed(&two_panes(&mut terminal, 0, 3));
+            let mut total = 0;
+            for top in [1, 2, 3, 2, 6, 1, 0] {
+                let bytes = two_panes(&mut terminal, top, 3);
+                total += bytes.len();
+                let s = String::from_utf8(bytes.clone()).unwrap();
+                assert_eq!(s.contains("\x1b[?69h"), margins, "{s:?}");
+                emu.feed(&bytes);
+                let want: Vec<String> = terminal
+                    .backend()
+                    .shadow
+                    .content
+                    .chunks(60)
+                    .map(|row| row.iter().map(Cell::symbol).collect())
+                    .collect();
+                let got: Vec<String> = emu.rows.iter().map(|r| r.concat()).collect();
+                assert_eq!(got, want, "margins {margins}, top {top}: {s:?}");
+                if margins {
+                    assert!(!s.contains("title"), "the list is not repainted: {s:?}");
+                }
+            }
+            costs.push(total);
+        }
+        // The list's cells are not sent again.
+        assert!(costs[1] + 12 * 19 < costs[0], "{costs:?}");
     }
 
     #[test]

@@ -207,3 +207,74 @@ pub fn folder(dir: &Path, n: usize) {
         std::fs::write(sub.join(format!("post-{i}.md")), text).unwrap();
     }
 }
+
+/// Titles as a real blog has them: different lengths, punctuation, the odd
+/// non-ASCII letter. Scroll costs are measured beside a list of these (a
+/// list of "Post number N" repaints more cheaply than a real one).
+pub const REAL_TITLES: [&str; 40] = [
+    "Why I moved my blog to a folder of Markdown files",
+    "Notes on reading code you did not write",
+    "A week with a split keyboard",
+    "The quiet cost of retries in distributed systems",
+    "Terminal colours, explained slowly",
+    "What I learned shipping a TUI over SSH",
+    "Sourdough, again",
+    "Profiling Rust without losing your afternoon",
+    "On writing commit messages for strangers",
+    "Ten years of the same text editor",
+    "Café notes: Lisbon",
+    "How our CI got 4× faster (and then slower)",
+    "Backpressure is a feature",
+    "Reading list, spring",
+    "Small tools, sharp edges",
+    "Unicode width is harder than you think",
+    "Migrating a Postgres database with zero downtime",
+    "The case for boring technology, revisited",
+    "Dotfiles I actually use",
+    "A gentle introduction to property-based testing",
+    "Why my tests were flaky: a post-mortem",
+    "Walking the Camino, part 2",
+    "Designing keyboard shortcuts people remember",
+    "Error messages are UI",
+    "Caching: the two hard things",
+    "An ode to plain text",
+    "Home server, year three",
+    "Latency numbers for the rest of us",
+    "Making a static site generator I did not need",
+    "Notes from a talk on accessibility in terminals",
+    "Fixing a memory leak in production at 3 a.m.",
+    "Books that changed how I program",
+    "The joy of deleting code",
+    "Learning Japanese with spaced repetition",
+    "Measuring what matters in code review",
+    "How I take notes",
+    "Rust lifetimes, by example",
+    "Weekend project: an e-ink weather display",
+    "What the Unix philosophy got right",
+    "Hello, world",
+];
+
+/// A blog of 40 posts titled as a real one is, dated a week apart, the
+/// newest a long generated post (`post_bytes`) and the rest short.
+pub fn real_blog(dir: &Path, post_bytes: usize) {
+    let mut rng = Rng::new(11);
+    for (i, title) in REAL_TITLES.iter().enumerate() {
+        let day = 300 - i * 7;
+        let (m, d) = (1 + day / 28 % 12, 1 + day % 28);
+        let mut text = format!(
+            "---\ntitle: \"{title}\"\ndate: 2025-{m:02}-{d:02}\ntags: [t{}, notes]\nexcerpt: \"",
+            rng.below(9)
+        );
+        sentence(&mut rng, &mut text);
+        text.push_str("\"\n---\n\n");
+        if i == 0 {
+            let long = post(post_bytes, 5);
+            text.push_str(&long[long.find("\n---\n").map_or(0, |k| k + 5)..]);
+        } else {
+            while text.len() < 1500 + rng.below(3000) {
+                paragraph(&mut rng, &mut text);
+            }
+        }
+        std::fs::write(dir.join(format!("post-{i:02}.md")), text).unwrap();
+    }
+}

@@ -44,6 +44,13 @@ impl Highlights {
             next: 0,
         }
     }
+
+    /// The code blocks of the next piece, when pieces are looked at one at
+    /// a time (see [`super::render_once`]).
+    pub(super) fn add_piece(&mut self, blocks: Vec<(String, String)>) {
+        self.bytes += blocks.iter().map(|(_, t)| t.len()).sum::<usize>();
+        self.blocks.push(blocks);
+    }
 }
 
 /// Below this much code, threads cost more than they save.

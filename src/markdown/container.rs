@@ -52,6 +52,16 @@ impl Lists {
             next: 0,
         }
     }
+
+    /// The last item numbers of the next piece's lists.
+    pub(super) fn extend(&mut self, more: &[u64]) {
+        self.last.extend_from_slice(more);
+    }
+
+    /// How many lists' last numbers are known.
+    pub(super) fn known(&self) -> usize {
+        self.last.len()
+    }
 }
 
 pub(super) fn note_key(label: &str) -> String {
