@@ -59,9 +59,14 @@ async fn a_window_change_flood_leaves_no_work_behind() {
             }
         }));
     }
-    for f in flooders {
-        f.await.unwrap();
-    }
+    // Bounded: a server that cannot keep up fails here rather than hang.
+    tokio::time::timeout(Duration::from_secs(90), async {
+        for f in flooders {
+            f.await.unwrap();
+        }
+    })
+    .await
+    .expect("300 window changes each, sent within 90 s");
     wait_until("the flooders gone", || server.stats.sessions() == 1).await;
     let before = cpu_seconds();
     tokio::time::sleep(Duration::from_secs(3)).await;
