@@ -13,10 +13,17 @@
 //! the theme and keymap, and a broadcast of [`crate::action::Report`]s every session
 //! applies (live reload plugs in there: [`Site::broadcast`]). Reading and
 //! laying out posts happens on tokio's blocking pool, never on a session's
-//! task.
+//! task: one layout at a time per session, stopped when a newer one is asked
+//! for or the session ends, at a lower CPU priority than the sessions.
+//!
+//! What a visitor may take is bounded ([`crate::limits`]): connections in
+//! the handshake and logged-in ones are counted in separate pools, per
+//! address and per network; window changes are coalesced and paid from the
+//! input budget; screens share a budget of cells.
 //!
 //! Nothing here queries the server's own terminal, spawns a process, or
-//! reads outside the served folder.
+//! reads outside the served folder (files are opened beneath it:
+//! [`crate::posts::Folder`]).
 //!
 //! Inside: `keys` (the host key and `authorized_keys`), `site` (what all
 //! sessions share, and its caches), `conn` (one connection: russh's

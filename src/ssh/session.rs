@@ -292,6 +292,7 @@ impl SiteWork {
 
 /// Runs a session's layout jobs, one after the other, until none waits.
 fn run_layouts(site: &Site, work: &Work, slot: &Mutex<Layouts>, stats: &Stats) {
+    in_the_background();
     loop {
         let (job, stop) = {
             let mut layouts = lock(slot);
@@ -310,12 +311,21 @@ fn run_layouts(site: &Site, work: &Work, slot: &Mutex<Layouts>, stats: &Stats) {
             continue;
         }
         stats.0.layouts.fetch_add(1, Ordering::SeqCst);
+        let started = std::time::Instant::now();
         // A layout that panics leaves the quick layout in place.
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             crate::markdown::cancellable(&stop, || job.run())
         }));
         stats.0.layouts.fetch_sub(1, Ordering::SeqCst);
-        if stop.load(Ordering::SeqCst) {
+        let stopped = stop.load(Ordering::SeqCst);
+        tracing::debug!(
+            post = %job.key.display(),
+            width = key.width,
+            stopped,
+            layout_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "layout"
+        );
+        if stopped {
             // Stopped part-way: not a layout of anything.
             continue;
         }
@@ -325,6 +335,23 @@ fn run_layouts(site: &Site, work: &Work, slot: &Mutex<Layouts>, stats: &Stats) {
             }
             let _ = work.send(report);
         }
+    }
+}
+
+/// Lowers this thread's CPU priority (nice 10; the threads it starts
+/// inherit it): a layout is background work, and every visitor's keys and
+/// frames, on the runtime's threads, come first. Once per thread of the
+/// blocking pool; where it cannot be done, nothing changes.
+fn in_the_background() {
+    thread_local! {
+        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if LOWERED.with(|l| l.replace(true)) {
+        return;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
+        tracing::debug!(error = %e, "cannot lower a layout thread's priority");
     }
 }
 
