@@ -65,13 +65,20 @@ fn screen(vt: &vt100::Parser) -> Vec<String> {
                 // terminal holds depends on the frames that led there.
                 let contents = cell.contents();
                 line.push_str(if contents.is_empty() { " " } else { contents });
+                // A blank shows its background (and an underline), never
+                // its foreground colour or weight.
+                let blank = contents.trim().is_empty();
                 let _ = write!(
                     line,
                     "\u{1}{:?}{:?}{}{}{}",
-                    cell.fgcolor(),
+                    if blank {
+                        vt100::Color::Default
+                    } else {
+                        cell.fgcolor()
+                    },
                     cell.bgcolor(),
-                    u8::from(cell.bold()),
-                    u8::from(cell.italic()),
+                    u8::from(cell.bold() && !blank),
+                    u8::from(cell.italic() && !blank),
                     u8::from(cell.underline()),
                 );
             }
