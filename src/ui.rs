@@ -180,9 +180,9 @@ fn draw_list(app: &App, area: Rect, beside_reader: bool, buf: &mut Buffer) {
             if app.selected() == Some(i) {
                 buf.set_style(row, selection);
                 let line = line.clone().patch_style(selection);
-                buf.set_line(row.x, row.y, &line, row.width);
+                put_line(buf, row.x, row.y, &line, row.width);
             } else {
-                buf.set_line(row.x, row.y, line, row.width);
+                put_line(buf, row.x, row.y, line, row.width);
             }
         }
     }
@@ -206,7 +206,7 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
                 let i = top + usize::from(row);
                 if let Some(line) = doc.lines.get(i) {
                     let y = area.y + row;
-                    buf.set_line(area.x, y, &line, area.width);
+                    put_line(buf, area.x, y, &line, area.width);
                     for (cols, current) in app.find_highlights(i) {
                         let x0 = area.x + (cols.start as u16).min(area.width);
                         let x1 = area.x + (cols.end as u16).min(area.width);
@@ -749,6 +749,41 @@ fn draw_hit(app: &App, hit: &crate::search::Hit, selected: bool, area: Rect, buf
     }
 }
 
+/// `Buffer::set_line`, with the ASCII of a post's lines and the list's
+/// titles put into cells directly: ratatui's grapheme segmentation of every
+/// span was a fifth of a key press's cost, and a printable ASCII character
+/// is always one grapheme one column wide. Anything else goes through
+/// ratatui, so the cells are the same either way.
+fn put_line(buf: &mut Buffer, x: u16, y: u16, line: &Line<'_>, max_width: u16) {
+    let mut x = x;
+    let mut remaining = max_width.min(buf.area.right().saturating_sub(x));
+    for span in line {
+        if remaining == 0 {
+            break;
+        }
+        let style = line.style.patch(span.style);
+        let text: &str = &span.content;
+        if text.is_ascii() {
+            for &b in text.as_bytes() {
+                // ratatui drops control characters (sanitizing already did).
+                if b.is_ascii_control() {
+                    continue;
+                }
+                if remaining == 0 {
+                    break;
+                }
+                buf[(x, y)].set_char(char::from(b)).set_style(style);
+                x += 1;
+                remaining -= 1;
+            }
+        } else {
+            let (end, _) = buf.set_stringn(x, y, text, usize::from(remaining), style);
+            remaining = remaining.saturating_sub(end.saturating_sub(x));
+            x = end;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -758,5 +793,38 @@ mod tests {
             assert_eq!(super::thousands(n), text);
         }
         assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
+
+    /// The fast path puts the same cells as ratatui's `set_line`.
+    #[test]
+    fn put_line_matches_set_line() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        use ratatui::style::{Color, Modifier, Style};
+        use ratatui::text::{Line, Span};
+        let lines = [
+            Line::from("plain ascii text that runs past the edge of the area"),
+            Line::from(vec![
+                Span::styled("bold ", Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw("日本語 wide"),
+                Span::styled(" café", Style::new().fg(Color::Red)),
+            ]),
+            Line::from(vec![
+                Span::raw("tab\there"),
+                Span::raw(" e\u{301} combining"),
+            ])
+            .style(Style::new().bg(Color::Blue)),
+            Line::from("x".repeat(7) + "語"),
+        ];
+        for line in &lines {
+            for (x, width) in [(0, 40), (3, 8), (2, 5), (30, 40)] {
+                let area = Rect::new(0, 0, 40, 1);
+                let mut ours = Buffer::empty(area);
+                let mut theirs = Buffer::empty(area);
+                super::put_line(&mut ours, x, 0, line, width);
+                theirs.set_line(x, 0, line, width);
+                assert_eq!(ours, theirs, "{line:?} at {x} in {width}");
+            }
+        }
     }
 }

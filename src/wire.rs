@@ -22,14 +22,14 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use ratatui::backend::{Backend, ClearType, WindowSize};
 use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Rect, Size};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 
 use crate::sanitize::display_width;
 
@@ -109,6 +109,9 @@ pub struct WireBackend<W: Write> {
     /// The link of each cell of `shadow` and of `next`, row by row.
     shadow_links: Vec<CellLink>,
     next_links: Vec<CellLink>,
+    /// [`cell_keys`] of `shadow` as the last frame left it (empty when
+    /// unknown): each frame then hashes only its own cells.
+    shadow_keys: Vec<u64>,
     /// The hyperlinks for the next frame, as the runner last set them.
     links: Vec<(Hyperlink, Arc<str>)>,
     /// The shadow cannot be trusted (e.g. after a partial clear): repaint all.
@@ -134,6 +137,7 @@ impl<W: Write> WireBackend<W> {
             next: Buffer::empty(area),
             shadow_links: Vec::new(),
             next_links: Vec::new(),
+            shadow_keys: Vec::new(),
             links: Vec::new(),
             stale: false,
             cursor: Position::ORIGIN,
@@ -181,6 +185,7 @@ impl<W: Write> WireBackend<W> {
         self.shadow = Buffer::empty(area);
         self.next = Buffer::empty(area);
         self.shadow_links = Vec::new();
+        self.shadow_keys.clear();
     }
 
     /// Fills `next_links` from the hyperlinks set for this frame.
@@ -220,6 +225,7 @@ impl<W: Write> WireBackend<W> {
         self.lay_links();
         if self.shadow.area != self.next.area || self.stale {
             self.shadow = Buffer::empty(self.next.area);
+            self.shadow_keys.clear();
             self.shadow_links = Vec::new();
             frame.push_str("\x1b[0m\x1b[2J");
             self.stale = false;
@@ -232,7 +238,13 @@ impl<W: Write> WireBackend<W> {
             buf: &self.next,
             links: &self.next_links,
         };
-        if let Some(sc) = best_scroll(old_screen, new_screen, self.margins) {
+        let new_keys = cell_keys(new_screen);
+        let old_keys = if self.shadow_keys.len() == self.shadow.content.len() {
+            std::mem::take(&mut self.shadow_keys)
+        } else {
+            cell_keys(old_screen)
+        };
+        if let Some(sc) = best_scroll(old_screen, new_screen, &old_keys, &new_keys, self.margins) {
             push_scroll(&mut frame, sc, width);
             scroll_buffer(&mut self.shadow, &mut self.shadow_links, sc);
         }
@@ -290,6 +302,7 @@ impl<W: Write> WireBackend<W> {
         }
         self.shadow.clone_from(&self.next);
         self.shadow_links.clone_from(&self.next_links);
+        self.shadow_keys = new_keys;
         if !frame.is_empty() {
             let mut wrapped = String::with_capacity(frame.len() + 20);
             wrapped.push_str("\x1b[?2026h");
@@ -461,22 +474,66 @@ struct Screen<'a> {
     links: &'a [CellLink],
 }
 
-fn row_hash(screen: Screen<'_>, y: usize, from: usize) -> u64 {
-    let width = usize::from(screen.buf.area.width);
-    let mut h = DefaultHasher::new();
-    for i in y * width + from..(y + 1) * width {
-        let cell = &screen.buf.content[i];
-        let link = link_at(screen.links, i);
-        cell.symbol().hash(&mut h);
-        cell.bg.hash(&mut h);
-        // As `same` sees it: a blank's colour and weight do not count.
-        if !fg_unseen(cell) {
-            cell.fg.hash(&mut h);
-            cell.modifier.bits().hash(&mut h);
-        }
-        link.hash(&mut h);
+/// A number per cell that two cells share when the terminal would show them
+/// (and their links) the same way, as [`same`] sees it. Choosing a scroll
+/// compares tens of thousands of cell pairs a frame; comparing these numbers
+/// instead of the cells made it several times cheaper. A collision can only
+/// make a worse scroll look better: the frame itself is encoded from the
+/// cells.
+fn cell_keys(screen: Screen<'_>) -> Vec<u64> {
+    let state = foldhash::fast::FixedState::with_seed(0x0066_6f6c_696f);
+    screen
+        .buf
+        .content
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| {
+            let mut h = state.build_hasher();
+            h.write(cell.symbol().as_bytes());
+            let fg = if fg_unseen(cell) {
+                0
+            } else {
+                u64::from(color_code(cell.fg)) | u64::from(cell.modifier.bits()) << 32
+            };
+            h.write_u64(fg ^ u64::from(color_code(cell.bg)) << 48);
+            if let Some(link) = link_at(screen.links, i) {
+                h.write(link.as_bytes());
+            }
+            h.finish()
+        })
+        .collect()
+}
+
+/// A colour as one number (deriving `Hash` for ratatui's enum costs more
+/// than the rest of a cell's key).
+fn color_code(c: Color) -> u32 {
+    match c {
+        Color::Reset => 0,
+        Color::Black => 1,
+        Color::Red => 2,
+        Color::Green => 3,
+        Color::Yellow => 4,
+        Color::Blue => 5,
+        Color::Magenta => 6,
+        Color::Cyan => 7,
+        Color::Gray => 8,
+        Color::DarkGray => 9,
+        Color::LightRed => 10,
+        Color::LightGreen => 11,
+        Color::LightYellow => 12,
+        Color::LightBlue => 13,
+        Color::LightMagenta => 14,
+        Color::LightCyan => 15,
+        Color::White => 16,
+        Color::Indexed(i) => 0x100 | u32::from(i),
+        Color::Rgb(r, g, b) => 0x0100_0000 | u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b),
     }
-    h.finish()
+}
+
+/// One number for a row's cells from column `from` on.
+fn row_hash(keys: &[u64], width: usize, y: usize, from: usize) -> u64 {
+    foldhash::fast::FixedState::with_seed(0x726f_7773)
+        .hash_one(&keys[y * width + from..(y + 1) * width])
 }
 
 /// A scroll of rows `top..bottom`, columns `left..right`, by `shift`
@@ -488,11 +545,6 @@ struct Scroll {
     left: usize,
     right: usize,
     shift: i32,
-}
-
-/// Whether the terminal would show the two cells (and links) the same way.
-fn same_at(a: Screen<'_>, i: usize, b: Screen<'_>, j: usize) -> bool {
-    same(&a.buf.content[i], &b.buf.content[j]) && link_at(a.links, i) == link_at(b.links, j)
 }
 
 /// Whether a wide character of `screen` straddles the boundary before
@@ -512,52 +564,36 @@ fn splits_wide(screen: Screen<'_>, x: usize) -> bool {
 /// width and a pane beside the reader is repainted; with them it spans the
 /// columns where scrolling saves the most (a maximum-sum run over the
 /// columns' savings), so the pane beside it stays put.
-fn best_scroll(old: Screen<'_>, new: Screen<'_>, margins: bool) -> Option<Scroll> {
+fn best_scroll(
+    old: Screen<'_>,
+    new: Screen<'_>,
+    old_keys: &[u64],
+    new_keys: &[u64],
+    margins: bool,
+) -> Option<Scroll> {
     let width = usize::from(new.buf.area.width);
     let height = usize::from(new.buf.area.height);
     if height < 4 || width == 0 {
         return None;
     }
-    let from = width / 2;
-    let mut old_rows: HashMap<u64, Vec<usize>> = HashMap::new();
-    for y in 0..height {
-        old_rows.entry(row_hash(old, y, from)).or_default().push(y);
+    if old_keys == new_keys {
+        return None;
     }
     let blank_row = Buffer::empty(Rect::new(0, 0, new.buf.area.width, 1));
     let blank_links = vec![None; width];
-    let blank_screen = Screen {
+    let blank_keys = cell_keys(Screen {
         buf: &blank_row,
         links: &blank_links,
-    };
-    let blank = row_hash(blank_screen, 0, from);
-    let mut votes: HashMap<i32, usize> = HashMap::new();
-    for y in 0..height {
-        let h = row_hash(new, y, from);
-        if h == blank {
-            continue;
-        }
-        if let Some(rows) = old_rows.get(&h) {
-            for &s in rows.iter().take(4) {
-                // Rows are a u16 count, so both fit an i32.
-                let shift = i32::from(s as u16) - i32::from(y as u16);
-                if shift != 0 {
-                    *votes.entry(shift).or_default() += 1;
-                }
-            }
-        }
-    }
-    let mut candidates: Vec<(i32, usize)> = votes.into_iter().filter(|&(_, v)| v >= 2).collect();
-    candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.abs().cmp(&b.0.abs())));
-    candidates.truncate(3);
+    });
+    let candidates = candidate_shifts(old_keys, new_keys, &blank_keys, width, height);
     if candidates.is_empty() {
         return None;
     }
     // Per column: cells that differ if nothing scrolls.
     let mut still = vec![0usize; width];
-    for y in 0..height {
-        for (x, n) in still.iter_mut().enumerate() {
-            let i = y * width + x;
-            *n += usize::from(!same_at(old, i, new, i));
+    for (row_old, row_new) in old_keys.chunks(width).zip(new_keys.chunks(width)) {
+        for ((n, o), k) in still.iter_mut().zip(row_old).zip(row_new) {
+            *n += usize::from(o != k);
         }
     }
     let baseline: usize = still.iter().sum();
@@ -583,12 +619,13 @@ fn best_scroll(old: Screen<'_>, new: Screen<'_>, margins: bool) -> Option<Scroll
                 } else {
                     y.checked_sub(k)
                 };
-                for (x, n) in moved.iter_mut().enumerate() {
-                    let i = y * width + x;
-                    *n += usize::from(match src {
-                        Some(s) => !same_at(old, s * width + x, new, i),
-                        None => !same_at(blank_screen, x, new, i),
-                    });
+                let from_row = match src {
+                    Some(s) => &old_keys[s * width..(s + 1) * width],
+                    None => &blank_keys[..],
+                };
+                let row_new = &new_keys[y * width..(y + 1) * width];
+                for ((n, o), k) in moved.iter_mut().zip(from_row).zip(row_new) {
+                    *n += usize::from(o != k);
                 }
             }
             let (left, right, cost) = if margins {
@@ -617,6 +654,46 @@ fn best_scroll(old: Screen<'_>, new: Screen<'_>, margins: bool) -> Option<Scroll
         }
     }
     best
+}
+
+/// Up to three shifts worth trying, most voted first: rows whose
+/// right-hand part (where a reader pane is) reappears that many rows away.
+fn candidate_shifts(
+    old_keys: &[u64],
+    new_keys: &[u64],
+    blank_keys: &[u64],
+    width: usize,
+    height: usize,
+) -> Vec<(i32, usize)> {
+    let from = width / 2;
+    let mut old_rows: HashMap<u64, Vec<usize>> = HashMap::new();
+    for y in 0..height {
+        old_rows
+            .entry(row_hash(old_keys, width, y, from))
+            .or_default()
+            .push(y);
+    }
+    let blank = row_hash(blank_keys, width, 0, from);
+    let mut votes: HashMap<i32, usize> = HashMap::new();
+    for y in 0..height {
+        let h = row_hash(new_keys, width, y, from);
+        if h == blank {
+            continue;
+        }
+        if let Some(rows) = old_rows.get(&h) {
+            for &s in rows.iter().take(4) {
+                // Rows are a u16 count, so both fit an i32.
+                let shift = i32::from(s as u16) - i32::from(y as u16);
+                if shift != 0 {
+                    *votes.entry(shift).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut candidates: Vec<(i32, usize)> = votes.into_iter().filter(|&(_, v)| v >= 2).collect();
+    candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.abs().cmp(&b.0.abs())));
+    candidates.truncate(3);
+    candidates
 }
 
 /// The columns `left..right` to scroll, given per column the cells that
