@@ -4,6 +4,8 @@
 //! Nearest colours are chosen in `OKLab`, where distance follows what the eye
 //! sees; naive RGB distance turns muted blues grey and dark reds brown.
 
+use std::sync::LazyLock;
+
 use ratatui::style::Color;
 use serde::{Deserialize, Serialize};
 
@@ -172,14 +174,17 @@ pub fn rgb_of_index(i: u8) -> [u8; 3] {
 /// Nearest of indices 16–255. 0–15 are left out on purpose: their RGB values
 /// are whatever the user's palette says, so they could land anywhere.
 pub fn nearest_256(rgb: [u8; 3]) -> u8 {
+    // The palette's OKLab values, computed once: every visitor of `folio
+    // serve` maps its themes at the start of a session, and recomputing
+    // them per colour was a third of the server's work in a crowd's first
+    // seconds.
+    static PALETTE: LazyLock<Vec<[f32; 3]>> =
+        LazyLock::new(|| (16..=255u8).map(|i| oklab(rgb_of_index(i))).collect());
     let target = oklab(rgb);
     (16..=255u8)
-        .min_by(|&a, &b| {
-            let da = distance(target, oklab(rgb_of_index(a)), 1.0);
-            let db = distance(target, oklab(rgb_of_index(b)), 1.0);
-            da.total_cmp(&db)
-        })
-        .unwrap_or(16)
+        .zip(PALETTE.iter())
+        .min_by(|(_, a), (_, b)| distance(target, **a, 1.0).total_cmp(&distance(target, **b, 1.0)))
+        .map_or(16, |(i, _)| i)
 }
 
 /// Nearest of the 16 ANSI colours. Their saturated xterm values are far from
