@@ -364,6 +364,29 @@ impl Lines {
         }
     }
 
+    /// Takes every line but the last, leaving that one: a renderer that
+    /// hands finished lines on (`--print` of a long post) keeps the last
+    /// one, which the next block's spacing looks at.
+    #[must_use]
+    pub fn take_all_but_last(&mut self) -> Lines {
+        let n = self.len();
+        if n < 2 {
+            return Lines::default();
+        }
+        let (text_at, run_at) = self.0.starts[n - 1];
+        let last = Store {
+            text: self.0.text[text_at..].to_owned(),
+            runs: self.0.runs[run_at..].to_vec(),
+            starts: vec![(0, 0)],
+            styles: self.0.styles.clone(),
+        };
+        let mut head = std::mem::replace(&mut *self.0, last);
+        head.text.truncate(text_at);
+        head.runs.truncate(run_at);
+        head.starts.truncate(n - 1);
+        Lines(Box::new(head))
+    }
+
     /// Appends all of `other`'s lines.
     pub fn extend(&mut self, other: &Lines) {
         let mut ids = StyleIds::default();

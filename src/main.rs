@@ -682,27 +682,48 @@ fn print_post(
         highlight: true,
     };
     let layout_start = Instant::now();
-    let doc = markdown::render_with(&body, width, theme, opts);
+    // Written as it is laid out, a piece of a long body at a time: its lines
+    // (let alone their coloured text) are never in memory whole.
+    let mut stdout = std::io::stdout().lock();
+    let mut out = String::with_capacity(PRINT_CHUNK * 2);
+    let mut failed: Option<anyhow::Error> = None;
+    let mut gone = false;
+    let mut lines_out = 0;
+    let mut write_lines = |lines: &folio::document::Lines| -> bool {
+        if gone || failed.is_some() {
+            return false;
+        }
+        lines_out += lines.len();
+        for line in lines {
+            ansi::push_line(&mut out, &line, color);
+            if out.len() >= PRINT_CHUNK {
+                match write_to(&mut stdout, &out) {
+                    Ok(true) => out.clear(),
+                    Ok(false) => gone = true,
+                    Err(e) => failed = Some(e),
+                }
+                if gone || failed.is_some() {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    let rest = markdown::render_streaming(&body, width, theme, opts, &mut write_lines);
+    let go_on = write_lines(&rest.lines);
     tracing::debug!(
         post = %post.rel_path.display(),
         bytes = source.text.len(),
         width,
-        lines = doc.lines.len(),
+        lines = lines_out,
         layout_ms = ms(layout_start.elapsed()),
         "rendered for --print"
     );
-    // Written as it is made: a long post's coloured text would otherwise
-    // sit in memory whole beside its layout.
-    let mut stdout = std::io::stdout().lock();
-    let mut out = String::with_capacity(PRINT_CHUNK * 2);
-    for line in &doc.lines {
-        ansi::push_line(&mut out, &line, color);
-        if out.len() >= PRINT_CHUNK {
-            if !write_to(&mut stdout, &out)? {
-                return Ok(());
-            }
-            out.clear();
-        }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if !go_on {
+        return Ok(());
     }
     write_to(&mut stdout, &out).map(|_| ())
 }

@@ -34,7 +34,7 @@ use pulldown_cmark::{BrokenLink, CowStr, Event, Options, Parser, Tag, TagEnd};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::document::Document;
+use crate::document::{Document, Lines};
 use crate::pieces::{self, LinkDefs, PIECE_BYTES, Piece};
 use crate::sanitize::sanitize;
 use crate::theme::Theme;
@@ -109,7 +109,23 @@ pub fn render(source: &str, width: u16, theme: &Theme) -> Document {
 
 /// [`render`] with layout options.
 pub fn render_with(source: &str, width: u16, theme: &Theme, opts: RenderOptions) -> Document {
-    render_in_pieces(source, width, theme, opts, PIECE_BYTES)
+    render_in_pieces(source, width, theme, opts, PIECE_BYTES, None)
+}
+
+/// [`render_with`] for a reader of lines rather than of a document
+/// (`--print`): lines are handed to `out` as each piece of a long body is
+/// laid out, and only the rest is kept, so a long post is never in memory
+/// whole as lines. `out` returns false to stop (its reader has gone). The
+/// lines given and the lines of the returned document are those of
+/// [`render_with`], in order; headings and links are not kept.
+pub fn render_streaming(
+    source: &str,
+    width: u16,
+    theme: &Theme,
+    opts: RenderOptions,
+    out: &mut dyn FnMut(&Lines) -> bool,
+) -> Document {
+    render_in_pieces(source, width, theme, opts, PIECE_BYTES, Some(out))
 }
 
 thread_local! {
@@ -142,16 +158,26 @@ fn stopped(flag: Option<&AtomicBool>) -> bool {
 /// Long bodies are parsed a piece at a time (see [`crate::pieces`]), which
 /// keeps pulldown-cmark's tree small; the renderer's state carries over from
 /// piece to piece, so the lines are those of one pass over the whole.
-fn render_in_pieces(
+fn render_in_pieces<'f>(
     source: &str,
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
     piece_bytes: usize,
+    mut out: Option<&mut (dyn FnMut(&Lines) -> bool + 'f)>,
 ) -> Document {
     let pieces = pieces::pieces(source, piece_bytes);
-    render_once(source.len(), &pieces, width, theme, opts)
-        .unwrap_or_else(|| render_twice(source.len(), &pieces, width, theme, opts))
+    match render_once(
+        source.len(),
+        &pieces,
+        width,
+        theme,
+        opts,
+        out.as_deref_mut(),
+    ) {
+        Some(doc) => doc,
+        None => render_twice(source.len(), &pieces, width, theme, opts, out),
+    }
 }
 
 /// One parse per piece: its events are kept while the pre-pass looks at
@@ -161,12 +187,13 @@ fn render_in_pieces(
 /// piece may define what an earlier one uses), or a footnote defined before
 /// its first reference in a later piece (or never referenced), whose number
 /// is not known when it is laid out. [`render_twice`] handles those.
-fn render_once(
+fn render_once<'f>(
     source_len: usize,
     pieces: &[Piece<'_>],
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
+    mut out: Option<&mut (dyn FnMut(&Lines) -> bool + 'f)>,
 ) -> Option<Document> {
     let several = pieces.len() > 1;
     if several
@@ -219,18 +246,24 @@ fn render_once(
             r.offset = piece.start + range.start;
             r.event(event, range.len());
         }
+        if let Some(out) = out.as_deref_mut()
+            && !r.hand_on(out)
+        {
+            break;
+        }
     }
     Some(r.finish())
 }
 
 /// A pre-pass parse over every piece, then the layout's own: for what
 /// [`render_once`] cannot do.
-fn render_twice(
+fn render_twice<'f>(
     source_len: usize,
     pieces: &[Piece<'_>],
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
+    mut out: Option<&mut (dyn FnMut(&Lines) -> bool + 'f)>,
 ) -> Document {
     let (pre, defs) = PrePass::run(pieces, opts.highlight && !theme.syntax.is_off());
     let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
@@ -249,6 +282,11 @@ fn render_twice(
             }
             r.offset = piece.start + range.start;
             r.event(event, range.len());
+        }
+        if let Some(out) = out.as_deref_mut()
+            && !r.hand_on(out)
+        {
+            break;
         }
     }
     r.finish()
@@ -480,6 +518,27 @@ impl<'t> Renderer<'t> {
         }
     }
 
+    /// Between pieces: hands the document's finished lines to `out`, all
+    /// but the last (the next block's spacing looks at it). Only where
+    /// nothing is open: a footnote being laid out, a container.
+    fn hand_on(&mut self, out: &mut dyn FnMut(&Lines) -> bool) -> bool {
+        if self.sinks.len() != 1 || !self.containers.is_empty() {
+            return true;
+        }
+        let sink = &mut self.sinks[0];
+        let head = sink.lines.take_all_but_last();
+        if head.is_empty() {
+            return true;
+        }
+        sink.offsets.drain(..head.len());
+        sink.flow.drain(..head.len());
+        // Their line numbers counted the lines handed on; a reader of lines
+        // has no use for them.
+        sink.headings.clear();
+        sink.links.clear();
+        out(&head)
+    }
+
     fn finish(mut self) -> Document {
         self.flush_inline();
         while self.containers.last().is_some() {
@@ -550,13 +609,34 @@ mod tests {
                 highlight: false,
             },
         ] {
-            let whole = render_in_pieces(&src, 72, &theme, opts, usize::MAX);
-            let cut = render_in_pieces(&src, 72, &theme, opts, 1);
+            let whole = render_in_pieces(&src, 72, &theme, opts, usize::MAX, None);
+            let cut = render_in_pieces(&src, 72, &theme, opts, 1, None);
             assert!(pieces::pieces(&src, 1).len() > 5);
             assert_eq!(texts(&cut), texts(&whole));
             assert_eq!(cut, whole);
+            // Handed on piece by piece (`--print`): the same lines, styles
+            // and all, in the same order.
+            let mut streamed = Lines::default();
+            let mut handed = 0;
+            let rest = render_in_pieces(
+                &src,
+                72,
+                &theme,
+                opts,
+                1,
+                Some(&mut |lines: &Lines| {
+                    handed += 1;
+                    streamed.extend(lines);
+                    true
+                }),
+            );
+            streamed.extend(&rest.lines);
+            assert!(handed > 3, "{handed} hand-overs");
+            let lines = |l: &Lines| l.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+            assert_eq!(lines(&streamed), lines(&whole.lines));
+            assert!(streamed.iter().eq(whole.lines.iter()));
         }
-        let d = render_in_pieces(&src, 72, &theme, RenderOptions::default(), 1);
+        let d = render_in_pieces(&src, 72, &theme, RenderOptions::default(), 1, None);
         assert!(
             d.links
                 .iter()
@@ -597,8 +677,9 @@ mod tests {
         ] {
             for piece_bytes in [1, 200, usize::MAX] {
                 let pieces = pieces::pieces(&src, piece_bytes);
-                let once = render_once(src.len(), &pieces, 50, &theme, opts).expect("one parse");
-                let twice = render_twice(src.len(), &pieces, 50, &theme, opts);
+                let once =
+                    render_once(src.len(), &pieces, 50, &theme, opts, None).expect("one parse");
+                let twice = render_twice(src.len(), &pieces, 50, &theme, opts, None);
                 assert_eq!(texts(&once), texts(&twice));
                 assert_eq!(once, twice);
             }
@@ -610,11 +691,29 @@ mod tests {
             let pieces = pieces::pieces(src, 1);
             assert!(pieces.len() > 1);
             assert!(
-                render_once(src.len(), &pieces, 50, &theme, RenderOptions::default()).is_none()
+                render_once(
+                    src.len(),
+                    &pieces,
+                    50,
+                    &theme,
+                    RenderOptions::default(),
+                    None
+                )
+                .is_none()
             );
             // In one piece, one parse does.
             let whole = pieces::pieces(src, usize::MAX);
-            assert!(render_once(src.len(), &whole, 50, &theme, RenderOptions::default()).is_some());
+            assert!(
+                render_once(
+                    src.len(),
+                    &whole,
+                    50,
+                    &theme,
+                    RenderOptions::default(),
+                    None
+                )
+                .is_some()
+            );
         }
     }
 
