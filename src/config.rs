@@ -320,7 +320,11 @@ fn parse_serve(map: &serde_yaml::Mapping, serve: &mut Serve, bad: &mut dyn FnMut
             "proxy_protocol" => match get::<Option<OneOrMany>>(v) {
                 Ok(list) => {
                     let list = list.map(OneOrMany::into_vec).unwrap_or_default();
-                    match list.iter().map(|s| Trusted::parse(s)).collect::<Result<Vec<_>, _>>() {
+                    match list
+                        .iter()
+                        .map(|s| Trusted::parse(s))
+                        .collect::<Result<Vec<_>, _>>()
+                    {
                         Ok(lists) => {
                             let mut trusted = Trusted::default();
                             for l in lists {
@@ -493,7 +497,11 @@ mod tests {
         );
         let (c, problems) = Config::parse("serve:\n  proxy_protocol: 127.0.0.1\n", "c");
         assert!(problems.is_empty(), "{problems:?}");
-        assert!(c.serve.proxy_protocol.contains("127.0.0.1".parse().unwrap()));
+        assert!(
+            c.serve
+                .proxy_protocol
+                .contains("127.0.0.1".parse().unwrap())
+        );
         // A typo trusts nobody, rather than somebody else.
         let (c, problems) = Config::parse("serve:\n  proxy_protocol: 10.0.0.1/8\n", "c.yaml");
         assert!(c.serve.proxy_protocol.is_empty());

@@ -818,27 +818,11 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     };
     let (key, created) = ssh::host_key(&key_path)?;
     for from in &args.proxy_protocol {
-        let trusted = ssh::Trusted::parse(from)
-            .map_err(|e| anyhow::anyhow!("--proxy-protocol: {e}"))?;
+        let trusted =
+            ssh::Trusted::parse(from).map_err(|e| anyhow::anyhow!("--proxy-protocol: {e}"))?;
         serve.proxy_protocol.extend(trusted);
     }
-    let access = match &serve.authorized_keys {
-        Some(path) => {
-            let keys = ssh::authorized_keys(path)?;
-            for why in &keys.refused {
-                eprintln!("folio: warning: {}", sanitize(why));
-                tracing::warn!("{}", sanitize(why));
-            }
-            if keys.is_empty() {
-                anyhow::bail!(
-                    "{} lists no keys folio can honour: nobody could log in",
-                    path.display()
-                );
-            }
-            ssh::Access::Keys(keys)
-        }
-        None => ssh::Access::Public,
-    };
+    let access = access(serve.authorized_keys.as_deref())?;
     let mut site = ssh::Site::new(posts, config.posts.clone(), keymap, look);
     site.color = config.color;
     site.max_width = config.max_width;
@@ -881,6 +865,27 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Who may log in: anyone, or (private mode) the keys in the file.
+fn access(authorized_keys: Option<&Path>) -> Result<ssh::Access> {
+    Ok(match authorized_keys {
+        Some(path) => {
+            let keys = ssh::authorized_keys(path)?;
+            for why in &keys.refused {
+                eprintln!("folio: warning: {}", sanitize(why));
+                tracing::warn!("{}", sanitize(why));
+            }
+            if keys.is_empty() {
+                anyhow::bail!(
+                    "{} lists no keys folio can honour: nobody could log in",
+                    path.display()
+                );
+            }
+            ssh::Access::Keys(keys)
+        }
+        None => ssh::Access::Public,
+    })
+}
+
 /// What `run_server` starts with.
 struct Served<'a> {
     key: russh::keys::PrivateKey,
@@ -913,7 +918,9 @@ async fn reload_on_hangup(site: std::sync::Arc<ssh::Site>, folder: Option<PathBu
     };
     let mut known = {
         let posts = site.posts();
-        tokio::task::spawn_blocking(move || stamps(&posts)).await.unwrap_or_default()
+        tokio::task::spawn_blocking(move || stamps(&posts))
+            .await
+            .unwrap_or_default()
     };
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
@@ -990,6 +997,9 @@ async fn run_server(site: std::sync::Arc<ssh::Site>, served: Served<'_>) -> Resu
         observer,
         posts: folder,
     } = served;
+    // Before the banner: a SIGHUP from then on reloads, and compares with
+    // the files as they were at start.
+    reload_on_hangup(site.clone(), folder).await?;
     let (listener, local) = ssh::bind(listen).await?;
     let fingerprint = ssh::fingerprint(key.public_key());
     let mut out = String::new();
@@ -1011,7 +1021,11 @@ async fn run_server(site: std::sync::Arc<ssh::Site>, served: Served<'_>) -> Resu
         ssh::Access::Keys(k) => writeln!(out, "private mode: {} authorized keys", k.len()),
     };
     if !options.proxy.is_empty() {
-        let _ = writeln!(out, "behind a load balancer: PROXY headers from {}", options.proxy);
+        let _ = writeln!(
+            out,
+            "behind a load balancer: PROXY headers from {}",
+            options.proxy
+        );
     }
     if let Some(status) = &observer.status {
         let _ = writeln!(out, "status file {}", status.display());
@@ -1040,7 +1054,6 @@ async fn run_server(site: std::sync::Arc<ssh::Site>, served: Served<'_>) -> Resu
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
-    reload_on_hangup(site.clone(), folder).await?;
     let stats = ssh::Stats::default();
     let observing = tokio::spawn(ssh::observe(
         site.clone(),

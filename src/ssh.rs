@@ -291,7 +291,13 @@ pub async fn serve(
 /// the handshake deadline, on a task of its own), then the visitor it
 /// names is admitted as if they had connected directly. Headers being
 /// read at once are capped like handshakes.
-fn balanced(server: &Arc<Server>, tcp: TcpStream, peer: SocketAddr, accepted: Instant, stats: &Stats) {
+fn balanced(
+    server: &Arc<Server>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    accepted: Instant,
+    stats: &Stats,
+) {
     if server.headers.fetch_add(1, Ordering::SeqCst) >= server.limits.max_startups {
         server.headers.fetch_sub(1, Ordering::SeqCst);
         stats.0.interval.connect();
@@ -316,7 +322,21 @@ fn balanced(server: &Arc<Server>, tcp: TcpStream, peer: SocketAddr, accepted: In
                 stats.0.interval.refuse(e.name());
                 tracing::info!(via = %peer, error = %e, "refused connection from the balancer");
                 if matches!(e, proxy::ProxyError::Missing) {
-                    refuse(&tcp, "this server is behind a load balancer; connect through it");
+                    // Probably a person or a misconfigured balancer: say
+                    // why, and close with a FIN after reading what they
+                    // already sent (a bounded amount, briefly), so the line
+                    // is not lost to a reset.
+                    refuse(
+                        &tcp,
+                        "this server is behind a load balancer; connect through it",
+                    );
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut tcp).await;
+                    let mut sink = [0u8; 4096];
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        tokio::io::AsyncReadExt::read(&mut tcp, &mut sink),
+                    )
+                    .await;
                 }
                 return;
             }
@@ -363,9 +383,10 @@ fn admit(
         Ok(admitted) => admitted,
         Err(refusal) => {
             stats.0.interval.refuse(refusal.name());
-            match via {
-                Some(via) => tracing::info!(addr = %visitor, via = %via, limit = refusal.name(), "refused connection"),
-                None => tracing::info!(addr = %visitor, limit = refusal.name(), "refused connection"),
+            if let Some(via) = via {
+                tracing::info!(addr = %visitor, via = %via, limit = refusal.name(), "refused connection");
+            } else {
+                tracing::info!(addr = %visitor, limit = refusal.name(), "refused connection");
             }
             refuse(&tcp, refusal.message());
             return;

@@ -143,7 +143,7 @@ async fn first_line(stream: &mut TcpStream) -> Option<String> {
         match tokio::time::timeout(deadline, stream.read(&mut byte)).await {
             Ok(Ok(1)) => got.push(byte[0]),
             Ok(_) => break,
-            Err(_) => panic!("nothing from the server in {deadline:?}"),
+            Err(elapsed) => panic!("nothing from the server in {deadline:?}: {elapsed}"),
         }
     }
     (!got.is_empty()).then(|| String::from_utf8_lossy(&got).trim_end().to_owned())
@@ -160,7 +160,7 @@ async fn closed_cleanly(stream: &mut TcpStream, within: Duration) -> bool {
             Ok(Ok(0)) => return true,
             Ok(Ok(_)) => {}
             Ok(Err(_)) => return false,
-            Err(_) => panic!("still open after {within:?}"),
+            Err(elapsed) => panic!("still open after {within:?}: {elapsed}"),
         }
     }
 }
@@ -176,7 +176,8 @@ async fn eight_from_one_claimed_address_fill_its_limit_and_a_ninth_address_gets_
             let mut s = connect_from(balancer.addr, "127.0.0.7").await.unwrap();
             let line = first_line(&mut s).await;
             assert!(
-                line.as_deref().is_some_and(|l| l.starts_with("SSH-2.0-folio")),
+                line.as_deref()
+                    .is_some_and(|l| l.starts_with("SSH-2.0-folio")),
                 "{speaks:?}: {line:?}"
             );
             held.push(s);
@@ -196,7 +197,10 @@ async fn eight_from_one_claimed_address_fill_its_limit_and_a_ninth_address_gets_
         let mut v = ssh_client::visit(ssh_client::config(), stream, 80, 24)
             .await
             .unwrap();
-        assert!(v.settle(Duration::from_millis(200)).await > 500, "{speaks:?}");
+        assert!(
+            v.settle(Duration::from_millis(200)).await > 500,
+            "{speaks:?}"
+        );
         assert!(v.quit().await);
         drop(held);
         wait_until("the held connections closed", || {
@@ -282,10 +286,7 @@ async fn private_mode_checks_from_against_the_address_in_the_header() {
                     .await
                     .unwrap();
             handle
-                .authenticate_publickey(
-                    "me",
-                    russh::keys::PrivateKeyWithHashAlg::new(key, None),
-                )
+                .authenticate_publickey("me", russh::keys::PrivateKeyWithHashAlg::new(key, None))
                 .await
                 .unwrap()
                 .success()
@@ -379,7 +380,10 @@ struct Seeing(Arc<Mutex<Vec<String>>>);
 impl russh::client::Handler for Seeing {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         if let PublicKeyOrCertificate::PublicKey { key, .. } = key {
             self.0.lock().unwrap().push(ssh::fingerprint(key));
         }
@@ -452,9 +456,7 @@ async fn two_instances_on_one_key_and_folder_serve_a_hundred_sessions() {
     }
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), SESSIONS);
-    let expected = ssh::fingerprint(
-        ssh::host_key(&key_path).unwrap().0.public_key(),
-    );
+    let expected = ssh::fingerprint(ssh::host_key(&key_path).unwrap().0.public_key());
     assert!(seen.iter().all(|f| *f == expected), "{seen:?}");
     // Both instances served.
     let (na, nb) = (a.stats.answered_sessions(), b.stats.answered_sessions());

@@ -19,20 +19,27 @@ struct Server {
     port: u16,
     banner: String,
     log: PathBuf,
-    _dir: Option<tempfile::TempDir>,
+    /// The XDG folders, kept until the server is dropped.
+    kept: Option<tempfile::TempDir>,
 }
 
 impl Server {
     fn start(posts: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Server::spawn(dir.path(), posts, extra, env, "server.log");
-        s._dir = Some(dir);
+        s.kept = Some(dir);
         s
     }
 
     /// Starts a server with its XDG folders in `dir` and its stderr in
     /// `dir/log_name`; returns once it listens.
-    fn spawn(dir: &Path, posts: &Path, extra: &[&str], env: &[(&str, &str)], log_name: &str) -> Server {
+    fn spawn(
+        dir: &Path,
+        posts: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        log_name: &str,
+    ) -> Server {
         let log = dir.join(log_name);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
         cmd.arg("serve")
@@ -56,12 +63,12 @@ impl Server {
         let mut port = None;
         while !banner.contains("stop with") {
             let mut line = String::new();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                panic!(
-                    "folio serve exited at start:\n{banner}\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
+            assert_ne!(
+                stdout.read_line(&mut line).unwrap(),
+                0,
+                "folio serve exited at start:\n{banner}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
             if let Some(addr) = line.strip_prefix("listening on ") {
                 port = addr.trim().rsplit(':').next().and_then(|p| p.parse().ok());
             }
@@ -72,7 +79,7 @@ impl Server {
             port: port.expect("a listening line"),
             banner,
             log,
-            _dir: None,
+            kept: None,
         }
     }
 
@@ -111,7 +118,10 @@ impl Server {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "folio serve did not stop");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "folio serve did not stop"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -149,7 +159,10 @@ fn under_systemd_the_log_has_no_timestamps_and_sigterm_exits_0() {
     let blog = fixtures::blog();
     let mut journal = Server::start(blog.path(), &[], &[("JOURNAL_STREAM", "8:12345")]);
     let line = journal.wait_line(&["serving"]);
-    assert!(line.starts_with(" INFO") || line.starts_with("INFO"), "{line:?}");
+    assert!(
+        line.starts_with(" INFO") || line.starts_with("INFO"),
+        "{line:?}"
+    );
     journal.signal("-TERM");
     assert!(journal.wait_exit().success());
     let log = journal.log();
@@ -180,7 +193,10 @@ fn sighup_reloads_the_posts() {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "md"))
         .unwrap();
-    let mut f = std::fs::OpenOptions::new().append(true).open(&first).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&first)
+        .unwrap();
     writeln!(f, "\nOne more paragraph.").unwrap();
     drop(f);
     std::fs::write(
@@ -194,6 +210,41 @@ fn sighup_reloads_the_posts() {
     assert!(line.contains("changed=1"), "{line}");
     // Still serving.
     server.knock();
+}
+
+/// Polls the log until its summary lines count at least `connects`
+/// connects between them (a burst may fall in one interval or two) and one
+/// has `with`; those lines.
+fn summaries_adding_up(server: &Server, connects: usize, with: &str) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let lines: Vec<String> = server
+            .log()
+            .lines()
+            .filter(|l| l.contains("summary:"))
+            .map(str::to_owned)
+            .collect();
+        let counted: usize = lines
+            .iter()
+            .filter_map(|l| {
+                l.split("connects=")
+                    .nth(1)?
+                    .split(' ')
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .sum();
+        if counted >= connects && lines.iter().any(|l| l.contains(with)) {
+            return lines;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -213,7 +264,11 @@ fn a_summary_line_and_a_status_file_without_addresses() {
         ],
         &[],
     );
-    assert!(server.banner.contains("behind a load balancer: PROXY headers from 192.0.2.1"));
+    assert!(
+        server
+            .banner
+            .contains("behind a load balancer: PROXY headers from 192.0.2.1")
+    );
     // Written at start.
     let start = Instant::now();
     while !status.exists() {
@@ -224,40 +279,26 @@ fn a_summary_line_and_a_status_file_without_addresses() {
     server.knock();
     // A PROXY header from 127.0.0.1, which is not the balancer.
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    s.write_all(b"PROXY TCP4 203.0.113.9 127.0.0.1 5000 22\r\n").unwrap();
+    s.write_all(b"PROXY TCP4 203.0.113.9 127.0.0.1 5000 22\r\n")
+        .unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut rest = Vec::new();
     let _ = s.read_to_end(&mut rest);
-    // The three may fall in one interval or two: the lines add up.
-    let start = Instant::now();
-    let summaries = loop {
-        let lines: Vec<String> = server
-            .log()
-            .lines()
-            .filter(|l| l.contains("summary:"))
-            .map(str::to_owned)
-            .collect();
-        let connects: usize = lines
-            .iter()
-            .filter_map(|l| l.split("connects=").nth(1)?.split(' ').next()?.parse::<usize>().ok())
-            .sum();
-        if connects >= 3 && lines.iter().any(|l| l.contains("refused=proxy_untrusted:1")) {
-            break lines;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "{}", server.log());
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let summaries = summaries_adding_up(&server, 3, "refused=proxy_untrusted:1");
     for line in &summaries {
         assert!(line.contains("sessions=0"), "{line}");
-        assert!(!line.contains("127.0.0.1") && !line.contains("203.0.113.9"), "{line}");
+        assert!(
+            !line.contains("127.0.0.1") && !line.contains("203.0.113.9"),
+            "{line}"
+        );
     }
     // The status file has the same figures (the interval may have been
     // cut between the knocks: the total is what is sure).
     let start = Instant::now();
     let json = loop {
         let text = std::fs::read_to_string(&status).unwrap();
-        let json: serde_json::Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        let json: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
         if json["total"]["connects"] == 3 {
             break json;
         }
@@ -269,13 +310,21 @@ fn a_summary_line_and_a_status_file_without_addresses() {
     assert_eq!(json["interval_s"], 1);
     assert!(json["total"]["bytes_sent"].as_u64().unwrap() > 0, "{json}");
     let text = std::fs::read_to_string(&status).unwrap();
-    assert!(!text.contains("127.0.0.1") && !text.contains("203.0.113.9"), "{text}");
+    assert!(
+        !text.contains("127.0.0.1") && !text.contains("203.0.113.9"),
+        "{text}"
+    );
     // Nothing but the file beside it: no temporary files left.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     // A quiet minute says nothing: no summary line between two quiet ones.
     let quiet_from = server.log().lines().count();
     std::thread::sleep(Duration::from_millis(2500));
-    let later: Vec<String> = server.log().lines().skip(quiet_from).map(str::to_owned).collect();
+    let later: Vec<String> = server
+        .log()
+        .lines()
+        .skip(quiet_from)
+        .map(str::to_owned)
+        .collect();
     assert!(
         later.iter().filter(|l| l.contains("summary:")).count() <= 1,
         "{later:?}"
@@ -320,7 +369,16 @@ fn two_instances_starting_at_once_share_one_new_host_key() {
     }
     drop(servers);
     // A restart reads it; nobody rewrote it.
-    let again = Server::spawn(dir.path(), blog.path(), &["--host-key", &key_arg], &[], "c.log");
-    assert_eq!(fingerprint(&host_key_line(&again.banner)), fingerprint(&lines[0]));
+    let again = Server::spawn(
+        dir.path(),
+        blog.path(),
+        &["--host-key", &key_arg],
+        &[],
+        "c.log",
+    );
+    assert_eq!(
+        fingerprint(&host_key_line(&again.banner)),
+        fingerprint(&lines[0])
+    );
     assert_eq!(std::fs::read(&key).unwrap(), made);
 }

@@ -219,9 +219,10 @@ pub(super) async fn connection(
 ) {
     let started = from.accepted;
     let peer = from.visitor;
-    match from.via {
-        Some(via) => tracing::info!(addr = %peer, via = %via, "connect"),
-        None => tracing::info!(addr = %peer, "connect"),
+    if let Some(via) = from.via {
+        tracing::info!(addr = %peer, via = %via, "connect");
+    } else {
+        tracing::info!(addr = %peer, "connect");
     }
     let _ = tcp.set_nodelay(true);
     let handler = Conn {

@@ -232,7 +232,7 @@ impl Observer {
             tracing::info!("{line}");
         }
         let Some(path) = &self.status else { return };
-        let status = Status {
+        let report = Status {
             version: env!("CARGO_PKG_VERSION"),
             pid: std::process::id(),
             started: unix_secs(self.started),
@@ -244,7 +244,7 @@ impl Observer {
             last,
             total: self.total.clone(),
         };
-        let mut json = serde_json::to_vec_pretty(&status).unwrap_or_default();
+        let mut json = serde_json::to_vec_pretty(&report).unwrap_or_default();
         json.push(b'\n');
         if let Err(e) = write_atomically(path, &json) {
             tracing::warn!(path = %path.display(), error = %e, "cannot write the status file");

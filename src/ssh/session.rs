@@ -564,9 +564,6 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
     let mut kickable = true;
     let mut resize: Option<Resize> = None;
     let mut resized = started;
-    // When input arrived that no frame has answered yet: key-to-frame, as
-    // the server sees it (from the bytes reaching this task to the frame
-    // being queued), for the operator's summary.
     let mut unanswered: Option<Instant> = None;
 
     let now = || Instant::now().into_std();
@@ -645,19 +642,25 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
             outbox_append(&outbox, &extra);
         }
         match draw(&mut session, &outbox) {
-            Ok(true) => {
-                // A key that changed nothing on screen is answered by no
-                // frame; one drawn much later (a reload) answers something
-                // else.
-                if let Some(took) = unanswered.take().map(|at| at.elapsed())
-                    && took < UNANSWERED
-                {
-                    ctx.stats.0.interval.key_to_frame(took);
-                }
-            }
-            Ok(false) => {}
+            Ok(drawn) => answered(drawn, &mut unanswered, &ctx.stats),
             Err(e) => return End::Failed(e),
         }
+    }
+}
+
+/// Key-to-frame, as the server sees it (from a visitor's bytes reaching
+/// their session to the frame they caused being queued), for the
+/// operator's summary. `unanswered` is when input came that no frame has
+/// answered yet. A key that changed nothing on screen is answered by no
+/// frame; one drawn much later (a reload) answers something else.
+fn answered(drawn: bool, unanswered: &mut Option<Instant>, stats: &Stats) {
+    if !drawn {
+        return;
+    }
+    if let Some(took) = unanswered.take().map(|at| at.elapsed())
+        && took < UNANSWERED
+    {
+        stats.0.interval.key_to_frame(took);
     }
 }
 

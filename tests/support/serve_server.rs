@@ -21,7 +21,8 @@ pub struct Running {
     pub site: Arc<Site>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
-    _blog: Option<tempfile::TempDir>,
+    /// Kept until the server is dropped.
+    blog: Option<tempfile::TempDir>,
 }
 
 pub async fn start(limits: Limits) -> Running {
@@ -36,7 +37,7 @@ pub async fn start_with(blog: tempfile::TempDir, limits: Limits, access: Access)
     };
     let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
     let mut running = serve_folder(blog.path(), options, key).await;
-    running._blog = Some(blog);
+    running.blog = Some(blog);
     running
 }
 
@@ -71,7 +72,7 @@ pub async fn serve_folder(
         site,
         stop,
         task,
-        _blog: None,
+        blog: None,
     }
 }
 
