@@ -121,7 +121,8 @@ enum Sub {
     /// Each visitor gets their own reader. No command is ever run and
     /// nothing outside the folder is read. Listens on 127.0.0.1:2222 unless told
     /// otherwise (`--listen 0.0.0.0:2222` for all interfaces). Stop with
-    /// Ctrl-C or SIGTERM: every visitor gets a goodbye line.
+    /// Ctrl-C or SIGTERM: every visitor gets a goodbye line. SIGHUP reloads
+    /// the posts.
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(Box<ServeArgs>),
 }

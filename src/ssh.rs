@@ -189,6 +189,12 @@ impl Stats {
         self.0.interval.refused(why)
     }
 
+    /// TCP connections accepted (health checks apart) since the last
+    /// summary.
+    pub fn connects(&self) -> u64 {
+        self.0.interval.connects()
+    }
+
     /// All connections refused since the last summary.
     pub fn refused_total(&self) -> u64 {
         self.0.interval.refused_total()

@@ -11,6 +11,8 @@ mod fixtures;
 mod serve_server;
 #[path = "support/ssh_client.rs"]
 mod ssh_client;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -442,6 +444,7 @@ async fn two_instances_on_one_key_and_folder_serve_a_hundred_sessions() {
     let b = behind_balancer(blog.path(), limits, key_b).await;
     let balancer = Balancer::start(vec![a.addr, b.addr], Speaks::V2).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let start = Instant::now();
     for batch in 0..SESSIONS / AT_ONCE {
         let visits: Vec<_> = (0..AT_ONCE)
             .map(|i| {
@@ -454,6 +457,7 @@ async fn two_instances_on_one_key_and_folder_serve_a_hundred_sessions() {
             v.await.unwrap();
         }
     }
+    let took = start.elapsed();
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), SESSIONS);
     let expected = ssh::fingerprint(ssh::host_key(&key_path).unwrap().0.public_key());
@@ -462,6 +466,63 @@ async fn two_instances_on_one_key_and_folder_serve_a_hundred_sessions() {
     let (na, nb) = (a.stats.answered_sessions(), b.stats.answered_sessions());
     assert_eq!(na + nb, SESSIONS as u64, "{na} + {nb}");
     assert!(na > 0 && nb > 0, "{na} + {nb}");
+    // A figure for the record, not a target.
+    eprintln!("{SESSIONS} sessions through the balancer in {took:?}: {na} + {nb}");
+    wait_until("all closed", || {
+        a.stats.connections() == 0 && b.stats.connections() == 0
+    })
+    .await;
+    a.shut_down().await;
+    b.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssh_trusts_both_instances_with_one_known_hosts_line() {
+    if !tools::have(&["ssh"]) {
+        return;
+    }
+    let blog = fixtures::blog();
+    let state = tempfile::tempdir().unwrap();
+    let key_path = state.path().join("ssh_host_ed25519_key");
+    let (key_a, _) = ssh::host_key(&key_path).unwrap();
+    let (key_b, _) = ssh::host_key(&key_path).unwrap();
+    let a = behind_balancer(blog.path(), Limits::default(), key_a.clone()).await;
+    let b = behind_balancer(blog.path(), Limits::default(), key_b).await;
+    let balancer = Balancer::start(vec![a.addr, b.addr], Speaks::V2).await;
+    // What a visitor's known_hosts holds after the first visit.
+    let known = state.path().join("known_hosts");
+    std::fs::write(
+        &known,
+        format!(
+            "[127.0.0.1]:{} {}\n",
+            balancer.addr.port(),
+            key_a.public_key().to_openssh().unwrap()
+        ),
+    )
+    .unwrap();
+    for _ in 0..4 {
+        let (port, known) = (balancer.addr.port(), known.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            // No pty: folio answers with a line and exit status 1, after
+            // the host key was checked, strictly.
+            std::process::Command::new("ssh")
+                .args(["-F", "/dev/null", "-T", "-p", &port.to_string()])
+                .args(["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"])
+                .arg("-o")
+                .arg(format!("UserKnownHostsFile={}", known.display()))
+                .arg("127.0.0.1")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("needs a terminal"), "{stderr}");
+        assert!(!stderr.contains("IDENTIFICATION HAS CHANGED"), "{stderr}");
+    }
+    // Both instances answered (the balancer takes turns).
+    assert_eq!((a.stats.connects(), b.stats.connects()), (2, 2));
     wait_until("all closed", || {
         a.stats.connections() == 0 && b.stats.connections() == 0
     })

@@ -69,6 +69,10 @@ impl Interval {
         lock(&self.refused).values().sum()
     }
 
+    pub(super) fn connects(&self) -> u64 {
+        self.connects.load(Ordering::Relaxed)
+    }
+
     pub(super) fn health_checks(&self) -> u64 {
         self.health_checks.load(Ordering::Relaxed)
     }
