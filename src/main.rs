@@ -784,6 +784,12 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let config = base_config(args.path.as_deref(), &paths, &mut problems);
     let mut serve = config.serve.clone();
     apply_serve_flags(args, &mut serve);
+    // Before anything is made (the host key): a typo here is one line.
+    for from in &args.proxy_protocol {
+        let trusted =
+            ssh::Trusted::parse(from).map_err(|e| anyhow::anyhow!("--proxy-protocol: {e}"))?;
+        serve.proxy_protocol.extend(trusted);
+    }
     let (keymap, key_problems) = Keymap::default().with_overrides(&config.keys);
     problems.extend(key_problems);
     let look = if config.theme == AUTO {
@@ -818,11 +824,6 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
             .context("no home folder for the host key: give --host-key FILE")?,
     };
     let (key, created) = ssh::host_key(&key_path)?;
-    for from in &args.proxy_protocol {
-        let trusted =
-            ssh::Trusted::parse(from).map_err(|e| anyhow::anyhow!("--proxy-protocol: {e}"))?;
-        serve.proxy_protocol.extend(trusted);
-    }
     let access = access(serve.authorized_keys.as_deref())?;
     let mut site = ssh::Site::new(posts, config.posts.clone(), keymap, look);
     site.color = config.color;

@@ -382,3 +382,28 @@ fn two_instances_starting_at_once_share_one_new_host_key() {
     );
     assert_eq!(std::fs::read(&key).unwrap(), made);
 }
+
+#[test]
+fn a_bad_balancer_address_is_one_line_and_makes_nothing() {
+    let blog = fixtures::blog();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("serve")
+        .arg(blog.path())
+        .args(["--listen", "127.0.0.1:0", "--proxy-protocol", "10.0.0.1/8"])
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        "folio: --proxy-protocol: \"10.0.0.1/8\" has host bits set: write the network (10.0.0.0/8)"
+    );
+    // No host key was made for a server that never ran.
+    assert!(!dir.path().join("data").exists());
+}
