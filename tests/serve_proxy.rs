@@ -530,3 +530,28 @@ async fn openssh_trusts_both_instances_with_one_known_hosts_line() {
     a.shut_down().await;
     b.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_being_read_at_once_are_capped() {
+    let blog = fixtures::blog();
+    let server = behind_balancer(
+        blog.path(),
+        Limits {
+            max_startups: 2,
+            startups_drop_from: 2,
+            ..Limits::default()
+        },
+        new_key(),
+    )
+    .await;
+    // Two silent connections from the balancer's address hold both places.
+    let _a = connect_from(server.addr, "127.0.0.1").await.unwrap();
+    let _b = connect_from(server.addr, "127.0.0.1").await.unwrap();
+    let mut c = connect_from(server.addr, "127.0.0.1").await.unwrap();
+    assert_eq!(first_line(&mut c).await, None);
+    wait_until("the third refused", || {
+        server.stats.refused("proxy_busy") == 1
+    })
+    .await;
+    server.shut_down().await;
+}
