@@ -179,7 +179,7 @@ impl Stats {
     }
 
     /// Reader sessions started since the server started.
-    pub fn answered_sessions(&self) -> u64 {
+    pub fn sessions_started(&self) -> u64 {
         self.0.started.load(Ordering::SeqCst)
     }
 
