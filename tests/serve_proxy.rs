@@ -11,6 +11,8 @@ mod fixtures;
 mod serve_server;
 #[path = "support/ssh_client.rs"]
 mod ssh_client;
+#[path = "support/tmux.rs"]
+mod tmux;
 #[path = "support/tools.rs"]
 mod tools;
 
@@ -553,5 +555,35 @@ async fn headers_being_read_at_once_are_capped() {
         server.stats.refused("proxy_busy") == 1
     })
     .await;
+    server.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_reads_through_the_balancer_with_openssh() {
+    if !tools::have(&["tmux", "ssh"]) {
+        return;
+    }
+    let blog = fixtures::blog();
+    let server = behind_balancer(blog.path(), Limits::default(), new_key()).await;
+    let balancer = Balancer::start(vec![server.addr], Speaks::V2).await;
+    let line = format!(
+        "ssh -tt -F /dev/null -p {} -b 127.0.0.41 -o StrictHostKeyChecking=no \
+         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes 127.0.0.1",
+        balancer.addr.port()
+    );
+    tokio::task::spawn_blocking(move || {
+        let t = tmux::Tmux::start(&line, 100, 30);
+        t.wait_text("Bravo");
+        t.keys(&["j"]);
+        t.wait_text("Just one paragraph about bravo.");
+        t.keys(&["q"]);
+        let s = t.wait_text("EXITED 0");
+        assert!(s.contains("folio: thanks for reading. Goodbye."), "{s}");
+        t.assert_restored();
+    })
+    .await
+    .unwrap();
+    assert_eq!(server.stats.sessions_started(), 1);
+    assert_eq!(server.stats.refused_total(), 0);
     server.shut_down().await;
 }
