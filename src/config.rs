@@ -14,6 +14,7 @@ use crate::action::Command;
 use crate::color::ColorChoice;
 use crate::keymap::Keymap;
 use crate::limits::Limits;
+use crate::ssh::Trusted;
 use crate::theme::{self, AUTO};
 
 /// The narrowest reading measure that still makes sense.
@@ -48,6 +49,10 @@ pub struct Serve {
     /// Private mode when set: only these keys get in.
     pub authorized_keys: Option<PathBuf>,
     pub limits: Limits,
+    /// Load balancers that send a PROXY header (empty: none).
+    pub proxy_protocol: Trusted,
+    /// Where the server writes its figures as JSON.
+    pub status_file: Option<PathBuf>,
 }
 
 impl Default for Serve {
@@ -57,12 +62,16 @@ impl Default for Serve {
             host_key: None,
             authorized_keys: None,
             limits: Limits::default(),
+            proxy_protocol: Trusted::default(),
+            status_file: None,
         }
     }
 }
 
-const SERVE_KEYS: [&str; 15] = [
+const SERVE_KEYS: [&str; 17] = [
     "listen",
+    "proxy_protocol",
+    "status_file",
     "host_key",
     "authorized_keys",
     "max_sessions",
@@ -241,6 +250,14 @@ impl Config {
         let _ = writeln!(out, "  listen: {}", quote(&serve.listen));
         let _ = writeln!(out, "  host_key: {}", opt(&serve.host_key));
         let _ = writeln!(out, "  authorized_keys: {}", opt(&serve.authorized_keys));
+        let trusted = serve.proxy_protocol.to_string();
+        let trusted: Vec<String> = trusted
+            .split(", ")
+            .filter(|s| !s.is_empty())
+            .map(quote)
+            .collect();
+        let _ = writeln!(out, "  proxy_protocol: [{}]", trusted.join(", "));
+        let _ = writeln!(out, "  status_file: {}", opt(&serve.status_file));
         let _ = writeln!(out, "  max_sessions: {}", limits.max_sessions);
         let _ = writeln!(out, "  max_startups: {}", limits.max_startups);
         let _ = writeln!(out, "  startups_drop_from: {}", limits.startups_drop_from);
@@ -297,6 +314,32 @@ fn parse_serve(map: &serde_yaml::Mapping, serve: &mut Serve, bad: &mut dyn FnMut
             "authorized_keys" => get::<Option<PathBuf>>(v)
                 .map(|p| serve.authorized_keys = p.map(expand_home))
                 .is_ok(),
+            "status_file" => get::<Option<PathBuf>>(v)
+                .map(|p| serve.status_file = p.map(expand_home))
+                .is_ok(),
+            "proxy_protocol" => match get::<Option<OneOrMany>>(v) {
+                Ok(list) => {
+                    let list = list.map(OneOrMany::into_vec).unwrap_or_default();
+                    match list
+                        .iter()
+                        .map(|s| Trusted::parse(s))
+                        .collect::<Result<Vec<_>, _>>()
+                    {
+                        Ok(lists) => {
+                            let mut trusted = Trusted::default();
+                            for l in lists {
+                                trusted.extend(l);
+                            }
+                            serve.proxy_protocol = trusted;
+                        }
+                        Err(e) => {
+                            bad(key, format!("{e}; no balancer is trusted"));
+                        }
+                    }
+                    true
+                }
+                Err(_) => false,
+            },
             "max_sessions" => count(v).map(|n| serve.limits.max_sessions = n).is_some(),
             "max_startups" => count(v).map(|n| serve.limits.max_startups = n).is_some(),
             "startups_drop_from" => count(v)
@@ -329,7 +372,8 @@ fn parse_serve(map: &serde_yaml::Mapping, serve: &mut Serve, bad: &mut dyn FnMut
         };
         if !ok {
             let what = match key {
-                "listen" | "host_key" | "authorized_keys" => "must be text",
+                "listen" | "host_key" | "authorized_keys" | "status_file" => "must be text",
+                "proxy_protocol" => "must be an address or a list of them",
                 "handshake_timeout"
                 | "session_open_timeout"
                 | "idle_timeout"
@@ -434,6 +478,39 @@ mod tests {
             problems[2].contains("serve.port: unknown key"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn serve_behind_a_balancer() {
+        let (c, problems) = Config::parse(
+            "serve:\n  proxy_protocol: [10.0.0.0/8, '192.0.2.1, 192.0.2.2']\n  status_file: /run/folio/status.json\n",
+            "c",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let trusted = &c.serve.proxy_protocol;
+        assert!(trusted.contains("10.9.9.9".parse().unwrap()));
+        assert!(trusted.contains("192.0.2.2".parse().unwrap()));
+        assert!(!trusted.contains("192.0.2.3".parse().unwrap()));
+        assert_eq!(
+            c.serve.status_file,
+            Some(PathBuf::from("/run/folio/status.json"))
+        );
+        let (c, problems) = Config::parse("serve:\n  proxy_protocol: 127.0.0.1\n", "c");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(
+            c.serve
+                .proxy_protocol
+                .contains("127.0.0.1".parse().unwrap())
+        );
+        // A typo trusts nobody, rather than somebody else.
+        let (c, problems) = Config::parse("serve:\n  proxy_protocol: 10.0.0.1/8\n", "c.yaml");
+        assert!(c.serve.proxy_protocol.is_empty());
+        assert!(problems[0].contains("host bits set"), "{problems:?}");
+        // Printed and read back.
+        let (c, _) = Config::parse("serve:\n  proxy_protocol: [10.0.0.0/8, ::1]\n", "c");
+        let (back, problems) = Config::parse(&c.to_yaml(&Keymap::default()), "printed");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(back.serve, c.serve);
     }
 
     #[test]

@@ -109,9 +109,15 @@ pub fn init(log_file: Option<&Path>) -> Result<Started, LogError> {
     })
 }
 
+/// Set by systemd when stderr goes to the journal, which stamps every line
+/// with its own time.
+pub const JOURNAL_ENV: &str = "JOURNAL_STREAM";
+
 /// Logging for `folio serve`, which owns no terminal: always on (`info`
 /// unless `FOLIO_LOG` says otherwise), to `log_file` if given, else to
-/// stderr, where the person running the server watches it.
+/// stderr, where the person running the server watches it. Under systemd
+/// (`JOURNAL_STREAM` set) the lines carry no timestamp: the journal adds
+/// its own. Never colour.
 pub fn init_server(log_file: Option<&Path>) -> Result<Started, LogError> {
     if log_file.is_some() {
         return init(log_file);
@@ -126,11 +132,16 @@ pub fn init_server(log_file: Option<&Path>) -> Result<Started, LogError> {
         }),
         None => EnvFilter::new("info"),
     };
-    let _ = tracing_subscriber::fmt()
+    let journal = std::env::var_os(JOURNAL_ENV).is_some_and(|v| !v.is_empty());
+    let stderr = tracing_subscriber::fmt()
         .with_writer(io::stderr)
         .with_ansi(false)
-        .with_env_filter(filter)
-        .try_init();
+        .with_env_filter(filter);
+    let _ = if journal {
+        stderr.without_time().try_init()
+    } else {
+        stderr.try_init()
+    };
     install_panic_hook();
     Ok(Started {
         file: None,

@@ -121,7 +121,8 @@ enum Sub {
     /// Each visitor gets their own reader. No command is ever run and
     /// nothing outside the folder is read. Listens on 127.0.0.1:2222 unless told
     /// otherwise (`--listen 0.0.0.0:2222` for all interfaces). Stop with
-    /// Ctrl-C or SIGTERM: every visitor gets a goodbye line.
+    /// Ctrl-C or SIGTERM: every visitor gets a goodbye line. SIGHUP reloads
+    /// the posts.
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(Box<ServeArgs>),
 }
@@ -200,6 +201,21 @@ struct ServeArgs {
     /// Write the log to FILE [default: stderr].
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     log_file: Option<PathBuf>,
+
+    /// Behind a load balancer: connections from FROM (addresses or CIDR
+    /// networks, comma-separated; may be repeated) must start with a PROXY
+    /// header (v1 or v2), whose source address is then the visitor's.
+    #[arg(long, value_name = "FROM", help_heading = "Service")]
+    proxy_protocol: Vec<String>,
+
+    /// Write the server's figures as JSON to FILE (replaced atomically) at
+    /// every summary.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Service")]
+    status: Option<PathBuf>,
+
+    /// Seconds between summary lines in the log [default: 60].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Service")]
+    summary_every: Option<u64>,
 }
 
 const LONG_ABOUT: &str = "A fast terminal reader for folders of Markdown posts.
@@ -789,6 +805,12 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let config = base_config(args.path.as_deref(), &paths, &mut problems);
     let mut serve = config.serve.clone();
     apply_serve_flags(args, &mut serve);
+    // Before anything is made (the host key): a typo here is one line.
+    for from in &args.proxy_protocol {
+        let trusted =
+            ssh::Trusted::parse(from).map_err(|e| anyhow::anyhow!("--proxy-protocol: {e}"))?;
+        serve.proxy_protocol.extend(trusted);
+    }
     let (keymap, key_problems) = Keymap::default().with_overrides(&config.keys);
     problems.extend(key_problems);
     let look = if config.theme == AUTO {
@@ -823,23 +845,7 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
             .context("no home folder for the host key: give --host-key FILE")?,
     };
     let (key, created) = ssh::host_key(&key_path)?;
-    let access = match &serve.authorized_keys {
-        Some(path) => {
-            let keys = ssh::authorized_keys(path)?;
-            for why in &keys.refused {
-                eprintln!("folio: warning: {}", sanitize(why));
-                tracing::warn!("{}", sanitize(why));
-            }
-            if keys.is_empty() {
-                anyhow::bail!(
-                    "{} lists no keys folio can honour: nobody could log in",
-                    path.display()
-                );
-            }
-            ssh::Access::Keys(keys)
-        }
-        None => ssh::Access::Public,
-    };
+    let access = access(serve.authorized_keys.as_deref())?;
     let mut site = ssh::Site::new(posts, config.posts.clone(), keymap, look);
     site.color = config.color;
     site.max_width = config.max_width;
@@ -859,13 +865,127 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let options = ssh::ServeOptions {
         limits: serve.limits.clone(),
         access,
+        proxy: serve.proxy_protocol.clone(),
     };
     let _watch = config
         .posts
         .as_deref()
         .and_then(|path| watch_served(path, &site));
-    runtime.block_on(run_server(site, key, &key_path, created, &listen, options))?;
+    let observer = ssh::Observer::new(
+        Duration::from_secs(args.summary_every.unwrap_or(60)),
+        args.status.clone().or(serve.status_file.clone()),
+    );
+    let server = Served {
+        key,
+        key_path: &key_path,
+        created,
+        listen: &listen,
+        options,
+        observer,
+        posts: config.posts.clone(),
+    };
+    runtime.block_on(run_server(site, server))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who may log in: anyone, or (private mode) the keys in the file.
+fn access(authorized_keys: Option<&Path>) -> Result<ssh::Access> {
+    Ok(match authorized_keys {
+        Some(path) => {
+            let keys = ssh::authorized_keys(path)?;
+            for why in &keys.refused {
+                eprintln!("folio: warning: {}", sanitize(why));
+                tracing::warn!("{}", sanitize(why));
+            }
+            if keys.is_empty() {
+                anyhow::bail!(
+                    "{} lists no keys folio can honour: nobody could log in",
+                    path.display()
+                );
+            }
+            ssh::Access::Keys(keys)
+        }
+        None => ssh::Access::Public,
+    })
+}
+
+/// What `run_server` starts with.
+struct Served<'a> {
+    key: russh::keys::PrivateKey,
+    key_path: &'a Path,
+    created: bool,
+    listen: &'a str,
+    options: ssh::ServeOptions,
+    observer: ssh::Observer,
+    /// The served folder (rescanned on SIGHUP).
+    posts: Option<PathBuf>,
+}
+
+/// SIGHUP: the folder is scanned again (confined, as at start) and every
+/// session gets the new list; posts whose files changed are read again.
+/// For where the watcher hears nothing (some network and container
+/// filesystems) or a deploy that wants the new posts now.
+async fn reload_on_hangup(site: std::sync::Arc<ssh::Site>, folder: Option<PathBuf>) -> Result<()> {
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot watch for SIGHUP")?;
+    let stamps = |posts: &[Post]| -> std::collections::HashMap<PathBuf, (u64, Option<std::time::SystemTime>)> {
+        posts
+            .iter()
+            .filter_map(|p| match &p.origin {
+                posts::Origin::File(path) => std::fs::metadata(path)
+                    .ok()
+                    .map(|m| (p.rel_path.clone(), (m.len(), m.modified().ok()))),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut known = {
+        let posts = site.posts();
+        tokio::task::spawn_blocking(move || stamps(&posts))
+            .await
+            .unwrap_or_default()
+    };
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            let Some(folder) = folder.clone() else {
+                tracing::info!("SIGHUP: serving the built-in posts, nothing to reload");
+                continue;
+            };
+            let started = Instant::now();
+            let scanned = tokio::task::spawn_blocking(move || {
+                posts::scan_with(&folder, posts::Links::Confined).map(|list| {
+                    let now = stamps(&list);
+                    (list, now)
+                })
+            })
+            .await;
+            match scanned {
+                Ok(Ok((list, now))) => {
+                    let changed: Vec<PathBuf> = now
+                        .iter()
+                        .filter(|(rel, stamp)| known.get(*rel).is_some_and(|old| old != *stamp))
+                        .map(|(rel, _)| rel.clone())
+                        .collect();
+                    tracing::info!(
+                        posts = list.len(),
+                        changed = changed.len(),
+                        scan_ms = started.elapsed().as_secs_f64() * 1000.0,
+                        "SIGHUP: reloaded the posts"
+                    );
+                    known = now;
+                    site.reload(Report::PostsChanged(list));
+                    for rel in changed {
+                        site.broadcast(Report::PostChanged(rel));
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!("SIGHUP: cannot reload: {}", sanitize(&e.to_string()));
+                }
+                Err(e) => tracing::warn!(error = %e, "SIGHUP: the reload failed"),
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Live reload for every session; a folder that cannot be watched is
@@ -887,15 +1007,22 @@ fn watch_served(path: &Path, site: &std::sync::Arc<ssh::Site>) -> Option<folio::
     }
 }
 
-/// Binds, says where and with which key, and serves until SIGTERM or SIGINT.
-async fn run_server(
-    site: std::sync::Arc<ssh::Site>,
-    key: russh::keys::PrivateKey,
-    key_path: &Path,
-    created: bool,
-    listen: &str,
-    options: ssh::ServeOptions,
-) -> Result<()> {
+/// Binds, says where and with which key, and serves until SIGTERM or
+/// SIGINT (exit 0 once every visitor had their goodbye); SIGHUP reloads the
+/// posts.
+async fn run_server(site: std::sync::Arc<ssh::Site>, served: Served<'_>) -> Result<()> {
+    let Served {
+        key,
+        key_path,
+        created,
+        listen,
+        options,
+        observer,
+        posts: folder,
+    } = served;
+    // Before the banner: a SIGHUP from then on reloads, and compares with
+    // the files as they were at start.
+    reload_on_hangup(site.clone(), folder).await?;
     let (listener, local) = ssh::bind(listen).await?;
     let fingerprint = ssh::fingerprint(key.public_key());
     let mut out = String::new();
@@ -916,6 +1043,16 @@ async fn run_server(
         ssh::Access::Public => writeln!(out, "anyone can read (public mode)"),
         ssh::Access::Keys(k) => writeln!(out, "private mode: {} authorized keys", k.len()),
     };
+    if !options.proxy.is_empty() {
+        let _ = writeln!(
+            out,
+            "behind a load balancer: PROXY headers from {}",
+            options.proxy
+        );
+    }
+    if let Some(status) = &observer.status {
+        let _ = writeln!(out, "status file {}", status.display());
+    }
     let host = if local.ip().is_loopback() || local.ip().is_unspecified() {
         "localhost".to_owned()
     } else {
@@ -940,7 +1077,16 @@ async fn run_server(
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
-    ssh::serve(site, key, options, listener, stop_rx, ssh::Stats::default()).await;
+    let stats = ssh::Stats::default();
+    let observing = tokio::spawn(ssh::observe(
+        site.clone(),
+        stats.clone(),
+        observer,
+        stop_rx.clone(),
+    ));
+    ssh::serve(site, key, options, listener, stop_rx, stats).await;
+    // The last summary and status, after the goodbyes.
+    let _ = observing.await;
     let _ = writeln!(std::io::stderr(), "folio serve: stopped");
     Ok(())
 }

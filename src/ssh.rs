@@ -25,18 +25,27 @@
 //! reads outside the served folder (files are opened beneath it:
 //! [`crate::posts::Folder`]).
 //!
+//! Behind a TCP load balancer, the balancer's PROXY header names the
+//! visitor ([`proxy`]); every limit, `from=` and log line then uses that
+//! address. What the server did is summed up each interval ([`figures`]).
+//!
 //! Inside: `keys` (the host key and `authorized_keys`), `site` (what all
 //! sessions share, and its caches), `conn` (one connection: russh's
-//! handler, limits, the visitor's terminal description) and `session` (one
-//! visitor's reader, its outbox and its supervisor).
+//! handler, limits, the visitor's terminal description), `session` (one
+//! visitor's reader, its outbox and its supervisor), `proxy` (the PROXY
+//! protocol) and `figures` (the summary line and the status file).
 
 mod conn;
+pub mod figures;
 mod keys;
+pub mod proxy;
 mod session;
 mod site;
 
 pub use conn::Env;
+pub use figures::Observer;
 pub use keys::{Allowed, AuthorizedKey, AuthorizedKeys, authorized_keys, fingerprint, host_key};
+pub use proxy::Trusted;
 pub use site::Site;
 
 use std::collections::HashMap;
@@ -111,6 +120,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct ServeOptions {
     pub limits: Limits,
     pub access: Access,
+    /// The load balancers whose PROXY headers name the visitor (empty: no
+    /// balancer; a PROXY header is refused from anyone).
+    pub proxy: Trusted,
 }
 
 /// The running server's shared state.
@@ -118,6 +130,9 @@ struct Server {
     site: Arc<Site>,
     limits: Limits,
     access: Access,
+    proxy: Trusted,
+    /// Connections from a balancer whose PROXY header is being read.
+    headers: AtomicUsize,
     gate: Mutex<Gate>,
     /// Every admitted connection, so one pushed out of the handshake's
     /// pool can be closed.
@@ -138,6 +153,8 @@ struct ServerCounts {
     sessions: AtomicUsize,
     layouts: AtomicUsize,
     cells: AtomicUsize,
+    started: std::sync::atomic::AtomicU64,
+    interval: figures::Interval,
 }
 
 impl Stats {
@@ -159,6 +176,40 @@ impl Stats {
     /// Screen cells the sessions hold.
     pub fn screen_cells(&self) -> usize {
         self.0.cells.load(Ordering::SeqCst)
+    }
+
+    /// Reader sessions started since the server started.
+    pub fn sessions_started(&self) -> u64 {
+        self.0.started.load(Ordering::SeqCst)
+    }
+
+    /// Connections refused by `why` (a limit's name, or `proxy_*`) since
+    /// the last summary.
+    pub fn refused(&self, why: &str) -> u64 {
+        self.0.interval.refused(why)
+    }
+
+    /// TCP connections accepted (health checks apart) since the last
+    /// summary.
+    pub fn connects(&self) -> u64 {
+        self.0.interval.connects()
+    }
+
+    /// All connections refused since the last summary.
+    pub fn refused_total(&self) -> u64 {
+        self.0.interval.refused_total()
+    }
+
+    /// PROXY `LOCAL` connections (a balancer's health checks) since the
+    /// last summary.
+    pub fn health_checks(&self) -> u64 {
+        self.0.interval.health_checks()
+    }
+
+    /// Starts a new interval, as a summary does (the figures of the last
+    /// are dropped).
+    pub fn reset(&self) {
+        self.0.interval.take();
     }
 }
 
@@ -207,6 +258,8 @@ pub async fn serve(
         screens: Arc::new(Mutex::new(Screens::new(options.limits.screen_cells))),
         limits: options.limits,
         access: options.access,
+        proxy: options.proxy,
+        headers: AtomicUsize::new(0),
         config,
         shutdown: shutdown.clone(),
     });
@@ -225,40 +278,173 @@ pub async fn serve(
                 continue;
             }
         };
-        let admitted = lock(&server.gate).admit(peer.ip(), Instant::now(), rand::random());
-        let admitted = match admitted {
-            Ok(admitted) => admitted,
-            Err(refusal) => {
-                tracing::info!(addr = %peer, limit = refusal.name(), "refused connection");
-                refuse(&tcp, refusal.message());
-                continue;
-            }
-        };
-        let visit = Arc::new(conn::Visit::default());
-        {
-            let mut visits = lock(&server.visits);
-            if let Some(evicted) = admitted.evicted.and_then(|t| visits.remove(&t)) {
-                tracing::info!(addr = %peer, "the handshakes are full: closing the oldest of the address holding the most");
-                evicted.kill();
-            }
-            visits.insert(admitted.ticket, visit.clone());
+        let accepted = Instant::now();
+        if server.proxy.contains(peer.ip()) {
+            balanced(&server, tcp, peer, accepted, &stats);
+        } else {
+            stats.0.interval.connect();
+            admit(&server, tcp, peer, None, accepted, &stats);
         }
-        stats.0.connections.fetch_add(1, Ordering::SeqCst);
-        let server = server.clone();
-        let stats = stats.clone();
-        tokio::spawn(async move {
-            let ticket = admitted.ticket;
-            conn::connection(&server, tcp, peer, ticket, visit, &stats).await;
-            lock(&server.gate).release(ticket);
-            lock(&server.visits).remove(&ticket);
-            stats.0.connections.fetch_sub(1, Ordering::SeqCst);
-        });
     }
     drop(listener);
     let deadline = Instant::now() + GOODBYE_TIMEOUT + Duration::from_secs(2);
     while stats.connections() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A connection from a trusted balancer: its PROXY header is read (within
+/// the handshake deadline, on a task of its own), then the visitor it
+/// names is admitted as if they had connected directly. Headers being
+/// read at once are capped like handshakes.
+fn balanced(
+    server: &Arc<Server>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    accepted: Instant,
+    stats: &Stats,
+) {
+    if server.headers.fetch_add(1, Ordering::SeqCst) >= server.limits.max_startups {
+        server.headers.fetch_sub(1, Ordering::SeqCst);
+        stats.0.interval.connect();
+        stats.0.interval.refuse("proxy_busy");
+        tracing::info!(via = %peer, "refused connection: too many PROXY headers being read");
+        return;
+    }
+    let server = server.clone();
+    let stats = stats.clone();
+    tokio::spawn(async move {
+        let mut tcp = tcp;
+        let read = tokio::time::timeout(
+            server.limits.handshake_timeout,
+            proxy::read_header(&mut tcp),
+        )
+        .await;
+        server.headers.fetch_sub(1, Ordering::SeqCst);
+        let header = match read {
+            Ok(Ok(header)) => header,
+            Ok(Err(e)) => {
+                stats.0.interval.connect();
+                stats.0.interval.refuse(e.name());
+                tracing::info!(via = %peer, error = %e, "refused connection from the balancer");
+                if matches!(e, proxy::ProxyError::Missing) {
+                    // Probably a person or a misconfigured balancer: say
+                    // why, and close with a FIN after reading what they
+                    // already sent (a bounded amount, briefly), so the line
+                    // is not lost to a reset.
+                    refuse(
+                        &tcp,
+                        "this server is behind a load balancer; connect through it",
+                    );
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut tcp).await;
+                    let mut sink = [0u8; 4096];
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        tokio::io::AsyncReadExt::read(&mut tcp, &mut sink),
+                    )
+                    .await;
+                }
+                return;
+            }
+            Err(_) => {
+                stats.0.interval.connect();
+                stats.0.interval.refuse("proxy_timeout");
+                tracing::info!(via = %peer, "refused connection from the balancer: no PROXY header within the handshake deadline");
+                return;
+            }
+        };
+        match header {
+            proxy::Header::Local => {
+                // A health check: nothing to serve, nothing to count
+                // against anyone. Closed with a FIN, not a reset.
+                stats.0.interval.health_check();
+                tracing::debug!(via = %peer, "PROXY LOCAL (health check): closing");
+                let _ = tokio::io::AsyncWriteExt::shutdown(&mut tcp).await;
+            }
+            proxy::Header::Unknown => {
+                stats.0.interval.connect();
+                admit(&server, tcp, peer, Some(peer), accepted, &stats);
+            }
+            proxy::Header::Proxy(visitor) => {
+                stats.0.interval.connect();
+                admit(&server, tcp, visitor, Some(peer), accepted, &stats);
+            }
+        }
+    });
+}
+
+/// Counts a connection from `visitor` against the limits and, if it is let
+/// in, serves it on a task of its own. `via` is the balancer it came
+/// through.
+fn admit(
+    server: &Arc<Server>,
+    tcp: TcpStream,
+    visitor: SocketAddr,
+    via: Option<SocketAddr>,
+    accepted: Instant,
+    stats: &Stats,
+) {
+    let admitted = lock(&server.gate).admit(visitor.ip(), Instant::now(), rand::random());
+    let admitted = match admitted {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            stats.0.interval.refuse(refusal.name());
+            if let Some(via) = via {
+                tracing::info!(addr = %visitor, via = %via, limit = refusal.name(), "refused connection");
+            } else {
+                tracing::info!(addr = %visitor, limit = refusal.name(), "refused connection");
+            }
+            refuse(&tcp, refusal.message());
+            return;
+        }
+    };
+    let visit = Arc::new(conn::Visit::default());
+    {
+        let mut visits = lock(&server.visits);
+        if let Some(evicted) = admitted.evicted.and_then(|t| visits.remove(&t)) {
+            tracing::info!(addr = %visitor, "the handshakes are full: closing the oldest of the address holding the most");
+            stats.0.interval.refuse("max_startups_evicted");
+            evicted.kill();
+        }
+        visits.insert(admitted.ticket, visit.clone());
+    }
+    stats.0.connections.fetch_add(1, Ordering::SeqCst);
+    let server = server.clone();
+    let stats = stats.clone();
+    tokio::spawn(async move {
+        let ticket = admitted.ticket;
+        let from = conn::Peer {
+            visitor,
+            via,
+            accepted,
+        };
+        conn::connection(&server, tcp, from, ticket, visit, &stats).await;
+        lock(&server.gate).release(ticket);
+        lock(&server.visits).remove(&ticket);
+        stats.0.connections.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
+/// The operator's view of a running server: a summary line every
+/// `observer.every` when anything happened, and the status file; once more
+/// when `shutdown` turns true.
+pub async fn observe(
+    site: Arc<Site>,
+    stats: Stats,
+    mut observer: Observer,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    observer.tick(&stats, site.posts().len());
+    let mut every = tokio::time::interval(observer.every);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = every.tick() => observer.tick(&stats, site.posts().len()),
+            _ = shutdown.wait_for(|s| *s) => break,
+        }
+    }
+    observer.tick(&stats, site.posts().len());
 }
 
 /// Says why, before the SSH banner (ssh shows such lines with `-v`), and

@@ -175,6 +175,7 @@ async fn the_same_session_looks_the_same_locally_and_over_ssh() {
     let options = ServeOptions {
         limits: folio::limits::Limits::default(),
         access: Access::Public,
+        proxy: ssh::Trusted::default(),
     };
     let server = tokio::spawn(ssh::serve(
         site,

@@ -17,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
+use super::proxy::Sniff;
 use super::session::{SessionCtx, supervise};
 use super::{Access, Allowed, Server, Stats, fingerprint, lock};
 use crate::color::{self, ColorChoice, Depth};
@@ -127,6 +128,11 @@ impl Visit {
 struct Guarded {
     inner: TcpStream,
     visit: Arc<Visit>,
+    stats: Stats,
+    /// Watches for a PROXY header where none may come (the connection is
+    /// not from a trusted balancer, or its header was read already).
+    sniff: Sniff,
+    peer: SocketAddr,
 }
 
 fn aborted() -> io::Error {
@@ -147,6 +153,16 @@ impl AsyncRead for Guarded {
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         let n = buf.filled().len() - before;
         self.visit.received.fetch_add(n as u64, Ordering::Relaxed);
+        if n > 0 {
+            let this = &mut *self;
+            if this.sniff.is_header(&buf.filled()[before..]) {
+                // A client must not choose its own address.
+                this.stats.0.interval.refuse("proxy_untrusted");
+                tracing::info!(addr = %this.peer, "refused connection: a PROXY header from an address that is not a trusted balancer (--proxy-protocol)");
+                this.visit.kill();
+                return Poll::Ready(Err(aborted()));
+            }
+        }
         r
     }
 }
@@ -164,6 +180,7 @@ impl AsyncWrite for Guarded {
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = &r {
             self.visit.sent.fetch_add(*n as u64, Ordering::Relaxed);
+            self.stats.0.interval.sent(*n);
         }
         r
     }
@@ -180,16 +197,33 @@ impl AsyncWrite for Guarded {
     }
 }
 
+/// Who a connection is from.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Peer {
+    /// The visitor: the TCP peer, or what a balancer's PROXY header said.
+    pub(super) visitor: SocketAddr,
+    /// The balancer it came through.
+    pub(super) via: Option<SocketAddr>,
+    /// When the TCP connection was accepted: the handshake deadline counts
+    /// from here, the PROXY header's time included.
+    pub(super) accepted: Instant,
+}
+
 pub(super) async fn connection(
     server: &Arc<Server>,
     tcp: TcpStream,
-    peer: SocketAddr,
+    from: Peer,
     ticket: Ticket,
     visit: Arc<Visit>,
     stats: &Stats,
 ) {
-    let started = Instant::now();
-    tracing::info!(addr = %peer, "connect");
+    let started = from.accepted;
+    let peer = from.visitor;
+    if let Some(via) = from.via {
+        tracing::info!(addr = %peer, via = %via, "connect");
+    } else {
+        tracing::info!(addr = %peer, "connect");
+    }
     let _ = tcp.set_nodelay(true);
     let handler = Conn {
         server: server.clone(),
@@ -210,6 +244,9 @@ pub(super) async fn connection(
     let stream = Guarded {
         inner: tcp,
         visit: visit.clone(),
+        stats: stats.clone(),
+        sniff: Sniff::default(),
+        peer,
     };
     let deadline = server.limits.handshake_timeout;
     let running = tokio::time::timeout(
@@ -366,6 +403,7 @@ impl Conn {
         match lock(&self.server.gate).login(self.ticket) {
             Ok(()) => info.authed = Some(Instant::now()),
             Err(refusal) => {
+                self.stats.0.interval.refuse(refusal.name());
                 tracing::info!(addr = %self.peer, limit = refusal.name(), "logged in, but no room for a session");
                 self.full = true;
             }
@@ -650,6 +688,7 @@ impl Handler for Conn {
         let visit = self.visit.clone();
         let stats = self.stats.clone();
         stats.0.sessions.fetch_add(1, Ordering::SeqCst);
+        stats.0.started.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
             supervise(ctx, write).await;
             stats.0.sessions.fetch_sub(1, Ordering::SeqCst);

@@ -14,40 +14,50 @@ use super::ServeError;
 /// file. An existing file that cannot be read or parsed is an error: a
 /// silently replaced host key would make every visitor's ssh warn of an
 /// attack, and hide a real problem.
+///
+/// Several instances may share one key file and start at once: a new key
+/// is written whole to a temporary file and then linked into place, which
+/// fails if a key got there first; the loser reads the winner's key. So no
+/// instance ever sees half a key, and none replaces one.
 pub fn host_key(path: &Path) -> Result<(PrivateKey, bool), ServeError> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let bad = |reason: String| ServeError::BadKey {
-                path: path.to_path_buf(),
-                reason,
-            };
-            let key = PrivateKey::from_openssh(&bytes).map_err(|e| bad(e.to_string()))?;
-            if key.is_encrypted() {
-                return Err(bad("it is encrypted".into()));
-            }
-            Ok((key, false))
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let write = |source| ServeError::WriteKey {
-                path: path.to_path_buf(),
-                source,
-            };
-            let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
-                .map_err(|e| write(io::Error::other(e.to_string())))?;
-            let text = key
-                .to_openssh(russh::keys::ssh_key::LineEnding::LF)
-                .map_err(|e| write(io::Error::other(e.to_string())))?;
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                create_private_dir(parent).map_err(write)?;
-            }
-            write_private_file(path, text.as_bytes()).map_err(write)?;
-            Ok((key, true))
-        }
-        Err(source) => Err(ServeError::ReadKey {
-            path: path.to_path_buf(),
-            source,
-        }),
+    match read_key(path) {
+        Err(ServeError::ReadKey { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+        read => return read.map(|key| (key, false)),
     }
+    let write = |source| ServeError::WriteKey {
+        path: path.to_path_buf(),
+        source,
+    };
+    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
+        .map_err(|e| write(io::Error::other(e.to_string())))?;
+    let text = key
+        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+        .map_err(|e| write(io::Error::other(e.to_string())))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent).map_err(write)?;
+    }
+    match publish_private_file(path, text.as_bytes()) {
+        Ok(()) => Ok((key, true)),
+        // Another instance made one meanwhile: that is the key.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_key(path).map(|k| (k, false)),
+        Err(e) => Err(write(e)),
+    }
+}
+
+fn read_key(path: &Path) -> Result<PrivateKey, ServeError> {
+    let bytes = std::fs::read(path).map_err(|source| ServeError::ReadKey {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |reason: String| ServeError::BadKey {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let key = PrivateKey::from_openssh(&bytes).map_err(|e| bad(e.to_string()))?;
+    if key.is_encrypted() {
+        return Err(bad("it is encrypted".into()));
+    }
+    Ok(key)
 }
 
 #[cfg(unix)]
@@ -64,16 +74,35 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
-fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` (mode 0600) to a temporary file beside `path`, syncs it,
+/// and hard-links it to `path`: the link appears whole or not at all, and
+/// fails with `AlreadyExists` rather than replace a file.
+fn publish_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}.{:08x}.tmp",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     let mut options = std::fs::OpenOptions::new();
-    // Never overwrite: a key that appeared meanwhile wins.
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    let linked = options
+        .open(&tmp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    linked?;
+    // The new name survives a crash only once the folder is synced.
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
 }
 
 /// The fingerprint ssh shows for a key: `SHA256:…`.
@@ -376,6 +405,36 @@ mod tests {
             fingerprint(again.public_key())
         );
         assert!(fingerprint(key.public_key()).starts_with("SHA256:"));
+    }
+
+    #[test]
+    fn instances_starting_at_once_share_one_whole_key() {
+        // Threads racing to create the key, as instances of one blog do on
+        // their first start: every one gets the same key, one made it.
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("state/key");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let racers: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        let (key, created) = host_key(&path).unwrap();
+                        (fingerprint(key.public_key()), created)
+                    })
+                })
+                .collect();
+            let got: Vec<_> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+            assert!(got.iter().all(|(f, _)| *f == got[0].0), "{got:?}");
+            assert_eq!(got.iter().filter(|(_, created)| *created).count(), 1);
+            // Nothing left beside it but the key.
+            let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["key"]);
+        }
     }
 
     #[test]

@@ -33,6 +33,9 @@ const RESIZE_LATEST: Duration = Duration::from_millis(500);
 /// repaint and a relayout, so a few a second at most, however many arrive.
 const RESIZE_EVERY: Duration = Duration::from_millis(250);
 
+/// Past this, a frame is not counted as the answer to the input before it.
+const UNANSWERED: Duration = Duration::from_secs(10);
+
 pub(super) struct SessionCtx {
     pub(super) site: Arc<Site>,
     pub(super) env: Env,
@@ -561,6 +564,7 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
     let mut kickable = true;
     let mut resize: Option<Resize> = None;
     let mut resized = started;
+    let mut unanswered: Option<Instant> = None;
 
     let now = || Instant::now().into_std();
     match session.start(now(), &mut exec, &mut host) {
@@ -580,6 +584,7 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
             bytes = ctx.input.recv() => {
                 let Some(bytes) = bytes else { return End::ClientGone };
                 last_key = Instant::now();
+                unanswered.get_or_insert(last_key);
                 session.input(&bytes, now());
                 // Whatever else is queued: one frame for a burst.
                 while let Ok(more) = ctx.input.try_recv() {
@@ -636,9 +641,26 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
         if !extra.is_empty() {
             outbox_append(&outbox, &extra);
         }
-        if let Err(e) = draw(&mut session, &outbox) {
-            return End::Failed(e);
+        match draw(&mut session, &outbox) {
+            Ok(drawn) => answered(drawn, &mut unanswered, &ctx.stats),
+            Err(e) => return End::Failed(e),
         }
+    }
+}
+
+/// Key-to-frame, as the server sees it (from a visitor's bytes reaching
+/// their session to the frame they caused being queued), for the
+/// operator's summary. `unanswered` is when input came that no frame has
+/// answered yet. A key that changed nothing on screen is answered by no
+/// frame; one drawn much later (a reload) answers something else.
+fn answered(drawn: bool, unanswered: &mut Option<Instant>, stats: &Stats) {
+    if !drawn {
+        return;
+    }
+    if let Some(took) = unanswered.take().map(|at| at.elapsed())
+        && took < UNANSWERED
+    {
+        stats.0.interval.key_to_frame(took);
     }
 }
 
@@ -658,11 +680,11 @@ fn send(session: &mut Session<Vec<u8>>, outbox: &Outbox, frame: bool) {
 /// Draws a frame, if anything changed, and queues its bytes. When the
 /// previous frame still waits (the client is behind), it is dropped and
 /// this frame is a full repaint, so the screen is right whichever frames
-/// were skipped.
-fn draw(session: &mut Session<Vec<u8>>, outbox: &Outbox) -> Result<(), String> {
+/// were skipped. Whether a frame was drawn.
+fn draw(session: &mut Session<Vec<u8>>, outbox: &Outbox) -> Result<bool, String> {
     let behind = outbox.waiting();
     if !session.frame(behind).map_err(|e| e.to_string())? {
-        return Ok(());
+        return Ok(false);
     }
     if behind {
         // Whatever was waiting is dropped; what it may have changed
@@ -673,7 +695,7 @@ fn draw(session: &mut Session<Vec<u8>>, outbox: &Outbox) -> Result<(), String> {
     } else {
         send(session, outbox, true);
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Queues bytes that are not a frame (the terminal set-up, a query): they

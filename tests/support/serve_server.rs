@@ -18,9 +18,11 @@ use tokio::sync::watch;
 pub struct Running {
     pub addr: SocketAddr,
     pub stats: Stats,
+    pub site: Arc<Site>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
-    _blog: tempfile::TempDir,
+    /// Kept until the server is dropped.
+    blog: Option<tempfile::TempDir>,
 }
 
 pub async fn start(limits: Limits) -> Running {
@@ -28,20 +30,36 @@ pub async fn start(limits: Limits) -> Running {
 }
 
 pub async fn start_with(blog: tempfile::TempDir, limits: Limits, access: Access) -> Running {
-    let posts = posts::scan_with(blog.path(), posts::Links::Confined).unwrap();
+    let options = ServeOptions {
+        limits,
+        access,
+        proxy: ssh::Trusted::default(),
+    };
+    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+    let mut running = serve_folder(blog.path(), options, key).await;
+    running.blog = Some(blog);
+    running
+}
+
+/// A server of the folder `blog` (which the caller keeps) with `options`
+/// and host key `key`: several may serve one folder with one key.
+pub async fn serve_folder(
+    blog: &std::path::Path,
+    options: ServeOptions,
+    key: PrivateKey,
+) -> Running {
+    let posts = posts::scan_with(blog, posts::Links::Confined).unwrap();
     let site = Arc::new(Site::new(
         posts,
-        Some(blog.path().to_path_buf()),
+        Some(blog.to_path_buf()),
         Keymap::default(),
         Look::Fixed(Box::default()),
     ));
-    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
     let (listener, addr) = ssh::bind("127.0.0.1:0").await.unwrap();
     let (stop, stop_rx) = watch::channel(false);
     let stats = Stats::default();
-    let options = ServeOptions { limits, access };
     let task = tokio::spawn(ssh::serve(
-        site,
+        site.clone(),
         key,
         options,
         listener,
@@ -51,9 +69,10 @@ pub async fn start_with(blog: tempfile::TempDir, limits: Limits, access: Access)
     Running {
         addr,
         stats,
+        site,
         stop,
         task,
-        _blog: blog,
+        blog: None,
     }
 }
 
