@@ -609,6 +609,29 @@ fn over_ssh_a_web_link_is_copied_with_osc_52() {
 }
 
 #[test]
+fn y_and_a_hint_copy_a_code_block_to_the_clipboard() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("post.md"),
+        "# Post\n\nSee [the site](https://example.com/) first.\n\n```sh\ncargo build --release\n\tls -la | wc -l\n```\n\nDone.\n",
+    )
+    .unwrap();
+    let tmux = run_folio(&quoted(&dir.path().join("post.md")));
+    tmux.keep_clipboard();
+    tmux.wait_text("cargo build --release");
+    tmux.keys(&["y"]);
+    tmux.wait_text("Copy a link's URL or a code block");
+    // The link's hint comes first, the code block's second.
+    tmux.keys(&["s"]);
+    tmux.wait_text("Copied 2 lines of code to the clipboard");
+    tmux.wait_buffer("cargo build --release\n\tls -la | wc -l");
+    quit(&tmux);
+}
+
+#[test]
 fn find_a_post_by_a_word_in_its_body_and_open_it() {
     if !tools::have(&["tmux"]) {
         return;
