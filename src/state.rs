@@ -595,7 +595,7 @@ mod tests {
         save(&path, "/blog", &[(cleared, 200)]).unwrap();
         let (state, _) = StateFile::load(&path);
         assert!(state.reading("/blog").bookmarks.is_empty());
-        assert!(!std::fs::read_to_string(&path).unwrap().contains("bookmarks"));
+        assert!(!std::fs::read_to_string(&path).unwrap().contains("bookmarks:"));
     }
 
     #[test]

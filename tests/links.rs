@@ -420,7 +420,7 @@ fn help_lists_the_link_keys() {
     for want in [
         "Links and history",
         "F ",
-        "link mode: hints on the links shown",
+        "link mode: hints on the links and code shown",
         "H Backspace Ctrl-o",
         "back to the previous post and place",
         "L ",

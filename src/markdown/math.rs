@@ -45,7 +45,7 @@ pub fn inline(src: &str) -> Result<String> {
 pub fn display(src: &str, width: usize) -> Result<Vec<String>> {
     let mut rows = Vec::new();
     for line in split_rows(src) {
-        let items = Parser::parse(line)?;
+        let items = Parser::parse(line.trim())?;
         let stacked = stack(&items);
         if stacked
             .iter()
@@ -622,6 +622,14 @@ impl<'s> Parser<'s> {
                 '*' => {
                     self.bump();
                     items.push(Item::Text("∗".into()));
+                }
+                // TeX ignores spaces in math; one is kept where the source
+                // had any, for reading.
+                c if c.is_whitespace() => {
+                    self.skip_spaces();
+                    if !matches!(items.last(), Some(Item::Text(t)) if t.ends_with(' ')) {
+                        items.push(Item::Text(" ".into()));
+                    }
                 }
                 _ => {
                     self.bump();
