@@ -431,14 +431,14 @@ impl App {
             }
             // In the bookmark list `d` (or Delete) deletes, whatever it does
             // elsewhere.
-            Mode::Bookmarks { selected, over } => {
-                if (key.code == KeyCode::Char('d') && !key.ctrl) || key.code == KeyCode::Delete {
-                    self.changing(|app| {
-                        app.message = None;
-                        app.delete_bookmark(selected, over);
-                    });
-                    return;
-                }
+            Mode::Bookmarks { selected, over }
+                if (key.code == KeyCode::Char('d') && !key.ctrl) || key.code == KeyCode::Delete =>
+            {
+                self.changing(|app| {
+                    app.message = None;
+                    app.delete_bookmark(selected, over);
+                });
+                return;
             }
             Mode::Prompt { .. } => {
                 if let Some(edit) = prompt::prompt_edit(key) {

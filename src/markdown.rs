@@ -295,6 +295,8 @@ struct Renderer<'t> {
     highlights: Highlights,
     /// The wrapper's buffers, kept from block to block.
     wrapped: Wrapped,
+    /// Diagrams met so far (drawing is capped per post).
+    diagrams: usize,
     /// Set from elsewhere: stop (see [`cancellable`]).
     cancel: Option<Arc<AtomicBool>>,
 }
@@ -321,6 +323,7 @@ impl<'t> Renderer<'t> {
             slugs: Slugs::default(),
             highlights: Highlights::new(pre.code),
             wrapped: Wrapped::default(),
+            diagrams: 0,
             cancel: None,
         }
     }

@@ -522,7 +522,8 @@ fn coalesce(queued: Vec<(ReadingChanges, u64)>) -> Vec<(ReadingChanges, u64)> {
     let mut out: Vec<(ReadingChanges, u64)> = Vec::new();
     for (mut c, at) in queued.into_iter().rev() {
         c.posts.retain(|(p, _)| seen.insert(p.clone()));
-        c.bookmarks.retain(|(p, _)| seen_bookmarks.insert(p.clone()));
+        c.bookmarks
+            .retain(|(p, _)| seen_bookmarks.insert(p.clone()));
         if last_seen {
             c.last = None;
         }
@@ -595,7 +596,11 @@ mod tests {
         save(&path, "/blog", &[(cleared, 200)]).unwrap();
         let (state, _) = StateFile::load(&path);
         assert!(state.reading("/blog").bookmarks.is_empty());
-        assert!(!std::fs::read_to_string(&path).unwrap().contains("bookmarks:"));
+        assert!(
+            !std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("bookmarks:")
+        );
     }
 
     #[test]

@@ -69,7 +69,12 @@ fn draw_bookmarks(app: &App, selected: usize, frame: &mut Frame) {
         };
         let date = row.date.clone().unwrap_or_default();
         let title = row.title.as_deref().map_or_else(
-            || format!("{} (no longer in the folder)", sanitize(&row.post.to_string_lossy())),
+            || {
+                format!(
+                    "{} (no longer in the folder)",
+                    sanitize(&row.post.to_string_lossy())
+                )
+            },
             |t| sanitize(t).into_owned(),
         );
         let room = inner_w.saturating_sub(display_width(&date) + 2);
@@ -78,7 +83,10 @@ fn draw_bookmarks(app: &App, selected: usize, frame: &mut Frame) {
         lines.push(Line::from(vec![
             Span::styled(title, title_style),
             Span::styled(" ".repeat(pad), rest_style),
-            Span::styled(format!("{date} "), if chosen { rest_style } else { ui.list_date }),
+            Span::styled(
+                format!("{date} "),
+                if chosen { rest_style } else { ui.list_date },
+            ),
         ]));
         let heading = sanitize(&row.heading);
         let words = sanitize(&row.words);
@@ -98,7 +106,10 @@ fn draw_bookmarks(app: &App, selected: usize, frame: &mut Frame) {
     let title = format!(" Bookmarks ({}) ", rows.len());
     let block = Block::bordered()
         .title(Span::styled(title, ui.pane_title))
-        .title_bottom(Span::styled(" Enter opens · d deletes · Esc closes ", ui.notice))
+        .title_bottom(Span::styled(
+            " Enter opens · d deletes · Esc closes ",
+            ui.notice,
+        ))
         .border_style(ui.border_focused)
         .style(ui.text);
     frame.render_widget(Paragraph::new(lines).block(block), rect);

@@ -29,20 +29,31 @@ fn a_bookmark_is_kept_across_a_restart_and_opens_at_its_place() {
     // Alpha, at its third section's second paragraph.
     press(&mut app, "<Enter>]]]]2j");
     let top = reader_row(&app, 0);
-    assert!(top.contains("Paragraph 1 of section Two point two"), "{top}");
+    assert!(
+        top.contains("Paragraph 1 of section Two point two"),
+        "{top}"
+    );
     press(&mut app, "B");
     assert_eq!(app.message(), Some("Bookmarked; ' lists the bookmarks"));
     let changes = app.take_reading_changes().unwrap();
     let (post, places) = &changes.bookmarks[0];
     assert_eq!(post, Path::new("alpha.md"));
     assert_eq!(places[0].heading, "Two point two");
-    assert!(places[0].words.starts_with("Paragraph 1 of section Two point two"));
+    assert!(
+        places[0]
+            .words
+            .starts_with("Paragraph 1 of section Two point two")
+    );
     folio::state::save(&file, "/blog", &[(changes, 1)]).unwrap();
 
     // The post is edited above the place, and folio starts again, narrower.
     let alpha = dir.path().join("alpha.md");
     let text = std::fs::read_to_string(&alpha).unwrap();
-    let edited = text.replacen("## One\n\n", "## One\n\nA new paragraph.\n\nAnd another.\n\n", 1);
+    let edited = text.replacen(
+        "## One\n\n",
+        "## One\n\nA new paragraph.\n\nAnd another.\n\n",
+        1,
+    );
     std::fs::write(&alpha, edited).unwrap();
     let (saved, warning) = StateFile::load(&file);
     assert_eq!(warning, None);
@@ -64,7 +75,10 @@ fn a_bookmark_is_kept_across_a_restart_and_opens_at_its_place() {
     assert_eq!(app.overlay(), None);
     assert_eq!(app.selected_post().unwrap().title, "Alpha: a long post");
     let top = reader_row(&app, 0);
-    assert!(top.contains("Paragraph 1 of section Two point two"), "{top}");
+    assert!(
+        top.contains("Paragraph 1 of section Two point two"),
+        "{top}"
+    );
     // H goes back to where the list was opened from.
     press(&mut app, "H");
     assert_eq!(reader_row(&app, 0), start);

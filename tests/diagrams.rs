@@ -1,6 +1,8 @@
 //! Mermaid diagrams and TeX math through `folio::markdown::render`:
 //! snapshots of what a reader sees, and the fallbacks to source.
 
+use std::fmt::Write as _;
+
 use folio::document::Document;
 use folio::markdown::render;
 use folio::sanitize::display_width;
@@ -21,7 +23,14 @@ const SEQUENCE: &str = "# Talk\n\n```mermaid\nsequenceDiagram\n    Reader->>foli
 fn a_flowchart_is_drawn_with_boxes_and_arrows() {
     let doc = render(FLOWCHART, 80, &Theme::default());
     let text = plain(&doc);
-    for label in ["Write a post", "Draft?", "Keep it local", "Publish", "yes", "no"] {
+    for label in [
+        "Write a post",
+        "Draft?",
+        "Keep it local",
+        "Publish",
+        "yes",
+        "no",
+    ] {
         assert!(text.contains(label), "{label}: {text}");
     }
     assert!(text.contains('┌') || text.contains('╭'), "{text}");
@@ -33,7 +42,10 @@ fn a_flowchart_is_drawn_with_boxes_and_arrows() {
 fn a_sequence_diagram_is_drawn() {
     let doc = render(SEQUENCE, 80, &Theme::default());
     let text = plain(&doc);
-    assert!(text.contains("opens a post") && text.contains("the first screen"), "{text}");
+    assert!(
+        text.contains("opens a post") && text.contains("the first screen"),
+        "{text}"
+    );
     assert!(!text.contains("->>"), "drawn, not source: {text}");
     insta::assert_snapshot!("sequence-80", text);
 }
@@ -42,7 +54,10 @@ fn a_sequence_diagram_is_drawn() {
 fn a_diagram_too_wide_shows_its_source_and_why() {
     let doc = render(FLOWCHART, 24, &Theme::default());
     let text = plain(&doc);
-    assert!(text.contains("A[Write a post] --> B{Draft?}") || text.contains("A[Write a post]"), "{text}");
+    assert!(
+        text.contains("A[Write a post] --> B{Draft?}") || text.contains("A[Write a post]"),
+        "{text}"
+    );
     assert!(text.contains("Diagram shown as source"), "{text}");
     assert!((0..doc.len()).all(|i| display_width(doc.lines.text(i)) <= 24));
 }
@@ -51,7 +66,7 @@ fn a_diagram_too_wide_shows_its_source_and_why() {
 fn a_huge_graph_is_not_laid_out() {
     let mut src = String::from("```mermaid\ngraph TD\n");
     for i in 0..5000 {
-        src.push_str(&format!("  N{i} --> N{}\n", i + 1));
+        let _ = writeln!(src, "  N{i} --> N{}", i + 1);
     }
     src.push_str("```\n");
     let doc = render(&src, 100, &Theme::default());
@@ -84,4 +99,17 @@ fn display_math_stacks_fractions_and_limits() {
     let src = "The sum:\n\n$$\n\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}\n$$\n\nAnd a matrix stays as source:\n\n$$\n\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}\n$$\n";
     let doc = render(src, 60, &Theme::default());
     insta::assert_snapshot!("math-display", plain(&doc));
+}
+
+#[test]
+fn a_post_draws_a_bounded_number_of_diagrams() {
+    let block = "```mermaid\ngraph LR\n  A --> B\n```\n\n";
+    let doc = render(&block.repeat(12), 80, &Theme::default());
+    let text = plain(&doc);
+    assert_eq!(
+        text.matches("folio draws at most 10 diagrams in a post")
+            .count(),
+        2,
+        "{text}"
+    );
 }

@@ -111,13 +111,7 @@ fn source_text(src: &str) -> (String, String) {
             Event::End(TagEnd::FootnoteDefinition) => in_note -= 1,
             Event::Start(Tag::Table(_)) => in_table = true,
             Event::End(TagEnd::Table) => in_table = false,
-            // Math is written as Unicode, not as its source (what it becomes
-            // is checked in tests/diagrams.rs and src/markdown/math.rs).
-            Event::InlineMath(_) | Event::DisplayMath(_) => {}
-            Event::Text(t)
-            | Event::Code(t)
-            | Event::Html(t)
-            | Event::InlineHtml(t)
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t)
                 if in_note == 0 =>
             {
                 let visible = t.chars().filter(|c| !c.is_whitespace());

@@ -57,7 +57,11 @@ impl App {
     /// `B`: bookmarks the line at the top of the reader, or removes the
     /// bookmark that is there.
     pub(super) fn toggle_bookmark(&mut self) {
-        let Some(key) = self.library.selected_key().map(std::path::Path::to_path_buf) else {
+        let Some(key) = self
+            .library
+            .selected_key()
+            .map(std::path::Path::to_path_buf)
+        else {
             return;
         };
         let Some(Loaded::Ready {

@@ -80,7 +80,11 @@ pub(crate) fn hints(doc: &Document, text: Rect, top: usize) -> Vec<Hint> {
     let mut spots: Vec<(HintTarget, usize, usize)> = Vec::new();
     // A code block's hint sits at the start of its first row on screen.
     for (i, block) in doc.code_blocks_on(top..bottom) {
-        spots.push((HintTarget::Code(i), block.lines.start.max(top), block.column));
+        spots.push((
+            HintTarget::Code(i),
+            block.lines.start.max(top),
+            block.column,
+        ));
         if spots.len() == MAX_HINTS {
             break;
         }

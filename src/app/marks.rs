@@ -135,7 +135,10 @@ impl Marks {
     }
 
     /// Starts from the saved bookmarks (those made meanwhile are kept).
-    pub(crate) fn restore_bookmarks(&mut self, saved: impl IntoIterator<Item = (PathBuf, Vec<Bookmark>)>) {
+    pub(crate) fn restore_bookmarks(
+        &mut self,
+        saved: impl IntoIterator<Item = (PathBuf, Vec<Bookmark>)>,
+    ) {
         for (key, places) in saved {
             let list = self.bookmarks.entry(key).or_default();
             for place in places {

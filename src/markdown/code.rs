@@ -213,17 +213,9 @@ impl Renderer<'_> {
             ahead.done.get_mut(ahead.next).and_then(Option::take)
         };
         ahead.next += 1;
-        // A diagram is drawn in the final layout only (like highlighting,
-        // its cost stays off the key path); the quick one shows its source.
-        let mut why_not_drawn = None;
-        if self.highlight && diagram::is_diagram(&code.lang) {
-            match diagram::draw(&code.text, avail) {
-                Ok(rows) => {
-                    self.render_diagram(code, &rows);
-                    return;
-                }
-                Err(why) => why_not_drawn = Some(why),
-            }
+        let diagram = self.diagram(code, avail);
+        if diagram == Ok(true) {
+            return;
         }
         // Column 0 is a gutter (blank, or ↪ on continuation rows); one column
         // of padding on the right when there is room.
@@ -304,20 +296,45 @@ impl Renderer<'_> {
             runs.push(&spaces(avail - gutter - cur_w), base);
             rows.push((cur..runs.runs.len(), offset));
         }
-        let column = self.code_column();
         let first = self.sink().lines.len();
         for (range, offset) in rows {
             self.emit(out.runs.parts(range), offset);
         }
         self.wrapped = out;
-        if let Some(why) = why_not_drawn {
+        self.finish_code(code, first, diagram.err().as_deref(), avail);
+    }
+
+    /// After a block's rows: the line saying why a diagram was not drawn,
+    /// and the block kept for copying.
+    fn finish_code(&mut self, code: &CodeState, first: usize, why: Option<&str>, avail: usize) {
+        if let Some(why) = why {
             let style = self.theme.md.text.add_modifier(Modifier::DIM);
-            let (n, _) = fit(&why, avail);
+            let (n, _) = fit(why, avail);
             self.emit_one(&why[..n], style, code.offset);
         }
+        let column = self.code_column();
         let end = self.sink().lines.len();
         let block = copy_text(&code.text, first..end, column);
         self.sink().code_blocks.push(block);
+    }
+
+    /// A diagram block in the final layout (like highlighting, its cost
+    /// stays off the key path; the quick layout shows its source): drawn
+    /// (true), not a diagram here (false), or why it was not drawn.
+    fn diagram(&mut self, code: &CodeState, avail: usize) -> Result<bool, String> {
+        if !self.highlight || !diagram::is_diagram(&code.lang) {
+            return Ok(false);
+        }
+        self.diagrams += 1;
+        if self.diagrams > diagram::MAX_PER_POST {
+            return Err(format!(
+                "Diagram shown as source: folio draws at most {} diagrams in a post",
+                diagram::MAX_PER_POST
+            ));
+        }
+        let rows = diagram::draw(&code.text, avail)?;
+        self.render_diagram(code, &rows);
+        Ok(true)
     }
 
     /// A diagram's rows, drawn in the text style; a hint copies its source.

@@ -9,11 +9,13 @@
 use crate::sanitize::{display_width, sanitize};
 
 /// Largest diagram source drawn.
-pub const MAX_SOURCE: usize = 16 * 1024;
+pub const MAX_SOURCE: usize = 4 * 1024;
 /// Most non-blank lines (statements) in a diagram drawn.
-pub const MAX_STATEMENTS: usize = 300;
+pub const MAX_STATEMENTS: usize = 100;
 /// Most arrows (`-->`, `->>`, `---`, …) in a diagram drawn.
-pub const MAX_EDGES: usize = 400;
+pub const MAX_EDGES: usize = 60;
+/// Most diagrams drawn in one post; later ones show their source.
+pub const MAX_PER_POST: usize = 10;
 /// Most rows a drawing may have: a tall one is no more readable than its
 /// source.
 pub const MAX_ROWS: usize = 2_000;
@@ -33,6 +35,27 @@ pub fn may_have_diagram(body: &str) -> bool {
     })
 }
 
+/// How many arrows `src` has: each run of arrow characters that starts
+/// with `-` or `=` followed by another (`-->`, `==>`, `-.->`, `->>`, `--x`)
+/// counts once.
+fn arrows(src: &str) -> usize {
+    let bytes = src.as_bytes();
+    let mut n = 0;
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if matches!(bytes[i], b'-' | b'=') && matches!(bytes[i + 1], b'-' | b'=' | b'.' | b'>') {
+            n += 1;
+            i += 2;
+            while i < bytes.len() && matches!(bytes[i], b'-' | b'=' | b'.' | b'>') {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    n
+}
+
 /// `src` drawn for `width` columns: the rows, sanitized, none wider than
 /// `width`; or why it was not drawn.
 pub fn draw(src: &str, width: usize) -> Result<Vec<String>, String> {
@@ -49,7 +72,7 @@ pub fn draw(src: &str, width: usize) -> Result<Vec<String>, String> {
             "Diagram shown as source: {statements} lines is more than folio draws ({MAX_STATEMENTS})"
         ));
     }
-    let edges = src.matches("--").count() + src.matches("->").count() + src.matches("==").count();
+    let edges = arrows(src);
     if edges > MAX_EDGES {
         return Err(format!(
             "Diagram shown as source: {edges} arrows is more than folio draws ({MAX_EDGES})"
@@ -90,6 +113,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_arrow_counts_once() {
+        assert_eq!(
+            arrows("A --> B --> C\nA -.-> D\nE ==> F\nG->>H: hi\nI --- J"),
+            6
+        );
+        assert_eq!(arrows("a - b = c"), 0);
+    }
+
+    #[test]
     fn fences_naming_mermaid_are_found() {
         assert!(may_have_diagram("text\n\n```mermaid\ngraph LR\n```\n"));
         assert!(may_have_diagram("~~~ {.mermaid}\n"));
@@ -109,9 +141,7 @@ mod tests {
         let wide = "graph LR\n  A[a very long label indeed] --> B[another very long label]\n";
         let why = draw(wide, 12).unwrap_err();
         assert!(why.starts_with("Diagram shown as source"), "{why}");
-        let big: String = (0..MAX_STATEMENTS + 1)
-            .map(|i| format!("  N{i} --> N{}\n", i + 1))
-            .collect();
+        let big = "  N --> M\n".repeat(MAX_STATEMENTS + 1);
         let why = draw(&format!("graph TD\n{big}"), 200).unwrap_err();
         assert!(why.contains("lines is more than folio draws"), "{why}");
         assert!(draw("this is not mermaid at all {{{", 80).is_err());

@@ -297,6 +297,7 @@ fn subscript(c: char) -> Option<char> {
 }
 
 /// A command that stands for one symbol.
+#[allow(clippy::too_many_lines)] // a table
 fn symbol(name: &str) -> Option<&'static str> {
     Some(match name {
         "alpha" => "α",
@@ -407,11 +408,10 @@ fn symbol(name: &str) -> Option<&'static str> {
         "prime" => "′",
         "degree" => "°",
         "angle" => "∠",
-        "perp" => "⊥",
+        "perp" | "bot" => "⊥",
         "parallel" => "∥",
         "mid" => "∣",
         "top" => "⊤",
-        "bot" => "⊥",
         "vdash" => "⊢",
         "models" => "⊨",
         "therefore" => "∴",
@@ -577,7 +577,7 @@ impl<'s> Parser<'s> {
                     self.bump();
                     return Ok(items);
                 }
-                '}' => return Err(Unconvertible),
+                '}' | '&' | '#' => return Err(Unconvertible),
                 '{' => {
                     let inner = self.group_text()?;
                     items.push(Item::Text(inner));
@@ -606,7 +606,6 @@ impl<'s> Parser<'s> {
                     let name = self.command_name()?;
                     self.command(name, &mut items)?;
                 }
-                '&' | '#' => return Err(Unconvertible),
                 '~' => {
                     self.bump();
                     items.push(Item::Text(" ".into()));
@@ -670,7 +669,11 @@ impl<'s> Parser<'s> {
             }
             Some(c) if c != '}' && c != '^' && c != '_' => {
                 self.bump();
-                Ok(if c == '-' { "−".into() } else { c.to_string() })
+                Ok(if c == '-' {
+                    "−".into()
+                } else {
+                    c.to_string()
+                })
             }
             _ => Err(Unconvertible),
         }
@@ -700,6 +703,7 @@ impl<'s> Parser<'s> {
         Err(Unconvertible)
     }
 
+    #[allow(clippy::too_many_lines)] // one arm per command, read as a table
     fn command(&mut self, name: &str, items: &mut Vec<Item>) -> Result<()> {
         if let Some(op) = big_operator(name) {
             items.push(Item::Op(op.to_owned(), None, None));
@@ -833,11 +837,18 @@ mod tests {
     #[test]
     fn what_is_not_understood_is_refused_whole() {
         assert_eq!(inline(r"\unknown{x}"), Err(Unconvertible));
-        assert_eq!(inline(r"\begin{matrix} a & b \end{matrix}"), Err(Unconvertible));
+        assert_eq!(
+            inline(r"\begin{matrix} a & b \end{matrix}"),
+            Err(Unconvertible)
+        );
         assert_eq!(inline("{x"), Err(Unconvertible));
         assert_eq!(inline("x}"), Err(Unconvertible));
         assert_eq!(inline(&"{".repeat(100_000)), Err(Unconvertible));
-        let deep = format!("{}x{}", "{".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
+        let deep = format!(
+            "{}x{}",
+            "{".repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        );
         assert_eq!(inline(&deep), Err(Unconvertible));
     }
 
