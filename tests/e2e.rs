@@ -358,6 +358,44 @@ fn quit_restart_and_land_where_you_were() {
 }
 
 #[test]
+fn a_bookmark_survives_a_restart_and_opens_at_its_place() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
+    let blog = fixtures::blog();
+    let home = tempfile::tempdir().unwrap();
+    let args = quoted(blog.path());
+    let tmux = folio(Some(home.path()), "", &args, 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["Enter", "]", "]", "]", "]"]);
+    tmux.wait_for("Two point two on top", |s| {
+        top_line_has(s, "### Two point two")
+    });
+    tmux.keys(&["B"]);
+    tmux.wait_text("Bookmarked");
+    quit(&tmux);
+    drop(tmux);
+    let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
+    assert!(state.contains("bookmarks:"), "{state}");
+
+    // Started again, narrower, and moved to the top of another post.
+    let tmux = folio(Some(home.path()), "", &args, 90, 30);
+    tmux.wait_for("Two point two on top again", |s| {
+        top_line_has(s, "### Two point two")
+    });
+    tmux.keys(&["Escape", "j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["'"]);
+    let s = tmux.wait_text("Bookmarks (1)");
+    assert!(s.contains("Alpha: a long post"), "{s}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the bookmark's place on top", |s| {
+        top_line_has(s, "### Two point two")
+    });
+    quit(&tmux);
+}
+
+#[test]
 fn follow_a_link_to_another_post_and_come_back() {
     if !tools::have(&["tmux"]) {
         return;
