@@ -56,10 +56,10 @@ fn diagram_cost_at_the_caps() {
     }
     time("chain of 60", &chain);
     let mut seq = String::from("sequenceDiagram\n");
-    for i in 0..99 {
+    for i in 0..299 {
         let _ = writeln!(seq, "  P{}->>P{}: message {i}", i % 12, (i * 7 + 3) % 12);
     }
-    time("sequence, 12 participants, 99 messages", &seq);
+    time("sequence, 12 participants, 299 messages", &seq);
     let mut wide = String::from("graph LR\n");
     for i in 0..60 {
         let _ = writeln!(wide, "  Root --> L{i}[leaf {i}]");

@@ -14,6 +14,11 @@ pub const MAX_SOURCE: usize = 4 * 1024;
 pub const MAX_STATEMENTS: usize = 100;
 /// Most arrows (`-->`, `->>`, `---`, …) in a diagram drawn.
 pub const MAX_EDGES: usize = 60;
+/// A sequence diagram's caps instead: its layout is a row per message
+/// (299 messages between 12 participants: 76 ms), so it may be longer.
+pub const MAX_SEQUENCE_SOURCE: usize = 16 * 1024;
+pub const MAX_SEQUENCE_STATEMENTS: usize = 300;
+pub const MAX_SEQUENCE_ARROWS: usize = 300;
 /// Most diagrams drawn in one post; later ones show their source.
 pub const MAX_PER_POST: usize = 10;
 /// Most rows a drawing may have: a tall one is no more readable than its
@@ -59,23 +64,33 @@ fn arrows(src: &str) -> usize {
 /// `src` drawn for `width` columns: the rows, sanitized, none wider than
 /// `width`; or why it was not drawn.
 pub fn draw(src: &str, width: usize) -> Result<Vec<String>, String> {
-    if src.len() > MAX_SOURCE {
+    let sequence = src
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("%%"))
+        .is_some_and(|l| l.starts_with("sequenceDiagram"));
+    let (max_source, max_statements, max_edges) = if sequence {
+        (MAX_SEQUENCE_SOURCE, MAX_SEQUENCE_STATEMENTS, MAX_SEQUENCE_ARROWS)
+    } else {
+        (MAX_SOURCE, MAX_STATEMENTS, MAX_EDGES)
+    };
+    if src.len() > max_source {
         return Err(format!(
             "Diagram shown as source: {} KB is more than folio draws ({} KB)",
             src.len().div_ceil(1024),
-            MAX_SOURCE / 1024
+            max_source / 1024
         ));
     }
     let statements = src.lines().filter(|l| !l.trim().is_empty()).count();
-    if statements > MAX_STATEMENTS {
+    if statements > max_statements {
         return Err(format!(
-            "Diagram shown as source: {statements} lines is more than folio draws ({MAX_STATEMENTS})"
+            "Diagram shown as source: {statements} lines is more than folio draws ({max_statements})"
         ));
     }
     let edges = arrows(src);
-    if edges > MAX_EDGES {
+    if edges > max_edges {
         return Err(format!(
-            "Diagram shown as source: {edges} arrows is more than folio draws ({MAX_EDGES})"
+            "Diagram shown as source: {edges} arrows is more than folio draws ({max_edges})"
         ));
     }
     // The crate is not ours: a panic in it must cost the diagram, not the
@@ -145,5 +160,8 @@ mod tests {
         let why = draw(&format!("graph TD\n{big}"), 200).unwrap_err();
         assert!(why.contains("lines is more than folio draws"), "{why}");
         assert!(draw("this is not mermaid at all {{{", 80).is_err());
+        // A sequence diagram may be longer.
+        let talk = "  A->>B: hi\n".repeat(MAX_EDGES + 10);
+        assert!(draw(&format!("sequenceDiagram\n{talk}"), 80).is_ok());
     }
 }
