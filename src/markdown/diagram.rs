@@ -70,7 +70,11 @@ pub fn draw(src: &str, width: usize) -> Result<Vec<String>, String> {
         .find(|l| !l.is_empty() && !l.starts_with("%%"))
         .is_some_and(|l| l.starts_with("sequenceDiagram"));
     let (max_source, max_statements, max_edges) = if sequence {
-        (MAX_SEQUENCE_SOURCE, MAX_SEQUENCE_STATEMENTS, MAX_SEQUENCE_ARROWS)
+        (
+            MAX_SEQUENCE_SOURCE,
+            MAX_SEQUENCE_STATEMENTS,
+            MAX_SEQUENCE_ARROWS,
+        )
     } else {
         (MAX_SOURCE, MAX_STATEMENTS, MAX_EDGES)
     };
