@@ -68,7 +68,8 @@ pub fn draw(src: &str, width: usize) -> Result<Vec<String>, String> {
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with("%%"))
-        .is_some_and(|l| l.starts_with("sequenceDiagram"));
+        .and_then(|l| l.get(..15))
+        .is_some_and(|head| head.eq_ignore_ascii_case("sequenceDiagram"));
     let (max_source, max_statements, max_edges) = if sequence {
         (
             MAX_SEQUENCE_SOURCE,
