@@ -57,6 +57,10 @@ pub enum Command {
     PrevMatch,
     /// Search the text of all posts.
     SearchAll,
+    /// Bookmark the place on screen, or remove the bookmark there.
+    ToggleBookmark,
+    /// The list of bookmarks across the folder's posts.
+    Bookmarks,
 }
 
 /// Where a command belongs in the help overlay.
@@ -67,11 +71,12 @@ pub enum Group {
     Headings,
     Links,
     Search,
+    Bookmarks,
     Other,
 }
 
 impl Command {
-    pub const ALL: [Command; 31] = [
+    pub const ALL: [Command; 33] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -98,6 +103,8 @@ impl Command {
         Command::NextMatch,
         Command::PrevMatch,
         Command::SearchAll,
+        Command::ToggleBookmark,
+        Command::Bookmarks,
         Command::ToggleRaw,
         Command::ToggleRead,
         Command::Edit,
@@ -138,14 +145,16 @@ impl Command {
             Command::ToggleRaw => "show text as stored / repaired (⚕)",
             Command::ToggleRead => "mark the post read / unread (• unread)",
             Command::Edit => "edit the post in $VISUAL / $EDITOR",
-            Command::FollowLink => "link mode: hints on the links shown",
-            Command::CopyLink => "link mode that copies the link's URL",
+            Command::FollowLink => "link mode: hints on the links and code shown",
+            Command::CopyLink => "link mode that copies a link's URL or a code block",
             Command::HistoryBack => "back to the previous post and place",
             Command::HistoryForward => "forward again (after going back)",
             Command::Search => "search in the post / filter the list",
             Command::NextMatch => "next match",
             Command::PrevMatch => "previous match",
             Command::SearchAll => "search the text of all posts",
+            Command::ToggleBookmark => "bookmark the place on screen / remove it",
+            Command::Bookmarks => "the bookmarks of all posts",
         }
     }
 
@@ -160,6 +169,7 @@ impl Command {
             Command::Search | Command::NextMatch | Command::PrevMatch | Command::SearchAll => {
                 Group::Search
             }
+            Command::ToggleBookmark | Command::Bookmarks => Group::Bookmarks,
             Command::Quit
             | Command::Help
             | Command::ToggleList

@@ -13,6 +13,7 @@
 //! right part (`commands`), jumps between posts (`jumps`), what runners
 //! report (`reports`), and when to redraw.
 
+mod bookmarks;
 mod commands;
 mod history;
 mod jumps;
@@ -46,9 +47,10 @@ use mode::Mode;
 use panes::Screen;
 use reader::{Reader, Settings};
 
+pub use bookmarks::BookmarkRow;
 pub use history::Place;
 pub use library::ListFilter;
-pub use links::{HINT_KEYS, Hint, LinkMode, hint_labels};
+pub use links::{HINT_KEYS, Hint, HintTarget, LinkMode, hint_labels};
 pub use marks::{SNIPPET_BYTES, find_near, snippet_at};
 pub use mode::{Focus, Overlay, Prompt};
 pub use panes::{NARROW, Panes};
@@ -276,7 +278,8 @@ impl App {
         self.history.places()
     }
 
-    /// The hints link mode shows, for the links whose text is on screen.
+    /// The hints link mode shows, for the links whose text is on screen and
+    /// the code blocks on screen.
     /// Labels are all the same length, so none is a prefix of another.
     pub fn hints(&self) -> Vec<Hint> {
         let Some(doc) = self.document() else {
@@ -425,6 +428,17 @@ impl App {
                     self.update(Action::Hint(c));
                     return;
                 }
+            }
+            // In the bookmark list `d` (or Delete) deletes, whatever it does
+            // elsewhere.
+            Mode::Bookmarks { selected, over }
+                if (key.code == KeyCode::Char('d') && !key.ctrl) || key.code == KeyCode::Delete =>
+            {
+                self.changing(|app| {
+                    app.message = None;
+                    app.delete_bookmark(selected, over);
+                });
+                return;
             }
             Mode::Prompt { .. } => {
                 if let Some(edit) = prompt::prompt_edit(key) {

@@ -27,8 +27,32 @@ pub struct Document {
     /// entry means the default): what search needs to join a paragraph's
     /// wrapped lines again and to skip indentation.
     pub flow: Vec<LineFlow>,
+    /// Code blocks in document order, for copying one.
+    pub code_blocks: Vec<CodeBlock>,
     /// The width the lines were laid out for.
     pub width: u16,
+}
+
+/// The most bytes of a code block's text a document keeps for copying:
+/// far past what a clipboard copy takes, so a longer block is only counted
+/// (and said to be too long) rather than held twice in memory.
+pub const MAX_CODE_TEXT: usize = 64 * 1024;
+
+/// A code block as laid out: where it shows and the text a copy takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeBlock {
+    /// Lines `lines` of the document show it (label included).
+    pub lines: Range<usize>,
+    /// Display column where its rows start (past any indentation).
+    pub column: usize,
+    /// Its text as written (sanitized, tabs kept, no final newline), without
+    /// the language label, continuation markers or padding; `None` when it
+    /// is longer than [`MAX_CODE_TEXT`].
+    pub text: Option<String>,
+    /// Bytes of its text.
+    pub bytes: usize,
+    /// Lines of its text.
+    pub text_lines: usize,
 }
 
 /// How a line continues the one above it.
@@ -179,6 +203,21 @@ impl Document {
                 a.line += n;
             }
         }
+        for c in &mut self.code_blocks {
+            c.lines = c.lines.start + n..c.lines.end + n;
+        }
+    }
+
+    /// The code blocks with a line among `lines`, with their indices.
+    pub fn code_blocks_on(&self, lines: Range<usize>) -> impl Iterator<Item = (usize, &CodeBlock)> {
+        let first = self
+            .code_blocks
+            .partition_point(|c| c.lines.end <= lines.start);
+        self.code_blocks[first..]
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| (first + i, c))
+            .take_while(move |(_, c)| c.lines.start < lines.end)
     }
 
     /// The links whose text shows on one of `lines`, with their indices.
@@ -551,6 +590,7 @@ mod tests {
             offsets: (0..40).map(|i| i * 10).collect(),
             headings: vec![h(1, "A", 0), h(2, "B", 10), h(3, "C", 20), h(2, "D", 30)],
             links: vec![],
+            code_blocks: vec![],
             flow: vec![],
             width: 80,
         }

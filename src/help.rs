@@ -15,6 +15,7 @@ pub fn sections(keymap: &Keymap) -> Vec<Section> {
         (Group::Headings, "Headings"),
         (Group::Search, "Search"),
         (Group::Links, "Links and history"),
+        (Group::Bookmarks, "Bookmarks"),
         (Group::Other, "Other"),
     ];
     let mut sections = Vec::new();
@@ -38,8 +39,9 @@ pub fn sections(keymap: &Keymap) -> Vec<Section> {
             Group::Headings => Some(("j k Enter Esc", "in the outline: move, jump, close")),
             Group::Links => Some((
                 "a s d … y Esc",
-                "in link mode: a hint follows, y copies, Esc leaves",
+                "in link mode: a hint follows, y copies; a code block's copies it",
             )),
+            Group::Bookmarks => Some(("j k Enter d Esc", "in the list: move, open, delete, close")),
             Group::Search => Some((
                 "Enter Esc ↑ ↓",
                 "in a prompt: keep, cancel, move; #tag filters by tag",

@@ -239,6 +239,8 @@ impl Default for Keymap {
             (c('n'), C::NextMatch),
             (c('N'), C::PrevMatch),
             (c('S'), C::SearchAll),
+            (c('B'), C::ToggleBookmark),
+            (c('\''), C::Bookmarks),
         ];
         Keymap { bindings }
     }

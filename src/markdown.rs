@@ -41,13 +41,16 @@ use crate::theme::Theme;
 
 mod code;
 mod container;
+mod diagram;
 mod heading;
 mod inline;
+mod math;
 mod prepass;
 mod sink;
 mod table;
 mod wrap;
 
+pub use diagram::may_have_diagram;
 pub use heading::slug;
 
 use code::{CodeState, Highlights};
@@ -330,6 +333,8 @@ struct Renderer<'t> {
     highlights: Highlights,
     /// The wrapper's buffers, kept from block to block.
     wrapped: Wrapped,
+    /// Diagrams met so far (drawing is capped per post).
+    diagrams: usize,
     /// Set from elsewhere: stop (see [`cancellable`]).
     cancel: Option<Arc<AtomicBool>>,
 }
@@ -356,6 +361,7 @@ impl<'t> Renderer<'t> {
             slugs: Slugs::default(),
             highlights: Highlights::new(pre.code),
             wrapped: Wrapped::default(),
+            diagrams: 0,
             cancel: None,
         }
     }
@@ -398,16 +404,39 @@ impl<'t> Renderer<'t> {
             }
             Event::InlineMath(t) => {
                 let style = self.style().patch(self.theme.md.math);
-                self.push_text(&t, style, 0);
+                // What cannot be converted shows as its source.
+                match math::inline(&t) {
+                    Ok(text) => self.push_text(&text, style, 0),
+                    Err(_) => self.push_text(&t, style, 0),
+                }
             }
             Event::DisplayMath(t) => {
                 let style = self.style().patch(self.theme.md.math);
                 if self.inline.has_text {
                     self.inline.push_kind(Kind::Break, self.offset);
                 }
-                for line in t.lines() {
-                    self.push_text(line, style, 0);
-                    self.inline.push_kind(Kind::Break, self.offset);
+                let (_, avail) = self.layout();
+                match math::display(&t, avail) {
+                    Ok(rows) => {
+                        let stacked = rows.len() > 1;
+                        for row in rows {
+                            // A stacked formula's columns line up by its
+                            // spaces, which wrapping must not eat.
+                            let row = if stacked {
+                                row.replace(' ', "\u{a0}")
+                            } else {
+                                row
+                            };
+                            self.push_text(&row, style, 0);
+                            self.inline.push_kind(Kind::Break, self.offset);
+                        }
+                    }
+                    Err(_) => {
+                        for line in t.lines() {
+                            self.push_text(line, style, 0);
+                            self.inline.push_kind(Kind::Break, self.offset);
+                        }
+                    }
                 }
             }
             Event::Html(t) | Event::InlineHtml(t) => {
@@ -569,6 +598,11 @@ impl<'t> Renderer<'t> {
                     }
                     l
                 }));
+                main.code_blocks
+                    .extend(note.code_blocks.into_iter().map(|mut c| {
+                        c.lines = c.lines.start + base..c.lines.end + base;
+                        c
+                    }));
             }
         }
         main.lines.shrink_to_fit();
@@ -581,6 +615,7 @@ impl<'t> Renderer<'t> {
             offsets: main.offsets,
             headings: main.headings,
             links: main.links,
+            code_blocks: main.code_blocks,
             flow: main.flow,
             width: self.width as u16,
         }

@@ -41,24 +41,49 @@ pub struct Mark {
     pub snippet: String,
 }
 
+/// A place a reader kept in a post (`B`): anchored like a reading position
+/// (a source offset and the text there, found again after an edit), with
+/// what the bookmark list shows of it, taken when it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bookmark {
+    /// Source byte offset (into the body) of the line that was on top.
+    pub offset: usize,
+    /// The text at `offset`, to find the place again after an edit.
+    #[serde(default)]
+    pub snippet: String,
+    /// The heading the place is under (empty above the first).
+    #[serde(default)]
+    pub heading: String,
+    /// A few words of the text there.
+    #[serde(default)]
+    pub words: String,
+}
+
+/// Most bookmarks kept in one post: the list stays a list.
+pub const MAX_BOOKMARKS_PER_POST: usize = 100;
+
 /// What the app starts from: the marks of one folder's posts, by
-/// [`crate::posts::Post::rel_path`], and the post open last.
+/// [`crate::posts::Post::rel_path`], the post open last, and the bookmarks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reading {
     pub posts: HashMap<PathBuf, Mark>,
     pub last: Option<PathBuf>,
+    pub bookmarks: HashMap<PathBuf, Vec<Bookmark>>,
 }
 
-/// What changed since the app was last asked: whole marks, not deltas.
+/// What changed since the app was last asked: whole marks, not deltas; a
+/// post's bookmarks whole too (none left: an empty list).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReadingChanges {
     pub posts: Vec<(PathBuf, Mark)>,
     pub last: Option<PathBuf>,
+    pub bookmarks: Vec<(PathBuf, Vec<Bookmark>)>,
 }
 
 impl ReadingChanges {
     pub fn is_empty(&self) -> bool {
-        self.posts.is_empty() && self.last.is_none()
+        self.posts.is_empty() && self.last.is_none() && self.bookmarks.is_empty()
     }
 }
 
@@ -81,6 +106,19 @@ pub struct FolderState {
     /// By path relative to the folder.
     #[serde(default)]
     pub posts: BTreeMap<String, PostEntry>,
+    /// Bookmarks, by path relative to the folder.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bookmarks: BTreeMap<String, BookmarkSet>,
+}
+
+/// One post's bookmarks, replaced whole: the newer set wins a merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookmarkSet {
+    /// Milliseconds since the Unix epoch.
+    pub at: u64,
+    #[serde(default)]
+    pub places: Vec<Bookmark>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +200,16 @@ impl StateFile {
                 })
                 .collect(),
             last: f.last.as_ref().map(|l| PathBuf::from(&l.post)),
+            bookmarks: f
+                .bookmarks
+                .iter()
+                .filter(|(_, set)| !set.places.is_empty())
+                .map(|(k, set)| {
+                    let mut places = set.places.clone();
+                    places.truncate(MAX_BOOKMARKS_PER_POST);
+                    (PathBuf::from(k), places)
+                })
+                .collect(),
         }
     }
 
@@ -184,6 +232,23 @@ impl StateFile {
                 },
             );
         }
+        for (path, places) in &changes.bookmarks {
+            let key = path.to_string_lossy().into_owned();
+            if f.bookmarks.get(&key).is_some_and(|e| e.at > at) {
+                continue;
+            }
+            if places.is_empty() {
+                f.bookmarks.remove(&key);
+            } else {
+                f.bookmarks.insert(
+                    key,
+                    BookmarkSet {
+                        at,
+                        places: places.clone(),
+                    },
+                );
+            }
+        }
         if let Some(last) = &changes.last
             && f.last.as_ref().is_none_or(|l| l.at <= at)
         {
@@ -203,6 +268,11 @@ impl StateFile {
                     ours.posts.insert(key.clone(), e.clone());
                 }
             }
+            for (key, set) in &theirs.bookmarks {
+                if ours.bookmarks.get(key).is_none_or(|o| o.at < set.at) {
+                    ours.bookmarks.insert(key.clone(), set.clone());
+                }
+            }
             if let Some(l) = &theirs.last
                 && ours.last.as_ref().is_none_or(|o| o.at < l.at)
             {
@@ -213,7 +283,7 @@ impl StateFile {
 
     pub fn to_yaml(&self) -> String {
         let mut out = String::from(
-            "# folio's reading state: positions and read marks, per folder.\n\
+            "# folio's reading state: positions, read marks and bookmarks, per folder.\n\
              # Safe to delete; folio rewrites it as you read.\n",
         );
         out.push_str(&serde_yaml::to_string(self).unwrap_or_default());
@@ -447,10 +517,13 @@ fn saver_thread(rx: &Receiver<Msg>, path: &Path, folder: &str, warn: &dyn Fn(Str
 /// One entry per post: the latest of a burst.
 fn coalesce(queued: Vec<(ReadingChanges, u64)>) -> Vec<(ReadingChanges, u64)> {
     let mut seen = HashSet::new();
+    let mut seen_bookmarks = HashSet::new();
     let mut last_seen = false;
     let mut out: Vec<(ReadingChanges, u64)> = Vec::new();
     for (mut c, at) in queued.into_iter().rev() {
         c.posts.retain(|(p, _)| seen.insert(p.clone()));
+        c.bookmarks
+            .retain(|(p, _)| seen_bookmarks.insert(p.clone()));
         if last_seen {
             c.last = None;
         }
@@ -482,7 +555,52 @@ mod tests {
                 .map(|(p, m)| (PathBuf::from(p), m.clone()))
                 .collect(),
             last: last.map(PathBuf::from),
+            bookmarks: Vec::new(),
         }
+    }
+
+    #[test]
+    fn bookmarks_round_trip_and_the_newer_set_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.yaml");
+        let place = |offset: usize| Bookmark {
+            offset,
+            snippet: format!("words at {offset}: \"quoted\"\n"),
+            heading: "Setup".into(),
+            words: "words at".into(),
+        };
+        let first = ReadingChanges {
+            bookmarks: vec![(PathBuf::from("a.md"), vec![place(10), place(40)])],
+            ..ReadingChanges::default()
+        };
+        save(&path, "/blog", &[(first, 100)]).unwrap();
+        let (state, warning) = StateFile::load(&path);
+        assert_eq!(warning, None);
+        let reading = state.reading("/blog");
+        assert_eq!(
+            reading.bookmarks.get(Path::new("a.md")),
+            Some(&vec![place(10), place(40)])
+        );
+        // An older set loses; a newer empty one removes the post's entry.
+        let older = ReadingChanges {
+            bookmarks: vec![(PathBuf::from("a.md"), vec![place(99)])],
+            ..ReadingChanges::default()
+        };
+        save(&path, "/blog", &[(older, 50)]).unwrap();
+        let (state, _) = StateFile::load(&path);
+        assert_eq!(state.reading("/blog").bookmarks[Path::new("a.md")].len(), 2);
+        let cleared = ReadingChanges {
+            bookmarks: vec![(PathBuf::from("a.md"), Vec::new())],
+            ..ReadingChanges::default()
+        };
+        save(&path, "/blog", &[(cleared, 200)]).unwrap();
+        let (state, _) = StateFile::load(&path);
+        assert!(state.reading("/blog").bookmarks.is_empty());
+        assert!(
+            !std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("bookmarks:")
+        );
     }
 
     #[test]

@@ -36,8 +36,83 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Some(Overlay::Outline { selected }) => draw_outline(app, selected, frame),
         Some(Overlay::Links(mode)) => draw_hints(app, mode, frame.buffer_mut()),
         Some(Overlay::SearchAll) => draw_search_all(app, frame),
+        Some(Overlay::Bookmarks { selected }) => draw_bookmarks(app, selected, frame),
         None => {}
     }
+}
+
+/// The bookmark list: two rows per bookmark, the post's title and date,
+/// then the heading the place is under and a few words of its text.
+fn draw_bookmarks(app: &App, selected: usize, frame: &mut Frame) {
+    let rows = app.bookmark_rows();
+    let ui = &app.theme.ui;
+    let screen = frame.area();
+    let area = Rect {
+        height: screen.height.saturating_sub(1),
+        ..screen
+    };
+    let w = area.width.saturating_sub(4).clamp(area.width.min(24), 90);
+    let h = (rows.len() * 2 + 2).min(usize::from(u16::MAX)) as u16;
+    let rect = centered(area, w, h.min(area.height.saturating_sub(2).max(4)));
+    let inner_w = usize::from(rect.width.saturating_sub(2));
+    let shown = (usize::from(rect.height.saturating_sub(2)) / 2).max(1);
+    let first = selected
+        .saturating_sub(shown / 2)
+        .min(rows.len().saturating_sub(shown));
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, row) in rows.iter().enumerate().skip(first).take(shown) {
+        let chosen = i == selected;
+        let (title_style, rest_style) = if chosen {
+            (ui.outline_current, ui.outline_current)
+        } else {
+            (ui.pane_title, ui.text)
+        };
+        let date = row.date.clone().unwrap_or_default();
+        let title = row.title.as_deref().map_or_else(
+            || {
+                format!(
+                    "{} (no longer in the folder)",
+                    sanitize(&row.post.to_string_lossy())
+                )
+            },
+            |t| sanitize(t).into_owned(),
+        );
+        let room = inner_w.saturating_sub(display_width(&date) + 2);
+        let title = truncate(&format!(" {title}"), room).into_owned();
+        let pad = inner_w.saturating_sub(display_width(&title) + display_width(&date) + 1);
+        lines.push(Line::from(vec![
+            Span::styled(title, title_style),
+            Span::styled(" ".repeat(pad), rest_style),
+            Span::styled(
+                format!("{date} "),
+                if chosen { rest_style } else { ui.list_date },
+            ),
+        ]));
+        let heading = sanitize(&row.heading);
+        let words = sanitize(&row.words);
+        let place = if heading.is_empty() {
+            format!("   {words}")
+        } else {
+            format!("   {heading} › {words}")
+        };
+        let place = truncate(&place, inner_w).into_owned();
+        let pad = inner_w.saturating_sub(display_width(&place));
+        lines.push(Line::from(vec![
+            Span::styled(place, rest_style),
+            Span::styled(" ".repeat(pad), rest_style),
+        ]));
+    }
+    frame.render_widget(Clear, rect);
+    let title = format!(" Bookmarks ({}) ", rows.len());
+    let block = Block::bordered()
+        .title(Span::styled(title, ui.pane_title))
+        .title_bottom(Span::styled(
+            " Enter opens · d deletes · Esc closes ",
+            ui.notice,
+        ))
+        .border_style(ui.border_focused)
+        .style(ui.text);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
 /// The screen areas of the links shown in the reader that a terminal can
@@ -45,7 +120,10 @@ pub fn draw(app: &App, frame: &mut Frame) {
 /// Links to posts and anchors are folio's own business: `F` follows them.
 pub fn hyperlinks(app: &App) -> Vec<Hyperlink> {
     // An overlay covers the text; its cells are no links.
-    let covered = matches!(app.overlay(), Some(Overlay::Help | Overlay::Outline { .. }));
+    let covered = matches!(
+        app.overlay(),
+        Some(Overlay::Help | Overlay::Outline { .. } | Overlay::Bookmarks { .. })
+    );
     if !app.options.hyperlinks || covered || app.panes().reader.is_none() {
         return Vec::new();
     }
@@ -367,9 +445,9 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
         ));
     } else if let (Some(Overlay::Links(mode)), None) = (app.overlay(), app.message()) {
         let text = if mode.copy {
-            "Copy a link's URL: type its hint · y follows instead · Esc leaves"
+            "Copy a link's URL or a code block: type its hint · y follows instead · Esc leaves"
         } else {
-            "Follow a link: type its hint · y copies instead · Esc leaves"
+            "Follow a link: type its hint (a code block's copies it) · y copies instead · Esc leaves"
         };
         spans.push(Span::styled(truncate(text, room).into_owned(), ui.notice));
     } else if let Some(message) = app.message() {

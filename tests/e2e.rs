@@ -358,6 +358,44 @@ fn quit_restart_and_land_where_you_were() {
 }
 
 #[test]
+fn a_bookmark_survives_a_restart_and_opens_at_its_place() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
+    let blog = fixtures::blog();
+    let home = tempfile::tempdir().unwrap();
+    let args = quoted(blog.path());
+    let tmux = folio(Some(home.path()), "", &args, 100, 30);
+    tmux.wait_text("Bravo");
+    tmux.keys(&["Enter", "]", "]", "]", "]"]);
+    tmux.wait_for("Two point two on top", |s| {
+        top_line_has(s, "### Two point two")
+    });
+    tmux.keys(&["B"]);
+    tmux.wait_text("Bookmarked");
+    quit(&tmux);
+    drop(tmux);
+    let state = std::fs::read_to_string(home.path().join("data/folio/state.yaml")).unwrap();
+    assert!(state.contains("bookmarks:"), "{state}");
+
+    // Started again, narrower, and moved to the top of another post.
+    let tmux = folio(Some(home.path()), "", &args, 90, 30);
+    tmux.wait_for("Two point two on top again", |s| {
+        top_line_has(s, "### Two point two")
+    });
+    tmux.keys(&["Escape", "j", "Enter"]);
+    tmux.wait_text("Just one paragraph about bravo.");
+    tmux.keys(&["'"]);
+    let s = tmux.wait_text("Bookmarks (1)");
+    assert!(s.contains("Alpha: a long post"), "{s}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the bookmark's place on top", |s| {
+        top_line_has(s, "### Two point two")
+    });
+    quit(&tmux);
+}
+
+#[test]
 fn follow_a_link_to_another_post_and_come_back() {
     if !tools::have(&["tmux"]) {
         return;
@@ -605,6 +643,29 @@ fn over_ssh_a_web_link_is_copied_with_osc_52() {
     tmux.keys(&["a"]);
     tmux.wait_text("Copied https://example.com/page?a=1 to the clipboard");
     tmux.wait_buffer("https://example.com/page?a=1");
+    quit(&tmux);
+}
+
+#[test]
+fn y_and_a_hint_copy_a_code_block_to_the_clipboard() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("post.md"),
+        "# Post\n\nSee [the site](https://example.com/) first.\n\n```sh\ncargo build --release\n\tls -la | wc -l\n```\n\nDone.\n",
+    )
+    .unwrap();
+    let tmux = run_folio(&quoted(&dir.path().join("post.md")));
+    tmux.keep_clipboard();
+    tmux.wait_text("cargo build --release");
+    tmux.keys(&["y"]);
+    tmux.wait_text("Copy a link's URL or a code block");
+    // The link's hint comes first, the code block's second.
+    tmux.keys(&["s"]);
+    tmux.wait_text("Copied 2 lines of code to the clipboard");
+    tmux.wait_buffer("cargo build --release\n\tls -la | wc -l");
     quit(&tmux);
 }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use fixtures::{press, screen};
 use folio::action::{Action, Command, Effect};
-use folio::app::{App, Options, Overlay, hint_labels};
+use folio::app::{App, HintTarget, Options, Overlay, hint_labels};
 use folio::keymap::Keymap;
 use folio::posts;
 use folio::theme::Theme;
@@ -107,7 +107,7 @@ fn choose(app: &mut App, mode: &str, text: &str) {
     let hint = app
         .hints()
         .into_iter()
-        .find(|h| doc.links[h.link].text == text)
+        .find(|h| matches!(h.target, HintTarget::Link(i) if doc.links[i].text == text))
         .unwrap_or_else(|| panic!("no hint for {text:?}"));
     press(app, &hint.label);
     assert_eq!(app.overlay(), None, "the hint {} chose a link", hint.label);
@@ -402,7 +402,7 @@ fn other_keys_leave_link_mode_and_act() {
     assert!(app.hints().is_empty());
     press(&mut app, "F");
     assert_eq!(app.overlay(), None);
-    assert_eq!(app.message(), Some("No links on this screen"));
+    assert_eq!(app.message(), Some("No links or code on this screen"));
     // From the list, with nothing open, F says what to do.
     let mut app = app_with(dir.path(), Options::default());
     app.update(Action::Resize(60, 30));
@@ -420,7 +420,7 @@ fn help_lists_the_link_keys() {
     for want in [
         "Links and history",
         "F ",
-        "link mode: hints on the links shown",
+        "link mode: hints on the links and code shown",
         "H Backspace Ctrl-o",
         "back to the previous post and place",
         "L ",
@@ -469,7 +469,7 @@ fn the_manuals_links_all_resolve() {
             let hint = app
                 .hints()
                 .into_iter()
-                .find(|h| h.link == i)
+                .find(|h| h.target == HintTarget::Link(i))
                 .unwrap_or_else(|| panic!("{name}: no hint for {url}"));
             press(&mut app, &hint.label);
             assert_eq!(app.message(), None, "{name}: {url}");
@@ -493,7 +493,10 @@ fn a_click_on_a_link_follows_it() {
     let hint = app
         .hints()
         .into_iter()
-        .find(|h| app.document().unwrap().links[h.link].text == "the bravo post")
+        .find(|h| {
+            matches!(h.target, HintTarget::Link(i)
+                if app.document().unwrap().links[i].text == "the bravo post")
+        })
         .unwrap();
     // A click beside the link only focuses the reader.
     app.update(Action::Click(hint.x - 2, hint.y));

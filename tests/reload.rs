@@ -359,6 +359,7 @@ fn reopening(last: &str) -> Report {
     Report::RestoreReading(Box::new(folio::state::Reading {
         posts: std::collections::HashMap::new(),
         last: Some(PathBuf::from(last)),
+        ..Default::default()
     }))
 }
 

@@ -111,12 +111,7 @@ fn source_text(src: &str) -> (String, String) {
             Event::End(TagEnd::FootnoteDefinition) => in_note -= 1,
             Event::Start(Tag::Table(_)) => in_table = true,
             Event::End(TagEnd::Table) => in_table = false,
-            Event::Text(t)
-            | Event::Code(t)
-            | Event::InlineMath(t)
-            | Event::DisplayMath(t)
-            | Event::Html(t)
-            | Event::InlineHtml(t)
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t)
                 if in_note == 0 =>
             {
                 let visible = t.chars().filter(|c| !c.is_whitespace());

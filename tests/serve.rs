@@ -679,6 +679,38 @@ fn a_new_post_reaches_every_visitor() {
 }
 
 #[test]
+fn a_visitor_copies_a_code_block_and_keeps_bookmarks_for_the_session() {
+    if !tools::have(&["tmux", "ssh"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("post.md"),
+        "---\ntitle: Coded\ndate: 2025-01-01\n---\n\n# Run it\n\n```sh\nmake install\n```\n\nThat is all.\n",
+    )
+    .unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = server.visitor(100, 30);
+    t.keep_clipboard();
+    t.wait_text("Coded");
+    t.keys(&["Enter"]);
+    t.wait_text("make install");
+    t.keys(&["y"]);
+    t.wait_text("Copy a link's URL or a code block");
+    t.keys(&["a"]);
+    t.wait_text("Copied 1 line of code to the clipboard");
+    t.wait_buffer("make install");
+    t.keys(&["B"]);
+    t.wait_text("Bookmarked");
+    t.keys(&["'"]);
+    let s = t.wait_text("Bookmarks (1)");
+    assert!(s.contains("Run it"), "{s}");
+    t.keys(&["Escape", "q"]);
+    t.wait_text("EXITED 0");
+    t.assert_restored();
+}
+
+#[test]
 fn a_visitor_copies_a_web_link_with_osc_52_and_cannot_edit() {
     if !tools::have(&["tmux", "ssh"]) {
         return;

@@ -170,6 +170,7 @@ fn writer_process() {
                 },
             )],
             last: Some(PathBuf::from(format!("{who}-{i}.md"))),
+            ..Default::default()
         };
         let at = folio::state::now_ms();
         let warning = folio::state::save(Path::new(&file), "/blog", &[(changes, at)]).unwrap();

@@ -4,7 +4,7 @@
 use crate::action::{Command, Effect, Wheel};
 use crate::posts::Origin;
 
-use super::links::{self, Hint, LinkMode};
+use super::links::{self, Hint, HintTarget, LinkMode};
 use super::mode::Mode;
 use super::{App, Focus, Prompt};
 
@@ -43,6 +43,10 @@ impl App {
             ) => {}
             (_, Command::SearchAll) => self.open_search_all(),
             (Mode::Outline { selected, over }, _) => self.outline_command(cmd, selected, over, n),
+            (Mode::Bookmarks { selected, over }, _) => {
+                self.bookmarks_command(cmd, selected, over, n);
+            }
+            (_, Command::Bookmarks) => self.open_bookmarks(),
             (Mode::Links { mode, over }, Command::CopyLink) => {
                 self.mode = Mode::Links {
                     mode: LinkMode::new(!mode.copy),
@@ -152,7 +156,7 @@ impl App {
                 if self.document().is_none() || self.panes().reader.is_none() {
                     self.message = Some("Open a post to follow its links".into());
                 } else if self.hints().is_empty() {
-                    self.message = Some("No links on this screen".into());
+                    self.message = Some("No links or code on this screen".into());
                 } else {
                     self.mode = Mode::Links {
                         mode: LinkMode::new(cmd == Command::CopyLink),
@@ -160,6 +164,7 @@ impl App {
                     };
                 }
             }
+            Command::ToggleBookmark => self.toggle_bookmark(),
             Command::HistoryBack => self.history_step(true),
             Command::HistoryForward => self.history_step(false),
             Command::NextPost | Command::PrevPost => {
@@ -252,6 +257,30 @@ impl App {
             _ => return,
         };
         self.mode = Mode::Outline { selected, over };
+    }
+
+    fn bookmarks_command(&mut self, cmd: Command, selected: usize, over: Focus, n: usize) {
+        let last = self.bookmark_rows().len().saturating_sub(1);
+        let page = self.panes().reader_height().saturating_sub(2).max(1);
+        let selected = match cmd {
+            Command::Down => selected.saturating_add(n).min(last),
+            Command::Up => selected.saturating_sub(n),
+            Command::PageDown | Command::HalfPageDown => selected.saturating_add(page).min(last),
+            Command::PageUp | Command::HalfPageUp => selected.saturating_sub(page),
+            Command::Top => 0,
+            Command::Bottom => last,
+            Command::Open => {
+                self.mode = Mode::pane(over);
+                self.open_bookmark(selected);
+                return;
+            }
+            Command::Back | Command::Bookmarks => {
+                self.mode = Mode::pane(over);
+                return;
+            }
+            _ => return,
+        };
+        self.mode = Mode::Bookmarks { selected, over };
     }
 
     /// The help overlay's first line after `cmd`: it only moves when it is
@@ -399,9 +428,12 @@ impl App {
                 };
             }
             [hint] if hint.label == typed => {
-                let link = hint.link;
+                let target = hint.target;
                 self.mode = Mode::pane(over);
-                self.activate(link, mode.copy);
+                match target {
+                    HintTarget::Link(link) => self.activate(link, mode.copy),
+                    HintTarget::Code(block) => self.copy_code(block),
+                }
             }
             _ => self.mode = Mode::Links { mode, over },
         }

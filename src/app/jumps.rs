@@ -64,6 +64,28 @@ impl App {
         }
     }
 
+    /// Copies code block `index` of the document, unless it is too long for
+    /// the clipboard (the same cap as a link's).
+    pub(super) fn copy_code(&mut self, index: usize) {
+        let Some(block) = self.document().and_then(|d| d.code_blocks.get(index)) else {
+            return;
+        };
+        let max = crate::session::MAX_COPY;
+        let n = block.text_lines;
+        let text = block.text.clone().filter(|_| block.bytes <= max);
+        let kb = block.bytes.div_ceil(1024);
+        if let Some(text) = text {
+            let lines = if n == 1 { "line" } else { "lines" };
+            self.message = Some(format!("Copied {n} {lines} of code to the clipboard"));
+            self.effects.push(Effect::Copy(text));
+        } else {
+            self.message = Some(format!(
+                "This code block is {kb} KB ({n} lines), too long to copy: folio copies at most {} KB.",
+                max / 1024
+            ));
+        }
+    }
+
     fn copy(&mut self, url: String) {
         self.message = Some(format!("Copied {url} to the clipboard"));
         self.effects.push(Effect::Copy(url));
@@ -78,7 +100,7 @@ impl App {
 
     /// A jump is about to happen: the place it leaves becomes the one to go
     /// back to, and what was ahead is forgotten, as in a browser.
-    fn remember_place(&mut self) {
+    pub(super) fn remember_place(&mut self) {
         let here = self.place();
         self.history.leave(here);
     }
@@ -106,7 +128,7 @@ impl App {
 
     /// Opens post `index` in the reader; once it is laid out the reader goes
     /// to `to`.
-    fn go_to(&mut self, index: usize, rel: PathBuf, to: JumpTo) {
+    pub(super) fn go_to(&mut self, index: usize, rel: PathBuf, to: JumpTo) {
         self.library.reveal(index);
         self.select(index);
         self.mode = self.mode.without_overlay().with_focus(Focus::Reader);

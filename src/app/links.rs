@@ -52,24 +52,47 @@ impl LinkMode {
     }
 }
 
-/// A hint shown in link mode: its label, at a screen position, for link
-/// `link` of the document.
+/// What a hint stands for: a link, or a code block (whose hint copies it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HintTarget {
+    /// An index into [`Document::links`].
+    Link(usize),
+    /// An index into [`Document::code_blocks`].
+    Code(usize),
+}
+
+/// A hint shown in link mode: its label, at a screen position, for a link
+/// or a code block of the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hint {
     pub label: String,
-    pub link: usize,
+    pub target: HintTarget,
     pub x: u16,
     pub y: u16,
 }
 
-/// The hints for the links of `doc` whose text is on screen, its line `top`
-/// at the top of the text column `text`. Labels are all the same length, so
-/// none is a prefix of another.
+/// The hints for the links and code blocks of `doc` on screen, its line
+/// `top` at the top of the text column `text`, in reading order. Labels are
+/// all the same length, so none is a prefix of another.
 pub(crate) fn hints(doc: &Document, text: Rect, top: usize) -> Vec<Hint> {
     let bottom = top + usize::from(text.height);
     let on_screen = |line: usize| (top..bottom).contains(&line);
-    let mut spots: Vec<(usize, usize, usize)> = Vec::new();
+    let mut spots: Vec<(HintTarget, usize, usize)> = Vec::new();
+    // A code block's hint sits at the start of its first row on screen.
+    for (i, block) in doc.code_blocks_on(top..bottom) {
+        spots.push((
+            HintTarget::Code(i),
+            block.lines.start.max(top),
+            block.column,
+        ));
+        if spots.len() == MAX_HINTS {
+            break;
+        }
+    }
     for (i, link) in doc.links_on(top..bottom) {
+        if spots.len() >= MAX_HINTS {
+            break;
+        }
         let spot = if on_screen(link.line) {
             Some((link.line, link.column))
         } else {
@@ -83,19 +106,18 @@ pub(crate) fn hints(doc: &Document, text: Rect, top: usize) -> Vec<Hint> {
         if let Some((line, col)) = spot
             && !spots.iter().any(|&(_, l, c)| (l, c) == (line, col))
         {
-            spots.push((i, line, col));
-        }
-        if spots.len() == MAX_HINTS {
-            break;
+            spots.push((HintTarget::Link(i), line, col));
         }
     }
+    // Labels in reading order: top to bottom, left to right.
+    spots.sort_by_key(|&(_, line, col)| (line, col));
     let labels = hint_labels(spots.len());
     spots
         .into_iter()
         .zip(labels)
-        .map(|((link, line, col), label)| Hint {
+        .map(|((target, line, col), label)| Hint {
             label,
-            link,
+            target,
             x: text.x
                 + u16::try_from(col)
                     .unwrap_or(u16::MAX)

@@ -3,10 +3,10 @@
 //! the place is found again after an edit), the post to reopen, and what
 //! changed since the runner last saved.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::state::{Mark, ReadingChanges};
+use crate::state::{Bookmark, Mark, ReadingChanges};
 
 use super::Loaded;
 use super::reader::{Reader, shown_body};
@@ -64,6 +64,12 @@ pub(crate) struct Marks {
     repaired_body: Option<(PathBuf, u64, String)>,
     /// Bumped whenever what the list shows of the marks changes.
     version: u64,
+    /// Bookmarks by post, each post's in the order of the text. Kept in
+    /// memory even when reading state is not (a visitor of `folio serve`
+    /// has them for the session).
+    bookmarks: BTreeMap<PathBuf, Vec<Bookmark>>,
+    /// Posts whose bookmarks changed since the runner last asked.
+    bookmarks_changed: BTreeSet<PathBuf>,
 }
 
 impl Marks {
@@ -123,12 +129,54 @@ impl Marks {
         }
     }
 
+    /// Every bookmark, by post (in path order), each post's in text order.
+    pub(crate) fn bookmarks(&self) -> &BTreeMap<PathBuf, Vec<Bookmark>> {
+        &self.bookmarks
+    }
+
+    /// Starts from the saved bookmarks (those made meanwhile are kept).
+    pub(crate) fn restore_bookmarks(
+        &mut self,
+        saved: impl IntoIterator<Item = (PathBuf, Vec<Bookmark>)>,
+    ) {
+        for (key, places) in saved {
+            let list = self.bookmarks.entry(key).or_default();
+            for place in places {
+                if !list.iter().any(|b| b.offset == place.offset) {
+                    list.push(place);
+                }
+            }
+            list.sort_by_key(|b| b.offset);
+        }
+        self.bookmarks.retain(|_, list| !list.is_empty());
+    }
+
+    /// Replaces post `key`'s bookmarks with `places`.
+    pub(crate) fn set_bookmarks(&mut self, key: &Path, mut places: Vec<Bookmark>) {
+        places.sort_by_key(|b| b.offset);
+        if places.is_empty() {
+            self.bookmarks.remove(key);
+        } else {
+            self.bookmarks.insert(key.to_path_buf(), places);
+        }
+        if self.tracking {
+            self.bookmarks_changed.insert(key.to_path_buf());
+        }
+    }
+
     /// What changed since the last call, for the runner to save; `None`
     /// when nothing did.
     pub(crate) fn take_changes(&mut self, reader: &Reader) -> Option<ReadingChanges> {
-        if self.changed.is_empty() && !self.last_changed {
+        if self.changed.is_empty() && !self.last_changed && self.bookmarks_changed.is_empty() {
             return None;
         }
+        let bookmarks = std::mem::take(&mut self.bookmarks_changed)
+            .into_iter()
+            .map(|key| {
+                let places = self.bookmarks.get(&key).cloned().unwrap_or_default();
+                (key, places)
+            })
+            .collect();
         let keys = std::mem::take(&mut self.changed);
         let posts = keys
             .into_iter()
@@ -142,7 +190,11 @@ impl Marks {
         } else {
             None
         };
-        Some(ReadingChanges { posts, last })
+        Some(ReadingChanges {
+            posts,
+            last,
+            bookmarks,
+        })
     }
 
     /// The mark to save for post `key`: the position anchored by source

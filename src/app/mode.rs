@@ -23,6 +23,10 @@ pub enum Overlay {
     Links(LinkMode),
     /// The search across all posts: its prompt and results.
     SearchAll,
+    /// The bookmarks of the folder's posts, with the highlighted row.
+    Bookmarks {
+        selected: usize,
+    },
 }
 
 /// A text prompt that has the keyboard: keys type into it.
@@ -56,6 +60,10 @@ pub(crate) enum Mode {
         mode: LinkMode,
         over: Focus,
     },
+    Bookmarks {
+        selected: usize,
+        over: Focus,
+    },
     Prompt {
         prompt: Prompt,
         over: Focus,
@@ -78,6 +86,7 @@ impl Mode {
             Mode::Help { over, .. }
             | Mode::Outline { over, .. }
             | Mode::Links { over, .. }
+            | Mode::Bookmarks { over, .. }
             | Mode::Prompt { over, .. } => over,
         }
     }
@@ -92,6 +101,10 @@ impl Mode {
                 over: focus,
             },
             Mode::Links { mode, .. } => Mode::Links { mode, over: focus },
+            Mode::Bookmarks { selected, .. } => Mode::Bookmarks {
+                selected,
+                over: focus,
+            },
             Mode::Prompt { prompt, .. } => Mode::Prompt {
                 prompt,
                 over: focus,
@@ -123,6 +136,7 @@ impl Mode {
             Mode::Help { .. } => Some(Overlay::Help),
             Mode::Outline { selected, .. } => Some(Overlay::Outline { selected }),
             Mode::Links { mode, .. } => Some(Overlay::Links(mode)),
+            Mode::Bookmarks { selected, .. } => Some(Overlay::Bookmarks { selected }),
             Mode::Prompt {
                 prompt: Prompt::SearchAll,
                 ..

@@ -77,6 +77,9 @@ pub(crate) struct Position {
 pub(crate) enum JumpTo {
     Anchor(String),
     Offset(usize),
+    /// A kept place (a bookmark): the text there, found again near the
+    /// offset if the post was edited.
+    Text(usize, String),
 }
 
 /// What a layout is made with besides the post: the same for every post at
@@ -318,8 +321,14 @@ impl Reader {
             self.jump = None;
             return None;
         }
-        let (doc, complete) = match self.current(key) {
-            Some(Loaded::Ready { doc, complete, .. }) => (doc, *complete),
+        let (doc, complete, source, raw) = match self.current(key) {
+            Some(Loaded::Ready {
+                doc,
+                complete,
+                source,
+                raw,
+                ..
+            }) => (doc, *complete, source, *raw),
             Some(Loaded::Failed(_)) => {
                 self.jump = None;
                 return None;
@@ -342,6 +351,14 @@ impl Reader {
                 } else {
                     doc.line_for_offset(*offset)
                 };
+                (line, None)
+            }
+            JumpTo::Text(offset, snippet) => {
+                let at = find_near(&shown_body(source, raw), snippet, *offset);
+                if !complete && doc.offsets.last().is_none_or(|&last| at > last) {
+                    return None;
+                }
+                let line = if at == 0 { 0 } else { doc.line_for_offset(at) };
                 (line, None)
             }
         };

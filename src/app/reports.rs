@@ -95,6 +95,7 @@ impl App {
             .filter(|(_, mark)| mark.read)
             .map(|(key, _)| key.clone());
         self.marks.track(read.collect::<Vec<_>>());
+        self.marks.restore_bookmarks(reading.bookmarks);
         for (key, mark) in reading.posts {
             self.reader.restore(key, mark.offset, mark.snippet);
         }

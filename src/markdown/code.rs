@@ -4,11 +4,13 @@
 use std::ops::Range;
 
 use pulldown_cmark::CodeBlockKind;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use unicode_segmentation::UnicodeSegmentation;
 
+use super::diagram;
 use super::wrap::fit;
 use super::{Renderer, spaces};
+use crate::document::{CodeBlock, MAX_CODE_TEXT};
 use crate::highlight;
 use crate::sanitize::{display_width, expand_tabs, sanitize};
 
@@ -73,6 +75,37 @@ fn clean_code(text: &str) -> (String, Vec<usize>) {
         clean.push_str(&expand_tabs(line.strip_suffix('\r').unwrap_or(line), 4));
     }
     (clean, starts)
+}
+
+/// What copying a code block takes: its text as written, sanitized line by
+/// line (a pasted escape sequence could do harm in the reader's shell) with
+/// tabs kept, CRs and the final newline dropped.
+fn copy_text(raw: &str, lines: Range<usize>, column: usize) -> CodeBlock {
+    let raw = raw.strip_suffix('\n').unwrap_or(raw);
+    let text_lines = raw.split('\n').count();
+    let text = (raw.len() <= MAX_CODE_TEXT).then(|| {
+        let mut text = String::with_capacity(raw.len());
+        for (i, line) in raw.split('\n').enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            for (j, part) in line.split('\t').enumerate() {
+                if j > 0 {
+                    text.push('\t');
+                }
+                text.push_str(&sanitize(part));
+            }
+        }
+        text
+    });
+    CodeBlock {
+        lines,
+        column,
+        bytes: text.as_ref().map_or(raw.len(), String::len),
+        text,
+        text_lines,
+    }
 }
 
 /// Highlights `(lang, raw text)` blocks on all cores. syntect is the
@@ -180,6 +213,10 @@ impl Renderer<'_> {
             ahead.done.get_mut(ahead.next).and_then(Option::take)
         };
         ahead.next += 1;
+        let diagram = self.diagram(code, avail);
+        if diagram == Ok(true) {
+            return;
+        }
         // Column 0 is a gutter (blank, or ↪ on continuation rows); one column
         // of padding on the right when there is room.
         let (gutter, cw) = match avail {
@@ -259,10 +296,68 @@ impl Renderer<'_> {
             runs.push(&spaces(avail - gutter - cur_w), base);
             rows.push((cur..runs.runs.len(), offset));
         }
+        let first = self.sink().lines.len();
         for (range, offset) in rows {
             self.emit(out.runs.parts(range), offset);
         }
         self.wrapped = out;
+        self.finish_code(code, first, diagram.err().as_deref(), avail);
+    }
+
+    /// After a block's rows: the line saying why a diagram was not drawn,
+    /// and the block kept for copying.
+    fn finish_code(&mut self, code: &CodeState, first: usize, why: Option<&str>, avail: usize) {
+        if let Some(why) = why {
+            let style = self.theme.md.text.add_modifier(Modifier::DIM);
+            let (n, _) = fit(why, avail);
+            self.emit_one(&why[..n], style, code.offset);
+        }
+        let column = self.code_column();
+        let end = self.sink().lines.len();
+        let block = copy_text(&code.text, first..end, column);
+        self.sink().code_blocks.push(block);
+    }
+
+    /// A diagram block in the final layout (like highlighting, its cost
+    /// stays off the key path; the quick layout shows its source): drawn
+    /// (true), not a diagram here (false), or why it was not drawn.
+    fn diagram(&mut self, code: &CodeState, avail: usize) -> Result<bool, String> {
+        if !self.highlight || !diagram::is_diagram(&code.lang) {
+            return Ok(false);
+        }
+        self.diagrams += 1;
+        if self.diagrams > diagram::MAX_PER_POST {
+            return Err(format!(
+                "Diagram shown as source: folio draws at most {} diagrams in a post",
+                diagram::MAX_PER_POST
+            ));
+        }
+        let rows = diagram::draw(&code.text, avail)?;
+        self.render_diagram(code, &rows);
+        Ok(true)
+    }
+
+    /// A diagram's rows, drawn in the text style; a hint copies its source.
+    fn render_diagram(&mut self, code: &CodeState, rows: &[String]) {
+        let style = self.theme.md.text;
+        let column = self.code_column();
+        let first = self.sink().lines.len();
+        for row in rows {
+            self.emit_one(row, style, code.offset);
+        }
+        let end = self.sink().lines.len();
+        let block = copy_text(&code.text, first..end, column);
+        self.sink().code_blocks.push(block);
+    }
+
+    /// The display column where a block starts: past the indentation.
+    fn code_column(&self) -> usize {
+        let (use_prefix, _) = self.layout();
+        if use_prefix {
+            self.sinks.last().map_or(0, |s| s.prefix_w)
+        } else {
+            0
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use super::Renderer;
 use super::inline::Inline;
 use super::wrap::{Placed, Wrapper};
-use crate::document::{Heading, Join, LineFlow, Lines, Link, LinkArea, StyleIds};
+use crate::document::{CodeBlock, Heading, Join, LineFlow, Lines, Link, LinkArea, StyleIds};
 use crate::sanitize::display_width;
 
 /// Below this many columns of text, indentation is dropped rather than
@@ -38,6 +38,7 @@ pub(super) struct Sink {
     pub(super) flow: Vec<LineFlow>,
     pub(super) headings: Vec<Heading>,
     pub(super) links: Vec<Link>,
+    pub(super) code_blocks: Vec<CodeBlock>,
     /// Visible indentation only: containers nested past the cap push nothing,
     /// so building a prefix costs at most `width / 2` segments, not the depth.
     pub(super) segs: Vec<Seg>,

@@ -105,12 +105,15 @@ impl Reader {
         let (quick, whole) = quick_part(&source);
         let (doc, repaired) = lay_out(post, &quick, s.width, s.theme, opts, s.raw);
         self.layouts_made += 1;
+        // A diagram is drawn in the final layout only.
+        let complete =
+            whole && s.theme.syntax.is_off() && !markdown::may_have_diagram(source.body());
         Loaded::Ready {
             source,
             doc,
             raw: s.raw,
             repaired,
-            complete: whole && s.theme.syntax.is_off(),
+            complete,
             whole,
             layout: self.layouts_made,
         }
