@@ -682,7 +682,17 @@ fn print_post(
         highlight: true,
     };
     let layout_start = Instant::now();
-    let doc = markdown::render_with(&body, width, theme, opts);
+    let mut doc = markdown::render_with(&body, width, theme, opts);
+    let header = markdown::PostHeader {
+        title: &post.title,
+        date: post.date.map(|d| d.to_string()),
+        updated: post.updated.map(|d| d.to_string()),
+        author: post.author.as_deref(),
+        tags: &post.tags,
+        draft: post.draft,
+    };
+    let words = markdown::estimate_words(&body);
+    markdown::prepend_header(&mut doc, &header, words, width, theme);
     tracing::debug!(
         post = %post.rel_path.display(),
         bytes = source.text.len(),

@@ -41,13 +41,20 @@ use crate::theme::Theme;
 
 mod code;
 mod container;
+mod header;
+mod generator;
 mod heading;
+mod html;
 mod inline;
 mod prepass;
 mod sink;
 mod table;
 mod wrap;
 
+pub use header::{
+    PostHeader, WORDS_PER_MINUTE, count_words, estimate_words, header_lines, opens_with_title,
+    prepend_header, reading_minutes,
+};
 pub use heading::slug;
 
 use code::{CodeState, Highlights};
@@ -149,9 +156,19 @@ fn render_in_pieces(
     opts: RenderOptions,
     piece_bytes: usize,
 ) -> Document {
-    let pieces = pieces::pieces(source, piece_bytes);
-    render_once(source.len(), &pieces, width, theme, opts)
-        .unwrap_or_else(|| render_twice(source.len(), &pieces, width, theme, opts))
+    // Generators' syntax becomes the Markdown it stands for; the lines'
+    // offsets are mapped back to the source.
+    let rewritten = generator::rewrite(source);
+    let text = rewritten.as_ref().map_or(source, |r| r.text.as_str());
+    let pieces = pieces::pieces(text, piece_bytes);
+    let mut doc = render_once(text.len(), &pieces, width, theme, opts)
+        .unwrap_or_else(|| render_twice(text.len(), &pieces, width, theme, opts));
+    if let Some(r) = &rewritten {
+        for offset in &mut doc.offsets {
+            *offset = r.original(*offset).min(source.len());
+        }
+    }
+    doc
 }
 
 /// One parse per piece: its events are kept while the pre-pass looks at
@@ -294,6 +311,10 @@ struct Renderer<'t> {
     wrapped: Wrapped,
     /// Set from elsewhere: stop (see [`cancellable`]).
     cancel: Option<Arc<AtomicBool>>,
+    /// Inside an HTML comment that an earlier event opened.
+    in_comment: bool,
+    /// HTML tags that style what they hold, open (see `html`).
+    open_html: Vec<html::OpenTag>,
 }
 
 impl<'t> Renderer<'t> {
@@ -319,6 +340,8 @@ impl<'t> Renderer<'t> {
             highlights: Highlights::new(pre.code),
             wrapped: Wrapped::default(),
             cancel: None,
+            in_comment: false,
+            open_html: Vec::new(),
         }
     }
 
@@ -346,16 +369,25 @@ impl<'t> Renderer<'t> {
                     code.text.push_str(&t);
                     return;
                 }
+                let t = html::emoji(&t);
                 if let Some(h) = &mut self.heading {
                     h.text.push_str(&sanitize(&t));
                 }
                 self.push_text(&t, self.style(), source_len);
             }
             Event::Code(t) => {
+                // A generator's tag, kept as written and dimmed.
+                let (t, style) = match t.strip_prefix(generator::TAG_MARK) {
+                    Some(tag) => (
+                        CowStr::from(tag.to_owned()),
+                        self.theme.md.html.add_modifier(ratatui::style::Modifier::DIM),
+                    ),
+                    None => (t, self.theme.md.code),
+                };
                 if let Some(h) = &mut self.heading {
                     h.text.push_str(&sanitize(&t));
                 }
-                let style = self.style().patch(self.theme.md.code);
+                let style = self.style().patch(style);
                 self.push_text(&t, style, 0);
             }
             Event::InlineMath(t) => {
@@ -372,16 +404,7 @@ impl<'t> Renderer<'t> {
                     self.inline.push_kind(Kind::Break, self.offset);
                 }
             }
-            Event::Html(t) | Event::InlineHtml(t) => {
-                let style = self.style().patch(self.theme.md.html);
-                let mut lines = t.split('\n').peekable();
-                while let Some(line) = lines.next() {
-                    self.push_text(line.strip_suffix('\r').unwrap_or(line), style, 0);
-                    if lines.peek().is_some() {
-                        self.inline.push_kind(Kind::Break, self.offset);
-                    }
-                }
-            }
+            Event::Html(t) | Event::InlineHtml(t) => self.html(&t),
             Event::FootnoteReference(label) => {
                 let n = self.note_number(&label);
                 let style = self.style().patch(self.theme.md.footnote);
@@ -408,7 +431,9 @@ impl<'t> Renderer<'t> {
             Tag::CodeBlock(kind) => self.start_code(kind),
             Tag::HtmlBlock => {
                 self.flush_inline();
-                self.push_style(md.html);
+                // The block's words in the text's style; tags folio does not
+                // know take the HTML style (see `html`).
+                self.push_style(Style::default());
             }
             Tag::List(start) => self.start_list(start),
             Tag::Item => self.start_item(),
@@ -433,6 +458,21 @@ impl<'t> Renderer<'t> {
     }
 
     fn end(&mut self, tag: TagEnd) {
+        if matches!(
+            tag,
+            TagEnd::Paragraph
+                | TagEnd::HtmlBlock
+                | TagEnd::Heading(_)
+                | TagEnd::TableCell
+                | TagEnd::Item
+                | TagEnd::BlockQuote(_)
+                | TagEnd::FootnoteDefinition
+        ) {
+            self.close_open_html();
+            if tag != TagEnd::HtmlBlock {
+                self.in_comment = false;
+            }
+        }
         match tag {
             TagEnd::Heading(_) => self.end_heading(),
             TagEnd::BlockQuote(_) => {

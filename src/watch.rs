@@ -214,8 +214,9 @@ fn note(
             }
         };
         let ext = rel.extension().and_then(|e| e.to_str());
-        let post =
-            ext.is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+        let post = rel
+            .file_name()
+            .is_some_and(|n| posts::is_post_name(&n.to_string_lossy()));
         if post {
             changed.insert(rel);
             relevant = true;
