@@ -243,7 +243,7 @@ mod tests {
             ("rust", "Rust"),
             ("RS", "Rust"),
             ("py", "Python"),
-            ("js", "JavaScript"),
+            ("js", "JavaScript (Babel)"),
             ("ts", "TypeScript"),
             ("tsx", "TypeScriptReact"),
             ("toml", "TOML"),

@@ -763,7 +763,7 @@ mod tests {
                 "",
                 "─".repeat(20).as_str(),
                 "",
-                "<b>x</b> y",
+                "x y",
                 "",
                 "Term",
                 "    Def"

@@ -153,8 +153,9 @@ fn astro_site_reads_mdx_and_pub_date() {
     assert_eq!(mdx.date.unwrap().to_string(), "2024-06-01");
     let source = mdx.read_source().unwrap();
     let doc = folio::markdown::render(source.body(), 60, &folio::theme::Theme::default());
-    let text: String = (0..doc.lines.len())
-        .filter_map(|i| doc.lines.get(i))
+    let text: String = doc
+        .lines
+        .iter()
         .map(|l| l.spans.iter().map(|s| s.content.to_string()).collect::<String>() + "\n")
         .collect();
     assert!(!text.contains("import"), "{text}");

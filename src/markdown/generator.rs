@@ -448,6 +448,10 @@ fn roles(lines: &[&str]) -> Vec<Role> {
             }
         }
     }
+    // A highlight block never closed is no block: its opener stays a tag.
+    if let Some((opener, _)) = highlight {
+        roles[opener] = Role::Plain;
+    }
     roles
 }
 
@@ -530,7 +534,8 @@ fn dimmed(tag: &str) -> String {
 }
 
 /// A heading's trailing `{…}` that pulldown-cmark would take as attributes
-/// although it is not a well-formed list: where its `{` is.
+/// although it is not a well-formed list: where its `}` is (a backslash
+/// does not stop pulldown-cmark; `&#125;` does, and reads as `}`).
 fn bad_heading_attributes(line: &str) -> Option<usize> {
     let t = line.trim_start_matches(' ');
     if line.len() - t.len() > 3 || !t.starts_with('#') {
@@ -567,7 +572,7 @@ fn bad_heading_attributes(line: &str) -> Option<usize> {
                 false
             }
         });
-    (!well_formed).then_some(open)
+    (!well_formed).then_some(body.len() - 1)
 }
 
 /// An MDX module line: `import … from '…'`, `import '…'`, `export …`.
@@ -674,7 +679,7 @@ pub(super) fn rewrite(source: &str) -> Option<Rewritten> {
                 let nl = if newline.is_empty() { "\n" } else { newline };
                 out.insert(start, &format!("{prefix}> [!{kind}]{nl}"));
                 if let Some(title) = title {
-                    out.insert(start, &format!("{prefix}> **{}**{nl}", escape(title)));
+                    out.insert(start, &format!("{prefix}> **{}**{nl}{prefix}>{nl}", escape(title)));
                 }
                 depth += 1;
                 changed = true;
@@ -726,22 +731,19 @@ pub(super) fn rewrite(source: &str) -> Option<Rewritten> {
         }
         let lone = lone_tag(content);
         // A tag alone on its line stays alone: blank lines around it.
-        if let Some(tag) = &lone
-            && replacement(tag).is_none()
-            && !prev_blank
-        {
+        if lone.is_some() && !prev_blank {
             out.insert(start, &format!("{}\n", prefix.trim_end()));
         }
         out.insert(start, &prefix);
         let line_start = out.text.len();
         changed |= write_line(&mut out, start, content);
-        if let Some(open) = bad_heading_attributes(&out.text[line_start..]) {
-            out.text.insert(line_start + open, '\\');
+        if let Some(close) = bad_heading_attributes(&out.text[line_start..]) {
+            out.text
+                .replace_range(line_start + close..=line_start + close, "&#125;");
             changed = true;
         }
         out.copy(start + content.len(), newline);
-        if let Some(tag) = &lone
-            && replacement(tag).is_none()
+        if lone.is_some()
             && lines
                 .get(n + 1)
                 .is_some_and(|next| !next.trim().is_empty())
@@ -853,9 +855,9 @@ mod tests {
     #[test]
     fn heading_attributes_only_when_well_formed() {
         assert_eq!(bad_heading_attributes("## A {#id .x k=v}"), None);
-        assert_eq!(bad_heading_attributes("## Set {a, b}"), Some(7));
+        assert_eq!(bad_heading_attributes("## Set {a, b}"), Some(12));
         assert_eq!(bad_heading_attributes("text {a}"), None);
-        assert_eq!(rw("## Set {a, b}\n"), "## Set \\{a, b}\n");
+        assert_eq!(rw("## Set {a, b}\n"), "## Set {a, b&#125;\n");
     }
 
     #[test]

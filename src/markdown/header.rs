@@ -215,7 +215,7 @@ mod tests {
                 "to wrap",
                 "draft · 2024-08-03",
                 "updated 2024-09-01",
-                "by Ann [31mLee",
+                "by Ann ␛[31mLee",
                 "4 min read",
                 "#rust #terminal",
                 "────────────────────",
@@ -225,7 +225,7 @@ mod tests {
         let lines = text(&header_lines(&h, 10, false, 80, &theme));
         assert_eq!(
             lines[0],
-            "draft · 2024-08-03 · updated 2024-09-01 · by Ann [31mLee · 1 min read"
+            "draft · 2024-08-03 · updated 2024-09-01 · by Ann ␛[31mLee · 1 min read"
         );
     }
 }

@@ -104,19 +104,32 @@ fn written_date(s: &str) -> Option<PostDate> {
         return None;
     }
     let civil = rfc2822::DateTimeParser::new()
-        .parse_zoned(s)
+        .parse_zoned_datetime(s)
         .map(|z| z.datetime())
         .ok()
         .or_else(|| {
             // Commas and repeated spaces are noise here.
             let plain = collapse(&s.replace(',', " "));
-            const WITH_TIME: [&str; 4] = [
+            const WITH_TIME: [&str; 8] = [
                 "%b %d %Y %H:%M:%S",
                 "%b %d %Y %H:%M",
                 "%d %b %Y %H:%M:%S",
                 "%d %b %Y %H:%M",
+                "%B %d %Y %H:%M:%S",
+                "%B %d %Y %H:%M",
+                "%d %B %Y %H:%M:%S",
+                "%d %B %Y %H:%M",
             ];
-            const DAY_ONLY: [&str; 4] = ["%b %d %Y", "%d %b %Y", "%a %b %d %Y", "%a %d %b %Y"];
+            const DAY_ONLY: [&str; 8] = [
+                "%b %d %Y",
+                "%d %b %Y",
+                "%a %b %d %Y",
+                "%a %d %b %Y",
+                "%B %d %Y",
+                "%d %B %Y",
+                "%A %B %d %Y",
+                "%A %d %B %Y",
+            ];
             WITH_TIME
                 .iter()
                 .find_map(|f| strtime::parse(f, &plain).ok()?.to_datetime().ok())

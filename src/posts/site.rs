@@ -383,7 +383,7 @@ fn walk(
         }
         let mut draft = false;
         if plan.jekyll {
-            let mut folders = rel.components().map(|c| c.as_os_str());
+            let folders = rel.components().map(|c| c.as_os_str());
             let (posts, drafts) = folders.fold((false, false), |(p, d), c| {
                 (p || c == "_posts", d || c == "_drafts")
             });
