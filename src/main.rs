@@ -692,7 +692,9 @@ fn print_post(
         draft: post.draft,
     };
     let words = markdown::estimate_words(&body);
-    markdown::prepend_header(&mut doc, &header, words, width, theme);
+    if post.titled {
+        markdown::prepend_header(&mut doc, &header, words, width, theme);
+    }
     tracing::debug!(
         post = %post.rel_path.display(),
         bytes = source.text.len(),

@@ -469,9 +469,7 @@ impl<'t> Renderer<'t> {
                 | TagEnd::FootnoteDefinition
         ) {
             self.close_open_html();
-            if tag != TagEnd::HtmlBlock {
-                self.in_comment = false;
-            }
+            self.in_comment = false;
         }
         match tag {
             TagEnd::Heading(_) => self.end_heading(),

@@ -78,6 +78,9 @@ pub struct Post {
     pub categories: Vec<String>,
     pub draft: bool,
     pub author: Option<String>,
+    /// The title is the frontmatter's (not the body's heading or the file
+    /// name): the reader shows it in the post header.
+    pub titled: bool,
     /// What is wrong with the frontmatter, e.g. `line 3: invalid type ...`.
     pub error: Option<String>,
     /// The file was not valid UTF-8 and was decoded lossily.
@@ -255,6 +258,7 @@ pub fn post_from_text(origin: Origin, rel_path: PathBuf, text: &str, lossy: bool
         fm.excerpt.is_none(),
     );
     let name_path = naming_path(&origin, &rel_path);
+    let titled = fm.title.is_some();
     let title = fm
         .title
         .or(from_body.title)
@@ -275,6 +279,7 @@ pub fn post_from_text(origin: Origin, rel_path: PathBuf, text: &str, lossy: bool
         categories: fm.categories,
         draft: fm.draft,
         author: fm.author,
+        titled,
         error,
         lossy,
     }

@@ -41,14 +41,22 @@ pub fn reading_minutes(words: usize) -> usize {
     words.div_ceil(WORDS_PER_MINUTE).max(1)
 }
 
-fn same_title(a: &str, b: &str) -> bool {
+/// Whether a heading says the title: the same words, or the start of them
+/// (`# Alpha` under the title "Alpha: a long post"), or the title is the
+/// heading's start.
+fn same_title(heading: &str, title: &str) -> bool {
     let norm = |s: &str| -> String {
-        s.split_whitespace()
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" ")
             .to_lowercase()
     };
-    norm(a) == norm(b)
+    let (h, t) = (norm(heading), norm(&sanitize(title)));
+    if h.is_empty() || t.is_empty() {
+        return false;
+    }
+    h == t || t.starts_with(&format!("{h} ")) || h.starts_with(&format!("{t} "))
 }
 
 /// Whether the laid-out body opens with the title as a heading (then the
@@ -62,7 +70,7 @@ pub fn opens_with_title(doc: &Document, title: &str) -> bool {
             .get(i)
             .is_some_and(|l| l.spans.iter().any(|s| !s.content.trim().is_empty()))
     });
-    first_text == Some(first.line) && same_title(&first.text, title)
+    first_text == Some(first.line) && first.level <= 2 && same_title(&first.text, title)
 }
 
 /// The header's lines at `width` columns, ending in a rule and a blank line;

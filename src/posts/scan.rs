@@ -29,6 +29,7 @@ fn unreadable_post(path: PathBuf, rel_path: PathBuf, err: &std::io::Error) -> Po
         categories: Vec::new(),
         draft: false,
         author: None,
+        titled: false,
         error: Some(format!("cannot read: {reason}")),
         lossy: false,
     }

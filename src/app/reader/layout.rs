@@ -262,7 +262,11 @@ fn lay_out(
     let body = shown_body(source, raw);
     let repaired = matches!(body, Cow::Owned(_));
     let mut doc = markdown::render_with(&body, width, theme, opts);
-    markdown::prepend_header(&mut doc, &post_header(post), words, width, theme);
+    // Only a title from the frontmatter makes a header: a body's own
+    // heading or a file name says nothing new.
+    if post.titled {
+        markdown::prepend_header(&mut doc, &post_header(post), words, width, theme);
+    }
     let mut notices: Vec<Line<'static>> = Vec::new();
     let mut notice = |text: String| {
         for line in wrap_words(&sanitize(&text), usize::from(width)) {
@@ -297,11 +301,8 @@ fn lay_out(
 
 /// What the post header shows of `post`'s frontmatter.
 pub(crate) fn post_header(post: &Post) -> markdown::PostHeader<'_> {
-    // A piped document with no title of its own is not "Standard input".
-    let untitled = matches!(post.origin, crate::posts::Origin::Stdin(_))
-        && post.title.eq_ignore_ascii_case(crate::posts::STDIN_NAME);
     markdown::PostHeader {
-        title: if untitled { "" } else { &post.title },
+        title: &post.title,
         date: post.date.map(|d| d.to_string()),
         updated: post.updated.map(|d| d.to_string()),
         author: post.author.as_deref(),
