@@ -97,8 +97,8 @@ fn alias(lang: &str) -> &str {
         "jsx" => "jsx",
         "ts" | "typescript" | "mts" | "cts" => "ts",
         "tsx" => "tsx",
-        "sh" | "bash" | "shell" | "zsh" | "ksh" => "sh",
-        "console" | "shellsession" | "shell-session" | "terminal" => "sh",
+        "sh" | "bash" | "shell" | "zsh" | "ksh" | "console" | "shellsession" | "shell-session"
+        | "terminal" => "sh",
         "hcl" | "terraform" | "tf" | "tfvars" => "tf",
         "ps" | "ps1" | "powershell" | "pwsh" => "ps1",
         "kt" | "kotlin" | "kts" => "kt",
@@ -263,9 +263,32 @@ mod tests {
         }
         // bat's syntaxes, by the names fences use.
         for lang in [
-            "sh", "shell", "console", "yml", "dockerfile", "hcl", "terraform", "kotlin", "swift",
-            "zig", "nix", "elixir", "vue", "svelte", "powershell", "ini", "nginx", "graphql",
-            "proto", "cmake", "dart", "julia", "scss", "jsx", "tsx", "toml",
+            "sh",
+            "shell",
+            "console",
+            "yml",
+            "dockerfile",
+            "hcl",
+            "terraform",
+            "kotlin",
+            "swift",
+            "zig",
+            "nix",
+            "elixir",
+            "vue",
+            "svelte",
+            "powershell",
+            "ini",
+            "nginx",
+            "graphql",
+            "proto",
+            "cmake",
+            "dart",
+            "julia",
+            "scss",
+            "jsx",
+            "tsx",
+            "toml",
         ] {
             assert!(find_syntax(lang).is_some(), "{lang}");
         }

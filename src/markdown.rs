@@ -41,8 +41,8 @@ use crate::theme::Theme;
 
 mod code;
 mod container;
-mod header;
 mod generator;
+mod header;
 mod heading;
 mod html;
 mod inline;
@@ -380,7 +380,10 @@ impl<'t> Renderer<'t> {
                 let (t, style) = match t.strip_prefix(generator::TAG_MARK) {
                     Some(tag) => (
                         CowStr::from(tag.to_owned()),
-                        self.theme.md.html.add_modifier(ratatui::style::Modifier::DIM),
+                        self.theme
+                            .md
+                            .html
+                            .add_modifier(ratatui::style::Modifier::DIM),
                     ),
                     None => (t, self.theme.md.code),
                 };

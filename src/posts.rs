@@ -29,11 +29,11 @@ use scan::{io_error, read_body, read_capped};
 
 pub use embedded::embedded;
 pub use frontmatter::{FRONTMATTER_LIMIT, parse_frontmatter};
-pub use site::{Generator, detect as detect_site, is_post_name};
 pub use scan::{
     BATCH_EVERY, BATCH_POSTS, Folder, Links, check, is_inside, merge_posts, scan, scan_in_batches,
     scan_with, sort_posts,
 };
+pub use site::{Generator, detect as detect_site, is_post_name};
 
 /// A publication date, optionally with a time of day (for ordering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -78,7 +78,10 @@ const CONSTRUCTS: [(&str, &str); 16] = [
         "html-block",
         "<details>\n<summary>Click to open</summary>\n\nHidden **words**.\n\n</details>\n\n<p align=\"center\">\n  <img src=\"logo.png\" alt=\"Logo\">\n</p>\n\n<video src=\"a.mp4\"></video>\n",
     ),
-    ("emoji", "Shipped :tada: and :+1:, at 10:30:45, not :nope_nope:.\n"),
+    (
+        "emoji",
+        "Shipped :tada: and :+1:, at 10:30:45, not :nope_nope:.\n",
+    ),
     (
         "unclosed",
         "{{% notice note %}}\nNever closed.\n\n{% highlight js %}\nlet x;\n",
@@ -140,7 +143,11 @@ fn a_well_formed_heading_id_is_an_anchor() {
         60,
         &Theme::default(),
     );
-    assert!(doc.headings[0].text.contains("include badge.html"), "{:?}", doc.headings[0].text);
+    assert!(
+        doc.headings[0].text.contains("include badge.html"),
+        "{:?}",
+        doc.headings[0].text
+    );
 }
 
 #[test]

@@ -35,17 +35,45 @@ fn hugo_site_lists_its_content_only() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     clutter(root);
-    write(root, "hugo.toml", "baseURL = 'https://example.org/'\ntheme = 'ananke'\n");
-    write(root, "archetypes/default.md", "+++\ntitle = '{{ replace .File.ContentBaseName \"-\" \" \" | title }}'\n+++\n");
+    write(
+        root,
+        "hugo.toml",
+        "baseURL = 'https://example.org/'\ntheme = 'ananke'\n",
+    );
+    write(
+        root,
+        "archetypes/default.md",
+        "+++\ntitle = '{{ replace .File.ContentBaseName \"-\" \" \" | title }}'\n+++\n",
+    );
     write(root, "content/_index.md", "+++\ntitle = 'Home'\n+++\n");
-    write(root, "content/posts/_index.md", "+++\ntitle = 'Posts'\n+++\n");
-    write(root, "content/posts/first.md", "+++\ntitle = 'First'\ndate = 2024-08-03T10:00:00+02:00\nlastmod = 2024-09-01\nsummary = 'The **first** one'\n+++\nBody\n");
-    write(root, "content/posts/bundle/index.md", "---\ntitle: Bundle\npublishDate: 2024-07-01\n---\nText\n");
-    write(root, "content/posts/bundle/notes.md", "# a resource of the bundle\n");
+    write(
+        root,
+        "content/posts/_index.md",
+        "+++\ntitle = 'Posts'\n+++\n",
+    );
+    write(
+        root,
+        "content/posts/first.md",
+        "+++\ntitle = 'First'\ndate = 2024-08-03T10:00:00+02:00\nlastmod = 2024-09-01\nsummary = 'The **first** one'\n+++\nBody\n",
+    );
+    write(
+        root,
+        "content/posts/bundle/index.md",
+        "---\ntitle: Bundle\npublishDate: 2024-07-01\n---\nText\n",
+    );
+    write(
+        root,
+        "content/posts/bundle/notes.md",
+        "# a resource of the bundle\n",
+    );
     write(root, "content/posts/bundle/photo.jpg", "jpeg");
     write(root, "content/about.md", "---\ntitle: About\n---\n");
     write(root, "themes/ananke/README.md", "# Ananke\n");
-    write(root, "themes/ananke/exampleSite/content/post/example.md", "# Example\n");
+    write(
+        root,
+        "themes/ananke/exampleSite/content/post/example.md",
+        "# Example\n",
+    );
     write(root, "public/posts/first/index.md", "# generated\n");
     write(root, "resources/_gen/x.md", "# generated\n");
     assert_eq!(posts::detect_site(root), Some(Generator::Hugo));
@@ -77,13 +105,29 @@ fn jekyll_site_lists_posts_and_drafts() {
     write(root, "Gemfile", "source 'https://rubygems.org'\n");
     write(root, "index.md", "---\nlayout: home\n---\n");
     write(root, "about.md", "---\nlayout: page\n---\n# About\n");
-    write(root, "_posts/2024-08-03-hello.md", "---\ntitle: Hello\nauthors: [Ann, Bo]\n---\nHi\n");
-    write(root, "_posts/2024-08-04-hidden.markdown", "---\ntitle: Hidden\npublished: false\n---\nHi\n");
-    write(root, "blog/_posts/2023-01-01-nested.md", "---\ntitle: Nested\n---\n");
+    write(
+        root,
+        "_posts/2024-08-03-hello.md",
+        "---\ntitle: Hello\nauthors: [Ann, Bo]\n---\nHi\n",
+    );
+    write(
+        root,
+        "_posts/2024-08-04-hidden.markdown",
+        "---\ntitle: Hidden\npublished: false\n---\nHi\n",
+    );
+    write(
+        root,
+        "blog/_posts/2023-01-01-nested.md",
+        "---\ntitle: Nested\n---\n",
+    );
     write(root, "_drafts/idea.md", "---\ntitle: Idea\n---\n");
     write(root, "_includes/note.md", "included\n");
     write(root, "_site/2024/08/03/hello.md", "# generated\n");
-    write(root, "vendor/bundle/ruby/3.2.0/gems/minima/README.md", "# minima\n");
+    write(
+        root,
+        "vendor/bundle/ruby/3.2.0/gems/minima/README.md",
+        "# minima\n",
+    );
     assert_eq!(posts::detect_site(root), Some(Generator::Jekyll));
     let posts = posts::scan(root).unwrap();
     assert_eq!(
@@ -108,11 +152,23 @@ fn zola_site_reads_taxonomies() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     clutter(root);
-    write(root, "config.toml", "base_url = \"https://example.org\"\ntitle = \"Blog\"\n");
+    write(
+        root,
+        "config.toml",
+        "base_url = \"https://example.org\"\ntitle = \"Blog\"\n",
+    );
     write(root, "content/_index.md", "+++\nsort_by = \"date\"\n+++\n");
     write(root, "content/blog/_index.md", "+++\n+++\n");
-    write(root, "content/blog/first.md", "+++\ntitle = \"First\"\ndate = 2024-08-03\n[taxonomies]\ntags = [\"rust\", \"tui\"]\n+++\nBody\n");
-    write(root, "content/blog/asset-post/index.md", "+++\ntitle = \"Assets\"\n+++\n");
+    write(
+        root,
+        "content/blog/first.md",
+        "+++\ntitle = \"First\"\ndate = 2024-08-03\n[taxonomies]\ntags = [\"rust\", \"tui\"]\n+++\nBody\n",
+    );
+    write(
+        root,
+        "content/blog/asset-post/index.md",
+        "+++\ntitle = \"Assets\"\n+++\n",
+    );
     write(root, "themes/even/content/demo.md", "# demo\n");
     write(root, "public/blog/first/index.md", "# generated\n");
     assert_eq!(posts::detect_site(root), Some(Generator::Zola));
@@ -132,8 +188,16 @@ fn astro_site_reads_mdx_and_pub_date() {
     clutter(root);
     write(root, "package.json", "{\"name\": \"blog\"}\n");
     write(root, "astro.config.mjs", "export default {}\n");
-    write(root, "src/content/blog/first-post.md", "---\ntitle: 'First post'\ndescription: 'Lorem *ipsum*'\npubDate: 'Jul 08 2022'\nupdatedDate: 'Jul 09 2022'\n---\nBody\n");
-    write(root, "src/content/blog/using-mdx.mdx", "---\ntitle: 'Using MDX'\npubDate: 'Jun 01 2024'\n---\nimport Chart from '../../components/Chart.astro';\n\nText\n");
+    write(
+        root,
+        "src/content/blog/first-post.md",
+        "---\ntitle: 'First post'\ndescription: 'Lorem *ipsum*'\npubDate: 'Jul 08 2022'\nupdatedDate: 'Jul 09 2022'\n---\nBody\n",
+    );
+    write(
+        root,
+        "src/content/blog/using-mdx.mdx",
+        "---\ntitle: 'Using MDX'\npubDate: 'Jun 01 2024'\n---\nimport Chart from '../../components/Chart.astro';\n\nText\n",
+    );
     write(root, "src/pages/about.md", "# About\n");
     write(root, "dist/blog/first-post/index.md", "# generated\n");
     write(root, ".astro/types.md", "# generated\n");
@@ -156,7 +220,13 @@ fn astro_site_reads_mdx_and_pub_date() {
     let text: String = doc
         .lines
         .iter()
-        .map(|l| l.spans.iter().map(|s| s.content.to_string()).collect::<String>() + "\n")
+        .map(|l| {
+            l.spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+                + "\n"
+        })
         .collect();
     assert!(!text.contains("import"), "{text}");
     assert!(text.contains("Text"), "{text}");
@@ -167,7 +237,11 @@ fn eleventy_site_lists_its_posts_folder() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     clutter(root);
-    write(root, "eleventy.config.js", "export default function () {}\n");
+    write(
+        root,
+        "eleventy.config.js",
+        "export default function () {}\n",
+    );
     write(root, "package.json", "{}\n");
     write(root, "posts/first.md", "---\ntitle: First\n---\n");
     write(root, "posts/second.md", "---\ntitle: Second\n---\n");
@@ -187,7 +261,11 @@ fn any_other_folder_honours_ignore_files() {
     write(root, ".gitignore", "drafts/\n*.tmp.md\n");
     write(root, ".ignore", "private.md\n");
     write(root, "notes/one.md", "# One\n");
-    write(root, "notes/build/two.md", "# Two: a folder of notes may be called build\n");
+    write(
+        root,
+        "notes/build/two.md",
+        "# Two: a folder of notes may be called build\n",
+    );
     write(root, "drafts/no.md", "# ignored\n");
     write(root, "x.tmp.md", "# ignored\n");
     write(root, "private.md", "# ignored\n");
@@ -200,6 +278,11 @@ fn any_other_folder_honours_ignore_files() {
     assert_eq!(posts::detect_site(root), None);
     assert_eq!(
         rels(&posts::scan(root).unwrap()),
-        ["README.md", "notes/build/two.md", "notes/one.md", "tool/docs.md"]
+        [
+            "README.md",
+            "notes/build/two.md",
+            "notes/one.md",
+            "tool/docs.md"
+        ]
     );
 }

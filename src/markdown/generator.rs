@@ -56,9 +56,10 @@ impl Rewritten {
             return;
         }
         let new = self.text.len();
-        let contiguous = self.map.last().is_some_and(|&(n, o, copied)| {
-            copied && o + (new - n) == old
-        });
+        let contiguous = self
+            .map
+            .last()
+            .is_some_and(|&(n, o, copied)| copied && o + (new - n) == old);
         if !contiguous {
             self.map.push((new, old, true));
         }
@@ -70,7 +71,11 @@ impl Rewritten {
             return;
         }
         let new = self.text.len();
-        if self.map.last().is_none_or(|&(_, o, copied)| copied || o != old) {
+        if self
+            .map
+            .last()
+            .is_none_or(|&(_, o, copied)| copied || o != old)
+        {
             self.map.push((new, old, false));
         }
         self.text.push_str(s);
@@ -224,8 +229,8 @@ fn tags_in(line: &str) -> Vec<TagAt> {
             i += open;
             continue;
         }
-        match line[i + open..].find(close) {
-            Some(at) => {
+        if let Some(at) = line[i + open..].find(close) {
+            {
                 let end = i + open + at + close.len();
                 let mut inner = &line[i + open..i + open + at];
                 // Whitespace control (`{%-`, `-%}`) and Hugo's comments.
@@ -239,10 +244,9 @@ fn tags_in(line: &str) -> Vec<TagAt> {
                 });
                 i = end;
             }
-            None => {
-                missing[kind] = true;
-                i += open;
-            }
+        } else {
+            missing[kind] = true;
+            i += open;
         }
     }
     out
@@ -302,7 +306,9 @@ fn admonition(name: &str, first_arg: Option<&str>) -> Option<&'static str> {
 
 fn kind_of(name: &str) -> Option<&'static str> {
     Some(match name {
-        "note" | "info" | "information" | "abstract" | "summary" | "todo" | "quote" | "example" => "NOTE",
+        "note" | "info" | "information" | "abstract" | "summary" | "todo" | "quote" | "example" => {
+            "NOTE"
+        }
         "tip" | "success" | "hint" | "check" | "done" => "TIP",
         "important" | "question" | "help" | "faq" => "IMPORTANT",
         "warning" | "warn" | "attention" => "WARNING",
@@ -320,6 +326,17 @@ fn fence_of(line: &str) -> Option<(u8, usize)> {
     }
     let n = t.bytes().take_while(|&b| b == c).count();
     (n >= 3).then_some((c, n))
+}
+
+/// Whether `line` closes a fence of `len` characters `c`.
+fn closes_fence(line: &str, c: u8, len: usize) -> bool {
+    fence_of(line).is_some_and(|(d, l)| d == c && l >= len)
+        && line
+            .trim()
+            .trim_start_matches('>')
+            .trim()
+            .bytes()
+            .all(|b| b == c)
 }
 
 /// What a line is to the first pass.
@@ -357,13 +374,16 @@ fn lone_tag(line: &str) -> Option<TagAt> {
     }
 }
 
+/// An admonition's opening line: where, its kind, its title.
+type Opener = (usize, &'static str, Option<String>);
+
 /// The first pass: which lines open and close blocks, paired.
 fn roles(lines: &[&str]) -> Vec<Role> {
     let mut roles = vec![Role::Plain; lines.len()];
     let mut fence: Option<(u8, usize)> = None;
     let mut highlight: Option<(usize, usize)> = None; // (opener line, longest backtick run)
-    let mut open: HashMap<String, Vec<(usize, &'static str, Option<String>)>> = HashMap::new();
-    let mut open_zola: Vec<(usize, &'static str, Option<String>)> = Vec::new();
+    let mut open: HashMap<String, Vec<Opener>> = HashMap::new();
+    let mut open_zola: Vec<Opener> = Vec::new();
     for (n, line) in lines.iter().enumerate() {
         if let Some((opener, longest)) = &mut highlight {
             if let Some(tag) = lone_tag(line)
@@ -379,19 +399,13 @@ fn roles(lines: &[&str]) -> Vec<Role> {
                 }
                 highlight = None;
             } else {
-                let run = line
-                    .split(|c| c != '`')
-                    .map(str::len)
-                    .max()
-                    .unwrap_or(0);
+                let run = line.split(|c| c != '`').map(str::len).max().unwrap_or(0);
                 *longest = (*longest).max(run);
             }
             continue;
         }
         if let Some((c, len)) = fence {
-            if fence_of(line).is_some_and(|(d, l)| d == c && l >= len)
-                && line.trim().trim_start_matches('>').trim().bytes().all(|b| b == c)
-            {
+            if closes_fence(line, c, len) {
                 fence = None;
             }
             continue;
@@ -406,11 +420,7 @@ fn roles(lines: &[&str]) -> Vec<Role> {
         let name = tag.name().to_owned();
         if is_highlight_open(&tag) {
             let args = tag.args();
-            let lang = args
-                .get("lang")
-                .or(args.first())
-                .unwrap_or("")
-                .to_owned();
+            let lang = args.get("lang").or(args.first()).unwrap_or("").to_owned();
             roles[n] = Role::HighlightOpen(lang, 3);
             highlight = Some((n, 0));
         } else if let Some(closed) = name.strip_prefix('/')
@@ -464,11 +474,17 @@ fn replacement(tag: &TagAt) -> Option<String> {
     match name.as_str() {
         "youtube" => {
             let id = id?;
-            link(&format!("YouTube video {id}"), format!("https://www.youtube.com/watch?v={id}"))
+            link(
+                &format!("YouTube video {id}"),
+                format!("https://www.youtube.com/watch?v={id}"),
+            )
         }
         "vimeo" => {
             let id = id?;
-            link(&format!("Vimeo video {id}"), format!("https://vimeo.com/{id}"))
+            link(
+                &format!("Vimeo video {id}"),
+                format!("https://vimeo.com/{id}"),
+            )
         }
         "gist" => {
             if let Some(url) = args.get("url") {
@@ -511,7 +527,10 @@ fn replacement(tag: &TagAt) -> Option<String> {
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '#' | '|') {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '#' | '|'
+        ) {
             out.push('\\');
         }
         if c != '\n' {
@@ -523,11 +542,7 @@ fn escape(s: &str) -> String {
 
 /// A tag shown as it is: a code span marked for the dimmed style.
 fn dimmed(tag: &str) -> String {
-    let longest = tag
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = tag.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let ticks = "`".repeat(longest + 1);
     let pad = if tag.ends_with('`') { " " } else { "" };
     format!("{ticks}{TAG_MARK}{tag}{pad}{ticks}")
@@ -584,8 +599,17 @@ fn mdx_module_line(line: &str) -> bool {
     }
     if let Some(rest) = line.strip_prefix("export ") {
         return [
-            "const ", "let ", "var ", "function ", "default ", "async ", "class ", "{", "*",
-            "type ", "interface ",
+            "const ",
+            "let ",
+            "var ",
+            "function ",
+            "default ",
+            "async ",
+            "class ",
+            "{",
+            "*",
+            "type ",
+            "interface ",
         ]
         .iter()
         .any(|k| rest.starts_with(k));
@@ -649,7 +673,8 @@ pub(super) fn rewrite(source: &str) -> Option<Rewritten> {
             changed = true;
             continue;
         }
-        if fence.is_none() && depth == 0 && !raw && prev_blank_or_module(prev_blank) && mdx_module_line(content) {
+        // MDX's module lines come in a run at the top, or after a blank.
+        if fence.is_none() && depth == 0 && !raw && prev_blank && mdx_module_line(content) {
             let balance = bracket_balance(content);
             if balance > 0 {
                 export_lines = Some((balance, 1));
@@ -657,53 +682,18 @@ pub(super) fn rewrite(source: &str) -> Option<Rewritten> {
             changed = true;
             continue;
         }
-        match &roles[n] {
-            Role::HighlightOpen(lang, len) => {
-                out.insert(start, &format!("{prefix}{}{lang}{newline}", "`".repeat(*len)));
+        if let Some(blank_after) = write_role(&roles[n], &mut out, start, line, &mut depth) {
+            if let Some(blank_after) = blank_after {
                 changed = true;
-                prev_blank = false;
-                continue;
+                prev_blank = blank_after;
             }
-            Role::HighlightClose(len) => {
-                out.insert(start, &format!("{prefix}{}{newline}", "`".repeat(*len)));
-                changed = true;
-                prev_blank = true;
-                continue;
-            }
-            Role::Code => {
-                out.insert(start, &prefix);
-                out.copy(start, line);
-                continue;
-            }
-            Role::CalloutOpen(kind, title) if depth < MAX_DEPTH => {
-                let nl = if newline.is_empty() { "\n" } else { newline };
-                out.insert(start, &format!("{prefix}> [!{kind}]{nl}"));
-                if let Some(title) = title {
-                    out.insert(start, &format!("{prefix}> **{}**{nl}{prefix}>{nl}", escape(title)));
-                }
-                depth += 1;
-                changed = true;
-                prev_blank = false;
-                continue;
-            }
-            Role::CalloutClose if depth > 0 => {
-                depth -= 1;
-                let prefix = "> ".repeat(depth);
-                let nl = if newline.is_empty() { "\n" } else { newline };
-                out.insert(start, &format!("{}{nl}", prefix.trim_end()));
-                changed = true;
-                prev_blank = true;
-                continue;
-            }
-            _ => {}
+            continue;
         }
         // Fenced code: raw marks go (Liquid reads them even there), the
         // rest is code.
         let in_fence = fence.is_some();
         if let Some((c, len)) = fence {
-            if fence_of(content).is_some_and(|(d, l)| d == c && l >= len)
-                && content.trim().trim_start_matches('>').trim().bytes().all(|b| b == c)
-            {
+            if closes_fence(content, c, len) {
                 fence = None;
             }
         } else if let Some(f) = fence_of(content) {
@@ -743,11 +733,7 @@ pub(super) fn rewrite(source: &str) -> Option<Rewritten> {
             changed = true;
         }
         out.copy(start + content.len(), newline);
-        if lone.is_some()
-            && lines
-                .get(n + 1)
-                .is_some_and(|next| !next.trim().is_empty())
-        {
+        if lone.is_some() && lines.get(n + 1).is_some_and(|next| !next.trim().is_empty()) {
             out.insert(offset, &format!("{}\n", prefix.trim_end()));
         }
         prev_blank = blank;
@@ -755,9 +741,58 @@ pub(super) fn rewrite(source: &str) -> Option<Rewritten> {
     changed.then_some(out)
 }
 
-/// MDX's module lines come in a run at the top, or after a blank line.
-fn prev_blank_or_module(prev_blank: bool) -> bool {
-    prev_blank
+/// Writes a line whose role the first pass settled: `None` when it is an
+/// ordinary line after all; `Some(None)` for a line of code copied as it
+/// is; `Some(Some(blank))` for a rewritten one, `blank` saying whether it
+/// ends a block.
+#[allow(clippy::option_option)] // three outcomes, each meant
+fn write_role(
+    role: &Role,
+    out: &mut Rewritten,
+    start: usize,
+    line: &str,
+    depth: &mut usize,
+) -> Option<Option<bool>> {
+    let content = line.trim_end_matches(['\n', '\r']);
+    let newline = &line[content.len()..];
+    let nl = if newline.is_empty() { "\n" } else { newline };
+    let prefix = "> ".repeat(*depth);
+    match role {
+        Role::HighlightOpen(lang, len) => {
+            out.insert(
+                start,
+                &format!("{prefix}{}{lang}{newline}", "`".repeat(*len)),
+            );
+            Some(Some(false))
+        }
+        Role::HighlightClose(len) => {
+            out.insert(start, &format!("{prefix}{}{newline}", "`".repeat(*len)));
+            Some(Some(true))
+        }
+        Role::Code => {
+            out.insert(start, &prefix);
+            out.copy(start, line);
+            Some(None)
+        }
+        Role::CalloutOpen(kind, title) if *depth < MAX_DEPTH => {
+            out.insert(start, &format!("{prefix}> [!{kind}]{nl}"));
+            if let Some(title) = title {
+                out.insert(
+                    start,
+                    &format!("{prefix}> **{}**{nl}{prefix}>{nl}", escape(title)),
+                );
+            }
+            *depth += 1;
+            Some(Some(false))
+        }
+        Role::CalloutClose if *depth > 0 => {
+            *depth -= 1;
+            let prefix = "> ".repeat(*depth);
+            out.insert(start, &format!("{}{nl}", prefix.trim_end()));
+            Some(Some(true))
+        }
+        _ => None,
+    }
 }
 
 /// Copies `line` with its `{% raw %}`/`{% endraw %}` marks taken out.
@@ -868,7 +903,10 @@ mod tests {
         assert!(out.contains("notice"), "{out}");
         let src = "{% highlight ruby %}\ncode\n";
         let out = rw(src);
-        assert!(out.contains("highlight ruby") && out.contains("code"), "{out}");
+        assert!(
+            out.contains("highlight ruby") && out.contains("code"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -96,7 +96,11 @@ pub fn header_lines(
     if let Some(date) = &header.date {
         meta.push((date.clone(), theme.ui.list_date));
     }
-    if let Some(updated) = header.updated.as_ref().filter(|u| Some(*u) != header.date.as_ref()) {
+    if let Some(updated) = header
+        .updated
+        .as_ref()
+        .filter(|u| Some(*u) != header.date.as_ref())
+    {
         meta.push((format!("updated {updated}"), theme.ui.list_date));
     }
     if let Some(author) = header.author.filter(|a| !a.trim().is_empty()) {

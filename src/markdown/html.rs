@@ -113,18 +113,15 @@ impl Renderer<'_> {
                 rest = after;
                 continue;
             }
-            match parse_tag(rest) {
-                Some((tag, len)) => {
-                    if !self.html_tag(&tag) {
-                        let style = self.style().patch(self.theme.md.html);
-                        self.push_text(&rest[..len], style, 0);
-                    }
-                    rest = &rest[len..];
+            if let Some((tag, len)) = parse_tag(rest) {
+                if !self.html_tag(&tag) {
+                    let style = self.style().patch(self.theme.md.html);
+                    self.push_text(&rest[..len], style, 0);
                 }
-                None => {
-                    self.html_text("<");
-                    rest = &rest[1..];
-                }
+                rest = &rest[len..];
+            } else {
+                self.html_text("<");
+                rest = &rest[1..];
             }
         }
     }
@@ -147,38 +144,47 @@ impl Renderer<'_> {
     /// Handles a tag folio understands; false for one shown as it is.
     fn html_tag(&mut self, tag: &HtmlTag<'_>) -> bool {
         let name = tag.name.to_ascii_lowercase();
+        self.html_style_tag(&name, tag.closing) || self.html_other_tag(tag, name)
+    }
+
+    /// A tag that styles what it holds (`<kbd>`, `<b>`, `<sup>`…).
+    fn html_style_tag(&mut self, name: &str, closing: bool) -> bool {
         let md = &self.theme.md;
-        let styled = match name.as_str() {
-            "kbd" | "code" | "samp" | "tt" => Some(md.code),
-            "sup" | "sub" => Some(md.footnote),
-            "mark" => Some(self.theme.ui.search_match),
-            "abbr" | "u" | "ins" => Some(Style::default().add_modifier(Modifier::UNDERLINED)),
-            "em" | "i" | "cite" | "dfn" | "var" => Some(md.emphasis),
-            "strong" | "b" => Some(md.strong),
-            "s" | "del" | "strike" => Some(md.strikethrough),
-            "small" => Some(Style::default().add_modifier(Modifier::DIM)),
+        let style = match name {
+            "kbd" | "code" | "samp" | "tt" => md.code,
+            "sup" | "sub" => md.footnote,
+            "mark" => self.theme.ui.search_match,
+            "abbr" | "u" | "ins" => Style::default().add_modifier(Modifier::UNDERLINED),
+            "em" | "i" | "cite" | "dfn" | "var" => md.emphasis,
+            "strong" | "b" => md.strong,
+            "s" | "del" | "strike" => md.strikethrough,
+            "small" => Style::default().add_modifier(Modifier::DIM),
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                Some(self.theme.heading(name.as_bytes()[1] - b'0'))
+                self.theme.heading(name.as_bytes()[1] - b'0')
             }
-            _ => None,
+            _ => return false,
         };
-        if let Some(style) = styled {
-            if tag.closing {
-                self.close_html(&name);
-                if name.starts_with('h') {
-                    self.inline.push_kind(Kind::Break, self.offset);
-                }
-            } else if self.open_html.len() < MAX_OPEN {
-                let depth = self.styles.len();
-                self.push_style(style);
-                self.open_html.push(OpenTag {
-                    name,
-                    depth,
-                    link: false,
-                });
+        if closing {
+            self.close_html(name);
+            if name.starts_with('h') {
+                self.inline.push_kind(Kind::Break, self.offset);
             }
-            return true;
+        } else if self.open_html.len() < MAX_OPEN {
+            let depth = self.styles.len();
+            self.push_style(style);
+            self.open_html.push(OpenTag {
+                name: name.to_owned(),
+                depth,
+                link: false,
+            });
         }
+        true
+    }
+
+    /// The other tags folio understands (line breaks, images, links,
+    /// layout); false for one shown as it is.
+    fn html_other_tag(&mut self, tag: &HtmlTag<'_>, name: String) -> bool {
+        let md = &self.theme.md;
         match name.as_str() {
             "br" | "hr" if !tag.closing => {
                 if name == "hr" {
@@ -191,7 +197,10 @@ impl Renderer<'_> {
                     return true;
                 }
                 let src = tag.attr("src").unwrap_or_default();
-                let alt = tag.attr("alt").or_else(|| tag.attr("title")).unwrap_or_default();
+                let alt = tag
+                    .attr("alt")
+                    .or_else(|| tag.attr("title"))
+                    .unwrap_or_default();
                 self.start_inline(Tag::Image {
                     link_type: LinkType::Inline,
                     dest_url: CowStr::from(src),
@@ -339,7 +348,10 @@ mod tests {
     fn shortcodes_become_emoji() {
         assert_eq!(emoji("hi :smile: there"), "hi 😄 there");
         assert_eq!(emoji(":+1::tada:"), "👍🎉");
-        assert_eq!(emoji("10:30:45 and :not_an_emoji_name:"), "10:30:45 and :not_an_emoji_name:");
+        assert_eq!(
+            emoji("10:30:45 and :not_an_emoji_name:"),
+            "10:30:45 and :not_an_emoji_name:"
+        );
         assert!(matches!(emoji("no colons"), Cow::Borrowed(_)));
     }
 
@@ -351,6 +363,6 @@ mod tests {
         assert_eq!(t.attr("alt").as_deref(), Some("An \"x\""));
         assert!(parse_tag("< not a tag>").is_none());
         assert!(parse_tag("<3 hearts").is_none());
-        assert_eq!(parse_tag("</kbd>").unwrap().0.closing, true);
+        assert!(parse_tag("</kbd>").unwrap().0.closing);
     }
 }

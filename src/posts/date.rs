@@ -94,6 +94,28 @@ pub(super) fn parse_date(s: &str) -> Result<PostDate, String> {
     Ok(date)
 }
 
+/// `strtime` forms of a date with a month's name, with a time of day...
+const WITH_TIME: [&str; 8] = [
+    "%b %d %Y %H:%M:%S",
+    "%b %d %Y %H:%M",
+    "%d %b %Y %H:%M:%S",
+    "%d %b %Y %H:%M",
+    "%B %d %Y %H:%M:%S",
+    "%B %d %Y %H:%M",
+    "%d %B %Y %H:%M:%S",
+    "%d %B %Y %H:%M",
+];
+const DAY_ONLY: [&str; 8] = [
+    "%b %d %Y",
+    "%d %b %Y",
+    "%a %b %d %Y",
+    "%a %d %b %Y",
+    "%B %d %Y",
+    "%d %B %Y",
+    "%A %B %d %Y",
+    "%A %d %B %Y",
+];
+
 /// The forms with a month's name: RFC 2822 (`Sat, 03 Aug 2024 10:00:00
 /// +0200`, as RSS and `git log` write it) and the way people write dates
 /// (`Aug 03 2024`, `August 3, 2024`, `3 August 2024`), as Astro's starter
@@ -110,32 +132,18 @@ fn written_date(s: &str) -> Option<PostDate> {
         .or_else(|| {
             // Commas and repeated spaces are noise here.
             let plain = collapse(&s.replace(',', " "));
-            const WITH_TIME: [&str; 8] = [
-                "%b %d %Y %H:%M:%S",
-                "%b %d %Y %H:%M",
-                "%d %b %Y %H:%M:%S",
-                "%d %b %Y %H:%M",
-                "%B %d %Y %H:%M:%S",
-                "%B %d %Y %H:%M",
-                "%d %B %Y %H:%M:%S",
-                "%d %B %Y %H:%M",
-            ];
-            const DAY_ONLY: [&str; 8] = [
-                "%b %d %Y",
-                "%d %b %Y",
-                "%a %b %d %Y",
-                "%a %d %b %Y",
-                "%B %d %Y",
-                "%d %B %Y",
-                "%A %B %d %Y",
-                "%A %d %B %Y",
-            ];
             WITH_TIME
                 .iter()
                 .find_map(|f| strtime::parse(f, &plain).ok()?.to_datetime().ok())
                 .or_else(|| {
                     DAY_ONLY.iter().find_map(|f| {
-                        Some(strtime::parse(f, &plain).ok()?.to_date().ok()?.to_datetime(jiff::civil::Time::midnight()))
+                        Some(
+                            strtime::parse(f, &plain)
+                                .ok()?
+                                .to_date()
+                                .ok()?
+                                .to_datetime(jiff::civil::Time::midnight()),
+                        )
                     })
                 })
         })?;

@@ -170,10 +170,18 @@ struct RawFrontmatter {
     #[serde(rename = "pubDate", alias = "pub_date", deserialize_with = "de_date")]
     pub_date: Option<PostDate>,
     /// Hugo's: when a post goes live, where `date` is when it was written.
-    #[serde(rename = "publishDate", alias = "publish_date", deserialize_with = "de_date")]
+    #[serde(
+        rename = "publishDate",
+        alias = "publish_date",
+        deserialize_with = "de_date"
+    )]
     publish_date: Option<PostDate>,
     /// Astro's `updatedDate`, Hugo's `lastmod`, Zola's `updated`.
-    #[serde(rename = "updatedDate", alias = "updated_date", deserialize_with = "de_date")]
+    #[serde(
+        rename = "updatedDate",
+        alias = "updated_date",
+        deserialize_with = "de_date"
+    )]
     updated_date: Option<PostDate>,
     #[serde(deserialize_with = "de_date")]
     lastmod: Option<PostDate>,

@@ -175,7 +175,10 @@ pub fn detect(root: &Path) -> Option<Generator> {
     if file("config.toml") && dir("content") {
         // Zola's one required key; Hugo writes `baseURL`.
         let config = config_head(root, "config.toml");
-        if config.lines().any(|l| l.trim_start().starts_with("base_url")) {
+        if config
+            .lines()
+            .any(|l| l.trim_start().starts_with("base_url"))
+        {
             return Some(Generator::Zola);
         }
     }
@@ -294,7 +297,15 @@ pub(super) fn find_posts(root: &Path, links: Links) -> Result<Vec<Found>, PostsE
                 visited.lock().expect("visited").insert(c);
             }
         }
-        walk(start, root, &canonical_root, &plan, links, &visited, &mut found);
+        walk(
+            start,
+            root,
+            &canonical_root,
+            &plan,
+            links,
+            &visited,
+            &mut found,
+        );
     }
     if plan.bundles {
         drop_bundle_resources(&mut found);
@@ -383,7 +394,7 @@ fn walk(
         }
         let mut draft = false;
         if plan.jekyll {
-            let folders = rel.components().map(|c| c.as_os_str());
+            let folders = rel.components().map(std::path::Component::as_os_str);
             let (posts, drafts) = folders.fold((false, false), |(p, d), c| {
                 (p || c == "_posts", d || c == "_drafts")
             });
