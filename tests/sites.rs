@@ -286,3 +286,72 @@ fn any_other_folder_honours_ignore_files() {
         ]
     );
 }
+
+fn folio(args: &[&std::ffi::OsStr]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_CACHE_HOME", dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn print_of_a_site_lists_only_posts_and_a_post_has_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    clutter(root);
+    write(root, "hugo.toml", "baseURL = 'https://example.org/'\n");
+    write(root, "archetypes/default.md", "+++\ntitle = 'x'\n+++\n");
+    write(root, "content/_index.md", "+++\ntitle = 'Home'\n+++\n");
+    write(
+        root,
+        "content/posts/hello.md",
+        "---\ntitle: Hello there\ndate: 2024-08-03\nauthor: Ann\ntags: [rust, tui]\n---\n\nNo heading of its own, just words.\n",
+    );
+    write(root, "themes/t/exampleSite/content/x.md", "# theme\n");
+    let list = folio(&["--print".as_ref(), root.as_os_str()]);
+    let paths: Vec<&str> = list.lines().filter_map(|l| l.split('\t').nth(2)).collect();
+    assert_eq!(paths, ["content/posts/hello.md"], "{list}");
+    let post = root.join("content/posts/hello.md");
+    let shown = folio(&[
+        "--print".as_ref(),
+        "-w".as_ref(),
+        "60".as_ref(),
+        "--color".as_ref(),
+        "never".as_ref(),
+        post.as_os_str(),
+    ]);
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines[0], "Hello there", "{shown}");
+    assert_eq!(lines[1], "2024-08-03 · by Ann · 1 min read", "{shown}");
+    assert_eq!(lines[2], "#rust #tui", "{shown}");
+    assert!(shown.contains("No heading of its own, just words."), "{shown}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_served_site_never_follows_a_link_out_of_its_folder() {
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "secret.md", "# Secret\n");
+    write(outside.path(), "posts/leak.md", "# Leak\n");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "hugo.toml", "baseURL = 'x'\n");
+    // The content folder itself leads out; so does a link inside another.
+    std::os::unix::fs::symlink(outside.path().join("posts"), root.join("content")).unwrap();
+    assert_eq!(rels(&posts::scan_with(root, Links::Confined).unwrap()), Vec::<String>::new());
+    assert_eq!(rels(&posts::scan(root).unwrap()), ["content/leak.md"], "a local reader follows it");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "_config.yml", "title: x\n");
+    write(root, "_posts/2024-01-01-in.md", "# In\n");
+    std::os::unix::fs::symlink(outside.path(), root.join("_posts/out")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("_posts/2024-01-02-s.md")).unwrap();
+    assert_eq!(rels(&posts::scan_with(root, Links::Confined).unwrap()), ["_posts/2024-01-01-in.md"]);
+}
