@@ -331,7 +331,10 @@ fn print_of_a_site_lists_only_posts_and_a_post_has_its_header() {
     assert_eq!(lines[0], "Hello there", "{shown}");
     assert_eq!(lines[1], "2024-08-03 · by Ann · 1 min read", "{shown}");
     assert_eq!(lines[2], "#rust #tui", "{shown}");
-    assert!(shown.contains("No heading of its own, just words."), "{shown}");
+    assert!(
+        shown.contains("No heading of its own, just words."),
+        "{shown}"
+    );
 }
 
 #[cfg(unix)]
@@ -345,13 +348,27 @@ fn a_served_site_never_follows_a_link_out_of_its_folder() {
     write(root, "hugo.toml", "baseURL = 'x'\n");
     // The content folder itself leads out; so does a link inside another.
     std::os::unix::fs::symlink(outside.path().join("posts"), root.join("content")).unwrap();
-    assert_eq!(rels(&posts::scan_with(root, Links::Confined).unwrap()), Vec::<String>::new());
-    assert_eq!(rels(&posts::scan(root).unwrap()), ["content/leak.md"], "a local reader follows it");
+    assert_eq!(
+        rels(&posts::scan_with(root, Links::Confined).unwrap()),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rels(&posts::scan(root).unwrap()),
+        ["content/leak.md"],
+        "a local reader follows it"
+    );
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "_config.yml", "title: x\n");
     write(root, "_posts/2024-01-01-in.md", "# In\n");
     std::os::unix::fs::symlink(outside.path(), root.join("_posts/out")).unwrap();
-    std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("_posts/2024-01-02-s.md")).unwrap();
-    assert_eq!(rels(&posts::scan_with(root, Links::Confined).unwrap()), ["_posts/2024-01-01-in.md"]);
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.md"),
+        root.join("_posts/2024-01-02-s.md"),
+    )
+    .unwrap();
+    assert_eq!(
+        rels(&posts::scan_with(root, Links::Confined).unwrap()),
+        ["_posts/2024-01-01-in.md"]
+    );
 }

@@ -18,6 +18,9 @@ use super::inline::Kind;
 /// not grow the style stack without bound).
 const MAX_OPEN: usize = 32;
 
+/// The longest tag read as one (attributes included); a longer one is text.
+const MAX_TAG: usize = 2048;
+
 /// One HTML tag that styles what it holds, open.
 #[derive(Debug, Clone)]
 pub(super) struct OpenTag {
@@ -63,7 +66,12 @@ impl HtmlTag<'_> {
 /// Parses the tag at the start of `s` (which starts with `<`): the tag and
 /// its length; `None` when it is no tag.
 fn parse_tag(s: &str) -> Option<(HtmlTag<'_>, usize)> {
-    let end = s.find('>')?;
+    // A tag closes within a bound (see `Renderer::html`).
+    let mut window = s.len().min(MAX_TAG);
+    while !s.is_char_boundary(window) {
+        window -= 1;
+    }
+    let end = s[..window].find('>')?;
     let inner = &s[1..end];
     let (closing, inner) = match inner.strip_prefix('/') {
         Some(rest) => (true, rest),
@@ -91,6 +99,7 @@ impl Renderer<'_> {
     /// The text of an `Html` or `InlineHtml` event.
     pub(super) fn html(&mut self, t: &str) {
         let mut rest = t;
+        let mut next_gt = t.find('>');
         while !rest.is_empty() {
             if self.in_comment {
                 match rest.find("-->") {
@@ -113,7 +122,22 @@ impl Renderer<'_> {
                 rest = after;
                 continue;
             }
-            if let Some((tag, len)) = parse_tag(rest) {
+            // The next `>`, found once for every `<` before it: a line of a
+            // million `<` stays linear.
+            let at = t.len() - rest.len();
+            if next_gt.is_some_and(|g| g < at) {
+                next_gt = t[at..].find('>').map(|i| at + i);
+            }
+            let Some(gt) = next_gt else {
+                self.html_text(rest);
+                return;
+            };
+            let parsed = if gt - at < MAX_TAG {
+                parse_tag(rest)
+            } else {
+                None
+            };
+            if let Some((tag, len)) = parsed {
                 if !self.html_tag(&tag) {
                     let style = self.style().patch(self.theme.md.html);
                     self.push_text(&rest[..len], style, 0);
@@ -353,6 +377,14 @@ mod tests {
             "10:30:45 and :not_an_emoji_name:"
         );
         assert!(matches!(emoji("no colons"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn many_unclosed_angles_are_text_and_cheap() {
+        let theme = crate::theme::Theme::default();
+        let line = format!("<div>\n{}\n", "<a".repeat(200_000));
+        let doc = crate::markdown::render(&line, 80, &theme);
+        assert!(doc.lines.len() > 1000);
     }
 
     #[test]
