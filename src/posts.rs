@@ -33,7 +33,7 @@ pub use scan::{
     BATCH_EVERY, BATCH_POSTS, Folder, Links, check, is_inside, merge_posts, scan, scan_in_batches,
     scan_with, sort_posts,
 };
-pub use site::{Generator, detect as detect_site, is_post_name};
+pub use site::{Generator, detect as detect_site, is_post_name, watch_folders};
 
 /// A publication date, optionally with a time of day (for ordering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -372,3 +372,15 @@ fn a_served_site_never_follows_a_link_out_of_its_folder() {
         ["_posts/2024-01-01-in.md"]
     );
 }
+
+#[test]
+fn live_reload_watches_a_sites_post_folders_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    clutter(root);
+    write(root, "hugo.toml", "baseURL = 'x'\n");
+    write(root, "content/posts/a.md", "# A\n");
+    assert_eq!(posts::watch_folders(root), [root.join("content")]);
+    let plain = tempfile::tempdir().unwrap();
+    assert_eq!(posts::watch_folders(plain.path()), [plain.path()]);
+}

@@ -263,6 +263,23 @@ fn plan(root: &Path, generator: Option<Generator>) -> Plan {
     plan
 }
 
+/// The folders live reload watches under `root`: a site's post folders
+/// (a Hugo site's `node_modules` or `public/` can hold tens of thousands of
+/// folders, each an inotify watch), or `root` itself.
+pub fn watch_folders(root: &Path) -> Vec<PathBuf> {
+    let plan = plan(root, detect(root));
+    let folders: Vec<PathBuf> = plan
+        .starts
+        .into_iter()
+        .filter(|f| fs::symlink_metadata(f).is_ok_and(|m| m.is_dir()))
+        .collect();
+    if folders.is_empty() {
+        vec![root.to_path_buf()]
+    } else {
+        folders
+    }
+}
+
 fn is_project_root(dir: &Path) -> bool {
     PROJECT_MARKERS.iter().any(|m| own_file(dir, m)) || detect(dir).is_some()
 }
