@@ -29,6 +29,9 @@ pub struct Document {
     pub flow: Vec<LineFlow>,
     /// The width the lines were laid out for.
     pub width: u16,
+    /// The whole post's words, for its reading time in the status bar; 0
+    /// when not counted (a bare render).
+    pub words: usize,
 }
 
 /// How a line continues the one above it.
@@ -530,6 +533,7 @@ mod tests {
             links: vec![],
             flow: vec![],
             width: 80,
+            words: 0,
         }
     }
 

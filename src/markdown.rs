@@ -565,6 +565,7 @@ impl<'t> Renderer<'t> {
             links: main.links,
             flow: main.flow,
             width: self.width as u16,
+            words: 0,
         }
     }
 }

@@ -262,6 +262,7 @@ fn lay_out(
     let body = shown_body(source, raw);
     let repaired = matches!(body, Cow::Owned(_));
     let mut doc = markdown::render_with(&body, width, theme, opts);
+    doc.words = words;
     // Only a title from the frontmatter makes a header: a body's own
     // heading or a file name says nothing new.
     if post.titled {
