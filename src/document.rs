@@ -31,6 +31,9 @@ pub struct Document {
     pub code_blocks: Vec<CodeBlock>,
     /// The width the lines were laid out for.
     pub width: u16,
+    /// The whole post's words, for its reading time in the status bar; 0
+    /// when not counted (a bare render).
+    pub words: usize,
 }
 
 /// The most bytes of a code block's text a document keeps for copying:
@@ -593,6 +596,7 @@ mod tests {
             code_blocks: vec![],
             flow: vec![],
             width: 80,
+            words: 0,
         }
     }
 

@@ -76,7 +76,9 @@ pub fn load_theme_file(path: &Path) -> Result<Arc<syntect::highlighting::Theme>,
         .map_err(|e| e.to_string())
 }
 
-static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
+/// bat's syntaxes (through `two-face`): syntect's own set lacks
+/// TypeScript, TOML, Dockerfile, Kotlin, Swift, Zig, Nix and many more.
+static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_newlines);
 static THEMES: LazyLock<ThemeSet> = LazyLock::new(ThemeSet::load_defaults);
 
 /// The first word of a fenced block's info string (`rust,ignore` → `rust`,
@@ -91,8 +93,31 @@ pub fn language_of(info: &str) -> &str {
 /// Maps the names people write after a fence to tokens syntect knows.
 fn alias(lang: &str) -> &str {
     match lang {
-        "js" | "javascript" | "jsx" | "mjs" | "cjs" | "node" => "js",
-        "sh" | "bash" | "shell" | "zsh" | "console" | "shellsession" | "ksh" => "sh",
+        "js" | "javascript" | "mjs" | "cjs" | "node" => "js",
+        "jsx" => "jsx",
+        "ts" | "typescript" | "mts" | "cts" => "ts",
+        "tsx" => "tsx",
+        "sh" | "bash" | "shell" | "zsh" | "ksh" | "console" | "shellsession" | "shell-session"
+        | "terminal" => "sh",
+        "hcl" | "terraform" | "tf" | "tfvars" => "tf",
+        "ps" | "ps1" | "powershell" | "pwsh" => "ps1",
+        "kt" | "kotlin" | "kts" => "kt",
+        "ex" | "exs" | "elixir" => "ex",
+        "proto" | "protobuf" => "proto",
+        "gql" | "graphql" => "graphql",
+        "nginx" | "nginxconf" => "nginx",
+        "ini" | "cfg" | "conf" | "dosini" => "ini",
+        "cmake" => "cmake",
+        "jl" | "julia" => "jl",
+        "scss" => "scss",
+        "vue" => "vue",
+        "svelte" => "svelte",
+        "zig" => "zig",
+        "nix" => "nix",
+        "swift" => "swift",
+        "dart" => "dart",
+        "toml" => "toml",
+        "jsonc" | "json5" => "json",
         "yml" | "yaml" => "yaml",
         "py" | "python" | "python3" | "py3" => "py",
         "rs" | "rust" => "rs",
@@ -119,12 +144,7 @@ pub fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
     let token = alias(&lower);
     set.find_syntax_by_token(token)
         .or_else(|| set.find_syntax_by_name(token))
-        .or_else(|| {
-            // syntect's defaults have no TypeScript; JavaScript is close enough.
-            matches!(lower.as_str(), "ts" | "typescript" | "tsx")
-                .then(|| set.find_syntax_by_token("js"))
-                .flatten()
-        })
+        .or_else(|| set.find_syntax_by_extension(token))
 }
 
 /// Converts a syntect style: foreground and font style only, because the
@@ -223,8 +243,10 @@ mod tests {
             ("rust", "Rust"),
             ("RS", "Rust"),
             ("py", "Python"),
-            ("js", "JavaScript"),
-            ("ts", "JavaScript"),
+            ("js", "JavaScript (Babel)"),
+            ("ts", "TypeScript"),
+            ("tsx", "TypeScriptReact"),
+            ("toml", "TOML"),
             ("bash", "Bourne Again Shell (bash)"),
             ("console", "Bourne Again Shell (bash)"),
             ("yml", "YAML"),
@@ -238,6 +260,37 @@ mod tests {
                 Some(name),
                 "{lang}"
             );
+        }
+        // bat's syntaxes, by the names fences use.
+        for lang in [
+            "sh",
+            "shell",
+            "console",
+            "yml",
+            "dockerfile",
+            "hcl",
+            "terraform",
+            "kotlin",
+            "swift",
+            "zig",
+            "nix",
+            "elixir",
+            "vue",
+            "svelte",
+            "powershell",
+            "ini",
+            "nginx",
+            "graphql",
+            "proto",
+            "cmake",
+            "dart",
+            "julia",
+            "scss",
+            "jsx",
+            "tsx",
+            "toml",
+        ] {
+            assert!(find_syntax(lang).is_some(), "{lang}");
         }
         assert!(find_syntax("no-such-language").is_none());
         assert!(find_syntax("").is_none());

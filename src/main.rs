@@ -698,6 +698,18 @@ fn print_post(
         highlight: true,
     };
     let layout_start = Instant::now();
+    let header = markdown::PostHeader {
+        title: &post.title,
+        date: post.date.map(|d| d.to_string()),
+        updated: post.updated.map(|d| d.to_string()),
+        author: post.author.as_deref(),
+        tags: &post.tags,
+        draft: post.draft,
+    };
+    let words = markdown::estimate_words(&body);
+    // Without a title from the frontmatter there is no header; otherwise
+    // the first lines laid out tell whether the body opens with the title.
+    let mut header_due = post.titled;
     // Written as it is laid out, a piece of a long body at a time: its lines
     // (let alone their coloured text) are never in memory whole.
     let mut stdout = std::io::stdout().lock();
@@ -705,28 +717,36 @@ fn print_post(
     let mut failed: Option<anyhow::Error> = None;
     let mut gone = false;
     let mut lines_out = 0;
-    let mut write_lines = |lines: &folio::document::Lines| -> bool {
-        if gone || failed.is_some() {
-            return false;
-        }
-        lines_out += lines.len();
-        for line in lines {
-            ansi::push_line(&mut out, &line, color);
-            if out.len() >= PRINT_CHUNK {
-                match write_to(&mut stdout, &out) {
-                    Ok(true) => out.clear(),
-                    Ok(false) => gone = true,
-                    Err(e) => failed = Some(e),
-                }
-                if gone || failed.is_some() {
-                    return false;
+    let mut write_lines =
+        |lines: &folio::document::Lines, headings: &[folio::document::Heading]| -> bool {
+            if gone || failed.is_some() {
+                return false;
+            }
+            if std::mem::take(&mut header_due)
+                && !markdown::opens_with_title_in(lines, headings, &post.title)
+            {
+                for line in markdown::header_lines(&header, words, true, width, theme) {
+                    ansi::push_line(&mut out, &line, color);
                 }
             }
-        }
-        true
-    };
+            lines_out += lines.len();
+            for line in lines {
+                ansi::push_line(&mut out, &line, color);
+                if out.len() >= PRINT_CHUNK {
+                    match write_to(&mut stdout, &out) {
+                        Ok(true) => out.clear(),
+                        Ok(false) => gone = true,
+                        Err(e) => failed = Some(e),
+                    }
+                    if gone || failed.is_some() {
+                        return false;
+                    }
+                }
+            }
+            true
+        };
     let rest = markdown::render_streaming(&body, width, theme, opts, &mut write_lines);
-    let go_on = write_lines(&rest.lines);
+    let go_on = write_lines(&rest.lines, &rest.headings);
     tracing::debug!(
         post = %post.rel_path.display(),
         bytes = source.text.len(),

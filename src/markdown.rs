@@ -34,7 +34,7 @@ use pulldown_cmark::{BrokenLink, CowStr, Event, Options, Parser, Tag, TagEnd};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::document::{Document, Lines};
+use crate::document::{Document, Heading, Lines};
 use crate::pieces::{self, LinkDefs, PIECE_BYTES, Piece};
 use crate::sanitize::sanitize;
 use crate::theme::Theme;
@@ -42,7 +42,10 @@ use crate::theme::Theme;
 mod code;
 mod container;
 mod diagram;
+mod generator;
+mod header;
 mod heading;
+mod html;
 mod inline;
 mod math;
 mod prepass;
@@ -51,6 +54,10 @@ mod table;
 mod wrap;
 
 pub use diagram::may_have_diagram;
+pub use header::{
+    PostHeader, WORDS_PER_MINUTE, count_words, estimate_words, header_lines, opens_with_title,
+    opens_with_title_in, prepend_header, reading_minutes,
+};
 pub use heading::slug;
 
 use code::{CodeState, Highlights};
@@ -120,13 +127,14 @@ pub fn render_with(source: &str, width: u16, theme: &Theme, opts: RenderOptions)
 /// laid out, and only the rest is kept, so a long post is never in memory
 /// whole as lines. `out` returns false to stop (its reader has gone). The
 /// lines given and the lines of the returned document are those of
-/// [`render_with`], in order; headings and links are not kept.
+/// [`render_with`], in order; each batch comes with its headings (their
+/// lines counted within it); links are not kept.
 pub fn render_streaming(
     source: &str,
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
-    out: &mut dyn FnMut(&Lines) -> bool,
+    out: &mut dyn FnMut(&Lines, &[Heading]) -> bool,
 ) -> Document {
     render_in_pieces(source, width, theme, opts, PIECE_BYTES, Some(out))
 }
@@ -167,20 +175,23 @@ fn render_in_pieces<'f>(
     theme: &Theme,
     opts: RenderOptions,
     piece_bytes: usize,
-    mut out: Option<&mut (dyn FnMut(&Lines) -> bool + 'f)>,
+    mut out: Option<&mut (dyn FnMut(&Lines, &[Heading]) -> bool + 'f)>,
 ) -> Document {
-    let pieces = pieces::pieces(source, piece_bytes);
-    match render_once(
-        source.len(),
-        &pieces,
-        width,
-        theme,
-        opts,
-        out.as_deref_mut(),
-    ) {
+    // Generators' syntax becomes the Markdown it stands for; the lines'
+    // offsets are mapped back to the source.
+    let rewritten = generator::rewrite(source);
+    let text = rewritten.as_ref().map_or(source, |r| r.text.as_str());
+    let pieces = pieces::pieces(text, piece_bytes);
+    let mut doc = match render_once(text.len(), &pieces, width, theme, opts, out.as_deref_mut()) {
         Some(doc) => doc,
-        None => render_twice(source.len(), &pieces, width, theme, opts, out),
+        None => render_twice(text.len(), &pieces, width, theme, opts, out),
+    };
+    if let Some(r) = &rewritten {
+        for offset in &mut doc.offsets {
+            *offset = r.original(*offset).min(source.len());
+        }
     }
+    doc
 }
 
 /// One parse per piece: its events are kept while the pre-pass looks at
@@ -196,7 +207,7 @@ fn render_once<'f>(
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
-    mut out: Option<&mut (dyn FnMut(&Lines) -> bool + 'f)>,
+    mut out: Option<&mut (dyn FnMut(&Lines, &[Heading]) -> bool + 'f)>,
 ) -> Option<Document> {
     let several = pieces.len() > 1;
     if several
@@ -204,6 +215,12 @@ fn render_once<'f>(
             .iter()
             .any(|p| pieces::may_define_links(&p.text[..p.len]))
     {
+        return None;
+    }
+    // Below, a footnote found defined before its reference sends the render
+    // to `render_twice`: lines already handed on cannot be taken back, so a
+    // streamed render with anything like a footnote goes there first.
+    if several && out.is_some() && pieces.iter().any(|p| p.text[..p.len].contains("[^")) {
         return None;
     }
     let collect_code = opts.highlight && !theme.syntax.is_off();
@@ -266,7 +283,7 @@ fn render_twice<'f>(
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
-    mut out: Option<&mut (dyn FnMut(&Lines) -> bool + 'f)>,
+    mut out: Option<&mut (dyn FnMut(&Lines, &[Heading]) -> bool + 'f)>,
 ) -> Document {
     let (pre, defs) = PrePass::run(pieces, opts.highlight && !theme.syntax.is_off());
     let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
@@ -337,6 +354,10 @@ struct Renderer<'t> {
     diagrams: usize,
     /// Set from elsewhere: stop (see [`cancellable`]).
     cancel: Option<Arc<AtomicBool>>,
+    /// Inside an HTML comment that an earlier event opened.
+    in_comment: bool,
+    /// HTML tags that style what they hold, open (see `html`).
+    open_html: Vec<html::OpenTag>,
 }
 
 impl<'t> Renderer<'t> {
@@ -363,6 +384,8 @@ impl<'t> Renderer<'t> {
             wrapped: Wrapped::default(),
             diagrams: 0,
             cancel: None,
+            in_comment: false,
+            open_html: Vec::new(),
         }
     }
 
@@ -390,16 +413,28 @@ impl<'t> Renderer<'t> {
                     code.text.push_str(&t);
                     return;
                 }
+                let t = html::emoji(&t);
                 if let Some(h) = &mut self.heading {
                     h.text.push_str(&sanitize(&t));
                 }
                 self.push_text(&t, self.style(), source_len);
             }
             Event::Code(t) => {
+                // A generator's tag, kept as written and dimmed.
+                let (t, style) = match t.strip_prefix(generator::TAG_MARK) {
+                    Some(tag) => (
+                        CowStr::from(tag.to_owned()),
+                        self.theme
+                            .md
+                            .html
+                            .add_modifier(ratatui::style::Modifier::DIM),
+                    ),
+                    None => (t, self.theme.md.code),
+                };
                 if let Some(h) = &mut self.heading {
                     h.text.push_str(&sanitize(&t));
                 }
-                let style = self.style().patch(self.theme.md.code);
+                let style = self.style().patch(style);
                 self.push_text(&t, style, 0);
             }
             Event::InlineMath(t) => {
@@ -439,16 +474,7 @@ impl<'t> Renderer<'t> {
                     }
                 }
             }
-            Event::Html(t) | Event::InlineHtml(t) => {
-                let style = self.style().patch(self.theme.md.html);
-                let mut lines = t.split('\n').peekable();
-                while let Some(line) = lines.next() {
-                    self.push_text(line.strip_suffix('\r').unwrap_or(line), style, 0);
-                    if lines.peek().is_some() {
-                        self.inline.push_kind(Kind::Break, self.offset);
-                    }
-                }
-            }
+            Event::Html(t) | Event::InlineHtml(t) => self.html(&t),
             Event::FootnoteReference(label) => {
                 let n = self.note_number(&label);
                 let style = self.style().patch(self.theme.md.footnote);
@@ -475,7 +501,9 @@ impl<'t> Renderer<'t> {
             Tag::CodeBlock(kind) => self.start_code(kind),
             Tag::HtmlBlock => {
                 self.flush_inline();
-                self.push_style(md.html);
+                // The block's words in the text's style; tags folio does not
+                // know take the HTML style (see `html`).
+                self.push_style(Style::default());
             }
             Tag::List(start) => self.start_list(start),
             Tag::Item => self.start_item(),
@@ -500,6 +528,19 @@ impl<'t> Renderer<'t> {
     }
 
     fn end(&mut self, tag: TagEnd) {
+        if matches!(
+            tag,
+            TagEnd::Paragraph
+                | TagEnd::HtmlBlock
+                | TagEnd::Heading(_)
+                | TagEnd::TableCell
+                | TagEnd::Item
+                | TagEnd::BlockQuote(_)
+                | TagEnd::FootnoteDefinition
+        ) {
+            self.close_open_html();
+            self.in_comment = false;
+        }
         match tag {
             TagEnd::Heading(_) => self.end_heading(),
             TagEnd::BlockQuote(_) => {
@@ -550,22 +591,27 @@ impl<'t> Renderer<'t> {
     /// Between pieces: hands the document's finished lines to `out`, all
     /// but the last (the next block's spacing looks at it). Only where
     /// nothing is open: a footnote being laid out, a container.
-    fn hand_on(&mut self, out: &mut dyn FnMut(&Lines) -> bool) -> bool {
+    fn hand_on(&mut self, out: &mut dyn FnMut(&Lines, &[Heading]) -> bool) -> bool {
         if self.sinks.len() != 1 || !self.containers.is_empty() {
             return true;
         }
         let sink = &mut self.sinks[0];
         let head = sink.lines.take_all_but_last();
-        if head.is_empty() {
+        let n = head.len();
+        if n == 0 {
             return true;
         }
-        sink.offsets.drain(..head.len());
-        sink.flow.drain(..head.len());
-        // Their line numbers counted the lines handed on; a reader of lines
-        // has no use for them.
-        sink.headings.clear();
+        sink.offsets.drain(..n);
+        sink.flow.drain(..n);
+        let (handed, mut kept): (Vec<Heading>, Vec<Heading>) =
+            sink.headings.drain(..).partition(|h| h.line < n);
+        for h in &mut kept {
+            h.line -= n;
+        }
+        sink.headings = kept;
+        // A reader of lines has no use for where links are.
         sink.links.clear();
-        out(&head)
+        out(&head, &handed)
     }
 
     fn finish(mut self) -> Document {
@@ -618,6 +664,7 @@ impl<'t> Renderer<'t> {
             code_blocks: main.code_blocks,
             flow: main.flow,
             width: self.width as u16,
+            words: 0,
         }
     }
 }
@@ -659,7 +706,7 @@ mod tests {
                 &theme,
                 opts,
                 1,
-                Some(&mut |lines: &Lines| {
+                Some(&mut |lines: &Lines, _: &[Heading]| {
                     handed += 1;
                     streamed.extend(lines);
                     true
@@ -857,7 +904,7 @@ mod tests {
                 "",
                 "─".repeat(20).as_str(),
                 "",
-                "<b>x</b> y",
+                "x y",
                 "",
                 "Term",
                 "    Def"

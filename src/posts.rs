@@ -7,8 +7,10 @@
 //! - `date`: publication dates, in frontmatter and in file names;
 //! - `excerpt`: the title and excerpt taken from the body when the
 //!   frontmatter has none;
-//! - `scan`: reading files, finding them in a folder, the (streaming) scan
-//!   and the order of the list;
+//! - `scan`: reading files, the (streaming) scan and the order of the list;
+//! - `site`: finding the posts in a folder: a site root's (Hugo, Jekyll,
+//!   Zola, Astro, Eleventy) or, elsewhere, every Markdown file that ignore
+//!   rules and dependency folders leave;
 //! - `embedded`: folio's own sample posts.
 
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ mod embedded;
 mod excerpt;
 mod frontmatter;
 mod scan;
+mod site;
 
 use date::{date_from_name, name_date};
 use scan::{io_error, read_body, read_capped};
@@ -30,6 +33,7 @@ pub use scan::{
     BATCH_EVERY, BATCH_POSTS, Folder, Links, check, is_inside, merge_posts, scan, scan_in_batches,
     scan_with, sort_posts,
 };
+pub use site::{Generator, detect as detect_site, is_post_name, watch_folders};
 
 /// A publication date, optionally with a time of day (for ordering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -67,11 +71,16 @@ pub struct Post {
     pub rel_path: PathBuf,
     pub title: String,
     pub date: Option<PostDate>,
+    /// When the post was last changed, if its frontmatter says.
+    pub updated: Option<PostDate>,
     pub excerpt: String,
     pub tags: Vec<String>,
     pub categories: Vec<String>,
     pub draft: bool,
     pub author: Option<String>,
+    /// The title is the frontmatter's (not the body's heading or the file
+    /// name): the reader shows it in the post header.
+    pub titled: bool,
     /// What is wrong with the frontmatter, e.g. `line 3: invalid type ...`.
     pub error: Option<String>,
     /// The file was not valid UTF-8 and was decoded lossily.
@@ -114,6 +123,8 @@ pub enum PostsError {
 pub struct Frontmatter {
     pub title: Option<String>,
     pub date: Option<PostDate>,
+    /// When the post was last changed (`updatedDate`, `lastmod`, `updated`).
+    pub updated: Option<PostDate>,
     pub excerpt: Option<String>,
     pub tags: Vec<String>,
     pub categories: Vec<String>,
@@ -184,6 +195,17 @@ fn title_from_name(path: &Path) -> String {
     }
 }
 
+/// A frontmatter excerpt, description or summary is Markdown in most blogs
+/// (Jekyll renders it): shown as its text, emphasis marks dropped and links
+/// as their words, read as the body's first paragraph is.
+fn excerpt_as_text(text: String) -> String {
+    if !text.contains(['*', '_', '[', '`', '<', '&', '\\', '~']) {
+        return text;
+    }
+    let read = excerpt::from_body(&text, false, true).excerpt;
+    if read.is_empty() { text } else { read }
+}
+
 fn naming_path<'a>(origin: &'a Origin, rel_path: &'a Path) -> &'a Path {
     match origin {
         Origin::File(path) => path,
@@ -236,22 +258,28 @@ pub fn post_from_text(origin: Origin, rel_path: PathBuf, text: &str, lossy: bool
         fm.excerpt.is_none(),
     );
     let name_path = naming_path(&origin, &rel_path);
+    let titled = fm.title.is_some();
     let title = fm
         .title
         .or(from_body.title)
         .unwrap_or_else(|| title_from_name(name_path));
     let date = fm.date.or_else(|| date_from_name(name_path));
-    let excerpt = fm.excerpt.unwrap_or(from_body.excerpt);
+    let excerpt = match fm.excerpt {
+        Some(text) => excerpt_as_text(text),
+        None => from_body.excerpt,
+    };
     Post {
         origin,
         rel_path,
         title,
         date,
+        updated: fm.updated,
         excerpt,
         tags: fm.tags,
         categories: fm.categories,
         draft: fm.draft,
         author: fm.author,
+        titled,
         error,
         lossy,
     }
@@ -387,6 +415,17 @@ mod tests {
             "---\ntitle: FM\ndate: 2022-02-02\n---\n# Heading\n",
         );
         assert_eq!((p.title.as_str(), p.date), ("FM", Some(ymd(2022, 2, 2))));
+    }
+
+    #[test]
+    fn excerpts_are_read_as_inline_markdown() {
+        let p = post(
+            "x.md",
+            "---\ndescription: \"The **first** post, [with a link](https://example.org) and `code`\"\n---\n",
+        );
+        assert_eq!(p.excerpt, "The first post, with a link and code");
+        let p = post("y.md", "---\nsummary: Plain words\n---\n");
+        assert_eq!(p.excerpt, "Plain words");
     }
 
     #[test]

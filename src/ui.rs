@@ -554,7 +554,12 @@ fn position(app: &App) -> String {
     } else {
         format!("{}%", ((top + height).min(total) * 100) / total)
     };
-    format!("{pct} {}/{total} ", (top + 1).min(total.max(1)))
+    let line = (top + 1).min(total.max(1));
+    if doc.words == 0 {
+        return format!("{pct} {line}/{total} ");
+    }
+    let minutes = crate::markdown::reading_minutes(doc.words);
+    format!("{minutes} min · {pct} {line}/{total} ")
 }
 
 /// The section path (`Setup › Linux`) in at most `room` columns: outer

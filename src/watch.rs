@@ -83,9 +83,12 @@ impl Watch {
                 .watch(dir, RecursiveMode::NonRecursive)
                 .map_err(err)?;
         } else {
-            watcher
-                .watch(&root, RecursiveMode::Recursive)
-                .map_err(err)?;
+            // A site's post folders only (see `posts::watch_folders`).
+            for folder in posts::watch_folders(&root) {
+                watcher
+                    .watch(&folder, RecursiveMode::Recursive)
+                    .map_err(err)?;
+            }
         }
         let sinks: Arc<Mutex<Vec<Sink>>> = Arc::default();
         let theirs = Arc::clone(&sinks);
@@ -214,8 +217,9 @@ fn note(
             }
         };
         let ext = rel.extension().and_then(|e| e.to_str());
-        let post =
-            ext.is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+        let post = rel
+            .file_name()
+            .is_some_and(|n| posts::is_post_name(&n.to_string_lossy()));
         if post {
             changed.insert(rel);
             relevant = true;
@@ -326,6 +330,26 @@ mod tests {
         std::fs::remove_file(root.join("b.md")).unwrap();
         let got = wait_for(&rx1, |g| titles(g).is_some_and(|t| t.len() == 1));
         assert_eq!(titles(&got).unwrap(), ["A2"]);
+    }
+
+    #[test]
+    fn a_site_reloads_from_its_post_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("hugo.toml"), "baseURL = 'x'\n").unwrap();
+        std::fs::create_dir_all(root.join("content/posts")).unwrap();
+        std::fs::create_dir_all(root.join("node_modules/lib")).unwrap();
+        std::fs::write(root.join("content/posts/a.md"), "---\ntitle: A\n---\n").unwrap();
+        let watch = Watch::start(&root).unwrap();
+        let (tx, rx) = mpsc::channel();
+        watch.subscribe(Box::new(move |a| tx.send(a).is_ok()));
+        std::fs::write(root.join("content/posts/b.md"), "---\ntitle: B\n---\n").unwrap();
+        let got = wait_for(&rx, |g| titles(g).is_some_and(|t| t.len() == 2));
+        assert!(titles(&got).unwrap().contains(&"B".to_owned()));
+        std::fs::write(root.join("content/posts/a.md"), "---\ntitle: A2\n---\n").unwrap();
+        wait_for(&rx, |g| {
+            g.contains(&Report::PostChanged(PathBuf::from("content/posts/a.md")))
+        });
     }
 
     #[test]

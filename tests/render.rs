@@ -105,7 +105,24 @@ fn source_text(src: &str) -> (String, String) {
     let mut cells = String::new();
     let mut in_note = 0usize;
     let mut in_table = false;
+    let mut in_comment = false;
     for event in Parser::new_ext(src, options()) {
+        let event_kind = u8::from(matches!(event, Event::Html(_) | Event::InlineHtml(_)));
+        // A comment ends with its block, as the renderer has it.
+        if matches!(
+            event,
+            Event::End(
+                TagEnd::Paragraph
+                    | TagEnd::HtmlBlock
+                    | TagEnd::Heading(_)
+                    | TagEnd::TableCell
+                    | TagEnd::Item
+                    | TagEnd::BlockQuote(_)
+                    | TagEnd::FootnoteDefinition
+            )
+        ) {
+            in_comment = false;
+        }
         match event {
             Event::Start(Tag::FootnoteDefinition(_)) => in_note += 1,
             Event::End(TagEnd::FootnoteDefinition) => in_note -= 1,
@@ -114,6 +131,13 @@ fn source_text(src: &str) -> (String, String) {
             Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t)
                 if in_note == 0 =>
             {
+                // HTML tags and comments may be hidden (their words are
+                // not): only the text between them must reach the screen.
+                let t = if event_kind == 1 {
+                    strip_tags(&t, &mut in_comment)
+                } else {
+                    t.to_string()
+                };
                 let visible = t.chars().filter(|c| !c.is_whitespace());
                 let visible = visible.map(|c| if is_unsafe(c) { placeholder(c) } else { c });
                 if in_table {
@@ -126,6 +150,45 @@ fn source_text(src: &str) -> (String, String) {
         }
     }
     (out, cells)
+}
+
+/// HTML's text without its tags and comments (a comment may run on from
+/// an earlier event).
+fn strip_tags(t: &str, in_comment: &mut bool) -> String {
+    let mut out = String::new();
+    let mut rest = t;
+    if *in_comment {
+        match rest.find("-->") {
+            Some(end) => {
+                rest = &rest[end + 3..];
+                *in_comment = false;
+            }
+            None => return out,
+        }
+    }
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt + 1..];
+        let tag_like = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let comment = after.starts_with("!--");
+        let close = if comment { "-->" } else { ">" };
+        match after.find(close) {
+            Some(end) if tag_like => rest = &after[end + close.len()..],
+            None if comment => {
+                *in_comment = true;
+                return out;
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn assert_no_text_lost(src: &str, doc: &Document, what: &str) {

@@ -45,7 +45,9 @@ fn valid_day(year: i32, month: u8, day: u8) -> bool {
 pub(super) fn parse_date(s: &str) -> Result<PostDate, String> {
     let s = s.trim();
     let bad = || format!("expected a date like 2025-02-10, found {s:?}");
-    let ((year, month, day), rest) = date_prefix(s).ok_or_else(bad)?;
+    let Some(((year, month, day), rest)) = date_prefix(s) else {
+        return written_date(s).ok_or_else(bad);
+    };
     if !valid_day(year, month, day) {
         return Err(format!("no such date: {year:04}-{month:02}-{day:02}"));
     }
@@ -90,6 +92,73 @@ pub(super) fn parse_date(s: &str) -> Result<PostDate, String> {
     // A leap second sorts with the second before it.
     date.second = second.min(59) as u8;
     Ok(date)
+}
+
+/// `strtime` forms of a date with a month's name, with a time of day...
+const WITH_TIME: [&str; 8] = [
+    "%b %d %Y %H:%M:%S",
+    "%b %d %Y %H:%M",
+    "%d %b %Y %H:%M:%S",
+    "%d %b %Y %H:%M",
+    "%B %d %Y %H:%M:%S",
+    "%B %d %Y %H:%M",
+    "%d %B %Y %H:%M:%S",
+    "%d %B %Y %H:%M",
+];
+const DAY_ONLY: [&str; 8] = [
+    "%b %d %Y",
+    "%d %b %Y",
+    "%a %b %d %Y",
+    "%a %d %b %Y",
+    "%B %d %Y",
+    "%d %B %Y",
+    "%A %B %d %Y",
+    "%A %d %B %Y",
+];
+
+/// The forms with a month's name: RFC 2822 (`Sat, 03 Aug 2024 10:00:00
+/// +0200`, as RSS and `git log` write it) and the way people write dates
+/// (`Aug 03 2024`, `August 3, 2024`, `3 August 2024`), as Astro's starter
+/// blog does. jiff reads them; the wall-clock time is kept as written.
+fn written_date(s: &str) -> Option<PostDate> {
+    use jiff::fmt::{rfc2822, strtime};
+    if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) || s.len() > 64 {
+        return None;
+    }
+    let civil = rfc2822::DateTimeParser::new()
+        .parse_zoned_datetime(s)
+        .map(|z| z.datetime())
+        .ok()
+        .or_else(|| {
+            // Commas and repeated spaces are noise here.
+            let plain = collapse(&s.replace(',', " "));
+            WITH_TIME
+                .iter()
+                .find_map(|f| strtime::parse(f, &plain).ok()?.to_datetime().ok())
+                .or_else(|| {
+                    DAY_ONLY.iter().find_map(|f| {
+                        Some(
+                            strtime::parse(f, &plain)
+                                .ok()?
+                                .to_date()
+                                .ok()?
+                                .to_datetime(jiff::civil::Time::midnight()),
+                        )
+                    })
+                })
+        })?;
+    Some(PostDate {
+        year: i32::from(civil.year()),
+        month: civil.month().cast_unsigned(),
+        day: civil.day().cast_unsigned(),
+        hour: civil.hour().cast_unsigned(),
+        minute: civil.minute().cast_unsigned(),
+        second: civil.second().cast_unsigned(),
+    })
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `HH:MM`, `HHMM`, `HH` or `H` (YAML 1.1 allows `-5`).
@@ -168,6 +237,17 @@ mod tests {
         assert_eq!(date("2025-02-10 10:00:00 +01:00"), at(d, 10, 0, 0));
         assert_eq!(date("2025-02-10t10:00:00.10 -5"), at(d, 10, 0, 0));
         assert_eq!(date("2024-02-29"), ymd(2024, 2, 29));
+        // Astro's starter writes `pubDate: 'Jul 08 2022'`.
+        let aug = ymd(2024, 8, 3);
+        assert_eq!(date("Aug 03 2024"), aug);
+        assert_eq!(date("'Aug 03 2024'"), aug);
+        assert_eq!(date("August 3, 2024"), aug);
+        assert_eq!(date("3 August 2024"), aug);
+        assert_eq!(date("aug 3 2024 10:30"), at(aug, 10, 30, 0));
+        assert_eq!(date("2024-08-03 10:00:00 +0200"), at(aug, 10, 0, 0));
+        // RFC 2822, as in RSS.
+        assert_eq!(date("Sat, 03 Aug 2024 10:00:00 +0200"), at(aug, 10, 0, 0));
+        assert_eq!(date("3 Aug 2024 22:05:09 GMT"), at(aug, 22, 5, 9));
         assert_eq!(fm("---\ndate:\n---\n").date, None);
     }
 
@@ -186,6 +266,9 @@ mod tests {
             "[1, 2]",
             "{a: b}",
             "20250210",
+            "Aug 32 2024",
+            "Smarch 3 2024",
+            "Sun, 03 Aug 2024 10:00:00 +0200",
         ] {
             let e = fm_err(&format!("---\ntitle: x\ndate: {bad}\n---\n"));
             assert_eq!(e.line, 3, "{bad}: {e}");

@@ -166,6 +166,27 @@ struct RawFrontmatter {
     title: Option<String>,
     #[serde(deserialize_with = "de_date")]
     date: Option<PostDate>,
+    /// Astro's publication date.
+    #[serde(rename = "pubDate", alias = "pub_date", deserialize_with = "de_date")]
+    pub_date: Option<PostDate>,
+    /// Hugo's: when a post goes live, where `date` is when it was written.
+    #[serde(
+        rename = "publishDate",
+        alias = "publish_date",
+        deserialize_with = "de_date"
+    )]
+    publish_date: Option<PostDate>,
+    /// Astro's `updatedDate`, Hugo's `lastmod`, Zola's `updated`.
+    #[serde(
+        rename = "updatedDate",
+        alias = "updated_date",
+        deserialize_with = "de_date"
+    )]
+    updated_date: Option<PostDate>,
+    #[serde(deserialize_with = "de_date")]
+    lastmod: Option<PostDate>,
+    #[serde(deserialize_with = "de_date")]
+    updated: Option<PostDate>,
     #[serde(deserialize_with = "de_text")]
     excerpt: Option<String>,
     #[serde(deserialize_with = "de_text")]
@@ -178,8 +199,24 @@ struct RawFrontmatter {
     categories: Vec<String>,
     #[serde(deserialize_with = "de_flag")]
     draft: bool,
+    /// Jekyll's `published: false` keeps a post off the site: a draft.
+    #[serde(deserialize_with = "de_some_flag")]
+    published: Option<bool>,
     #[serde(deserialize_with = "de_author")]
     author: Option<String>,
+    #[serde(deserialize_with = "de_author")]
+    authors: Option<String>,
+    /// Zola keeps tags and categories under `[taxonomies]`.
+    taxonomies: Taxonomies,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, expecting = "a map of taxonomies like `tags = [\"…\"]`")]
+struct Taxonomies {
+    #[serde(deserialize_with = "de_list")]
+    tags: Vec<String>,
+    #[serde(deserialize_with = "de_list")]
+    categories: Vec<String>,
 }
 
 impl RawFrontmatter {
@@ -190,14 +227,19 @@ impl RawFrontmatter {
             .or_else(|| non_empty(self.description))
             .or_else(|| non_empty(self.summary))
             .map(|s| collapse_whitespace(&s));
+        let mut tags = self.tags;
+        tags.extend(self.taxonomies.tags);
+        let mut categories = self.categories;
+        categories.extend(self.taxonomies.categories);
         Frontmatter {
             title: non_empty(self.title),
-            date: self.date,
+            date: self.date.or(self.pub_date).or(self.publish_date),
+            updated: self.updated_date.or(self.lastmod).or(self.updated),
             excerpt,
-            tags: self.tags,
-            categories: self.categories,
-            draft: self.draft,
-            author: non_empty(self.author),
+            tags,
+            categories,
+            draft: self.draft || self.published == Some(false),
+            author: non_empty(self.author).or_else(|| non_empty(self.authors)),
         }
     }
 }
@@ -329,6 +371,39 @@ fn de_flag<'de, D: de::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     d.deserialize_any(FlagVisitor)
 }
 
+/// A flag whose absence (or an empty value) differs from `false`
+/// (`published`).
+struct SomeFlagVisitor;
+
+impl<'de> Visitor<'de> for SomeFlagVisitor {
+    type Value = Option<bool>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("true or false")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.trim().is_empty() {
+            return Ok(None);
+        }
+        FlagVisitor.visit_str(v).map(Some)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn de_some_flag<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(SomeFlagVisitor)
+}
+
 struct AuthorVisitor;
 
 impl<'de> Visitor<'de> for AuthorVisitor {
@@ -386,7 +461,7 @@ struct DateVisitor;
 impl<'de> Visitor<'de> for DateVisitor {
     type Value = Option<PostDate>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a date like 2025-02-10 or 2025-02-10T08:30:00Z")
+        f.write_str("a date like 2025-02-10, 2025-02-10T08:30:00Z or Aug 03 2025")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         if v.trim().is_empty() {

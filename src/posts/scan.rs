@@ -1,7 +1,6 @@
 //! Reading post files (decoding, size limits), finding them in a folder,
 //! the scans that list them, and the order of the list.
 
-use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -22,6 +21,7 @@ fn unreadable_post(path: PathBuf, rel_path: PathBuf, err: &std::io::Error) -> Po
     Post {
         title: title_from_name(&path),
         date: date_from_name(&path),
+        updated: None,
         origin: Origin::File(path),
         rel_path,
         excerpt: String::new(),
@@ -29,6 +29,7 @@ fn unreadable_post(path: PathBuf, rel_path: PathBuf, err: &std::io::Error) -> Po
         categories: Vec::new(),
         draft: false,
         author: None,
+        titled: false,
         error: Some(format!("cannot read: {reason}")),
         lossy: false,
     }
@@ -350,13 +351,6 @@ fn libc_flags() -> i32 {
         .cast_signed()
 }
 
-fn is_post_file(name: &str) -> bool {
-    Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
-}
-
 pub(super) fn io_error(path: &Path, source: std::io::Error) -> PostsError {
     // `post.md/child` is as missing as `nope`.
     if matches!(
@@ -391,68 +385,6 @@ pub fn is_inside(root: &Path, path: &Path) -> bool {
         (Ok(root), Ok(path)) => path.starts_with(root),
         _ => false,
     }
-}
-
-/// Collects the post files under `root`, following symlinks (those leaving
-/// `root` only with [`Links::Follow`]); a directory reached twice (a symlink
-/// loop, or two links to one folder) is walked once.
-fn find_files(root: &Path, links: Links) -> Result<Vec<PathBuf>, PostsError> {
-    let mut visited = HashSet::new();
-    let canonical_root = fs::canonicalize(root).ok();
-    if let Some(canonical) = &canonical_root {
-        visited.insert(canonical.clone());
-    }
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if dir == root => return Err(io_error(root, e)),
-            // An unreadable subfolder must not hide the rest of the tree.
-            Err(_) => continue,
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let Ok(file_type) = entry.file_type() else {
-                continue;
-            };
-            let (is_dir, is_file) = if file_type.is_symlink() {
-                if links == Links::Confined {
-                    let inside = match (&canonical_root, fs::canonicalize(&path)) {
-                        (Some(root), Ok(target)) => target.starts_with(root),
-                        _ => false,
-                    };
-                    if !inside {
-                        continue;
-                    }
-                }
-                match fs::metadata(&path) {
-                    Ok(meta) => (meta.is_dir(), meta.is_file()),
-                    // A dangling link named like a post is listed (and
-                    // reported unreadable) rather than silently missing.
-                    Err(_) => (false, true),
-                }
-            } else {
-                (file_type.is_dir(), file_type.is_file())
-            };
-            if is_dir {
-                if let Ok(canonical) = fs::canonicalize(&path)
-                    && visited.insert(canonical)
-                {
-                    stack.push(path);
-                }
-            } else if is_file && is_post_file(&name) {
-                // Only regular files: opening a FIFO named `x.md` would block.
-                files.push(path);
-            }
-        }
-    }
-    Ok(files)
 }
 
 /// Lists the posts in a folder (recursively) or a single file, sorted.
@@ -514,7 +446,7 @@ pub fn scan_in_batches(
         );
         return Ok(());
     }
-    let files = find_files(path, links)?;
+    let files = super::site::find_posts(path, links)?;
     // A confined scan opens each file beneath the folder: a link changed
     // since it was found cannot lead out.
     let folder = match links {
@@ -536,11 +468,14 @@ pub fn scan_in_batches(
             s.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
+                    let Some(found) = files.get(i) else { break };
+                    let file = &found.path;
                     let rel = file.strip_prefix(path).unwrap_or(file).to_path_buf();
-                    let Some(post) = list_file(file.clone(), rel, folder) else {
+                    let Some(mut post) = list_file(file.clone(), rel, folder) else {
                         continue;
                     };
+                    // Jekyll's `_drafts` are drafts whatever they say.
+                    post.draft |= found.draft;
                     if tx.send(post).is_err() {
                         break;
                     }

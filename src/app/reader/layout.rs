@@ -77,6 +77,7 @@ impl LayoutJob {
         let (doc, _) = lay_out(
             &self.post,
             &self.source,
+            markdown::estimate_words(self.source.body()),
             self.width,
             &self.theme,
             markdown::RenderOptions {
@@ -103,7 +104,9 @@ impl Reader {
             highlight: false,
         };
         let (quick, whole) = quick_part(&source);
-        let (doc, repaired) = lay_out(post, &quick, s.width, s.theme, opts, s.raw);
+        // The reading time is the whole post's, in the quick layout too.
+        let words = markdown::estimate_words(source.body());
+        let (doc, repaired) = lay_out(post, &quick, words, s.width, s.theme, opts, s.raw);
         self.layouts_made += 1;
         // A diagram is drawn in the final layout only.
         let complete =
@@ -253,6 +256,7 @@ impl Reader {
 fn lay_out(
     post: &Post,
     source: &PostSource,
+    words: usize,
     width: u16,
     theme: &Theme,
     opts: markdown::RenderOptions,
@@ -261,6 +265,12 @@ fn lay_out(
     let body = shown_body(source, raw);
     let repaired = matches!(body, Cow::Owned(_));
     let mut doc = markdown::render_with(&body, width, theme, opts);
+    doc.words = words;
+    // Only a title from the frontmatter makes a header: a body's own
+    // heading or a file name says nothing new.
+    if post.titled {
+        markdown::prepend_header(&mut doc, &post_header(post), words, width, theme);
+    }
     let mut notices: Vec<Line<'static>> = Vec::new();
     let mut notice = |text: String| {
         for line in wrap_words(&sanitize(&text), usize::from(width)) {
@@ -291,6 +301,18 @@ fn lay_out(
     }
     doc.prepend(&notices);
     (doc, repaired)
+}
+
+/// What the post header shows of `post`'s frontmatter.
+pub(crate) fn post_header(post: &Post) -> markdown::PostHeader<'_> {
+    markdown::PostHeader {
+        title: &post.title,
+        date: post.date.map(|d| d.to_string()),
+        updated: post.updated.map(|d| d.to_string()),
+        author: post.author.as_deref(),
+        tags: &post.tags,
+        draft: post.draft,
+    }
 }
 
 /// The body as laid out: as stored, or with mojibake repaired. Document
