@@ -122,6 +122,9 @@ pub fn render_with(source: &str, width: u16, theme: &Theme, opts: RenderOptions)
     render_in_pieces(source, width, theme, opts, PIECE_BYTES, None)
 }
 
+/// Where [`render_streaming`] hands finished lines (and their headings).
+type HandOn<'a, 'f> = &'a mut (dyn FnMut(&Lines, &[Heading]) -> bool + 'f);
+
 /// [`render_with`] for a reader of lines rather than of a document
 /// (`--print`): lines are handed to `out` as each piece of a long body is
 /// laid out, and only the rest is kept, so a long post is never in memory
@@ -169,13 +172,13 @@ fn stopped(flag: Option<&AtomicBool>) -> bool {
 /// Long bodies are parsed a piece at a time (see [`crate::pieces`]), which
 /// keeps pulldown-cmark's tree small; the renderer's state carries over from
 /// piece to piece, so the lines are those of one pass over the whole.
-fn render_in_pieces<'f>(
+fn render_in_pieces(
     source: &str,
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
     piece_bytes: usize,
-    mut out: Option<&mut (dyn FnMut(&Lines, &[Heading]) -> bool + 'f)>,
+    mut out: Option<HandOn<'_, '_>>,
 ) -> Document {
     // Generators' syntax becomes the Markdown it stands for; the lines'
     // offsets are mapped back to the source.
@@ -201,13 +204,13 @@ fn render_in_pieces<'f>(
 /// piece may define what an earlier one uses), or a footnote defined before
 /// its first reference in a later piece (or never referenced), whose number
 /// is not known when it is laid out. [`render_twice`] handles those.
-fn render_once<'f>(
+fn render_once(
     source_len: usize,
     pieces: &[Piece<'_>],
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
-    mut out: Option<&mut (dyn FnMut(&Lines, &[Heading]) -> bool + 'f)>,
+    mut out: Option<HandOn<'_, '_>>,
 ) -> Option<Document> {
     let several = pieces.len() > 1;
     if several
@@ -277,13 +280,13 @@ fn render_once<'f>(
 
 /// A pre-pass parse over every piece, then the layout's own: for what
 /// [`render_once`] cannot do.
-fn render_twice<'f>(
+fn render_twice(
     source_len: usize,
     pieces: &[Piece<'_>],
     width: u16,
     theme: &Theme,
     opts: RenderOptions,
-    mut out: Option<&mut (dyn FnMut(&Lines, &[Heading]) -> bool + 'f)>,
+    mut out: Option<HandOn<'_, '_>>,
 ) -> Document {
     let (pre, defs) = PrePass::run(pieces, opts.highlight && !theme.syntax.is_off());
     let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
