@@ -265,6 +265,9 @@ pub enum Report {
         layout: u64,
         doc: Box<Document>,
     },
+    /// A picture the app asked for (see [`crate::app::App::pending_pictures`]),
+    /// decoded or not.
+    Picture(crate::picture::PictureKey, crate::picture::Decoded),
     /// The folder was scanned again: this is the list now (sorted). The
     /// selection stays on the same post.
     PostsChanged(Vec<Post>),

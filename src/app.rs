@@ -22,6 +22,7 @@ mod links;
 mod marks;
 mod mode;
 mod panes;
+mod pictures;
 mod prompt;
 mod reader;
 mod reports;
@@ -34,6 +35,7 @@ use crate::action::{Action, Effect, Report};
 use crate::document::Document;
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::mojibake;
+use crate::picture::{PictureJob, PictureKey, Pixels};
 use crate::posts::Post;
 use crate::sanitize::sanitize;
 use crate::search::SearchJob;
@@ -70,6 +72,8 @@ pub struct Options {
     pub remote: bool,
     /// Make links real hyperlinks (OSC 8) where the terminal can show them.
     pub hyperlinks: bool,
+    /// Whether pictures are drawn (in half blocks), given colour.
+    pub images: crate::picture::Images,
 }
 
 impl Default for Options {
@@ -80,6 +84,7 @@ impl Default for Options {
             wrap_code: true,
             remote: false,
             hyperlinks: true,
+            images: crate::picture::Images::Auto,
         }
     }
 }
@@ -120,6 +125,7 @@ struct Fingerprint {
     top: usize,
     find: reader::FindSeen,
     search_all: Option<search_all::Seen>,
+    pictures: u64,
 }
 
 #[derive(Debug)]
@@ -137,6 +143,7 @@ pub struct App {
     raw: bool,
     library: Library,
     reader: Reader,
+    pictures: pictures::Pictures,
     history: History,
     marks: Marks,
     search_all: SearchAll,
@@ -161,6 +168,7 @@ impl App {
             raw: false,
             library: Library::new(posts),
             reader: Reader::default(),
+            pictures: pictures::Pictures::default(),
             history: History::default(),
             marks: Marks::default(),
             search_all: SearchAll::default(),
@@ -393,8 +401,69 @@ impl App {
     /// per quick layout.
     pub fn pending_layout(&mut self) -> Option<LayoutJob> {
         let post = self.library.selected_post()?;
-        self.reader
-            .pending_layout(post, &self.theme, self.options.wrap_code)
+        self.reader.pending_layout(
+            post,
+            &self.theme,
+            self.options.wrap_code,
+            self.pictures_shown(),
+        )
+    }
+
+    /// Whether pictures are drawn: the setting, and colour to draw with.
+    pub fn pictures_shown(&self) -> bool {
+        self.options.images.shown(self.theme.depth)
+    }
+
+    /// Work for the runner: the pictures of the selected post on screen or
+    /// a screen away, each asked for once.
+    pub fn pending_pictures(&mut self) -> Vec<PictureJob> {
+        let mut jobs = Vec::new();
+        if !self.pictures_shown() {
+            return jobs;
+        }
+        let (Some(post), Some(doc)) = (self.library.selected_post(), self.document()) else {
+            return jobs;
+        };
+        let top = self.reader_top();
+        let height = usize::from(self.size.1);
+        let wanted: Vec<PictureJob> = doc
+            .pictures_on(top.saturating_sub(height)..top + 2 * height)
+            .filter_map(|pic| self.picture_job(post, pic))
+            .collect();
+        for job in wanted {
+            if self.pictures.ask(&job.key) {
+                jobs.push(job);
+            }
+        }
+        jobs
+    }
+
+    fn picture_job(&self, post: &Post, pic: &crate::document::Picture) -> Option<PictureJob> {
+        let (root, file) = crate::picture::locate(post, &pic.src)?;
+        Some(PictureJob {
+            key: PictureKey {
+                file,
+                cols: pic.cols,
+                rows: pic.rows,
+                depth: self.theme.depth,
+            },
+            root,
+        })
+    }
+
+    /// What to draw for `pic` of the selected post: `None` while it is
+    /// being decoded, else its cells or why it cannot be shown.
+    pub fn picture(&self, pic: &crate::document::Picture) -> Option<Result<&Pixels, &str>> {
+        let Some(post) = self.library.selected_post() else {
+            return Some(Err("no post"));
+        };
+        let Some(job) = self.picture_job(post, pic) else {
+            // Rows were kept, so the path leads out of the folder.
+            return Some(Err("picture outside the folder"));
+        };
+        self.pictures
+            .get(&job.key)
+            .map(|d| d.as_ref().map(AsRef::as_ref).map_err(String::as_str))
     }
 
     /// Work for the runner: the search across all posts, once per change
@@ -507,6 +576,7 @@ impl App {
                 Report::Loaded(key, result) => app.loaded_post(&key, result),
                 Report::SetTheme(theme) => app.set_theme(*theme),
                 Report::LaidOut { key, layout, doc } => app.reader.laid_out(&key, layout, *doc),
+                Report::Picture(key, decoded) => app.pictures.arrived(key, decoded),
                 Report::PostsChanged(posts) => app.posts_changed(posts),
                 Report::PostsRead { posts, done } => app.posts_read(posts, done),
                 Report::PostChanged(key) => {
@@ -565,6 +635,7 @@ impl App {
             // Drawn only while its overlay is open.
             search_all: (self.mode.prompt() == Some(Prompt::SearchAll))
                 .then(|| self.search_all.seen()),
+            pictures: self.pictures.version,
         }
     }
 
@@ -607,6 +678,7 @@ impl App {
             theme: &self.theme,
             raw: self.raw,
             wrap_code: self.options.wrap_code,
+            pictures: self.pictures_shown(),
         };
         (&mut self.reader, &self.library, s)
     }

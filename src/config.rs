@@ -34,6 +34,9 @@ pub struct Config {
     pub wrap_code: bool,
     /// Links are real hyperlinks (OSC 8) in terminals that show them.
     pub hyperlinks: bool,
+    /// Pictures in posts: `auto` (half blocks when colour is on),
+    /// `halfblocks` or `off`.
+    pub images: crate::picture::Images,
     /// Remapped commands: action name to keys, as written.
     pub keys: BTreeMap<String, Vec<String>>,
     /// `folio serve`'s settings.
@@ -98,13 +101,14 @@ impl Default for Config {
             mouse: true,
             wrap_code: true,
             hyperlinks: true,
+            images: crate::picture::Images::Auto,
             keys: BTreeMap::new(),
             serve: Serve::default(),
         }
     }
 }
 
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     "posts",
     "theme",
     "color",
@@ -112,6 +116,7 @@ const KEYS: [&str; 9] = [
     "mouse",
     "wrap_code",
     "hyperlinks",
+    "images",
     "keys",
     "serve",
 ];
@@ -196,6 +201,13 @@ impl Config {
                     Ok(b) => config.wrap_code = b,
                     Err(e) => bad(e),
                 },
+                "images" => match get::<String>(&v)
+                    .ok()
+                    .and_then(|s| crate::picture::Images::parse(&s))
+                {
+                    Some(i) => config.images = i,
+                    None => bad("must be auto, halfblocks or off".into()),
+                },
                 "keys" => match get::<BTreeMap<String, OneOrMany>>(&v) {
                     Ok(keys) => {
                         config.keys = keys.into_iter().map(|(k, v)| (k, v.into_vec())).collect();
@@ -240,6 +252,7 @@ impl Config {
         let _ = writeln!(out, "mouse: {}", self.mouse);
         let _ = writeln!(out, "wrap_code: {}", self.wrap_code);
         let _ = writeln!(out, "hyperlinks: {}", self.hyperlinks);
+        let _ = writeln!(out, "images: {}", self.images.name());
         let serve = &self.serve;
         let limits = &serve.limits;
         let opt = |p: &Option<PathBuf>| {

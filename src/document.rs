@@ -34,6 +34,21 @@ pub struct Document {
     /// The whole post's words, for its reading time in the status bar; 0
     /// when not counted (a bare render).
     pub words: usize,
+    /// Pictures drawn in rows kept free for them, in document order.
+    pub pictures: Vec<Picture>,
+}
+
+/// A picture's place in the document: rows `line..line + rows` are kept
+/// blank for it, under its alt-text line, before it is decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    /// The first of its rows.
+    pub line: usize,
+    pub rows: u16,
+    pub cols: u16,
+    /// Its source as written (sanitized).
+    pub src: String,
+    pub alt: String,
 }
 
 /// The most bytes of a code block's text a document keeps for copying:
@@ -106,6 +121,8 @@ pub struct Link {
     /// for a link nested inside another (an image inside a link), whose
     /// areas cover it, and for a link without text.
     pub areas: Vec<LinkArea>,
+    /// An image (`![alt](src)`): `text` is its alt text, `url` its source.
+    pub image: bool,
 }
 
 /// Columns `start..end` of line `line` show (part of) a link's text.
@@ -209,6 +226,19 @@ impl Document {
         for c in &mut self.code_blocks {
             c.lines = c.lines.start + n..c.lines.end + n;
         }
+        for p in &mut self.pictures {
+            p.line += n;
+        }
+    }
+
+    /// The pictures with a row among `lines`.
+    pub fn pictures_on(&self, lines: Range<usize>) -> impl Iterator<Item = &Picture> {
+        let first = self
+            .pictures
+            .partition_point(|p| p.line + usize::from(p.rows) <= lines.start);
+        self.pictures[first..]
+            .iter()
+            .take_while(move |p| p.line < lines.end)
     }
 
     /// The code blocks with a line among `lines`, with their indices.
@@ -597,6 +627,7 @@ mod tests {
             flow: vec![],
             width: 80,
             words: 0,
+            pictures: vec![],
         }
     }
 
@@ -682,6 +713,7 @@ mod tests {
             url: format!("u{line}"),
             line,
             column: 0,
+            image: false,
             areas: (line..=to)
                 .map(|l| LinkArea {
                     line: l,

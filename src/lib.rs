@@ -70,6 +70,7 @@ pub mod logging;
 pub mod markdown;
 pub mod mojibake;
 pub mod paths;
+pub mod picture;
 pub mod pieces;
 pub mod posts;
 pub mod sanitize;

@@ -76,6 +76,10 @@ struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(i64::from(MIN_MAX_WIDTH)..), help_heading = "Display")]
     max_width: Option<u16>,
 
+    /// Pictures in posts: auto (half blocks when colour is on), halfblocks or off.
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "halfblocks", "off"], help_heading = "Display")]
+    images: Option<String>,
+
     /// Leave the mouse to the terminal (its own text selection keeps working).
     #[arg(long, help_heading = "Display")]
     no_mouse: bool,
@@ -357,6 +361,13 @@ fn effective_config(cli: &Cli, paths: &Paths, problems: &mut Vec<String>) -> Con
     if cli.no_mouse {
         config.mouse = false;
     }
+    if let Some(images) = cli
+        .images
+        .as_deref()
+        .and_then(folio::picture::Images::parse)
+    {
+        config.images = images;
+    }
     if cli.no_hyperlinks {
         config.hyperlinks = false;
     }
@@ -523,6 +534,7 @@ fn app_options(config: &Config, from_stdin: bool) -> Options {
         max_width: config.max_width,
         source_label: label,
         wrap_code: config.wrap_code,
+        images: config.images,
         remote: env("SSH_CONNECTION").is_some(),
         // The Linux console and dumb terminals print an OSC 8 they do not
         // know as text.
@@ -870,6 +882,7 @@ fn serve(args: &ServeArgs) -> Result<ExitCode> {
     site.color = config.color;
     site.max_width = config.max_width;
     site.wrap_code = config.wrap_code;
+    site.images = config.images;
     site.mouse = config.mouse;
     site.hyperlinks = config.hyperlinks;
     let site = std::sync::Arc::new(site);

@@ -48,6 +48,7 @@ mod heading;
 mod html;
 mod inline;
 mod math;
+mod picture;
 mod prepass;
 mod sink;
 mod table;
@@ -59,6 +60,7 @@ pub use header::{
     opens_with_title_in, prepend_header, reading_minutes,
 };
 pub use heading::slug;
+pub use picture::reserve_pictures;
 
 use code::{CodeState, Highlights};
 use container::{Container, Lists};
@@ -668,6 +670,7 @@ impl<'t> Renderer<'t> {
             flow: main.flow,
             width: self.width as u16,
             words: 0,
+            pictures: Vec::new(),
         }
     }
 }

@@ -297,6 +297,10 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
                     }
                 }
             }
+            let shown = top..top + usize::from(area.height);
+            for pic in doc.pictures_on(shown) {
+                draw_picture(app, pic, top, area, buf);
+            }
         }
         Some(Loaded::Failed(err)) => {
             let text = format!("⚠ Cannot open this post: {err}");
@@ -310,6 +314,67 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
         }
         Some(Loaded::Loading) | None => {
             buf.set_string(area.x, area.y, "Loading…", theme.ui.notice);
+        }
+    }
+}
+
+/// Draws `pic` (of the document shown from line `top` in `area`) in the
+/// rows kept for it: its half blocks once decoded; until then its alt text
+/// dimmed, or why it cannot be shown. Only the rows on screen are drawn, so
+/// a picture scrolls like text.
+fn draw_picture(
+    app: &App,
+    pic: &crate::document::Picture,
+    top: usize,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let dim = app.theme.ui.notice.add_modifier(Modifier::DIM);
+    let cols = pic.cols.min(area.width);
+    for r in 0..pic.rows {
+        let line = pic.line + usize::from(r);
+        let Some(row) = line.checked_sub(top).and_then(|y| u16::try_from(y).ok()) else {
+            continue;
+        };
+        if row >= area.height {
+            break;
+        }
+        let y = area.y + row;
+        match app.picture(pic) {
+            Some(Ok(pixels)) => {
+                for c in 0..cols {
+                    let Some((upper, lower)) = pixels.cell(c, r) else {
+                        continue;
+                    };
+                    let cell = &mut buf[(area.x + c, y)];
+                    match (upper, lower) {
+                        (Some(u), l) => {
+                            cell.set_symbol("▀").set_fg(u);
+                            if let Some(l) = l {
+                                cell.set_bg(l);
+                            }
+                        }
+                        (None, Some(l)) => {
+                            cell.set_symbol("▄").set_fg(l);
+                        }
+                        (None, None) => {}
+                    }
+                }
+            }
+            // The first row says what is missing; the others stay blank.
+            Some(Err(why)) if r == 0 => {
+                let text = sanitize(&format!("  ⚠ {why}")).into_owned();
+                buf.set_stringn(area.x, y, text, usize::from(cols), dim);
+            }
+            None if r == 0 => {
+                let text = if pic.alt.is_empty() {
+                    "  …".to_owned()
+                } else {
+                    sanitize(&format!("  {} …", pic.alt)).into_owned()
+                };
+                buf.set_stringn(area.x, y, text, usize::from(cols), dim);
+            }
+            _ => {}
         }
     }
 }

@@ -24,6 +24,7 @@ use std::time::Instant;
 
 use crate::action::Report;
 use crate::app::{App, LayoutJob};
+use crate::picture::PictureJob;
 use crate::posts::Post;
 use crate::sanitize::sanitize;
 use crate::search::{self, SearchJob};
@@ -37,6 +38,8 @@ pub enum Work {
     Layout(Box<LayoutJob>),
     /// Search the text of all posts: [`Report::SearchResults`], in batches.
     Search(SearchJob),
+    /// Decode a picture: [`Report::Picture`].
+    Picture(PictureJob),
 }
 
 /// Does [`Work`] somewhere and reports back.
@@ -64,6 +67,9 @@ pub fn submit_pending(app: &mut App, exec: &mut dyn Executor) {
     if let Some(job) = app.pending_search() {
         exec.submit(Work::Search(job));
     }
+    for job in app.pending_pictures() {
+        exec.submit(Work::Picture(job));
+    }
 }
 
 /// Does the work on the caller's thread, at once: for tests, benchmarks and
@@ -81,6 +87,7 @@ impl Executor for Inline {
             Work::Search(job) => {
                 run_search(&job, &|| false, &mut |report| self.done.push_back(report));
             }
+            Work::Picture(job) => self.done.push_back(decode_picture(&job)),
         }
     }
 
@@ -180,6 +187,17 @@ pub fn run_search_with(
     });
 }
 
+/// Decodes a picture beside a local post; a decoder that panics (a broken
+/// file) leaves the alt text.
+pub fn decode_picture(job: &PictureJob) -> Report {
+    let decoded = std::panic::catch_unwind(|| crate::picture::load_local(job))
+        .unwrap_or_else(|_| Err("broken picture".into()));
+    if let Err(e) = &decoded {
+        tracing::debug!(picture = %sanitize(&job.key.file.to_string_lossy()), error = %e, "picture not shown");
+    }
+    Report::Picture(job.key.clone(), decoded)
+}
+
 /// Where a threaded executor's reports go; false once nobody listens.
 pub type Reply = Arc<dyn Fn(Report) -> bool + Send + Sync>;
 
@@ -191,6 +209,7 @@ pub struct Threads {
     layouts: Newest<LayoutJob>,
     searches: Newest<SearchJob>,
     latest_search: Arc<AtomicU64>,
+    pictures: mpsc::Sender<PictureJob>,
 }
 
 impl Threads {
@@ -239,11 +258,26 @@ impl Threads {
             }
             !gone
         })?;
+        // Pictures are decoded one at a time, in the order asked (those on
+        // screen first), on a thread of their own: a key never waits for one.
+        let (pictures, jobs) = mpsc::channel::<PictureJob>();
+        let decoded = Arc::clone(reply);
+        thread::Builder::new()
+            .name("folio-picture".into())
+            .spawn(move || {
+                quiet_panics();
+                for job in jobs {
+                    if !decoded(decode_picture(&job)) {
+                        return;
+                    }
+                }
+            })?;
         Ok(Threads {
             loader,
             layouts,
             searches,
             latest_search,
+            pictures,
         })
     }
 }
@@ -258,6 +292,9 @@ impl Executor for Threads {
             Work::Search(job) => {
                 self.latest_search.store(job.generation, Ordering::Relaxed);
                 self.searches.submit(job);
+            }
+            Work::Picture(job) => {
+                let _ = self.pictures.send(job);
             }
         }
     }

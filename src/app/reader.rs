@@ -91,6 +91,8 @@ pub(crate) struct Settings<'a> {
     /// Text as stored, without mojibake repair.
     pub raw: bool,
     pub wrap_code: bool,
+    /// Rows are kept for pictures (see [`crate::markdown::reserve_pictures`]).
+    pub pictures: bool,
 }
 
 #[derive(Debug, Default)]
@@ -380,6 +382,7 @@ mod tests {
             theme,
             raw: false,
             wrap_code: true,
+            pictures: false,
         }
     }
 
@@ -452,7 +455,7 @@ mod tests {
         // A heading not in the quick layout may be in the final one.
         reader.jump(post.rel_path.clone(), JumpTo::Anchor("nowhere".into()));
         let theme = Theme::default();
-        if let Some(job) = reader.pending_layout(&post, &theme, true) {
+        if let Some(job) = reader.pending_layout(&post, &theme, true, false) {
             assert_eq!(reader.land(key), None, "waits for the final layout");
             let crate::action::Report::LaidOut {
                 key: rel,

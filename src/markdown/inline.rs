@@ -104,7 +104,7 @@ impl Renderer<'_> {
             Tag::Strikethrough => self.push_style(md.strikethrough),
             Tag::Superscript | Tag::Subscript => self.push_style(Style::default()),
             Tag::Link { dest_url, .. } => {
-                let (index, slot) = self.start_link(&dest_url);
+                let (index, slot) = self.start_link(&dest_url, false);
                 self.links.push(LinkState {
                     index,
                     text_start: self.inline.text.len(),
@@ -116,7 +116,7 @@ impl Renderer<'_> {
                 self.push_style(md.link);
             }
             Tag::Image { dest_url, .. } => {
-                let (index, slot) = self.start_link(&dest_url);
+                let (index, slot) = self.start_link(&dest_url, true);
                 let style = self.style().patch(md.image);
                 self.push_text("[image: ", style, 0);
                 self.links.push(LinkState {
@@ -133,7 +133,7 @@ impl Renderer<'_> {
 
     /// Records a link; returns its index in the sink and its slot in
     /// `Inline::links`.
-    fn start_link(&mut self, url: &str) -> (usize, usize) {
+    fn start_link(&mut self, url: &str, image: bool) -> (usize, usize) {
         let url = sanitize(url).into_owned();
         let line = self.sinks.last().map_or(0, |s| s.lines.len());
         let sink = self.sink();
@@ -144,6 +144,7 @@ impl Renderer<'_> {
             line,
             column: 0,
             areas: Vec::new(),
+            image,
         });
         self.inline.push_kind(Kind::Mark(index), self.offset);
         let slot = self.inline.links.len();

@@ -388,6 +388,18 @@ impl Executor for SiteWork {
                 });
             }
             crate::work::Work::Layout(job) => self.layout(job),
+            crate::work::Work::Picture(job) => {
+                let site = self.site.clone();
+                let work = self.work.clone();
+                tokio::task::spawn_blocking(move || {
+                    if work.is_closed() {
+                        return;
+                    }
+                    in_the_background();
+                    let decoded = site.picture(&job);
+                    let _ = work.send(Report::Picture(job.key, decoded));
+                });
+            }
             crate::work::Work::Search(job) => {
                 // A visitor typing a query must not leave one full pass
                 // running per key: a newer search of this session, or the
@@ -441,6 +453,7 @@ fn reader(ctx: &SessionCtx, size: (u16, u16)) -> io::Result<Session<Vec<u8>>> {
         max_width: ctx.site.max_width,
         source_label: ctx.site.label.clone(),
         wrap_code: ctx.site.wrap_code,
+        images: ctx.site.images,
         remote: true,
         // The Linux console and dumb terminals print an OSC 8 as text.
         hyperlinks: ctx.site.hyperlinks && !matches!(ctx.env.term.as_str(), "linux" | "dumb"),

@@ -38,7 +38,10 @@ pub struct Site {
     pub mouse: bool,
     /// Web links as OSC 8 hyperlinks (not on `TERM=linux` or `dumb`).
     pub hyperlinks: bool,
+    /// Pictures in half blocks (given colour), or not.
+    pub images: crate::picture::Images,
     sources: Mutex<SourceCache>,
+    pictures: Mutex<PictureCache>,
     layouts: Mutex<LayoutCache>,
     actions: broadcast::Sender<Report>,
 }
@@ -50,6 +53,18 @@ struct LayoutCache {
     map: HashMap<LayoutKey, Arc<Document>>,
     lines: usize,
 }
+
+/// Decoded pictures, shared by all visitors, up to [`PICTURE_CACHE_BYTES`]:
+/// visitors at the same width see the same pictures, and a visitor
+/// scrolling back and forth decodes nothing twice.
+#[derive(Debug, Default)]
+struct PictureCache {
+    map: HashMap<crate::picture::PictureKey, crate::picture::Decoded>,
+    bytes: usize,
+}
+
+/// The memory decoded pictures may hold in the site's cache.
+pub const PICTURE_CACHE_BYTES: usize = 32 << 20;
 
 #[derive(Debug, Default)]
 struct SourceCache {
@@ -78,7 +93,9 @@ impl Site {
             wrap_code: true,
             mouse: true,
             hyperlinks: true,
+            images: crate::picture::Images::Auto,
             sources: Mutex::new(SourceCache::default()),
+            pictures: Mutex::new(PictureCache::default()),
             layouts: Mutex::new(LayoutCache::default()),
             actions,
         }
@@ -148,6 +165,31 @@ impl Site {
         }
         cache.lines += lines;
         cache.map.insert(key, Arc::new(doc.clone()));
+    }
+
+    /// A picture for a visitor: from the cache, else decoded (on the
+    /// caller's thread: call from the blocking pool) beneath the served
+    /// folder, and kept. Pictures are shown only from a served folder.
+    pub fn picture(&self, job: &crate::picture::PictureJob) -> crate::picture::Decoded {
+        if let Some(done) = lock(&self.pictures).map.get(&job.key) {
+            return done.clone();
+        }
+        let Some(folder) = &self.folder else {
+            return Err("pictures are shown from a served folder only".into());
+        };
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::picture::load(job, folder)
+        }))
+        .unwrap_or_else(|_| Err("broken picture".into()));
+        let bytes = decoded.as_ref().map_or(64, |p| p.bytes());
+        let mut cache = lock(&self.pictures);
+        if cache.bytes + bytes > PICTURE_CACHE_BYTES {
+            cache.map.clear();
+            cache.bytes = 0;
+        }
+        cache.bytes += bytes;
+        cache.map.insert(job.key.clone(), decoded.clone());
+        decoded
     }
 
     pub fn posts(&self) -> Vec<Post> {

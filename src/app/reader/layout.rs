@@ -36,6 +36,7 @@ pub struct LayoutJob {
     source: PostSource,
     theme: Theme,
     wrap_code: bool,
+    pictures: bool,
 }
 
 /// Everything a [`LayoutJob`]'s result depends on besides the post's text:
@@ -49,6 +50,7 @@ pub struct LayoutKey {
     pub wrap_code: bool,
     pub theme: String,
     pub depth: crate::color::Depth,
+    pub pictures: bool,
 }
 
 impl LayoutJob {
@@ -60,6 +62,7 @@ impl LayoutJob {
             wrap_code: self.wrap_code,
             theme: self.theme.name.clone(),
             depth: self.theme.depth,
+            pictures: self.pictures,
         }
     }
 
@@ -85,6 +88,7 @@ impl LayoutJob {
                 highlight: true,
             },
             self.raw,
+            self.pictures,
         );
         Report::LaidOut {
             key: self.key.clone(),
@@ -106,7 +110,9 @@ impl Reader {
         let (quick, whole) = quick_part(&source);
         // The reading time is the whole post's, in the quick layout too.
         let words = markdown::estimate_words(source.body());
-        let (doc, repaired) = lay_out(post, &quick, words, s.width, s.theme, opts, s.raw);
+        let (doc, repaired) = lay_out(
+            post, &quick, words, s.width, s.theme, opts, s.raw, s.pictures,
+        );
         self.layouts_made += 1;
         // A diagram is drawn in the final layout only.
         let complete =
@@ -177,6 +183,7 @@ impl Reader {
         post: &Post,
         theme: &Theme,
         wrap_code: bool,
+        pictures: bool,
     ) -> Option<LayoutJob> {
         let Some(Loaded::Ready {
             source,
@@ -201,6 +208,7 @@ impl Reader {
             source: source.clone(),
             theme: theme.clone(),
             wrap_code,
+            pictures,
         };
         self.layout_asked = Some(job.layout);
         Some(job)
@@ -261,11 +269,16 @@ fn lay_out(
     theme: &Theme,
     opts: markdown::RenderOptions,
     raw: bool,
+    pictures: bool,
 ) -> (Document, bool) {
     let body = shown_body(source, raw);
     let repaired = matches!(body, Cow::Owned(_));
     let mut doc = markdown::render_with(&body, width, theme, opts);
     doc.words = words;
+    // Built-in posts and standard input have no folder to read pictures from.
+    if pictures && matches!(post.origin, crate::posts::Origin::File(_)) {
+        markdown::reserve_pictures(&mut doc);
+    }
     // Only a title from the frontmatter makes a header: a body's own
     // heading or a file name says nothing new.
     if post.titled {
