@@ -576,7 +576,7 @@ impl App {
                 Report::Loaded(key, result) => app.loaded_post(&key, result),
                 Report::SetTheme(theme) => app.set_theme(*theme),
                 Report::LaidOut { key, layout, doc } => app.reader.laid_out(&key, layout, *doc),
-                Report::Picture(key, decoded) => app.pictures.arrived(key, decoded),
+                Report::Picture(key, decoded) => app.pictures.arrived(&key, decoded),
                 Report::PostsChanged(posts) => app.posts_changed(posts),
                 Report::PostsRead { posts, done } => app.posts_read(posts, done),
                 Report::PostChanged(key) => {

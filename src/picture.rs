@@ -220,19 +220,19 @@ pub fn decode(bytes: &[u8], cols: u16, rows: u16, depth: Depth) -> Result<Pixels
     }
     // The header first: a picture too large is refused before any pixel
     // is decoded.
-    let (w, h) = reader()?
+    let (width, height) = reader()?
         .into_dimensions()
         .map_err(|_| "broken picture".to_owned())?;
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(format!("picture too large ({w}×{h} pixels)"));
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(format!("picture too large ({width}×{height} pixels)"));
     }
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(w.max(1));
-    limits.max_image_height = Some(h.max(1));
+    limits.max_image_width = Some(width.max(1));
+    limits.max_image_height = Some(height.max(1));
     limits.max_alloc = Some(MAX_PIXELS * 4 + (16 << 20));
-    let mut r = reader()?;
-    r.limits(limits);
-    let img = r.decode().map_err(|_| "broken picture".to_owned())?;
+    let mut decoder = reader()?;
+    decoder.limits(limits);
+    let img = decoder.decode().map_err(|_| "broken picture".to_owned())?;
     let (box_w, box_h) = (u32::from(cols), u32::from(rows) * 2);
     let img = img.thumbnail(box_w, box_h).to_rgba8();
     let (iw, ih) = img.dimensions();
@@ -242,13 +242,13 @@ pub fn decode(bytes: &[u8], cols: u16, rows: u16, depth: Depth) -> Result<Pixels
         if x >= iw || y >= ih {
             return None;
         }
-        let [r, g, b, a] = img.get_pixel(x, y).0;
+        let [red, green, blue, alpha] = img.get_pixel(x, y).0;
         // Half blocks have no partial transparency: a mostly clear pixel
         // shows the background.
-        if a < 128 {
+        if alpha < 128 {
             return None;
         }
-        color::map(Color::Rgb(r, g, b), depth)
+        color::map(Color::Rgb(red, green, blue), depth)
     };
     let mut cells = Vec::with_capacity(usize::from(cols) * usize::from(rows));
     for row in 0..u32::from(rows) {

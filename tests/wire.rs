@@ -529,3 +529,61 @@ fn strip_csi(s: &str) -> String {
     }
     out
 }
+
+/// A post with a colourful picture between paragraphs, long enough to
+/// scroll the picture off and back.
+fn pictured_blog() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("---\ntitle: Pictured\ndate: 2025-03-01\n---\n\n# Pictured\n\n");
+    for i in 0..8 {
+        let _ = write!(text, "Paragraph {i} before the picture.\n\n");
+    }
+    text.push_str("![a gradient](img/gradient.png)\n\n");
+    for i in 0..40 {
+        let _ = write!(text, "Paragraph {i} after the picture.\n\n");
+    }
+    std::fs::create_dir_all(dir.path().join("img")).unwrap();
+    std::fs::write(dir.path().join("pictured.md"), text).unwrap();
+    // Every pixel differs from its neighbours: a fragment left behind shows.
+    image::RgbImage::from_fn(64, 32, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 8) as u8, ((x + y) * 3) as u8])
+    })
+    .save(dir.path().join("img/gradient.png"))
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_picture_scrolled_off_and_back_leaves_no_fragments() {
+    let dir = pictured_blog();
+    let mut app = fixtures::app_for(dir.path(), 100, 30);
+    fixtures::press(&mut app, "<Enter>");
+    let mut screens = Screens::new(100, 30);
+    screens.draw(&app);
+    screens.assert_same("first frame");
+    assert!(
+        screens.vt.screen().contents().contains('▀'),
+        "the picture shows:\n{}",
+        screens.vt.screen().contents()
+    );
+    // Line by line through the picture and back, then in jumps.
+    for (i, key) in std::iter::repeat_n("j", 30)
+        .chain(std::iter::repeat_n("k", 30))
+        .chain(["d", "d", "u", "u", "G", "g", "<C-f>", "b"])
+        .enumerate()
+    {
+        fixtures::press(&mut app, key);
+        screens.draw(&app);
+        screens.assert_same(&format!("step {i} ({key})"));
+    }
+    let walk = Walk {
+        keys: &["j", "k", "d", "u", "J", "K", "G", "g", "z", "<Tab>"],
+        sizes: &[(100, 30), (80, 24), (120, 40), (60, 20)],
+        resize_one_in: 7,
+        seed: 0x9e37_79b9_7f4a_7c15,
+        steps: 120,
+    };
+    walk.run(&mut app, &mut screens, |screens, _, context| {
+        screens.assert_same(context);
+    });
+}

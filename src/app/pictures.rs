@@ -31,8 +31,8 @@ impl Pictures {
         true
     }
 
-    pub(crate) fn arrived(&mut self, key: PictureKey, decoded: Decoded) {
-        if let Some(slot) = self.map.get_mut(&key) {
+    pub(crate) fn arrived(&mut self, key: &PictureKey, decoded: Decoded) {
+        if let Some(slot) = self.map.get_mut(key) {
             *slot = Some(decoded);
             self.version += 1;
         }

@@ -23,6 +23,10 @@ pub use layout::{LayoutJob, LayoutKey};
 
 /// A post once the runner has read it.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per post opened; a laid-out post is the common case"
+)]
 pub enum Loaded {
     /// Requested from the runner, not yet answered.
     Loading,

@@ -261,6 +261,10 @@ impl Reader {
 
 /// Lays out `post` with any notices about it above its body; true when
 /// mojibake was repaired.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the quick and the final layout pass the same eight things"
+)]
 fn lay_out(
     post: &Post,
     source: &PostSource,
