@@ -397,8 +397,31 @@ fn stress_inputs(c: &mut Criterion) {
     group.finish();
 }
 
+/// Decoding a 2000×1500 JPEG (a photo's size) into the half blocks of a
+/// 100-column reader: the work a picture costs its worker thread.
+fn pictures(c: &mut Criterion) {
+    let img = image::RgbImage::from_fn(2000, 1500, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8])
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    let jpeg = jpeg.into_inner();
+    let rows = folio::picture::rows_for(100);
+    c.bench_function("picture/decode-2000x1500-jpeg", |b| {
+        b.iter(|| {
+            black_box(folio::picture::decode(
+                &jpeg,
+                100,
+                rows,
+                folio::color::Depth::TrueColor,
+            ))
+        });
+    });
+}
+
 criterion_group!(
     benches,
+    pictures,
     render,
     folders,
     keypress,

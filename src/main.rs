@@ -77,7 +77,7 @@ struct Cli {
     max_width: Option<u16>,
 
     /// Pictures in posts: auto (half blocks when colour is on), halfblocks or off.
-    #[arg(long, value_name = "WHEN", value_parser = ["auto", "halfblocks", "off"], help_heading = "Display")]
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "halfblocks", "off"], hide_short_help = true, help_heading = "Display")]
     images: Option<String>,
 
     /// Leave the mouse to the terminal (its own text selection keeps working).

@@ -61,10 +61,12 @@ fn long_post_lays_out_as_before() {
         layout(9, &theme.without_color(), true),
     ];
     let expected: [(usize, u64); 4] = [
-        (8132, 10_677_644_664_342_486_714),
-        (16017, 14_442_240_729_317_988_113),
-        (6495, 9_715_114_327_403_387_940),
-        (46031, 1_524_073_490_659_959_116),
+        // Links say whether they are images since pictures (issue 16):
+        // the same lines, another hash of the links.
+        (8132, 10_010_302_122_376_406_014),
+        (16017, 1_094_143_232_484_607_253),
+        (6495, 13_076_605_101_593_603_184),
+        (46031, 14_224_902_596_816_916_308),
     ];
     assert_eq!(got, expected);
 }

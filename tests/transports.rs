@@ -244,3 +244,98 @@ async fn the_same_session_looks_the_same_locally_and_over_ssh() {
     stop.send(true).unwrap();
     server.await.unwrap();
 }
+
+/// Polls the visitor's screen until `ready` holds; fails after a while.
+async fn visitor_until(
+    channel: &mut russh::Channel<russh::client::Msg>,
+    remote: &mut vt100::Parser,
+    ready: impl Fn(&vt100::Parser) -> bool,
+    what: &str,
+) {
+    let start = Instant::now();
+    while !ready(remote) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{what} never showed:\n{}",
+            text(remote)
+        );
+        if let Ok(Some(ChannelMsg::Data { data })) =
+            tokio::time::timeout(Duration::from_millis(50), channel.wait()).await
+        {
+            remote.process(&data);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_gets_pictures_in_half_blocks() {
+    let (w, h) = (100, 40);
+    let blog = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(blog.path().join("hello/img")).unwrap();
+    std::fs::write(
+        blog.path().join("hello/index.md"),
+        "---\ntitle: Hello\n---\n\n![all red](img/red.png)\n\nAfter.\n",
+    )
+    .unwrap();
+    image::RgbImage::from_pixel(40, 20, image::Rgb([255, 0, 0]))
+        .save(blog.path().join("hello/img/red.png"))
+        .unwrap();
+    let posts = posts::scan_with(blog.path(), posts::Links::Confined).unwrap();
+    let site = Arc::new(Site::new(
+        posts,
+        Some(blog.path().to_path_buf()),
+        Keymap::default(),
+        Look::Fixed(Box::default()),
+    ));
+    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+    let (listener, addr) = ssh::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stop_rx) = watch::channel(false);
+    let options = ServeOptions {
+        limits: folio::limits::Limits::default(),
+        access: Access::Public,
+        proxy: ssh::Trusted::default(),
+    };
+    let server = tokio::spawn(ssh::serve(
+        site,
+        key,
+        options,
+        listener,
+        stop_rx,
+        Stats::default(),
+    ));
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let visitor = ssh_client::visit(ssh_client::config(), stream, u32::from(w), u32::from(h))
+        .await
+        .unwrap();
+    let mut channel = visitor.channel;
+    let mut remote = vt100::Parser::new(h, w, 0);
+    visitor_until(
+        &mut channel,
+        &mut remote,
+        |vt| text(vt).contains("Hello"),
+        "the list",
+    )
+    .await;
+    channel.data_bytes(b"\r".to_vec()).await.unwrap();
+    // Red half blocks: in the palette's reds (256 colours) or as RGB.
+    let red = |c: vt100::Color| matches!(c, vt100::Color::Rgb(255, 0, 0) | vt100::Color::Idx(196));
+    visitor_until(
+        &mut channel,
+        &mut remote,
+        |vt| {
+            let s = vt.screen();
+            (0..h).any(|r| {
+                (0..w).any(|c| {
+                    s.cell(r, c).is_some_and(|cell| {
+                        cell.contents() == "▀" && red(cell.fgcolor()) && red(cell.bgcolor())
+                    })
+                })
+            })
+        },
+        "the red picture",
+    )
+    .await;
+    assert!(text(&remote).contains("[image: all red]"));
+    stop.send(true).unwrap();
+    server.await.unwrap();
+}
