@@ -567,6 +567,7 @@ fn a_picture_scrolled_off_and_back_leaves_no_fragments() {
         screens.vt.screen().contents()
     );
     // Line by line through the picture and back, then in jumps.
+    let mut most = 0;
     for (i, key) in std::iter::repeat_n("j", 30)
         .chain(std::iter::repeat_n("k", 30))
         .chain(["d", "d", "u", "u", "G", "g", "<C-f>", "b"])
@@ -575,7 +576,12 @@ fn a_picture_scrolled_off_and_back_leaves_no_fragments() {
         fixtures::press(&mut app, key);
         screens.draw(&app);
         screens.assert_same(&format!("step {i} ({key})"));
+        if i < 60 {
+            most = most.max(screens.last_bytes);
+        }
     }
+    // For the note: the most a one-line scroll past the picture wrote.
+    eprintln!("one-line scroll past a picture: at most {most} bytes");
     let walk = Walk {
         keys: &["j", "k", "d", "u", "J", "K", "G", "g", "z", "<Tab>"],
         sizes: &[(100, 30), (80, 24), (120, 40), (60, 20)],
