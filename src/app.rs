@@ -108,6 +108,7 @@ struct Fingerprint {
     count: Option<usize>,
     message: Option<String>,
     raw: bool,
+    details: bool,
     quit: bool,
     themes: u64,
     posts: u64,
@@ -135,6 +136,8 @@ pub struct App {
     count: Option<usize>,
     message: Option<String>,
     raw: bool,
+    /// `<details>` blocks shown open (`D`); folded by default.
+    details_open: bool,
     library: Library,
     reader: Reader,
     history: History,
@@ -159,6 +162,7 @@ impl App {
             count: None,
             message: None,
             raw: false,
+            details_open: false,
             library: Library::new(posts),
             reader: Reader::default(),
             history: History::default(),
@@ -551,6 +555,7 @@ impl App {
             count: self.count,
             message: self.message.clone(),
             raw: self.raw,
+            details: self.details_open,
             quit: self.quit,
             themes: self.themes,
             posts: self.library.version(),
@@ -607,6 +612,7 @@ impl App {
             theme: &self.theme,
             raw: self.raw,
             wrap_code: self.options.wrap_code,
+            details: self.details_open,
         };
         (&mut self.reader, &self.library, s)
     }

@@ -696,6 +696,7 @@ fn print_post(
     let opts = markdown::RenderOptions {
         wrap_code,
         highlight: true,
+        details_open: true,
     };
     let layout_start = Instant::now();
     let header = markdown::PostHeader {

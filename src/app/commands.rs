@@ -34,6 +34,7 @@ impl App {
                 self.mode = Mode::Help { top, over };
             }
             (_, Command::ToggleRaw) => self.toggle_raw(),
+            (_, Command::ToggleDetails) => self.toggle_details(),
             (
                 Mode::Prompt {
                     prompt: Prompt::SearchAll,
@@ -310,6 +311,15 @@ impl App {
             "Showing text as stored (R repairs mis-decoded text)".into()
         } else {
             "Repairing mis-decoded text (R shows it as stored)".into()
+        });
+    }
+
+    fn toggle_details(&mut self) {
+        self.details_open = !self.details_open;
+        self.message = Some(if self.details_open {
+            "Details opened (D folds them again)".into()
+        } else {
+            "Details folded: a ▸ line stands for each (D opens them)".into()
         });
     }
 

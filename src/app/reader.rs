@@ -32,6 +32,8 @@ pub enum Loaded {
         doc: Document,
         /// Laid out from the text as stored, without mojibake repair.
         raw: bool,
+        /// Laid out with `<details>` open.
+        details: bool,
         /// Mojibake was repaired in what `doc` shows.
         repaired: bool,
         /// `doc` is the final layout. Until then it is a quick one (code not
@@ -91,6 +93,8 @@ pub(crate) struct Settings<'a> {
     /// Text as stored, without mojibake repair.
     pub raw: bool,
     pub wrap_code: bool,
+    /// `<details>` blocks shown open (folded to their summary otherwise).
+    pub details: bool,
 }
 
 #[derive(Debug, Default)]
@@ -380,6 +384,7 @@ mod tests {
             theme,
             raw: false,
             wrap_code: true,
+            details: true,
         }
     }
 

@@ -320,6 +320,7 @@ mod tests {
             theme: &theme,
             raw: false,
             wrap_code: true,
+            details: true,
         };
         reader.load(&post, Ok(source), s);
         reader.open_find(0);
