@@ -54,7 +54,8 @@ pub use links::{HINT_KEYS, Hint, HintTarget, LinkMode, hint_labels};
 pub use marks::{SNIPPET_BYTES, find_near, snippet_at};
 pub use mode::{Focus, Overlay, Prompt};
 pub use panes::{NARROW, Panes};
-pub use reader::{Find, LayoutJob, LayoutKey, Loaded};
+
+pub use reader::{Find, LayoutJob, LayoutKey, Loaded, post_header};
 pub use search_all::SearchAll;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use super::marks::{find_near, snippet_at};
 pub use find::Find;
 pub(crate) use find::Seen as FindSeen;
 pub(crate) use layout::shown_body;
-pub use layout::{LayoutJob, LayoutKey};
+pub use layout::{LayoutJob, LayoutKey, post_header};
 
 /// A post once the runner has read it.
 #[derive(Debug)]

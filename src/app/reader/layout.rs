@@ -313,8 +313,9 @@ fn lay_out(
     (doc, repaired)
 }
 
-/// What the post header shows of `post`'s frontmatter.
-pub(crate) fn post_header(post: &Post) -> markdown::PostHeader<'_> {
+/// What the post header shows of `post`'s frontmatter (the reader's and
+/// `--print`'s).
+pub fn post_header(post: &Post) -> markdown::PostHeader<'_> {
     markdown::PostHeader {
         title: &post.title,
         date: post.date.map(|d| d.to_string()),
