@@ -39,6 +39,8 @@ pub enum Command {
     ToggleList,
     /// Show the text as stored, without mojibake repair, or repaired again.
     ToggleRaw,
+    /// Open every `<details>` block of the post, or fold them again.
+    ToggleDetails,
     /// Mark the selected post read, or unread again (in the list).
     ToggleRead,
     /// Open the current post in `$VISUAL` / `$EDITOR`.
@@ -76,7 +78,7 @@ pub enum Group {
 }
 
 impl Command {
-    pub const ALL: [Command; 33] = [
+    pub const ALL: [Command; 34] = [
         Command::FocusNext,
         Command::FocusPrev,
         Command::Open,
@@ -106,6 +108,7 @@ impl Command {
         Command::ToggleBookmark,
         Command::Bookmarks,
         Command::ToggleRaw,
+        Command::ToggleDetails,
         Command::ToggleRead,
         Command::Edit,
         Command::Help,
@@ -143,6 +146,7 @@ impl Command {
             Command::Outline => "outline: the post's headings",
             Command::ToggleList => "hide or show the list",
             Command::ToggleRaw => "show text as stored / repaired (⚕)",
+            Command::ToggleDetails => "open / fold the post's <details> blocks (▸)",
             Command::ToggleRead => "mark the post read / unread (• unread)",
             Command::Edit => "edit the post in $VISUAL / $EDITOR",
             Command::FollowLink => "link mode: hints on the links and code shown",
@@ -174,6 +178,7 @@ impl Command {
             | Command::Help
             | Command::ToggleList
             | Command::ToggleRaw
+            | Command::ToggleDetails
             | Command::ToggleRead
             | Command::Edit => Group::Other,
             _ => Group::Moving,

@@ -56,7 +56,8 @@ pub use links::{HINT_KEYS, Hint, HintTarget, LinkMode, hint_labels};
 pub use marks::{SNIPPET_BYTES, find_near, snippet_at};
 pub use mode::{Focus, Overlay, Prompt};
 pub use panes::{NARROW, Panes};
-pub use reader::{Find, LayoutJob, LayoutKey, Loaded};
+
+pub use reader::{Find, LayoutJob, LayoutKey, Loaded, post_header};
 pub use search_all::SearchAll;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +114,7 @@ struct Fingerprint {
     count: Option<usize>,
     message: Option<String>,
     raw: bool,
+    details: bool,
     quit: bool,
     themes: u64,
     posts: u64,
@@ -141,6 +143,8 @@ pub struct App {
     count: Option<usize>,
     message: Option<String>,
     raw: bool,
+    /// `<details>` blocks shown open (`D`); folded by default.
+    details_open: bool,
     library: Library,
     reader: Reader,
     pictures: pictures::Pictures,
@@ -166,6 +170,7 @@ impl App {
             count: None,
             message: None,
             raw: false,
+            details_open: false,
             library: Library::new(posts),
             reader: Reader::default(),
             pictures: pictures::Pictures::default(),
@@ -621,6 +626,7 @@ impl App {
             count: self.count,
             message: self.message.clone(),
             raw: self.raw,
+            details: self.details_open,
             quit: self.quit,
             themes: self.themes,
             posts: self.library.version(),
@@ -679,6 +685,7 @@ impl App {
             raw: self.raw,
             wrap_code: self.options.wrap_code,
             pictures: self.pictures_shown(),
+            details: self.details_open,
         };
         (&mut self.reader, &self.library, s)
     }

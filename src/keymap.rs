@@ -227,6 +227,7 @@ impl Default for Keymap {
             (c('o'), C::Outline),
             (c('z'), C::ToggleList),
             (c('R'), C::ToggleRaw),
+            (c('D'), C::ToggleDetails),
             (c('m'), C::ToggleRead),
             (c('e'), C::Edit),
             (c('F'), C::FollowLink),

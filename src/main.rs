@@ -708,16 +708,10 @@ fn print_post(
     let opts = markdown::RenderOptions {
         wrap_code,
         highlight: true,
+        details_open: true,
     };
     let layout_start = Instant::now();
-    let header = markdown::PostHeader {
-        title: &post.title,
-        date: post.date.map(|d| d.to_string()),
-        updated: post.updated.map(|d| d.to_string()),
-        author: post.author.as_deref(),
-        tags: &post.tags,
-        draft: post.draft,
-    };
+    let header = folio::app::post_header(post);
     let words = markdown::estimate_words(&body);
     // Without a title from the frontmatter there is no header; otherwise
     // the first lines laid out tell whether the body opens with the title.

@@ -103,6 +103,10 @@ pub struct RenderOptions {
     /// style; the lines are the same either way, so a reader can show the
     /// plain layout at once and swap in the highlighted one when it is ready.
     pub highlight: bool,
+    /// `<details>` blocks open; folded, each shows only its summary line
+    /// (`▸`). Open by default: a render for reading through (`--print`)
+    /// shows every word; the reader folds them until asked (`D`).
+    pub details_open: bool,
 }
 
 impl Default for RenderOptions {
@@ -110,6 +114,7 @@ impl Default for RenderOptions {
         RenderOptions {
             wrap_code: true,
             highlight: true,
+            details_open: true,
         }
     }
 }
@@ -238,6 +243,7 @@ fn render_once(
     );
     r.sinks[0] = Sink::for_source(source_len);
     r.wrap_code = opts.wrap_code;
+    r.details_open = opts.details_open;
     r.cancel = CANCEL.with(|c| c.borrow().clone());
     let cancel = r.cancel.clone();
     for (i, piece) in pieces.iter().enumerate() {
@@ -294,6 +300,7 @@ fn render_twice(
     let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
     r.sinks[0] = Sink::for_source(source_len);
     r.wrap_code = opts.wrap_code;
+    r.details_open = opts.details_open;
     r.cancel = CANCEL.with(|c| c.borrow().clone());
     let cancel = r.cancel.clone();
     'pieces: for (i, piece) in pieces.iter().enumerate() {
@@ -363,6 +370,12 @@ struct Renderer<'t> {
     in_comment: bool,
     /// HTML tags that style what they hold, open (see `html`).
     open_html: Vec<html::OpenTag>,
+    /// `<details>` shown open; folded otherwise (see `html`).
+    details_open: bool,
+    /// A `<details>` whose summary, once it closes, starts a fold.
+    fold_armed: bool,
+    /// Inside a folded `<details>`: its events are skipped.
+    fold: Option<html::Fold>,
 }
 
 impl<'t> Renderer<'t> {
@@ -391,6 +404,9 @@ impl<'t> Renderer<'t> {
             cancel: None,
             in_comment: false,
             open_html: Vec::new(),
+            details_open: true,
+            fold_armed: false,
+            fold: None,
         }
     }
 
@@ -410,6 +426,13 @@ impl<'t> Renderer<'t> {
     }
 
     fn event(&mut self, event: Event<'_>, source_len: usize) {
+        if self.fold.is_some() && self.folded(&event) {
+            return;
+        }
+        if self.fold_armed && matches!(&event, Event::Start(t) if !matches!(t, Tag::HtmlBlock)) {
+            // Content before any summary: nothing to fold it under.
+            self.fold_armed = false;
+        }
         match event {
             Event::Start(tag) => self.start(tag),
             Event::End(tag) => self.end(tag),
@@ -695,6 +718,7 @@ mod tests {
             RenderOptions {
                 wrap_code: false,
                 highlight: false,
+                details_open: true,
             },
         ] {
             let whole = render_in_pieces(&src, 72, &theme, opts, usize::MAX, None);
@@ -761,6 +785,7 @@ mod tests {
             RenderOptions {
                 wrap_code: false,
                 highlight: false,
+                details_open: true,
             },
         ] {
             for piece_bytes in [1, 200, usize::MAX] {

@@ -617,3 +617,27 @@ fn tiny_and_odd_terminal_sizes_never_panic() {
         }
     }
 }
+
+#[test]
+fn details_are_folded_until_d_opens_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("post.md"),
+        "---\ntitle: Folding\ndate: 2025-01-01\n---\n\nBefore.\n\n<details>\n<summary>Spoiler</summary>\n\n\
+         The hidden answer.\n\n</details>\n\nAfter the fold.\n",
+    )
+    .unwrap();
+    let mut app = app_for(dir.path(), 100, 30);
+    press(&mut app, "<Enter>");
+    let s = screen(&app);
+    assert!(s.contains("▸ Spoiler"), "{s}");
+    assert!(s.contains("After the fold."), "{s}");
+    assert!(!s.contains("hidden answer"), "{s}");
+    press(&mut app, "D");
+    let s = screen(&app);
+    assert!(s.contains("▾ Spoiler"), "{s}");
+    assert!(s.contains("The hidden answer."), "{s}");
+    assert!(s.contains("After the fold."), "{s}");
+    press(&mut app, "D");
+    assert!(!screen(&app).contains("hidden answer"));
+}

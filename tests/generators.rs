@@ -163,3 +163,42 @@ fn offsets_point_into_the_source() {
         .unwrap();
     assert_eq!(&src[doc.offsets[last]..][..10], "Last words");
 }
+
+/// The plain text of `src` laid out with `<details>` folded.
+fn folded(src: &str) -> String {
+    let opts = folio::markdown::RenderOptions {
+        details_open: false,
+        ..folio::markdown::RenderOptions::default()
+    };
+    plain(&folio::markdown::render_with(
+        src,
+        60,
+        &Theme::default(),
+        opts,
+    ))
+}
+
+#[test]
+fn details_fold_to_their_summary_and_open_whole() {
+    let cases = [
+        // Blocks inside, text after.
+        "<details>\n<summary>Click to open</summary>\n\nHidden **words**.\n\n- a hidden item\n\n</details>\n\nShown after.\n",
+        // All in one HTML block, nested details, text after the close.
+        "<details><summary>Click to open</summary>\nHidden <details><summary>inner</summary>deeper</details> words\n</details>\n\nShown after.\n",
+        // Inside a list item: the fold ends with the item at the latest.
+        "- <details><summary>Click to open</summary>\n\n  Hidden words\n\n  </details>\n- Shown after.\n",
+    ];
+    for src in cases {
+        let shut = folded(src);
+        assert!(shut.contains("▸ Click to open"), "{shut}");
+        assert!(!shut.contains("Hidden"), "{shut}");
+        assert!(shut.contains("Shown after."), "{shut}");
+        let open = shown(src);
+        assert!(open.contains("▾ Click to open"), "{open}");
+        assert!(open.contains("Hidden"), "{open}");
+        assert!(open.contains("Shown after."), "{open}");
+    }
+    // Without a summary there is nothing to fold under: all is shown.
+    let bare = folded("<details>\n\nNo summary here.\n\n</details>\n");
+    assert!(bare.contains("No summary here."), "{bare}");
+}

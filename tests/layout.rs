@@ -46,6 +46,7 @@ fn layout(width: u16, theme: &Theme, wrap_code: bool) -> (usize, u64) {
     let opts = RenderOptions {
         wrap_code,
         highlight: true,
+        details_open: true,
     };
     let doc = render_with(body, width, theme, opts);
     (doc.lines.len(), fingerprint(&doc))

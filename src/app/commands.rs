@@ -34,6 +34,7 @@ impl App {
                 self.mode = Mode::Help { top, over };
             }
             (_, Command::ToggleRaw) => self.toggle_raw(),
+            (_, Command::ToggleDetails) => self.toggle_details(),
             (
                 Mode::Prompt {
                     prompt: Prompt::SearchAll,
@@ -232,13 +233,11 @@ impl App {
         let total = self.document().map_or(0, |d| d.headings.len());
         let last = total.saturating_sub(1);
         let page = self.panes().reader_height().saturating_sub(2).max(1);
-        let selected = match cmd {
-            Command::Down => selected.saturating_add(n).min(last),
-            Command::Up => selected.saturating_sub(n),
-            Command::PageDown | Command::HalfPageDown => selected.saturating_add(page).min(last),
-            Command::PageUp | Command::HalfPageUp => selected.saturating_sub(page),
-            Command::Top => 0,
-            Command::Bottom => last,
+        if let Some(selected) = list_step(cmd, selected, last, page, n) {
+            self.mode = Mode::Outline { selected, over };
+            return;
+        }
+        match cmd {
             Command::Open => {
                 if let Some(line) = self
                     .document()
@@ -248,39 +247,27 @@ impl App {
                     self.set_top(line);
                 }
                 self.mode = Mode::pane(over);
-                return;
             }
-            Command::Back | Command::Outline => {
-                self.mode = Mode::pane(over);
-                return;
-            }
-            _ => return,
-        };
-        self.mode = Mode::Outline { selected, over };
+            Command::Back | Command::Outline => self.mode = Mode::pane(over),
+            _ => {}
+        }
     }
 
     fn bookmarks_command(&mut self, cmd: Command, selected: usize, over: Focus, n: usize) {
         let last = self.bookmark_rows().len().saturating_sub(1);
         let page = self.panes().reader_height().saturating_sub(2).max(1);
-        let selected = match cmd {
-            Command::Down => selected.saturating_add(n).min(last),
-            Command::Up => selected.saturating_sub(n),
-            Command::PageDown | Command::HalfPageDown => selected.saturating_add(page).min(last),
-            Command::PageUp | Command::HalfPageUp => selected.saturating_sub(page),
-            Command::Top => 0,
-            Command::Bottom => last,
+        if let Some(selected) = list_step(cmd, selected, last, page, n) {
+            self.mode = Mode::Bookmarks { selected, over };
+            return;
+        }
+        match cmd {
             Command::Open => {
                 self.mode = Mode::pane(over);
                 self.open_bookmark(selected);
-                return;
             }
-            Command::Back | Command::Bookmarks => {
-                self.mode = Mode::pane(over);
-                return;
-            }
-            _ => return,
-        };
-        self.mode = Mode::Bookmarks { selected, over };
+            Command::Back | Command::Bookmarks => self.mode = Mode::pane(over),
+            _ => {}
+        }
     }
 
     /// The help overlay's first line after `cmd`: it only moves when it is
@@ -310,6 +297,15 @@ impl App {
             "Showing text as stored (R repairs mis-decoded text)".into()
         } else {
             "Repairing mis-decoded text (R shows it as stored)".into()
+        });
+    }
+
+    fn toggle_details(&mut self) {
+        self.details_open = !self.details_open;
+        self.message = Some(if self.details_open {
+            "Details opened (D folds them again)".into()
+        } else {
+            "Details folded: a ▸ line stands for each (D opens them)".into()
         });
     }
 
@@ -492,4 +488,18 @@ impl App {
             row,
         )
     }
+}
+
+/// Where a move through an overlay's list (the outline, the bookmarks) puts
+/// its selection; `None` for a command that is not a move.
+fn list_step(cmd: Command, selected: usize, last: usize, page: usize, n: usize) -> Option<usize> {
+    Some(match cmd {
+        Command::Down => selected.saturating_add(n).min(last),
+        Command::Up => selected.saturating_sub(n),
+        Command::PageDown | Command::HalfPageDown => selected.saturating_add(page).min(last),
+        Command::PageUp | Command::HalfPageUp => selected.saturating_sub(page),
+        Command::Top => 0,
+        Command::Bottom => last,
+        _ => return None,
+    })
 }

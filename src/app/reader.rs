@@ -19,7 +19,7 @@ use super::marks::{find_near, snippet_at};
 pub use find::Find;
 pub(crate) use find::Seen as FindSeen;
 pub(crate) use layout::shown_body;
-pub use layout::{LayoutJob, LayoutKey};
+pub use layout::{LayoutJob, LayoutKey, post_header};
 
 /// A post once the runner has read it.
 #[derive(Debug)]
@@ -36,6 +36,8 @@ pub enum Loaded {
         doc: Document,
         /// Laid out from the text as stored, without mojibake repair.
         raw: bool,
+        /// Laid out with `<details>` open.
+        details: bool,
         /// Mojibake was repaired in what `doc` shows.
         repaired: bool,
         /// `doc` is the final layout. Until then it is a quick one (code not
@@ -97,6 +99,8 @@ pub(crate) struct Settings<'a> {
     pub wrap_code: bool,
     /// Rows are kept for pictures (see [`crate::markdown::reserve_pictures`]).
     pub pictures: bool,
+    /// `<details>` blocks shown open (folded to their summary otherwise).
+    pub details: bool,
 }
 
 #[derive(Debug, Default)]
@@ -387,6 +391,7 @@ mod tests {
             raw: false,
             wrap_code: true,
             pictures: false,
+            details: true,
         }
     }
 

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use pulldown_cmark::{CowStr, LinkType, Tag};
+use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 
 use super::Renderer;
@@ -28,6 +28,20 @@ pub(super) struct OpenTag {
     /// The style stack's depth before the tag's style was pushed.
     depth: usize,
     link: bool,
+}
+
+/// A folded `<details>`: what is inside is skipped up to its `</details>`.
+/// Blocks opened inside are counted, so the fold ends where the renderer's
+/// containers balance again (a `</details>` inside a list item ends it
+/// with the item).
+#[derive(Debug, Default)]
+pub(super) struct Fold {
+    /// `<details>` nested inside, open.
+    depth: usize,
+    /// Blocks started inside and not yet ended.
+    balance: usize,
+    /// Its `</details>` came inside a block: the fold ends with that block.
+    closing: bool,
 }
 
 /// A tag, parsed.
@@ -143,11 +157,86 @@ impl Renderer<'_> {
                     self.push_text(&rest[..len], style, 0);
                 }
                 rest = &rest[len..];
+                if self.fold.is_some() {
+                    match self.fold_scan(rest) {
+                        Some(after) => rest = after,
+                        None => return,
+                    }
+                }
             } else {
                 self.html_text("<");
                 rest = &rest[1..];
             }
         }
+    }
+
+    /// Whether `event`, met inside a fold, is skipped; the fold ends at its
+    /// `</details>` or where the block holding the `<details>` ends.
+    pub(super) fn folded(&mut self, event: &Event<'_>) -> bool {
+        let Some(fold) = self.fold.as_mut() else {
+            return false;
+        };
+        match event {
+            Event::Start(_) => fold.balance += 1,
+            Event::End(end) => {
+                if fold.balance == 0 {
+                    // The HTML block the summary closed in ends: the fold
+                    // goes on past it. Any other block ending here held the
+                    // `<details>`: the fold ends with it.
+                    if !matches!(end, TagEnd::HtmlBlock) {
+                        self.fold = None;
+                    }
+                    return false;
+                }
+                fold.balance -= 1;
+                if fold.balance == 0 && fold.closing {
+                    self.fold = None;
+                }
+            }
+            Event::Html(t) | Event::InlineHtml(t) => {
+                if let Some(after) = self.fold_scan(t) {
+                    let after = after.to_owned();
+                    self.html(&after);
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Reads HTML inside a fold for `details` tags: the text after the
+    /// fold's own `</details>` when the fold ends there.
+    fn fold_scan<'a>(&mut self, t: &'a str) -> Option<&'a str> {
+        let fold = self.fold.as_mut()?;
+        let bytes = t.as_bytes();
+        let mut at = 0;
+        while let Some(i) = t[at..].find('<').map(|i| at + i) {
+            at = i + 1;
+            let closing = bytes.get(at) == Some(&b'/');
+            let name_at = at + usize::from(closing);
+            let is_details = bytes
+                .get(name_at..name_at + 7)
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"details"))
+                && !bytes
+                    .get(name_at + 7)
+                    .is_some_and(u8::is_ascii_alphanumeric);
+            if !is_details {
+                continue;
+            }
+            if !closing {
+                fold.depth += 1;
+            } else if fold.depth > 0 {
+                fold.depth -= 1;
+            } else if fold.balance == 0 {
+                let end = t[name_at..].find('>').map_or(t.len(), |g| name_at + g + 1);
+                self.fold = None;
+                return Some(&t[end..]);
+            } else {
+                fold.closing = true;
+                return None;
+            }
+        }
+        None
     }
 
     /// Text between tags: its lines, as the block has them.
@@ -259,17 +348,28 @@ impl Renderer<'_> {
                     });
                 }
             }
+            "details" if !tag.closing => {
+                if self.inline.has_text {
+                    self.inline.push_kind(Kind::Break, self.offset);
+                }
+                // Folded: what follows the summary waits for `D`.
+                self.fold_armed = !self.details_open;
+            }
             "summary" => {
                 if tag.closing {
                     self.close_html("summary");
                     self.inline.push_kind(Kind::Break, self.offset);
+                    if std::mem::take(&mut self.fold_armed) {
+                        self.fold = Some(Fold::default());
+                    }
                 } else if self.open_html.len() < MAX_OPEN {
                     if self.inline.has_text {
                         self.inline.push_kind(Kind::Break, self.offset);
                     }
                     let depth = self.styles.len();
                     self.push_style(md.strong);
-                    self.push_text("▸ ", self.style(), 0);
+                    let mark = if self.details_open { "▾ " } else { "▸ " };
+                    self.push_text(mark, self.style(), 0);
                     self.open_html.push(OpenTag {
                         name,
                         depth,

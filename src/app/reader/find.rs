@@ -321,6 +321,7 @@ mod tests {
             raw: false,
             wrap_code: true,
             pictures: false,
+            details: true,
         };
         reader.load(&post, Ok(source), s);
         reader.open_find(0);

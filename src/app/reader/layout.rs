@@ -32,6 +32,7 @@ pub struct LayoutJob {
     layout: u64,
     width: u16,
     raw: bool,
+    details: bool,
     post: Post,
     source: PostSource,
     theme: Theme,
@@ -48,6 +49,7 @@ pub struct LayoutKey {
     pub width: u16,
     pub raw: bool,
     pub wrap_code: bool,
+    pub details: bool,
     pub theme: String,
     pub depth: crate::color::Depth,
     pub pictures: bool,
@@ -60,6 +62,7 @@ impl LayoutJob {
             width: self.width,
             raw: self.raw,
             wrap_code: self.wrap_code,
+            details: self.details,
             theme: self.theme.name.clone(),
             depth: self.theme.depth,
             pictures: self.pictures,
@@ -86,6 +89,7 @@ impl LayoutJob {
             markdown::RenderOptions {
                 wrap_code: self.wrap_code,
                 highlight: true,
+                details_open: self.details,
             },
             self.raw,
             self.pictures,
@@ -106,6 +110,7 @@ impl Reader {
         let opts = markdown::RenderOptions {
             wrap_code: s.wrap_code,
             highlight: false,
+            details_open: s.details,
         };
         let (quick, whole) = quick_part(&source);
         // The reading time is the whole post's, in the quick layout too.
@@ -121,6 +126,7 @@ impl Reader {
             source,
             doc,
             raw: s.raw,
+            details: s.details,
             repaired,
             complete,
             whole,
@@ -153,8 +159,10 @@ impl Reader {
     /// text; the position kept inside the document.
     pub(crate) fn fit(&mut self, post: &Post, s: Settings) {
         let key = post.rel_path.as_path();
-        if let Some(Loaded::Ready { doc, raw, .. }) = self.loaded.get(key)
-            && (doc.width != s.width || *raw != s.raw)
+        if let Some(Loaded::Ready {
+            doc, raw, details, ..
+        }) = self.loaded.get(key)
+            && (doc.width != s.width || *raw != s.raw || *details != s.details)
         {
             let Some(Loaded::Ready { source, .. }) = self.loaded.remove(key) else {
                 unreachable!("checked above");
@@ -189,6 +197,7 @@ impl Reader {
             source,
             doc,
             raw,
+            details,
             complete: false,
             layout,
             ..
@@ -204,6 +213,7 @@ impl Reader {
             layout: *layout,
             width: doc.width,
             raw: *raw,
+            details: *details,
             post: post.clone(),
             source: source.clone(),
             theme: theme.clone(),
@@ -320,8 +330,9 @@ fn lay_out(
     (doc, repaired)
 }
 
-/// What the post header shows of `post`'s frontmatter.
-pub(crate) fn post_header(post: &Post) -> markdown::PostHeader<'_> {
+/// What the post header shows of `post`'s frontmatter (the reader's and
+/// `--print`'s).
+pub fn post_header(post: &Post) -> markdown::PostHeader<'_> {
     markdown::PostHeader {
         title: &post.title,
         date: post.date.map(|d| d.to_string()),
