@@ -163,33 +163,8 @@ async fn the_same_session_looks_the_same_locally_and_over_ssh() {
     let label = blog.path().display().to_string();
 
     // Over SSH: the server in this process, a russh client.
-    let site = Arc::new(Site::new(
-        posts.clone(),
-        Some(blog.path().to_path_buf()),
-        Keymap::default(),
-        Look::Fixed(Box::default()),
-    ));
-    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
-    let (listener, addr) = ssh::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stop_rx) = watch::channel(false);
-    let options = ServeOptions {
-        limits: folio::limits::Limits::default(),
-        access: Access::Public,
-        proxy: ssh::Trusted::default(),
-    };
-    let server = tokio::spawn(ssh::serve(
-        site,
-        key,
-        options,
-        listener,
-        stop_rx,
-        Stats::default(),
-    ));
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let visitor = ssh_client::visit(ssh_client::config(), stream, u32::from(w), u32::from(h))
-        .await
-        .unwrap();
-    let mut channel = visitor.channel;
+    let served = serve_and_visit(posts.clone(), blog.path(), w, h).await;
+    let mut channel = served.visitor.channel;
     let mut remote = vt100::Parser::new(h, w, 0);
 
     // Locally: the runner's own loop, fed the same bytes.
@@ -241,8 +216,50 @@ async fn the_same_session_looks_the_same_locally_and_over_ssh() {
     }
     drop(tx);
     assert_eq!(runner.join().unwrap(), Exit::Closed);
-    stop.send(true).unwrap();
-    server.await.unwrap();
+    served.stop.send(true).unwrap();
+    served.server.await.unwrap();
+}
+
+/// An in-process `folio serve` of `posts` (from `dir`) and a russh visitor
+/// logged in to it at `w`×`h`.
+struct Served {
+    visitor: ssh_client::Visitor,
+    stop: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+async fn serve_and_visit(posts: Vec<posts::Post>, dir: &std::path::Path, w: u16, h: u16) -> Served {
+    let site = Arc::new(Site::new(
+        posts,
+        Some(dir.to_path_buf()),
+        Keymap::default(),
+        Look::Fixed(Box::default()),
+    ));
+    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+    let (listener, addr) = ssh::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stop_rx) = watch::channel(false);
+    let options = ServeOptions {
+        limits: folio::limits::Limits::default(),
+        access: Access::Public,
+        proxy: ssh::Trusted::default(),
+    };
+    let server = tokio::spawn(ssh::serve(
+        site,
+        key,
+        options,
+        listener,
+        stop_rx,
+        Stats::default(),
+    ));
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let visitor = ssh_client::visit(ssh_client::config(), stream, u32::from(w), u32::from(h))
+        .await
+        .unwrap();
+    Served {
+        visitor,
+        stop,
+        server,
+    }
 }
 
 /// Polls the visitor's screen until `ready` holds; fails after a while.
@@ -281,33 +298,8 @@ async fn a_visitor_gets_pictures_in_half_blocks() {
         .save(blog.path().join("hello/img/red.png"))
         .unwrap();
     let posts = posts::scan_with(blog.path(), posts::Links::Confined).unwrap();
-    let site = Arc::new(Site::new(
-        posts,
-        Some(blog.path().to_path_buf()),
-        Keymap::default(),
-        Look::Fixed(Box::default()),
-    ));
-    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
-    let (listener, addr) = ssh::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stop_rx) = watch::channel(false);
-    let options = ServeOptions {
-        limits: folio::limits::Limits::default(),
-        access: Access::Public,
-        proxy: ssh::Trusted::default(),
-    };
-    let server = tokio::spawn(ssh::serve(
-        site,
-        key,
-        options,
-        listener,
-        stop_rx,
-        Stats::default(),
-    ));
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let visitor = ssh_client::visit(ssh_client::config(), stream, u32::from(w), u32::from(h))
-        .await
-        .unwrap();
-    let mut channel = visitor.channel;
+    let served = serve_and_visit(posts, blog.path(), w, h).await;
+    let mut channel = served.visitor.channel;
     let mut remote = vt100::Parser::new(h, w, 0);
     visitor_until(
         &mut channel,
@@ -336,6 +328,6 @@ async fn a_visitor_gets_pictures_in_half_blocks() {
     )
     .await;
     assert!(text(&remote).contains("[image: all red]"));
-    stop.send(true).unwrap();
-    server.await.unwrap();
+    served.stop.send(true).unwrap();
+    served.server.await.unwrap();
 }
