@@ -13,19 +13,24 @@ use folio::work::Inline;
 /// A session over a folder with one post, whose only link is `url`, after
 /// opening it and choosing the link in copy mode: what was written.
 fn copy(url: &str) -> (Session<Vec<u8>>, String) {
+    let post =
+        format!("---\ntitle: Linked\ndate: 2025-01-01\n---\n\nSee [the site]({url}) for more.\n");
+    copy_first_hint(&post, (100, 30))
+}
+
+/// A session of `size` over a folder with one post, `post`, after opening
+/// it and choosing its first hint in copy mode: what that wrote, and the
+/// session.
+fn copy_first_hint(post: &str, size: (u16, u16)) -> (Session<Vec<u8>>, String) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("post.md"),
-        format!("---\ntitle: Linked\ndate: 2025-01-01\n---\n\nSee [the site]({url}) for more.\n"),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("post.md"), post).unwrap();
     let app = App::new(
         posts::scan(dir.path()).unwrap(),
         Theme::default(),
         Keymap::default(),
         Options::default(),
     );
-    let mut session = Session::new(app, Vec::new(), (100, 30), None).unwrap();
+    let mut session = Session::new(app, Vec::new(), size, None).unwrap();
     let mut exec = Inline::default();
     session
         .start(Instant::now(), &mut exec, &mut NoHost)
@@ -100,31 +105,7 @@ fn copied(out: &str) -> String {
 /// A session 40 columns wide over one post holding `body`: what choosing
 /// the first hint in copy mode wrote, and the session.
 fn copy_code(body: &str) -> (Session<Vec<u8>>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("post.md"), body).unwrap();
-    let app = App::new(
-        posts::scan(dir.path()).unwrap(),
-        Theme::default(),
-        Keymap::default(),
-        Options::default(),
-    );
-    let mut session = Session::new(app, Vec::new(), (40, 20), None).unwrap();
-    let mut exec = Inline::default();
-    session
-        .start(Instant::now(), &mut exec, &mut NoHost)
-        .unwrap();
-    let mut type_keys = |session: &mut Session<Vec<u8>>, keys: &str| {
-        session.input(keys.as_bytes(), Instant::now());
-        session.step(&mut exec, &mut NoHost).unwrap();
-        session.frame(false).unwrap();
-    };
-    type_keys(&mut session, "\r");
-    type_keys(&mut session, "y");
-    let label = session.app().hints()[0].label.clone();
-    session.writer_mut().clear();
-    type_keys(&mut session, &label);
-    let out = String::from_utf8_lossy(session.writer_mut()).into_owned();
-    (session, out)
+    copy_first_hint(body, (40, 20))
 }
 
 #[test]
