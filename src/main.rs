@@ -76,8 +76,8 @@ struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(i64::from(MIN_MAX_WIDTH)..), help_heading = "Display")]
     max_width: Option<u16>,
 
-    /// Pictures in posts: auto (half blocks when colour is on), halfblocks or off.
-    #[arg(long, value_name = "WHEN", value_parser = ["auto", "halfblocks", "off"], hide_short_help = true, help_heading = "Display")]
+    /// Pictures in posts: auto (the terminal's protocol, else half blocks, when colour is on), halfblocks, kitty, iterm2, sixel or off.
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "halfblocks", "kitty", "iterm2", "sixel", "off"], hide_short_help = true, help_heading = "Display")]
     images: Option<String>,
 
     /// Leave the mouse to the terminal (its own text selection keeps working).
