@@ -167,12 +167,17 @@ pub struct Encoded {
     pub data: Arc<str>,
 }
 
-/// iTerm2's inline image at the cursor, `cols` × `rows` cells, the cursor
-/// left where it was.
-pub fn iterm2(enc: &Encoded) -> String {
+/// iTerm2's inline image at the cursor, `cols` × `rows` cells; the cursor
+/// moves past it only when `move_cursor` (printing), else stays.
+pub fn iterm2(enc: &Encoded, move_cursor: bool) -> String {
     let size = enc.data.len() / 4 * 3;
+    let stay = if move_cursor {
+        ""
+    } else {
+        ";doNotMoveCursor=1"
+    };
     format!(
-        "\x1b]1337;File=inline=1;size={size};width={}c;height={}c;preserveAspectRatio=1;doNotMoveCursor=1:{}\x07",
+        "\x1b]1337;File=inline=1;size={size};width={}c;height={}c;preserveAspectRatio=1{stay}:{}\x07",
         enc.cols, enc.rows, enc.data
     )
 }

@@ -221,6 +221,78 @@ pub fn load(job: &PictureJob, folder: &Folder) -> Decoded {
     decode_for(&bytes, &job.key).map(Arc::new)
 }
 
+/// `--print`'s pictures: each shown after its alt-text line, in a protocol
+/// the terminal is known to have without asking it (see
+/// [`crate::graphics::Hint::print_protocol`]), decoded as printing goes.
+pub struct Printed<'a> {
+    post: &'a Post,
+    key: PictureKey,
+    /// The post's pictures (alt, source) not yet met, in order.
+    images: std::vec::IntoIter<(String, String)>,
+    shown: usize,
+}
+
+impl<'a> Printed<'a> {
+    pub fn new(post: &'a Post, source: &str, width: u16, graphics: Graphics, depth: Depth) -> Self {
+        Printed {
+            post,
+            key: PictureKey {
+                file: PathBuf::new(),
+                cols: width,
+                rows: rows_for(width),
+                depth,
+                graphics,
+                cell: crate::graphics::DEFAULT_CELL,
+            },
+            images: crate::markdown::images(source).into_iter(),
+            shown: 0,
+        }
+    }
+
+    /// What to print after the line whose text is `text`: the picture,
+    /// when the line is a picture's alt text alone (`[image: alt]`) and
+    /// the picture can be had. Every `[image` on a line is one picture
+    /// met, so pictures inside paragraphs keep the count.
+    pub fn after_line(&mut self, text: &str) -> Option<String> {
+        let met = text.matches("[image").count();
+        if met == 0 {
+            return None;
+        }
+        let mut last = None;
+        for _ in 0..met {
+            last = self.images.next();
+        }
+        let (alt, src) = last?;
+        let text = text.trim();
+        let alone = met == 1 && text.starts_with("[image") && text.ends_with(']');
+        if !alone || !text.contains(crate::sanitize::sanitize(alt.trim()).as_ref()) {
+            return None;
+        }
+        if self.shown >= MAX_PER_POST {
+            return None;
+        }
+        let (root, file) = locate(self.post, &src)?;
+        let job = PictureJob {
+            key: PictureKey {
+                file,
+                ..self.key.clone()
+            },
+            root,
+        };
+        let enc = load_local(&job).ok()?.encoded.clone()?;
+        self.shown += 1;
+        let mut out = " ".repeat(usize::from(enc.left));
+        match enc.graphics {
+            Graphics::Kitty => crate::graphics::kitty::print(&mut out, &enc),
+            Graphics::Iterm2 => out.push_str(&crate::graphics::iterm2(&enc, true)),
+            Graphics::Sixel => out.push_str(&enc.data),
+            Graphics::Halfblocks => return None,
+        }
+        out.push('\n');
+        Some(out)
+    }
+}
+
 /// Local runs: the folder at `job.root`, then [`load`].
 pub fn load_local(job: &PictureJob) -> Decoded {
     let folder = Folder::new(&job.root).map_err(|_| "picture cannot be read".to_owned())?;

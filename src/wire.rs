@@ -343,7 +343,7 @@ impl<W: Write> WireBackend<W> {
                     kitty::transmit_and_place(out, id, &p.encoded);
                 }
             }
-            Graphics::Iterm2 => out.push_str(&crate::graphics::iterm2(&p.encoded)),
+            Graphics::Iterm2 => out.push_str(&crate::graphics::iterm2(&p.encoded, false)),
             Graphics::Sixel => out.push_str(&p.encoded.data),
             Graphics::Halfblocks => {}
         }

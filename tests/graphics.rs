@@ -192,3 +192,47 @@ fn a_plain_terminal_gets_half_blocks() {
     assert!(!out.contains(KITTY) && !out.contains(SIXEL));
     assert!(!out.contains("\x1b]1337;File="));
 }
+
+/// `folio --print` on the post, with `args`, `TERM=xterm-kitty`, into a
+/// pipe.
+fn print(post: &Path, args: &[&str]) -> String {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("--print")
+        .args(args)
+        .arg(post)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env("TERM", "xterm-kitty")
+        .env_remove("TMUX")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn print_shows_pictures_inline_when_forced_and_alt_text_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let post = post_with_picture(dir.path());
+    let kitty = print(&post, &["--color", "always", "--images", "kitty"]);
+    let alt = kitty.find("[image: two colours]").expect("alt line");
+    let picture = kitty.find("\x1b_Ga=T,f=100").expect("kitty picture");
+    assert!(alt < picture && picture < kitty.find("After the picture.").unwrap());
+    let iterm = print(&post, &["--color", "always", "--images", "iterm2"]);
+    assert!(iterm.contains("\x1b]1337;File=inline=1;"), "{iterm:?}");
+    // A pipe is no kitty terminal whatever TERM says; no colour, no
+    // pictures; off is off.
+    for args in [
+        &["--color", "always"][..],
+        &["--color", "never", "--images", "kitty"],
+        &["--color", "always", "--images", "off"],
+    ] {
+        let out = print(&post, args);
+        assert!(out.contains("[image: two colours]"), "{args:?}");
+        assert!(!out.contains("\x1b_G") && !out.contains("1337"), "{args:?}");
+    }
+}

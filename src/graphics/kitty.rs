@@ -16,22 +16,27 @@ pub const CHUNK: usize = 4096;
 /// `cols` × `rows` cells (`a=T`), in chunks of at most [`CHUNK`] bytes:
 /// `m=1` on every chunk but the last.
 pub fn transmit_and_place(out: &mut String, id: u32, enc: &Encoded) {
-    let data = enc.data.as_bytes();
-    let mut chunks = data.chunks(CHUNK).peekable();
+    let keys = format!("a=T,f=100,t=d,i={id},c={},r={},C=1,q=2", enc.cols, enc.rows);
+    send(out, &keys, &enc.data);
+}
+
+/// `enc` sent and placed at the cursor for `--print`: no id (nothing is
+/// placed again), the cursor moved past it as after text.
+pub fn print(out: &mut String, enc: &Encoded) {
+    let keys = format!("a=T,f=100,t=d,c={},r={},q=2", enc.cols, enc.rows);
+    send(out, &keys, &enc.data);
+}
+
+/// One command with control `keys` and base64 `data`, in chunks.
+fn send(out: &mut String, keys: &str, data: &str) {
+    let mut chunks = data.as_bytes().chunks(CHUNK).peekable();
     let mut first = true;
-    if data.is_empty() {
-        return;
-    }
     while let Some(chunk) = chunks.next() {
         let more = u8::from(chunks.peek().is_some());
         // Base64 is ASCII: any cut is on a character boundary.
         let chunk = std::str::from_utf8(chunk).unwrap_or_default();
         if first {
-            let _ = write!(
-                out,
-                "\x1b_Ga=T,f=100,t=d,i={id},c={},r={},C=1,q=2,m={more};{chunk}\x1b\\",
-                enc.cols, enc.rows
-            );
+            let _ = write!(out, "\x1b_G{keys},m={more};{chunk}\x1b\\");
             first = false;
         } else {
             let _ = write!(out, "\x1b_Gm={more},q=2;{chunk}\x1b\\");
