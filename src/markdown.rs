@@ -726,6 +726,21 @@ impl<'t> Renderer<'t> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn images_are_listed_in_order_with_their_alt_text() {
+        let found = super::images(
+            "![a *cat*](c.png) and ![](d.png)\n\n[![nested](n.png)](x)\n\n`![not](code.png)`\n",
+        );
+        assert_eq!(
+            found,
+            [
+                ("a cat".to_owned(), "c.png".to_owned()),
+                (String::new(), "d.png".to_owned()),
+                ("nested".to_owned(), "n.png".to_owned()),
+            ]
+        );
+    }
+
     use super::*;
     use crate::sanitize::{display_width, is_unsafe};
 

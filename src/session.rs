@@ -518,6 +518,44 @@ mod tests {
     }
 
     #[test]
+    fn the_picture_questions_follow_the_first_frame_and_only_the_first_da1_counts() {
+        let mut s = session(false);
+        s.ask_graphics(Hint::default());
+        let t0 = Instant::now();
+        s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
+        let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
+        let at = out.find(crate::graphics::QUERY).expect("asked");
+        assert!(at > 100, "the frame comes first");
+        assert_eq!(s.unanswered(t0), Some(REPLY_DEADLINE));
+        let selected = s.app().selected();
+        // Late and split, still an answer, and never keys.
+        s.input(b"\x1b_Gi=31;O", t0 + Duration::from_secs(2));
+        s.input(
+            b"K\x1b\\\x1b[6;20;10t\x1b[?62;",
+            t0 + Duration::from_secs(2),
+        );
+        s.input(b"22c\x1b[?69;0$y", t0 + Duration::from_secs(2));
+        assert_eq!(s.app().graphics(), Graphics::Kitty);
+        assert_eq!(s.unanswered(t0), None);
+        assert_eq!(s.app().selected(), selected);
+        // A second DA1 (typed, or the terminal's own) changes nothing.
+        s.input(b"\x1b[?63;4c", t0 + Duration::from_secs(3));
+        assert_eq!(s.app().graphics(), Graphics::Kitty);
+    }
+
+    #[test]
+    fn without_asking_pictures_stay_half_blocks() {
+        // A visitor of `folio serve`: nothing asked, answers ignored.
+        let mut s = session(false);
+        s.start(Instant::now(), &mut Inline::default(), &mut NoHost)
+            .unwrap();
+        let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
+        assert!(!out.contains(crate::graphics::QUERY));
+        s.input(b"\x1b_Gi=31;OK\x1b\\\x1b[?62;4c", Instant::now());
+        assert_eq!(s.app().graphics(), Graphics::Halfblocks);
+    }
+
+    #[test]
     fn quitting_ends_the_step() {
         let mut s = session(false);
         s.start(Instant::now(), &mut Inline::default(), &mut NoHost)
