@@ -481,8 +481,16 @@ impl App {
             // Rows were kept, so the path leads out of the folder.
             return Some(Err("picture outside the folder"));
         };
+        let half_blocks = || PictureKey {
+            graphics: crate::graphics::Graphics::Halfblocks,
+            cell: crate::graphics::DEFAULT_CELL,
+            ..job.key.clone()
+        };
+        // While a picture is decoded again for a protocol just chosen, its
+        // half blocks stay rather than its alt text.
         self.pictures
             .get(&job.key)
+            .or_else(|| self.pictures.get(&half_blocks()))
             .map(|d| d.as_ref().map(AsRef::as_ref).map_err(String::as_str))
     }
 
