@@ -7,7 +7,8 @@ plain terminal.
         [--cols 100] [--rows 40] [--text "After"]
 
 Prints one line: mode, answer, milliseconds from start to the first output
-containing TEXT and to the first picture (kitty, sixel or a half block),
+containing TEXT, to the first picture (kitty, sixel or a half block) and to
+the first kitty or sixel picture,
 total bytes written until folio has been quiet for 2 s,
 and how many of them are kitty APC / sixel DCS bytes.
 """
@@ -64,6 +65,7 @@ def main():
     answered = False
     first_text = None
     first_picture = None
+    first_protocol = None
     last = time.monotonic()
     while time.monotonic() - start < 30:
         r, _, _ = select.select([master], [], [], 0.05)
@@ -80,6 +82,8 @@ def main():
                 m in out for m in (b"\x1b_Ga=T", b"\x1bP0;1;0q", "▀".encode())
             ):
                 first_picture = (last - start) * 1000
+            if first_protocol is None and any(m in out for m in (b"\x1b_Ga=T", b"\x1bP0;1;0q")):
+                first_protocol = (last - start) * 1000
             if not answered and QUERY in out:
                 os.write(master, ANSWERS[a.answer])
                 answered = True
@@ -91,7 +95,7 @@ def main():
     sixel = sum(len(m) for m in re.findall(rb"\x1bP0;1;0q.*?\x1b\\", bytes(out), re.S))
     print(
         f"images={a.images} answer={a.answer} first_text_ms={first_text:.0f} "
-        f"first_picture_ms={first_picture or 0:.0f} "
+        f"first_picture_ms={first_picture or 0:.0f} first_protocol_ms={first_protocol or 0:.0f} "
         f"bytes={len(out)} kitty_apc_bytes={kitty} sixel_bytes={sixel}"
     )
 
