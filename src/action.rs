@@ -262,6 +262,10 @@ pub enum Report {
     /// Use this theme from now on (the terminal turned out to have a light
     /// background, say). Layout does not depend on it, so nothing moves.
     SetTheme(Box<Theme>),
+    /// Draw pictures with this protocol, for a terminal with cells this
+    /// many pixels wide and high (the terminal answered, or the setting
+    /// forces one).
+    Graphics(crate::graphics::Graphics, (u16, u16)),
     /// The final layout of post `key` (see
     /// [`crate::app::App::pending_layout`]), made for its quick layout number
     /// `layout`; it replaces that layout if it is still current.

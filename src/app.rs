@@ -128,6 +128,7 @@ struct Fingerprint {
     find: reader::FindSeen,
     search_all: Option<search_all::Seen>,
     pictures: u64,
+    graphics: crate::graphics::Graphics,
 }
 
 #[derive(Debug)]
@@ -148,6 +149,9 @@ pub struct App {
     library: Library,
     reader: Reader,
     pictures: pictures::Pictures,
+    /// How pictures are drawn, and the cell size in pixels they are
+    /// encoded at: half blocks until a runner says otherwise.
+    graphics: (crate::graphics::Graphics, (u16, u16)),
     history: History,
     marks: Marks,
     search_all: SearchAll,
@@ -174,6 +178,10 @@ impl App {
             library: Library::new(posts),
             reader: Reader::default(),
             pictures: pictures::Pictures::default(),
+            graphics: (
+                crate::graphics::Graphics::Halfblocks,
+                crate::graphics::DEFAULT_CELL,
+            ),
             history: History::default(),
             marks: Marks::default(),
             search_all: SearchAll::default(),
@@ -414,6 +422,11 @@ impl App {
         )
     }
 
+    /// How pictures are drawn where the whole picture is on screen.
+    pub fn graphics(&self) -> crate::graphics::Graphics {
+        self.graphics.0
+    }
+
     /// Whether pictures are drawn: the setting, and colour to draw with.
     pub fn pictures_shown(&self) -> bool {
         self.options.images.shown(self.theme.depth)
@@ -451,6 +464,8 @@ impl App {
                 cols: pic.cols,
                 rows: pic.rows,
                 depth: self.theme.depth,
+                graphics: self.graphics.0,
+                cell: self.graphics.1,
             },
             root,
         })
@@ -466,8 +481,16 @@ impl App {
             // Rows were kept, so the path leads out of the folder.
             return Some(Err("picture outside the folder"));
         };
+        let half_blocks = || PictureKey {
+            graphics: crate::graphics::Graphics::Halfblocks,
+            cell: crate::graphics::DEFAULT_CELL,
+            ..job.key.clone()
+        };
+        // While a picture is decoded again for a protocol just chosen, its
+        // half blocks stay rather than its alt text.
         self.pictures
             .get(&job.key)
+            .or_else(|| self.pictures.get(&half_blocks()))
             .map(|d| d.as_ref().map(AsRef::as_ref).map_err(String::as_str))
     }
 
@@ -580,6 +603,7 @@ impl App {
             match report {
                 Report::Loaded(key, result) => app.loaded_post(&key, result),
                 Report::SetTheme(theme) => app.set_theme(*theme),
+                Report::Graphics(graphics, cell) => app.graphics = (graphics, cell),
                 Report::LaidOut { key, layout, doc } => app.reader.laid_out(&key, layout, *doc),
                 Report::Picture(key, decoded) => app.pictures.arrived(&key, decoded),
                 Report::PostsChanged(posts) => app.posts_changed(posts),
@@ -642,6 +666,7 @@ impl App {
             search_all: (self.mode.prompt() == Some(Prompt::SearchAll))
                 .then(|| self.search_all.seen()),
             pictures: self.pictures.version,
+            graphics: self.graphics.0,
         }
     }
 

@@ -35,7 +35,7 @@ pub struct Config {
     /// Links are real hyperlinks (OSC 8) in terminals that show them.
     pub hyperlinks: bool,
     /// Pictures in posts: `auto` (half blocks when colour is on),
-    /// `halfblocks` or `off`.
+    /// `halfblocks`, `kitty`, `iterm2`, `sixel` or `off`.
     pub images: crate::picture::Images,
     /// Remapped commands: action name to keys, as written.
     pub keys: BTreeMap<String, Vec<String>>,
@@ -206,7 +206,7 @@ impl Config {
                     .and_then(|s| crate::picture::Images::parse(&s))
                 {
                     Some(i) => config.images = i,
-                    None => bad("must be auto, halfblocks or off".into()),
+                    None => bad("must be auto, halfblocks, kitty, iterm2, sixel or off".into()),
                 },
                 "keys" => match get::<BTreeMap<String, OneOrMany>>(&v) {
                     Ok(keys) => {

@@ -10,8 +10,10 @@
 //! Bracketed paste is swallowed whole (a reader has nothing to paste into,
 //! and pasted text must not turn into commands). A reply to the background
 //! colour query (OSC 11) becomes [`Event::Background`], one to the question
-//! for left/right margins (DECRQM for mode 69) [`Event::Margins`]; any other
-//! reply, report or unknown sequence is dropped without a trace.
+//! for left/right margins (DECRQM for mode 69) [`Event::Margins`], and the
+//! answers to the picture questions ([`crate::graphics::QUERY`]: a kitty
+//! graphics APC, DA1, the cell size) their own events; any other reply,
+//! report or unknown sequence is dropped without a trace.
 
 use crate::action::Wheel;
 use crate::color;
@@ -34,6 +36,14 @@ pub enum Event {
     /// Whether the terminal has left/right margins, answering DECRQM for
     /// mode 69 (DECLRMM).
     Margins(bool),
+    /// A reply to kitty's graphics query (image id 31): whether it was OK.
+    Kitty(bool),
+    /// Primary device attributes (DA1): whether they include sixel.
+    DeviceAttributes {
+        sixel: bool,
+    },
+    /// The cell size in pixels (width, height), answering `CSI 16 t`.
+    CellSize(u16, u16),
 }
 
 #[derive(Debug, Default)]
@@ -229,11 +239,11 @@ fn string(b: &[u8]) -> Step {
     let mut i = 2;
     while i < b.len() {
         match b[i] {
-            0x07 => return Step::Done(i + 1, osc11(b[0..2] == *b"\x1b]", &b[2..i])),
+            0x07 => return Step::Done(i + 1, string_event(b[1], &b[2..i])),
             0x1b => {
                 return match b.get(i + 1) {
                     None => Step::Incomplete,
-                    Some(b'\\') => Step::Done(i + 2, osc11(b[0..2] == *b"\x1b]", &b[2..i])),
+                    Some(b'\\') => Step::Done(i + 2, string_event(b[1], &b[2..i])),
                     // An ESC that does not end the string ends it anyway:
                     // drop what came so far and parse from the ESC.
                     Some(_) => Step::Done(i, None),
@@ -245,10 +255,27 @@ fn string(b: &[u8]) -> Step {
     Step::Incomplete
 }
 
-fn osc11(is_osc: bool, body: &[u8]) -> Option<Event> {
-    if !is_osc {
-        return None;
+/// The event a string of kind `kind` (`]` OSC, `_` APC…) with `body` is:
+/// a background colour, a kitty graphics reply, or nothing.
+fn string_event(kind: u8, body: &[u8]) -> Option<Event> {
+    match kind {
+        b']' => osc11(body),
+        // kitty's reply to our query: `G i=31;OK`, or `G i=31;ENOTSUP:…`.
+        b'_' => {
+            let rest = body.strip_prefix(b"G")?;
+            let (keys, message) = match rest.iter().position(|&c| c == b';') {
+                Some(at) => (&rest[..at], &rest[at + 1..]),
+                None => (rest, &[][..]),
+            };
+            keys.split(|&c| c == b',')
+                .any(|k| k == b"i=31")
+                .then_some(Event::Kitty(message == b"OK"))
+        }
+        _ => None,
     }
+}
+
+fn osc11(body: &[u8]) -> Option<Event> {
     let rgb = color::parse_osc11_body(std::str::from_utf8(body).ok()?)?;
     Some(Event::Background(rgb))
 }
@@ -308,6 +335,17 @@ fn csi_event(params: &[u8], fin: u8) -> Option<Event> {
         // (permanently set) where the mode exists, 0 or 4 where it does not.
         let n = numbers(&params[1..params.len() - 1]);
         return Some(Event::Margins(matches!(n.get(1), Some(1..=3))));
+    }
+    if fin == b'c' && params.first() == Some(&b'?') {
+        return Some(Event::DeviceAttributes {
+            sixel: crate::graphics::da1_has_sixel(&params[1..]),
+        });
+    }
+    if fin == b't' && params.starts_with(b"6;") {
+        // `CSI 6 ; height ; width t`: the cell size in pixels.
+        let n = numbers(params);
+        let px = |v: Option<&u32>| u16::try_from(*v?).ok();
+        return Some(Event::CellSize(px(n.get(2))?, px(n.get(1))?));
     }
     if params
         .first()
@@ -473,7 +511,7 @@ mod tests {
         assert_eq!(p.feed(b"\\"), [Event::Background([0, 0, 0])]);
         // Other replies vanish.
         assert!(
-            p.feed(b"\x1b]10;rgb:1/2/3\x07\x1b[?62;c\x1b[12;40R")
+            p.feed(b"\x1b]10;rgb:1/2/3\x07\x1b[>41;380;0c\x1b[12;40R")
                 .is_empty()
         );
         assert!(p.feed(b"\x1bP>|xterm\x1b\\").is_empty());
@@ -495,6 +533,58 @@ mod tests {
         assert_eq!(p.feed(b"y"), [Event::Margins(true)]);
         // Other modes' replies vanish.
         assert!(p.feed(b"\x1b[?2026;2$y\x1b[?1;1$y").is_empty());
+    }
+
+    #[test]
+    fn picture_replies_split_anywhere_are_events_never_keys() {
+        // What kitty answers to folio's questions, in one packet.
+        let kitty = b"\x1b_Gi=31;OK\x1b\\\x1b[6;20;10t\x1b[?62;22;52c";
+        // A sixel terminal (xterm -ti vt340) and a plain one.
+        let sixel = b"\x1b[6;16;8t\x1b[?63;1;2;4;6;9;15;22c";
+        let plain = b"\x1b[?62;22c";
+        let refused = b"\x1b_Gi=31;ENOTSUPPORTED:no\x1b\\\x1b[?1;2c";
+        let expect: [&[Event]; 4] = [
+            &[
+                Event::Kitty(true),
+                Event::CellSize(10, 20),
+                Event::DeviceAttributes { sixel: false },
+            ],
+            &[
+                Event::CellSize(8, 16),
+                Event::DeviceAttributes { sixel: true },
+            ],
+            &[Event::DeviceAttributes { sixel: false }],
+            &[
+                Event::Kitty(false),
+                Event::DeviceAttributes { sixel: false },
+            ],
+        ];
+        for (reply, expect) in [&kitty[..], sixel, plain, refused].into_iter().zip(expect) {
+            // Whole, then cut at every place into two reads, then a byte
+            // at a time; a key after it is still a key.
+            let mut cuts: Vec<Vec<&[u8]>> = vec![vec![reply]];
+            for at in 1..reply.len() {
+                cuts.push(vec![&reply[..at], &reply[at..]]);
+            }
+            cuts.push(reply.chunks(1).collect());
+            for reads in cuts {
+                let mut p = Parser::new();
+                let mut events = Vec::new();
+                for read in &reads {
+                    events.extend(p.feed(read));
+                }
+                events.extend(p.feed(b"j"));
+                let mut want = expect.to_vec();
+                want.push(Event::Key(Key::char('j')));
+                assert_eq!(events, want, "{reads:?}");
+            }
+        }
+        // Other APC strings and window reports are not replies to us.
+        let mut p = Parser::new();
+        assert!(
+            p.feed(b"\x1b_Gi=5;OK\x1b\\\x1b[8;24;80t\x1b[4;400;800t")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub mod color;
 pub mod config;
 pub mod document;
 pub mod editor;
+pub mod graphics;
 pub mod help;
 pub mod highlight;
 pub mod input;

@@ -76,8 +76,8 @@ struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(i64::from(MIN_MAX_WIDTH)..), help_heading = "Display")]
     max_width: Option<u16>,
 
-    /// Pictures in posts: auto (half blocks when colour is on), halfblocks or off.
-    #[arg(long, value_name = "WHEN", value_parser = ["auto", "halfblocks", "off"], hide_short_help = true, help_heading = "Display")]
+    /// Pictures in posts: auto (the terminal's protocol, else half blocks, when colour is on), halfblocks, kitty, iterm2, sixel or off.
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "halfblocks", "kitty", "iterm2", "sixel", "off"], hide_short_help = true, help_heading = "Display")]
     images: Option<String>,
 
     /// Leave the mouse to the terminal (its own text selection keeps working).
@@ -474,9 +474,12 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 &posts[0],
                 width,
                 &theme,
-                depth != Depth::None,
-                config.wrap_code,
-                cli.raw,
+                PrintStyle {
+                    color: depth != Depth::None,
+                    wrap_code: config.wrap_code,
+                    raw: cli.raw,
+                    pictures: print_pictures(config.images, depth, stdout_tty),
+                },
             )?;
         } else {
             print_list(&posts, cli.raw)?;
@@ -669,14 +672,46 @@ fn shown(s: &str, raw: bool) -> Cow<'_, str> {
     }
 }
 
-fn print_post(
-    post: &Post,
-    width: u16,
-    theme: &Theme,
+/// How `--print` prints a post.
+#[derive(Clone, Copy)]
+struct PrintStyle {
     color: bool,
     wrap_code: bool,
     raw: bool,
-) -> Result<()> {
+    /// Pictures after their alt-text lines, in this protocol and colour
+    /// depth.
+    pictures: Option<(folio::graphics::Graphics, Depth)>,
+}
+
+/// The protocol `--print` shows pictures in: one `--images` forces, else
+/// (auto) kitty's or iTerm2's when stdout is such a terminal, known from
+/// the environment, as printing cannot wait for replies; never without
+/// colour.
+fn print_pictures(
+    images: folio::picture::Images,
+    depth: Depth,
+    stdout_tty: bool,
+) -> Option<(folio::graphics::Graphics, Depth)> {
+    use folio::graphics::{Graphics, Hint};
+    use folio::picture::Images;
+    if depth == Depth::None {
+        return None;
+    }
+    let graphics = match images {
+        Images::Auto if stdout_tty => Hint::print_protocol(|v| std::env::var(v).ok())?,
+        Images::Kitty | Images::Iterm2 | Images::Sixel => Graphics::forced(images)?,
+        _ => return None,
+    };
+    Some((graphics, depth))
+}
+
+fn print_post(post: &Post, width: u16, theme: &Theme, style: PrintStyle) -> Result<()> {
+    let PrintStyle {
+        color,
+        wrap_code,
+        raw,
+        pictures,
+    } = style;
     let source = post.read_source()?;
     if let Some(err) = &post.error {
         eprintln!(
@@ -699,6 +734,8 @@ fn print_post(
         );
     }
     let body = shown(source.body(), raw);
+    let mut pictures =
+        pictures.map(|(g, depth)| folio::picture::Printed::new(post, &body, width, g, depth));
     if matches!(body, Cow::Owned(_)) {
         eprintln!(
             "folio: note: {}: repaired text that was mis-decoded as Windows-1252; --raw prints it as stored",
@@ -736,8 +773,11 @@ fn print_post(
                 }
             }
             lines_out += lines.len();
-            for line in lines {
+            for (i, line) in lines.iter().enumerate() {
                 ansi::push_line(&mut out, &line, color);
+                if let Some(picture) = pictures.as_mut().and_then(|p| p.after_line(lines.text(i))) {
+                    out.push_str(&picture);
+                }
                 if out.len() >= PRINT_CHUNK {
                     match write_to(&mut stdout, &out) {
                         Ok(true) => out.clear(),

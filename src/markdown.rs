@@ -93,6 +93,32 @@ pub fn options() -> Options {
         | Options::ENABLE_MATH
 }
 
+/// The pictures of `source` in order, as (alt text, source) — Markdown's
+/// `![alt](src)` only — for `--print`, which shows them after their
+/// alt-text lines. Pure, linear, no layout.
+pub fn images(source: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut depth = 0usize;
+    for event in Parser::new_ext(source, options()) {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                if depth == 0 {
+                    out.push((String::new(), dest_url.into_string()));
+                }
+                depth += 1;
+            }
+            Event::End(TagEnd::Image) => depth = depth.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) if depth > 0 => {
+                if let Some(last) = out.last_mut() {
+                    last.0.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Choices about layout that are the reader's, not the theme's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenderOptions {
@@ -700,6 +726,21 @@ impl<'t> Renderer<'t> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn images_are_listed_in_order_with_their_alt_text() {
+        let found = super::images(
+            "![a *cat*](c.png) and ![](d.png)\n\n[![nested](n.png)](x)\n\n`![not](code.png)`\n",
+        );
+        assert_eq!(
+            found,
+            [
+                ("a cat".to_owned(), "c.png".to_owned()),
+                (String::new(), "d.png".to_owned()),
+                ("nested".to_owned(), "n.png".to_owned()),
+            ]
+        );
+    }
+
     use super::*;
     use crate::sanitize::{display_width, is_unsafe};
 

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use ratatui::style::Color;
 
 use crate::color::{self, Depth};
+use crate::graphics::{Encoded, Graphics};
 use crate::posts::{Folder, Origin, Post};
 
 /// The largest picture file folio reads.
@@ -50,6 +51,10 @@ pub enum Images {
     Auto,
     Halfblocks,
     Off,
+    /// A protocol, forced whatever the terminal answers.
+    Kitty,
+    Iterm2,
+    Sixel,
 }
 
 impl Images {
@@ -58,6 +63,9 @@ impl Images {
             "auto" => Some(Images::Auto),
             "halfblocks" | "half-blocks" | "on" => Some(Images::Halfblocks),
             "off" | "none" => Some(Images::Off),
+            "kitty" => Some(Images::Kitty),
+            "iterm2" | "iterm" => Some(Images::Iterm2),
+            "sixel" => Some(Images::Sixel),
             _ => None,
         }
     }
@@ -67,6 +75,9 @@ impl Images {
             Images::Auto => "auto",
             Images::Halfblocks => "halfblocks",
             Images::Off => "off",
+            Images::Kitty => "kitty",
+            Images::Iterm2 => "iterm2",
+            Images::Sixel => "sixel",
         }
     }
 
@@ -86,6 +97,10 @@ pub struct PictureKey {
     pub cols: u16,
     pub rows: u16,
     pub depth: Depth,
+    /// The protocol it is encoded for besides half blocks, and the cell
+    /// size in pixels it is encoded at.
+    pub graphics: Graphics,
+    pub cell: (u16, u16),
 }
 
 /// A picture to decode: the key, and the folder it must be read from.
@@ -102,6 +117,10 @@ pub struct Pixels {
     pub cols: u16,
     pub rows: u16,
     pub cells: Vec<(Option<Color>, Option<Color>)>,
+    /// The picture in its key's protocol (none for half blocks, or when
+    /// it could not be encoded): the reader places it where the whole
+    /// picture is on screen, and draws the half blocks elsewhere.
+    pub encoded: Option<Encoded>,
 }
 
 impl Pixels {
@@ -118,6 +137,7 @@ impl Pixels {
     /// Bytes held, for caches with a memory cap.
     pub fn bytes(&self) -> usize {
         self.cells.len() * std::mem::size_of::<(Option<Color>, Option<Color>)>()
+            + self.encoded.as_ref().map_or(0, |e| e.data.len())
     }
 }
 
@@ -198,7 +218,79 @@ pub fn load(job: &PictureJob, folder: &Folder) -> Decoded {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err("picture too big".into());
     }
-    decode(&bytes, job.key.cols, job.key.rows, job.key.depth).map(Arc::new)
+    decode_for(&bytes, &job.key).map(Arc::new)
+}
+
+/// `--print`'s pictures: each shown after its alt-text line, in a protocol
+/// the terminal is known to have without asking it (see
+/// [`crate::graphics::Hint::print_protocol`]), decoded as printing goes.
+pub struct Printed<'a> {
+    post: &'a Post,
+    key: PictureKey,
+    /// The post's pictures (alt, source) not yet met, in order.
+    images: std::vec::IntoIter<(String, String)>,
+    shown: usize,
+}
+
+impl<'a> Printed<'a> {
+    pub fn new(post: &'a Post, source: &str, width: u16, graphics: Graphics, depth: Depth) -> Self {
+        Printed {
+            post,
+            key: PictureKey {
+                file: PathBuf::new(),
+                cols: width,
+                rows: rows_for(width),
+                depth,
+                graphics,
+                cell: crate::graphics::DEFAULT_CELL,
+            },
+            images: crate::markdown::images(source).into_iter(),
+            shown: 0,
+        }
+    }
+
+    /// What to print after the line whose text is `text`: the picture,
+    /// when the line is a picture's alt text alone (`[image: alt]`) and
+    /// the picture can be had. Every `[image` on a line is one picture
+    /// met, so pictures inside paragraphs keep the count.
+    pub fn after_line(&mut self, text: &str) -> Option<String> {
+        let met = text.matches("[image").count();
+        if met == 0 {
+            return None;
+        }
+        let mut last = None;
+        for _ in 0..met {
+            last = self.images.next();
+        }
+        let (alt, src) = last?;
+        let text = text.trim();
+        let alone = met == 1 && text.starts_with("[image") && text.ends_with(']');
+        if !alone || !text.contains(crate::sanitize::sanitize(alt.trim()).as_ref()) {
+            return None;
+        }
+        if self.shown >= MAX_PER_POST {
+            return None;
+        }
+        let (root, file) = locate(self.post, &src)?;
+        let job = PictureJob {
+            key: PictureKey {
+                file,
+                ..self.key.clone()
+            },
+            root,
+        };
+        let enc = load_local(&job).ok()?.encoded.clone()?;
+        self.shown += 1;
+        let mut out = " ".repeat(usize::from(enc.left));
+        match enc.graphics {
+            Graphics::Kitty => crate::graphics::kitty::print(&mut out, &enc),
+            Graphics::Iterm2 => out.push_str(&crate::graphics::iterm2(&enc, true)),
+            Graphics::Sixel => out.push_str(&enc.data),
+            Graphics::Halfblocks => return None,
+        }
+        out.push('\n');
+        Some(out)
+    }
 }
 
 /// Local runs: the folder at `job.root`, then [`load`].
@@ -210,6 +302,22 @@ pub fn load_local(job: &PictureJob) -> Decoded {
 /// Decodes `bytes` (PNG, JPEG, GIF's first frame, WebP) and fits the
 /// picture into `cols` × `rows` cells, aspect kept, centred across.
 pub fn decode(bytes: &[u8], cols: u16, rows: u16, depth: Depth) -> Result<Pixels, String> {
+    decode_for(
+        bytes,
+        &PictureKey {
+            file: PathBuf::new(),
+            cols,
+            rows,
+            depth,
+            graphics: Graphics::Halfblocks,
+            cell: crate::graphics::DEFAULT_CELL,
+        },
+    )
+}
+
+/// [`decode`] for `key`: its size, colour depth and protocol.
+pub fn decode_for(bytes: &[u8], key: &PictureKey) -> Result<Pixels, String> {
+    let (cols, rows, depth) = (key.cols, key.rows, key.depth);
     let reader = || {
         image::ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
@@ -232,9 +340,11 @@ pub fn decode(bytes: &[u8], cols: u16, rows: u16, depth: Depth) -> Result<Pixels
     limits.max_alloc = Some(MAX_PIXELS * 4 + (16 << 20));
     let mut decoder = reader()?;
     decoder.limits(limits);
-    let img = decoder.decode().map_err(|_| "broken picture".to_owned())?;
+    let full = decoder.decode().map_err(|_| "broken picture".to_owned())?;
+    let encoded = encode(&full, key);
     let (box_w, box_h) = (u32::from(cols), u32::from(rows) * 2);
-    let img = img.thumbnail(box_w, box_h).to_rgba8();
+    let img = full.thumbnail(box_w, box_h).to_rgba8();
+    drop(full);
     let (iw, ih) = img.dimensions();
     let left = (box_w.saturating_sub(iw)) / 2;
     let pixel = |x: u32, y: u32| -> Option<Color> {
@@ -256,7 +366,52 @@ pub fn decode(bytes: &[u8], cols: u16, rows: u16, depth: Depth) -> Result<Pixels
             cells.push((pixel(col, row * 2), pixel(col, row * 2 + 1)));
         }
     }
-    Ok(Pixels { cols, rows, cells })
+    Ok(Pixels {
+        cols,
+        rows,
+        cells,
+        encoded,
+    })
+}
+
+/// The widest and tallest a picture is encoded, in pixels, whatever the
+/// cell size and width: bounds the work and the bytes sent.
+const MAX_ENCODED: (u32, u32) = (4096, 2048);
+
+/// `img` in `key`'s protocol, fitted into its cells (aspect kept, centred
+/// across); `None` for half blocks.
+fn encode(img: &image::DynamicImage, key: &PictureKey) -> Option<Encoded> {
+    if key.graphics == Graphics::Halfblocks || key.cols == 0 || key.rows == 0 {
+        return None;
+    }
+    let (cw, ch) = crate::graphics::cell_size(Some(key.cell));
+    let (cw, ch) = (u32::from(cw), u32::from(ch));
+    let box_w = (u32::from(key.cols) * cw).min(MAX_ENCODED.0);
+    let mut box_h = (u32::from(key.rows) * ch).min(MAX_ENCODED.1);
+    if key.graphics == Graphics::Sixel {
+        // Sixel draws in bands of six pixels: a last partial band would
+        // still take its full height, over the row below.
+        box_h -= box_h % 6;
+    }
+    let fitted = img.thumbnail(box_w, box_h).to_rgba8();
+    let (iw, ih) = fitted.dimensions();
+    let cols = iw.div_ceil(cw).clamp(1, u32::from(key.cols)) as u16;
+    let rows = ih.div_ceil(ch).clamp(1, u32::from(key.rows)) as u16;
+    let left = (key.cols - cols) / 2;
+    let data: Arc<str> = if key.graphics == Graphics::Sixel {
+        crate::graphics::sixel::encode(iw, ih, fitted.as_raw()).into()
+    } else {
+        let mut png = Cursor::new(Vec::new());
+        fitted.write_to(&mut png, image::ImageFormat::Png).ok()?;
+        crate::wire::base64(&png.into_inner()).into()
+    };
+    Some(Encoded {
+        graphics: key.graphics,
+        left,
+        cols,
+        rows,
+        data,
+    })
 }
 
 #[cfg(test)]
@@ -339,6 +494,60 @@ mod tests {
         assert!(err.contains("not a picture"), "{err}");
     }
 
+    #[test]
+    fn a_picture_is_encoded_for_its_protocol_from_its_pixels_fitted_to_its_cells() {
+        // 200×100 (2:1) into 20 cells × 8 rows of 10×20 pixels (200×160):
+        // 200×100 pixels, 20 cells × 5 rows.
+        let bytes = png(200, 100, |x, _| {
+            if x < 100 {
+                [255, 0, 0, 255]
+            } else {
+                [0, 0, 255, 255]
+            }
+        });
+        let key = |graphics| PictureKey {
+            file: PathBuf::new(),
+            cols: 20,
+            rows: 8,
+            depth: Depth::TrueColor,
+            graphics,
+            cell: (10, 20),
+        };
+        let p = decode_for(&bytes, &key(Graphics::Kitty)).unwrap();
+        let enc = p.encoded.as_ref().expect("encoded");
+        assert_eq!((enc.cols, enc.rows, enc.left), (20, 5, 0));
+        // Base64 of a PNG, nothing else.
+        assert!(enc.data.starts_with("iVBORw0KGgo"), "{}", &enc.data[..20]);
+        assert!(
+            enc.data
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        );
+        // Half blocks are kept beside it (for a picture partly on screen).
+        assert_eq!(p.cells.len(), 20 * 8);
+        let p = decode_for(&bytes, &key(Graphics::Sixel)).unwrap();
+        let enc = p.encoded.unwrap();
+        assert!(
+            enc.data.starts_with("\x1bP0;1;0q\"1;1;200;100"),
+            "{:?}",
+            &enc.data[..30]
+        );
+        assert!(enc.data.ends_with("\x1b\\"));
+        assert!(
+            decode_for(&bytes, &key(Graphics::Halfblocks))
+                .unwrap()
+                .encoded
+                .is_none()
+        );
+        // A tall picture is narrower, centred.
+        let tall = png(50, 200, |_, _| [0, 255, 0, 255]);
+        let enc = decode_for(&tall, &key(Graphics::Iterm2))
+            .unwrap()
+            .encoded
+            .unwrap();
+        assert_eq!((enc.cols, enc.rows, enc.left), (4, 8, 8));
+    }
+
     fn post(root: &Path, rel: &str) -> Post {
         crate::posts::post_from_text(Origin::File(root.join(rel)), rel.into(), "# x\n", false)
     }
@@ -366,7 +575,10 @@ mod tests {
         assert_eq!(Images::parse("Auto"), Some(Images::Auto));
         assert_eq!(Images::parse("halfblocks"), Some(Images::Halfblocks));
         assert_eq!(Images::parse("off"), Some(Images::Off));
-        assert_eq!(Images::parse("sixel"), None);
+        assert_eq!(Images::parse("sixel"), Some(Images::Sixel));
+        assert_eq!(Images::parse("kitty"), Some(Images::Kitty));
+        assert_eq!(Images::parse("iTerm2"), Some(Images::Iterm2));
+        assert_eq!(Images::parse("blocks"), None);
         assert!(Images::Auto.shown(Depth::Ansi256));
         assert!(!Images::Auto.shown(Depth::None));
         assert!(!Images::Halfblocks.shown(Depth::None));

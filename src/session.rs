@@ -21,6 +21,12 @@
 //! for DECLRMM, [`MARGINS_QUERY`]): a yes, whenever it comes, lets the
 //! backend scroll the reader's columns alone; it only changes how frames
 //! are sent, never what they show.
+//!
+//! Where the runner allows it ([`Session::ask_graphics`], the local
+//! terminal), the picture questions ([`crate::graphics::QUERY`]) go out with
+//! them; the DA1 reply, whenever it comes, settles the protocol (see
+//! [`crate::graphics::choose`]) and pictures switch from half blocks to it.
+//! A second DA1 reply (typed, or a terminal's own) changes nothing.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -32,6 +38,7 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 use crate::action::{Action, Effect, Report};
 use crate::app::App;
 use crate::color::Background;
+use crate::graphics::{Answers, Graphics, Hint};
 use crate::input::{Event, Parser};
 use crate::state::ReadingChanges;
 use crate::theme::Theme;
@@ -127,6 +134,16 @@ pub struct Session<W: Write> {
     answered: bool,
     /// When the margins question went out, until answered.
     margins_asked: Option<Instant>,
+    /// The picture questions: what was known before asking, when they went
+    /// out (until DA1 answers), and the answers so far.
+    graphics: Option<GraphicsProbe>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct GraphicsProbe {
+    hint: Hint,
+    asked: Option<Instant>,
+    answers: Answers,
 }
 
 impl<W: Write> Session<W> {
@@ -149,7 +166,19 @@ impl<W: Write> Session<W> {
             asked: None,
             answered: false,
             margins_asked: None,
+            graphics: None,
         })
+    }
+
+    /// Pictures may use a protocol: ask the terminal which (unless the
+    /// `images` setting forces one or turns pictures off), with `hint`
+    /// for what is known without asking. Before [`Session::start`].
+    pub fn ask_graphics(&mut self, hint: Hint) {
+        self.graphics = Some(GraphicsProbe {
+            hint,
+            asked: None,
+            answers: Answers::default(),
+        });
     }
 
     pub fn app(&self) -> &App {
@@ -177,11 +206,27 @@ impl<W: Write> Session<W> {
         self.app.take_dirty();
         self.draw(false)?;
         let probe = self.probe.is_some();
+        let images = self.app.options.images;
+        let ask = match (&mut self.graphics, Graphics::forced(images)) {
+            (Some(g), None) if images == crate::picture::Images::Auto => {
+                g.asked = Some(now);
+                true
+            }
+            (Some(g), Some(forced)) => {
+                let cell = crate::graphics::cell_size(g.hint.cell);
+                self.app.report(Report::Graphics(forced, cell));
+                false
+            }
+            _ => false,
+        };
         let out = self.writer_mut();
         if probe {
             out.write_all(OSC11_QUERY.as_bytes())?;
         }
         out.write_all(MARGINS_QUERY.as_bytes())?;
+        if ask {
+            out.write_all(crate::graphics::QUERY.as_bytes())?;
+        }
         out.flush()?;
         if probe {
             self.asked = Some(now);
@@ -223,6 +268,28 @@ impl<W: Write> Session<W> {
                         self.terminal.backend_mut().set_margins(yes);
                     }
                 }
+                Event::Kitty(ok) => {
+                    if let Some(g) = self.graphics.as_mut().filter(|g| g.asked.is_some()) {
+                        g.answers.kitty = ok;
+                    }
+                }
+                Event::CellSize(w, h) => {
+                    if let Some(g) = self.graphics.as_mut().filter(|g| g.asked.is_some()) {
+                        g.answers.cell = Some((w, h));
+                    }
+                }
+                Event::DeviceAttributes { sixel } => {
+                    if let Some(g) = self.graphics.as_mut()
+                        && g.asked.take().is_some()
+                    {
+                        let chosen = crate::graphics::choose(g.answers, sixel, g.hint);
+                        let cell = crate::graphics::cell_size(g.answers.cell.or(g.hint.cell));
+                        tracing::debug!(graphics = chosen.name(), ?cell, "the terminal answered");
+                        if chosen != Graphics::Halfblocks {
+                            self.app.report(Report::Graphics(chosen, cell));
+                        }
+                    }
+                }
             }
         }
     }
@@ -249,11 +316,12 @@ impl<W: Write> Session<W> {
     /// drops the reply so it does not land in the shell as typed text).
     pub fn unanswered(&self, now: Instant) -> Option<Duration> {
         let colour = self.asked.filter(|_| !self.answered);
-        // Both went out together: the earlier bounds the wait.
-        let asked = match (colour, self.margins_asked) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
+        let graphics = self.graphics.and_then(|g| g.asked);
+        // They went out together: the earliest bounds the wait.
+        let asked = [colour, self.margins_asked, graphics]
+            .into_iter()
+            .flatten()
+            .min()?;
         Some(REPLY_DEADLINE.saturating_sub(now.saturating_duration_since(asked)))
     }
 
@@ -350,9 +418,9 @@ impl<W: Write> Session<W> {
             self.terminal.clear()?;
         }
         let app = &self.app;
-        self.terminal
-            .backend_mut()
-            .set_hyperlinks(&ui::hyperlinks(app));
+        let backend = self.terminal.backend_mut();
+        backend.set_hyperlinks(&ui::hyperlinks(app));
+        backend.set_placements(ui::placements(app));
         self.terminal.draw(|frame| ui::draw(app, frame))?;
         Ok(())
     }
@@ -447,6 +515,44 @@ mod tests {
         s.timeout(t0 + ESC_TIMEOUT);
         assert_eq!(s.esc_deadline(), None);
         assert_eq!(s.app().focus(), crate::app::Focus::List);
+    }
+
+    #[test]
+    fn the_picture_questions_follow_the_first_frame_and_only_the_first_da1_counts() {
+        let mut s = session(false);
+        s.ask_graphics(Hint::default());
+        let t0 = Instant::now();
+        s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
+        let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
+        let at = out.find(crate::graphics::QUERY).expect("asked");
+        assert!(at > 100, "the frame comes first");
+        assert_eq!(s.unanswered(t0), Some(REPLY_DEADLINE));
+        let selected = s.app().selected();
+        // Late and split, still an answer, and never keys.
+        s.input(b"\x1b_Gi=31;O", t0 + Duration::from_secs(2));
+        s.input(
+            b"K\x1b\\\x1b[6;20;10t\x1b[?62;",
+            t0 + Duration::from_secs(2),
+        );
+        s.input(b"22c\x1b[?69;0$y", t0 + Duration::from_secs(2));
+        assert_eq!(s.app().graphics(), Graphics::Kitty);
+        assert_eq!(s.unanswered(t0), None);
+        assert_eq!(s.app().selected(), selected);
+        // A second DA1 (typed, or the terminal's own) changes nothing.
+        s.input(b"\x1b[?63;4c", t0 + Duration::from_secs(3));
+        assert_eq!(s.app().graphics(), Graphics::Kitty);
+    }
+
+    #[test]
+    fn without_asking_pictures_stay_half_blocks() {
+        // A visitor of `folio serve`: nothing asked, answers ignored.
+        let mut s = session(false);
+        s.start(Instant::now(), &mut Inline::default(), &mut NoHost)
+            .unwrap();
+        let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
+        assert!(!out.contains(crate::graphics::QUERY));
+        s.input(b"\x1b_Gi=31;OK\x1b\\\x1b[?62;4c", Instant::now());
+        assert_eq!(s.app().graphics(), Graphics::Halfblocks);
     }
 
     #[test]

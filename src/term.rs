@@ -75,6 +75,22 @@ pub fn size() -> io::Result<(u16, u16)> {
     crossterm::terminal::size()
 }
 
+/// What is known of the terminal's pictures before asking it: the
+/// environment, and the cell size from the tty's size in pixels (TIOCGWINSZ,
+/// when the terminal fills it in).
+fn graphics_hint() -> crate::graphics::Hint {
+    let mut hint = crate::graphics::Hint::from_env(|v| std::env::var(v).ok());
+    if let Ok(w) = crossterm::terminal::window_size()
+        && w.columns > 0
+        && w.rows > 0
+        && w.width > 0
+        && w.height > 0
+    {
+        hint.cell = Some((w.width / w.columns, w.height / w.rows));
+    }
+    hint
+}
+
 /// Runs the reader in the current terminal until the user quits.
 pub fn run(app: App, mouse: bool, probe: Option<Probe>, services: Services) -> io::Result<Exit> {
     install_panic_hook();
@@ -115,6 +131,7 @@ pub fn run(app: App, mouse: bool, probe: Option<Probe>, services: Services) -> i
         saver: saver.as_ref(),
     };
     let mut session = Session::new(app, io::stdout(), size()?, probe)?;
+    session.ask_graphics(graphics_hint());
     let exit = drive(&mut session, &rx, &mut threads, &mut host);
     // A reply still on its way would land in the shell as typed text: give
     // it the rest of its time to arrive and drop it from the input queue.

@@ -318,10 +318,59 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// The pictures shown with a protocol, for the backend to place: those
+/// wholly on screen in the reader and encoded; the others are half blocks
+/// (see [`draw_picture`]). Overlays hide them.
+pub fn placements(app: &App) -> Vec<crate::wire::Placement> {
+    let covered = matches!(
+        app.overlay(),
+        Some(Overlay::Help | Overlay::Outline { .. } | Overlay::Bookmarks { .. })
+    );
+    if covered || app.panes().reader.is_none() || !app.pictures_shown() {
+        return Vec::new();
+    }
+    let Some(doc) = app.document() else {
+        return Vec::new();
+    };
+    let area = app.panes().text;
+    let top = app.reader_top();
+    doc.pictures_on(top..top + usize::from(area.height))
+        .filter_map(|pic| {
+            let encoded = placed(app, pic, top, area)?;
+            let y = u16::try_from(pic.line - top).ok()?;
+            Some(crate::wire::Placement {
+                x: area.x + encoded.left,
+                y: area.y + y,
+                encoded: encoded.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `pic`'s protocol form, when it is drawn with one: decoded for the
+/// protocol in use and wholly inside `area` (shown from line `top`).
+fn placed<'a>(
+    app: &'a App,
+    pic: &crate::document::Picture,
+    top: usize,
+    area: Rect,
+) -> Option<&'a crate::graphics::Encoded> {
+    if app.graphics() == crate::graphics::Graphics::Halfblocks {
+        return None;
+    }
+    let first = pic.line.checked_sub(top)?;
+    if first + usize::from(pic.rows) > usize::from(area.height) || pic.cols > area.width {
+        return None;
+    }
+    let encoded = app.picture(pic)?.ok()?.encoded.as_ref()?;
+    (encoded.graphics == app.graphics()).then_some(encoded)
+}
+
 /// Draws `pic` (of the document shown from line `top` in `area`) in the
 /// rows kept for it: its half blocks once decoded; until then its alt text
 /// dimmed, or why it cannot be shown. Only the rows on screen are drawn, so
-/// a picture scrolls like text.
+/// a picture scrolls like text. A picture drawn with a protocol leaves its
+/// rows blank, for the backend; partly on screen, it is half blocks.
 fn draw_picture(
     app: &App,
     pic: &crate::document::Picture,
@@ -331,6 +380,10 @@ fn draw_picture(
 ) {
     let dim = app.theme.ui.notice.add_modifier(Modifier::DIM);
     let cols = pic.cols.min(area.width);
+    if placed(app, pic, top, area).is_some() {
+        // Its rows stay blank: the backend places the picture over them.
+        return;
+    }
     for r in 0..pic.rows {
         let line = pic.line + usize::from(r);
         let Some(row) = line.checked_sub(top).and_then(|y| u16::try_from(y).ok()) else {

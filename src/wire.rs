@@ -14,6 +14,16 @@
 //! the terminal anything, so it works the same over a channel that is not a
 //! local tty.
 //!
+//! Pictures drawn with a protocol (kitty, iTerm2, sixel) come out of band
+//! too ([`WireBackend::set_placements`]): their cells are blank in the
+//! frame, and after the frame's cells the backend places each picture
+//! whose place changed, only where its cells are still blank (an overlay
+//! drawn over one hides it). A picture that moved or went is removed first:
+//! kitty's placements by id (`a=d`), an in-grid picture (sixel, iTerm2) by
+//! rewriting its old cells, which the backend marks as unknown in its
+//! shadow; a scroll across a picture counts as a move, so no fragment is
+//! left where the terminal scrolled it.
+//!
 //! A ratatui cell cannot carry a hyperlink, so they come out of band: the
 //! runner hands [`WireBackend::set_hyperlinks`] the screen areas that are
 //! links before each frame. A cell's link is part of what the shadow
@@ -31,6 +41,7 @@ use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Rect, Size};
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::graphics::{Encoded, Graphics, kitty};
 use crate::sanitize::display_width;
 
 /// Unchanged cells shorter than this between two changed runs are rewritten
@@ -69,6 +80,37 @@ pub fn osc8_url(url: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// A picture to show with its top-left cell at (`x`, `y`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub x: u16,
+    pub y: u16,
+    pub encoded: Encoded,
+}
+
+impl Placement {
+    /// The same picture in the same place.
+    fn same(&self, other: &Placement) -> bool {
+        self.x == other.x
+            && self.y == other.y
+            && Arc::ptr_eq(&self.encoded.data, &other.encoded.data)
+    }
+
+    /// Whether its cells meet the rows `top..bottom` and columns
+    /// `left..right`.
+    fn meets(&self, top: usize, bottom: usize, left: usize, right: usize) -> bool {
+        let (x, y) = (usize::from(self.x), usize::from(self.y));
+        y < bottom
+            && y + usize::from(self.encoded.rows) > top
+            && x < right
+            && x + usize::from(self.encoded.cols) > left
+    }
+}
+
+/// kitty images kept by the terminal (sent once, placed again by id) before
+/// the oldest is freed.
+const KITTY_KEPT: usize = 32;
+
 /// The one cell's worth of link: the (sanitized) URL, shared by its cells.
 type CellLink = Option<Arc<str>>;
 
@@ -94,6 +136,10 @@ pub trait Extras {
     fn copy_to_clipboard(&mut self, _text: &str) -> io::Result<()> {
         Ok(())
     }
+
+    /// The pictures of the next frame shown with a protocol (all of them;
+    /// earlier ones go).
+    fn set_placements(&mut self, _placements: Vec<Placement>) {}
 }
 
 impl Extras for ratatui::backend::TestBackend {}
@@ -123,6 +169,12 @@ pub struct WireBackend<W: Write> {
     /// The terminal said it has left/right margins (DECLRMM): a scroll
     /// can move one pane's columns and leave the other's alone.
     margins: bool,
+    /// The pictures asked for in the next frame, and those on screen.
+    placements: Vec<Placement>,
+    placed: Vec<Placement>,
+    /// kitty images the terminal holds, oldest first, with their ids.
+    kitty_sent: Vec<(Arc<str>, u32)>,
+    kitty_next_id: u32,
 }
 
 impl<W: Write> WireBackend<W> {
@@ -145,6 +197,155 @@ impl<W: Write> WireBackend<W> {
             written: 0,
             frame: String::new(),
             margins: false,
+            placements: Vec::new(),
+            placed: Vec::new(),
+            kitty_sent: Vec::new(),
+            kitty_next_id: 1,
+        }
+    }
+
+    /// The pictures on screen, as last placed.
+    pub fn placed(&self) -> &[Placement] {
+        &self.placed
+    }
+
+    /// The screen was cleared: in-grid pictures went with it, kitty's
+    /// placements are removed (into `out`).
+    fn forget_placed(&mut self, out: &mut String) {
+        if self
+            .placed
+            .iter()
+            .any(|p| p.encoded.graphics == Graphics::Kitty)
+        {
+            out.push_str(kitty::UNPLACE_ALL);
+        }
+        self.placed.clear();
+    }
+
+    /// The placements asked for that can be shown: inside the screen, on
+    /// cells the frame left blank.
+    fn valid_placements(&self) -> Vec<Placement> {
+        let area = self.next.area;
+        self.placements
+            .iter()
+            .filter(|p| {
+                let (x, y) = (p.x, p.y);
+                let (w, h) = (p.encoded.cols, p.encoded.rows);
+                w > 0
+                    && h > 0
+                    && u32::from(x) + u32::from(w) <= u32::from(area.width)
+                    && u32::from(y) + u32::from(h) <= u32::from(area.height)
+                    && (y..y + h).all(|row| {
+                        (x..x + w).all(|col| {
+                            self.next
+                                .cell((col, row))
+                                .is_some_and(|c| c.symbol() == " ")
+                        })
+                    })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// kitty's id for the image `data`, and whether the terminal already
+    /// has it; frees the oldest image past [`KITTY_KEPT`] (into `out`).
+    fn kitty_id(&mut self, data: &Arc<str>, out: &mut String) -> (u32, bool) {
+        if let Some(at) = self
+            .kitty_sent
+            .iter()
+            .position(|(d, _)| Arc::ptr_eq(d, data))
+        {
+            let entry = self.kitty_sent.remove(at);
+            let id = entry.1;
+            self.kitty_sent.push(entry);
+            return (id, true);
+        }
+        let id = self.kitty_next_id;
+        // Ids 1.., skipping 31 (the query's).
+        self.kitty_next_id = match self.kitty_next_id.wrapping_add(1) {
+            0 | 31 => 32,
+            n => n,
+        };
+        self.kitty_sent.push((Arc::clone(data), id));
+        if self.kitty_sent.len() > KITTY_KEPT {
+            let (_, old) = self.kitty_sent.remove(0);
+            kitty::forget(out, old);
+        }
+        (id, false)
+    }
+
+    /// Removes picture `p` from the screen: a kitty placement by its id
+    /// (into `out`), an in-grid picture by marking its cells in the shadow
+    /// as unknown, so the frame rewrites them.
+    fn unplace(&mut self, p: &Placement, out: &mut String) {
+        if p.encoded.graphics == Graphics::Kitty {
+            if let Some((_, id)) = self
+                .kitty_sent
+                .iter()
+                .find(|(d, _)| Arc::ptr_eq(d, &p.encoded.data))
+            {
+                kitty::unplace(out, *id);
+            }
+            return;
+        }
+        for row in p.y..p.y + p.encoded.rows {
+            for col in p.x..p.x + p.encoded.cols {
+                if let Some(cell) = self.shadow.cell_mut((col, row)) {
+                    // Never a symbol of a frame: always rewritten.
+                    cell.set_symbol("\u{0}");
+                }
+            }
+        }
+    }
+
+    /// The pictures the next frame shows, and those of them already on
+    /// screen, untouched by `scroll`; the other pictures on screen are
+    /// removed (into `out`), to be placed again after the cells.
+    fn keep_placed(
+        &mut self,
+        scroll: Option<Scroll>,
+        out: &mut String,
+    ) -> (Vec<Placement>, Vec<Placement>) {
+        let valid = self.valid_placements();
+        let placed = std::mem::take(&mut self.placed);
+        let mut kept = Vec::new();
+        for p in placed {
+            let scrolled = scroll.is_some_and(|sc| p.meets(sc.top, sc.bottom, sc.left, sc.right));
+            if !scrolled && valid.iter().any(|v| v.same(&p)) {
+                kept.push(p);
+            } else {
+                self.unplace(&p, out);
+            }
+        }
+        (valid, kept)
+    }
+
+    /// Places the pictures of `valid` not `kept` (into `out`); all of
+    /// `valid` are on screen after it.
+    fn place_new(&mut self, valid: Vec<Placement>, kept: &[Placement], out: &mut String) {
+        for p in &valid {
+            if !kept.iter().any(|k| k.same(p)) {
+                self.place(p, out);
+            }
+        }
+        self.placed = valid;
+    }
+
+    /// Places `p` (into `out`): cursor to its cell, then its protocol.
+    fn place(&mut self, p: &Placement, out: &mut String) {
+        let _ = write!(out, "\x1b[{};{}H", p.y + 1, p.x + 1);
+        match p.encoded.graphics {
+            Graphics::Kitty => {
+                let (id, sent) = self.kitty_id(&p.encoded.data, out);
+                if sent {
+                    kitty::place(out, id, &p.encoded);
+                } else {
+                    kitty::transmit_and_place(out, id, &p.encoded);
+                }
+            }
+            Graphics::Iterm2 => out.push_str(&crate::graphics::iterm2(&p.encoded, false)),
+            Graphics::Sixel => out.push_str(&p.encoded.data),
+            Graphics::Halfblocks => {}
         }
     }
 
@@ -229,6 +430,7 @@ impl<W: Write> WireBackend<W> {
             self.shadow_links = Vec::new();
             frame.push_str("\x1b[0m\x1b[2J");
             self.stale = false;
+            self.forget_placed(&mut frame);
         }
         let old_screen = Screen {
             buf: &self.shadow,
@@ -244,7 +446,9 @@ impl<W: Write> WireBackend<W> {
         } else {
             cell_keys(old_screen)
         };
-        if let Some(sc) = best_scroll(old_screen, new_screen, &old_keys, &new_keys, self.margins) {
+        let scroll = best_scroll(old_screen, new_screen, &old_keys, &new_keys, self.margins);
+        let (valid, kept) = self.keep_placed(scroll, &mut frame);
+        if let Some(sc) = scroll {
             push_scroll(&mut frame, sc, width);
             scroll_buffer(&mut self.shadow, &mut self.shadow_links, sc);
         }
@@ -300,6 +504,7 @@ impl<W: Write> WireBackend<W> {
         if style.is_some() {
             frame.push_str("\x1b[0m");
         }
+        self.place_new(valid, &kept, &mut frame);
         self.shadow.clone_from(&self.next);
         self.shadow_links.clone_from(&self.next_links);
         self.shadow_keys = new_keys;
@@ -797,6 +1002,10 @@ impl<W: Write> Extras for WireBackend<W> {
             .collect();
     }
 
+    fn set_placements(&mut self, placements: Vec<Placement>) {
+        self.placements = placements;
+    }
+
     fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()> {
         let seq = format!("\x1b]52;c;{}\x1b\\", base64(text.as_bytes()));
         self.emit(&seq)?;
@@ -880,7 +1089,10 @@ impl<W: Write> Backend for WireBackend<W> {
         // from a blank screen and repaint everything on the next flush.
         if clear_type == ClearType::All {
             self.reset_shadow();
-            self.emit("\x1b[0m\x1b[2J")
+            let mut out = String::new();
+            self.forget_placed(&mut out);
+            out.push_str("\x1b[0m\x1b[2J");
+            self.emit(&out)
         } else {
             self.next = Buffer::empty(self.next.area);
             self.stale = true;
@@ -1115,6 +1327,130 @@ mod tests {
         }
         // The list's cells are not sent again.
         assert!(costs[1] + 12 * 19 < costs[0], "{costs:?}");
+    }
+
+    /// A 30-line document with a picture in rows 5..8 (blank lines), shown
+    /// from line `top` in a 40×10 terminal, the picture placed when wholly
+    /// on screen, as the reader does.
+    fn draw_with_picture(
+        terminal: &mut Terminal<WireBackend<Vec<u8>>>,
+        top: usize,
+        encoded: &Encoded,
+    ) -> String {
+        let doc: Vec<String> = (0..30)
+            .map(|i| {
+                if (5..8).contains(&i) {
+                    String::new()
+                } else {
+                    format!("line {i} of the post")
+                }
+            })
+            .collect();
+        let shown = doc[top..top + 10].to_vec();
+        let placements = (top <= 5 && 5 - top + 3 <= 10)
+            .then(|| Placement {
+                x: 2,
+                y: (5 - top) as u16,
+                encoded: encoded.clone(),
+            })
+            .into_iter()
+            .collect();
+        terminal.backend_mut().set_placements(placements);
+        String::from_utf8(draw_lines(terminal, &shown)).unwrap()
+    }
+
+    fn picture(graphics: Graphics) -> Encoded {
+        let data = match graphics {
+            Graphics::Sixel => "\x1bP0;1;0q\"1;1;100;60#1!100~-\x1b\\".to_owned(),
+            _ => "QUJD".repeat(10),
+        };
+        Encoded {
+            graphics,
+            left: 2,
+            cols: 10,
+            rows: 3,
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn a_kitty_picture_is_sent_once_moved_by_id_and_removed_when_it_scrolls_off() {
+        let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 40, 10)).unwrap();
+        let pic = picture(Graphics::Kitty);
+        let first = draw_with_picture(&mut terminal, 0, &pic);
+        assert!(
+            first.contains("\x1b[6;3H\x1b_Ga=T,f=100,t=d,i=1,c=10,r=3,C=1,q=2,m=0;QUJD"),
+            "{first:?}"
+        );
+        assert!(
+            draw_with_picture(&mut terminal, 0, &pic).is_empty(),
+            "nothing changed"
+        );
+        // One line down: the old placement goes, the image is placed again
+        // by id one row up, not sent again.
+        let moved = draw_with_picture(&mut terminal, 1, &pic);
+        let gone = moved.find("\x1b_Ga=d,d=i,i=1,q=2\x1b\\").expect("removed");
+        let back = moved
+            .find("\x1b[5;3H\x1b_Ga=p,i=1,c=10,r=3,C=1,q=2")
+            .expect("placed");
+        assert!(gone < back);
+        assert!(!moved.contains("a=T"));
+        // Off the screen: removed, not placed.
+        let off = draw_with_picture(&mut terminal, 9, &pic);
+        assert!(off.contains("a=d,d=i,i=1"), "{off:?}");
+        assert!(!off.contains("a=p") && !off.contains("a=T"));
+        // Back: placed again from what the terminal kept.
+        let again = draw_with_picture(&mut terminal, 0, &pic);
+        assert!(again.contains("\x1b[6;3H\x1b_Ga=p,i=1"), "{again:?}");
+        assert!(!again.contains("a=T"));
+        // A clear removes every placement; the next frame places it again.
+        ratatui::backend::Backend::clear(terminal.backend_mut()).unwrap();
+        let cleared =
+            String::from_utf8(std::mem::take(terminal.backend_mut().writer_mut())).unwrap();
+        assert!(cleared.contains(kitty::UNPLACE_ALL));
+    }
+
+    #[test]
+    fn an_in_grid_picture_that_moves_or_goes_leaves_no_fragment() {
+        for graphics in [Graphics::Sixel, Graphics::Iterm2] {
+            let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 40, 10)).unwrap();
+            let pic = picture(graphics);
+            let intro = if graphics == Graphics::Sixel {
+                "\x1bP"
+            } else {
+                "\x1b]1337;File="
+            };
+            let first = draw_with_picture(&mut terminal, 0, &pic);
+            assert!(first.contains(&format!("\x1b[6;3H{intro}")), "{first:?}");
+            assert!(draw_with_picture(&mut terminal, 0, &pic).is_empty());
+            // The frame scrolls by one line, which moves the picture's
+            // pixels with it: its cells there are rewritten (blank) before
+            // it is drawn again, a row up.
+            let moved = draw_with_picture(&mut terminal, 1, &pic);
+            let blank = moved.find(&" ".repeat(10)).expect("old cells rewritten");
+            let drawn = moved
+                .find(&format!("\x1b[5;3H{intro}"))
+                .expect("drawn again");
+            assert!(blank < drawn, "{moved:?}");
+            // Gone off screen: its cells rewritten, it is not drawn.
+            let off = draw_with_picture(&mut terminal, 9, &pic);
+            assert!(!off.contains(intro), "{off:?}");
+            assert!(terminal.backend().placed().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_picture_under_an_overlay_is_not_placed() {
+        let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 40, 10)).unwrap();
+        let pic = picture(Graphics::Kitty);
+        terminal.backend_mut().set_placements(vec![Placement {
+            x: 0,
+            y: 0,
+            encoded: pic,
+        }]);
+        // Text where the picture would be: not placed.
+        let out = String::from_utf8(draw_lines(&mut terminal, &["a popup".into()])).unwrap();
+        assert!(!out.contains("\x1b_G"), "{out:?}");
     }
 
     #[test]

@@ -216,3 +216,85 @@ fn a_huge_picture_is_refused_from_its_header() {
         "{s}"
     );
 }
+
+/// A session on `dir`'s post, its terminal forced to `images` (a protocol),
+/// its work done inline; the post opened. What it wrote so far is taken.
+fn protocol_session(dir: &Path, images: Images) -> folio::session::Session<Vec<u8>> {
+    use folio::session::{NoHost, Session};
+    use folio::work::Inline;
+    let posts = folio::posts::scan(dir).unwrap();
+    let options = Options {
+        images,
+        ..Options::default()
+    };
+    let app = App::new(
+        posts,
+        Theme::default().for_depth(Depth::TrueColor),
+        Keymap::default(),
+        options,
+    );
+    let mut s = Session::new(app, Vec::new(), (100, 30), None).unwrap();
+    s.ask_graphics(folio::graphics::Hint::default());
+    let now = std::time::Instant::now();
+    s.start(now, &mut Inline::default(), &mut NoHost).unwrap();
+    // Into the post; what is written stays for the test to take.
+    s.input(b"\r", now);
+    s.step(&mut Inline::default(), &mut NoHost).unwrap();
+    s.frame(false).unwrap();
+    s
+}
+
+/// `bytes` typed, then a frame: what the session wrote for it.
+fn keys(s: &mut folio::session::Session<Vec<u8>>, bytes: &[u8]) -> String {
+    use folio::session::NoHost;
+    use folio::work::Inline;
+    s.input(bytes, std::time::Instant::now());
+    s.step(&mut Inline::default(), &mut NoHost).unwrap();
+    s.frame(false).unwrap();
+    String::from_utf8(std::mem::take(s.writer_mut())).unwrap()
+}
+
+fn long_body() -> String {
+    let mut body = String::from("![red over blue](img/rb.png)\n\n");
+    for i in 0..80 {
+        body += &["Paragraph ", &i.to_string(), " after the picture.\n\n"].concat();
+    }
+    body
+}
+
+#[test]
+fn a_kitty_picture_scrolled_off_and_back_is_removed_and_placed_again() {
+    let dir = blog(&long_body());
+    red_over_blue(&dir.path().join("hello/img/rb.png"), 40, 20);
+    let mut s = protocol_session(dir.path(), Images::Kitty);
+    // The picture arrives (decoded inline) and is sent once, in chunks.
+    let all = keys(&mut s, b"");
+    assert!(all.contains("\x1b_Ga=T,f=100"), "{all:?}");
+    // To the end: the placement is removed.
+    let end = keys(&mut s, b"G");
+    assert!(end.contains("\x1b_Ga=d,d=i,i=1,q=2\x1b\\"), "{end:?}");
+    assert!(!end.contains("a=p") && !end.contains("a=T"));
+    // Back to the top: placed again by id, not sent again.
+    let back = keys(&mut s, b"g");
+    assert!(back.contains("\x1b_Ga=p,i=1,"), "{back:?}");
+    assert!(!back.contains("a=T"));
+}
+
+#[test]
+fn a_sixel_picture_partly_on_screen_is_half_blocks_and_wholly_on_screen_sixel() {
+    let dir = blog(&long_body());
+    red_over_blue(&dir.path().join("hello/img/rb.png"), 40, 20);
+    let mut s = protocol_session(dir.path(), Images::Sixel);
+    let shown = keys(&mut s, b"");
+    assert!(shown.contains("\x1bP0;1;0q"), "{shown:?}");
+    // A line down, wholly on screen still: drawn again a row up. Further
+    // down, once its top rows are off screen: half blocks for the rest,
+    // no sixel.
+    let step = keys(&mut s, b"j");
+    assert!(step.contains("\x1bP0;1;0q"), "{step:?}");
+    let partly = (0..40)
+        .map(|_| keys(&mut s, b"j"))
+        .find(|out| out.contains('▀'))
+        .expect("half blocks once partly off screen");
+    assert!(!partly.contains("\x1bP"), "{partly:?}");
+}

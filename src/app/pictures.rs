@@ -8,6 +8,10 @@ use crate::picture::{Decoded, PictureKey};
 /// Decoded pictures kept before the oldest are dropped (each is at most a
 /// screen of cells, some 20 KB): enough for several posts' pictures.
 const KEPT: usize = 256;
+/// The most bytes decoded pictures may hold: a picture encoded for a
+/// protocol (a PNG in base64, a sixel string) takes up to some hundreds of
+/// KB, so the count alone would not bound them.
+const KEPT_BYTES: usize = 48 << 20;
 
 #[derive(Debug, Default)]
 pub(crate) struct Pictures {
@@ -15,6 +19,8 @@ pub(crate) struct Pictures {
     map: HashMap<PictureKey, Option<Decoded>>,
     /// Changes with every arrival, for the redraw fingerprint.
     pub(crate) version: u64,
+    /// What the decoded pictures hold.
+    bytes: usize,
 }
 
 impl Pictures {
@@ -23,9 +29,10 @@ impl Pictures {
         if self.map.contains_key(key) {
             return false;
         }
-        if self.map.len() >= KEPT {
+        if self.map.len() >= KEPT || self.bytes > KEPT_BYTES {
             // Decoded ones go; those asked for stay, their answer is coming.
             self.map.retain(|_, d| d.is_none());
+            self.bytes = 0;
         }
         self.map.insert(key.clone(), None);
         true
@@ -33,6 +40,9 @@ impl Pictures {
 
     pub(crate) fn arrived(&mut self, key: &PictureKey, decoded: Decoded) {
         if let Some(slot) = self.map.get_mut(key) {
+            if let Ok(pixels) = &decoded {
+                self.bytes += pixels.bytes();
+            }
             *slot = Some(decoded);
             self.version += 1;
         }
