@@ -8,15 +8,21 @@
 //! in file size and pixel count, and a picture that cannot be had leaves
 //! its alt text and a short reason.
 //!
-//! Only files beside the post are read (`![alt](img/x.png)`, page bundles):
-//! a path leading out of the folder the posts were read from, a
-//! site-absolute path or a URL stays alt text. Nothing is fetched.
+//! Where pictures come from is [`survey`]'s: files beside the post (page
+//! bundles), site-absolute paths in the site's static folder, and URLs only
+//! when remote pictures are on ([`fetch`]).
 
 use std::io::{Cursor, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use ratatui::style::Color;
+
+mod fetch;
+mod survey;
+
+pub use fetch::cache_file;
+pub use survey::{Sources, Spot, Survey, is_remote, rows_for_size, survey};
 
 use crate::color::{self, Depth};
 use crate::posts::{Folder, Origin, Post};
@@ -93,6 +99,9 @@ pub struct PictureKey {
 pub struct PictureJob {
     pub key: PictureKey,
     pub root: PathBuf,
+    /// A remote picture: fetched from here into `key.file` (in the cache
+    /// folder, `root`) unless it is there already.
+    pub url: Option<String>,
 }
 
 /// A picture as cells: `rows` rows of `cols` cells, each an upper and a

@@ -373,7 +373,8 @@ impl Drop for SiteWork {
 impl Executor for SiteWork {
     fn submit(&mut self, work: crate::work::Work) {
         match work {
-            crate::work::Work::Load(post) => {
+            // Remote pictures are never fetched for a visitor.
+            crate::work::Work::Load(post, _) => {
                 let site = self.site.clone();
                 let work = self.work.clone();
                 tokio::task::spawn_blocking(move || {
@@ -454,6 +455,8 @@ fn reader(ctx: &SessionCtx, size: (u16, u16)) -> io::Result<Session<Vec<u8>>> {
         source_label: ctx.site.label.clone(),
         wrap_code: ctx.site.wrap_code,
         images: ctx.site.images,
+        // A visitor's pictures are never fetched from elsewhere.
+        sources: crate::picture::Sources::default(),
         remote: true,
         // The Linux console and dumb terminals print an OSC 8 as text.
         hyperlinks: ctx.site.hyperlinks && !matches!(ctx.env.term.as_str(), "linux" | "dumb"),

@@ -212,7 +212,17 @@ impl Site {
         if let Some(s) = lock(&self.sources).map.get(&post.rel_path) {
             return Ok(s.clone());
         }
-        let source = self.read(&post.origin).map_err(|e| e.to_string())?;
+        let mut source = self.read(&post.origin).map_err(|e| e.to_string())?;
+        // Pictures only from inside the served folder, never remote ones.
+        if let Some(folder) = &self.folder {
+            let survey = crate::picture::survey(
+                post,
+                source.body(),
+                &crate::picture::Sources::default(),
+                Some(folder),
+            );
+            source.pictures = Arc::new(survey);
+        }
         let mut cache = lock(&self.sources);
         if cache.bytes + source.text.len() > SOURCE_CACHE_BYTES {
             cache.map.clear();
