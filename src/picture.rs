@@ -21,7 +21,7 @@ use ratatui::style::Color;
 mod fetch;
 mod survey;
 
-pub use fetch::cache_file;
+pub use fetch::{CACHE_BYTES, TIMEOUT, cache_file, evict, fetch};
 pub use survey::{Sources, Spot, Survey, is_remote, rows_for_size, survey};
 
 use crate::color::{self, Depth};
@@ -210,8 +210,12 @@ pub fn load(job: &PictureJob, folder: &Folder) -> Decoded {
     decode(&bytes, job.key.cols, job.key.rows, job.key.depth).map(Arc::new)
 }
 
-/// Local runs: the folder at `job.root`, then [`load`].
+/// Local runs: a remote picture fetched into the cache unless it is
+/// there; the folder at `job.root`, then [`load`].
 pub fn load_local(job: &PictureJob) -> Decoded {
+    if let Some(url) = &job.url {
+        fetch(url, &job.key.file, &job.root)?;
+    }
     let folder = Folder::new(&job.root).map_err(|_| "picture cannot be read".to_owned())?;
     load(job, &folder)
 }

@@ -219,7 +219,14 @@ pub struct Threads {
     searches: Newest<SearchJob>,
     latest_search: Arc<AtomicU64>,
     pictures: mpsc::Sender<PictureJob>,
+    /// Remote pictures: [`FETCHERS`] threads, started with the first one.
+    remote: Option<mpsc::Sender<PictureJob>>,
+    reply: Reply,
 }
+
+/// Remote pictures fetched at once: a slow server holds up a few, never
+/// the pictures on disk.
+const FETCHERS: usize = 3;
 
 impl Threads {
     pub fn spawn(reply: &Reply) -> io::Result<Threads> {
@@ -288,7 +295,41 @@ impl Threads {
             searches,
             latest_search,
             pictures,
+            remote: None,
+            reply: Arc::clone(reply),
         })
+    }
+
+    /// The fetchers' queue, the threads started the first time.
+    fn fetchers(&mut self) -> Option<&mpsc::Sender<PictureJob>> {
+        if self.remote.is_none() {
+            let (send, jobs) = mpsc::channel::<PictureJob>();
+            let jobs = Arc::new(Mutex::new(jobs));
+            for i in 0..FETCHERS {
+                let jobs = Arc::clone(&jobs);
+                let fetched = Arc::clone(&self.reply);
+                let spawned = thread::Builder::new()
+                    .name(format!("folio-fetch-{i}"))
+                    .spawn(move || {
+                        quiet_panics();
+                        loop {
+                            let job = match jobs.lock() {
+                                Ok(jobs) => jobs.recv(),
+                                Err(_) => return,
+                            };
+                            let Ok(job) = job else { return };
+                            if !fetched(decode_picture(&job)) {
+                                return;
+                            }
+                        }
+                    });
+                if spawned.is_err() {
+                    return None;
+                }
+            }
+            self.remote = Some(send);
+        }
+        self.remote.as_ref()
     }
 }
 
@@ -302,6 +343,11 @@ impl Executor for Threads {
             Work::Search(job) => {
                 self.latest_search.store(job.generation, Ordering::Relaxed);
                 self.searches.submit(job);
+            }
+            Work::Picture(job) if job.url.is_some() => {
+                if let Some(fetchers) = self.fetchers() {
+                    let _ = fetchers.send(job);
+                }
             }
             Work::Picture(job) => {
                 let _ = self.pictures.send(job);

@@ -377,3 +377,153 @@ fn a_picture_takes_rows_to_its_shape_and_nothing_moves_when_it_arrives() {
     assert!(red_cells(&app, before[0] + 1) > 0, "{}", screen(&app));
     assert!(red_cells(&app, before[2] + 1) > 0, "{}", screen(&app));
 }
+
+/// A tiny HTTP server on 127.0.0.1: `/rb.png` a picture, `/big.png` more
+/// bytes than folio takes, `/slow.png` never an answer. Stopped (the port
+/// closed) by [`Server::stop`].
+struct Server {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(png: Vec<u8>) -> Server {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let png = png.clone();
+                std::thread::spawn(move || {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let request = String::from_utf8_lossy(&request);
+                    if request.starts_with("GET /rb.png ") {
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            png.len()
+                        );
+                        let _ = stream.write_all(head.as_bytes());
+                        let _ = stream.write_all(&png);
+                    } else if request.starts_with("GET /big.png ") {
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n",
+                        );
+                        let chunk = vec![0u8; 1 << 20];
+                        for _ in 0..=(folio::picture::MAX_FILE_BYTES >> 20) + 1 {
+                            if stream.write_all(&chunk).is_err() {
+                                return;
+                            }
+                        }
+                    } else if request.starts_with("GET /slow.png ") {
+                        // Holds the connection, says nothing.
+                        std::thread::sleep(std::time::Duration::from_secs(30));
+                    }
+                });
+            }
+        });
+        Server {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    fn stop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+fn remote_app(dir: &Path, cache: &Path) -> App {
+    let posts = folio::posts::scan(dir).unwrap();
+    let options = Options {
+        sources: folio::picture::Sources {
+            remote: Some(cache.to_path_buf()),
+        },
+        ..Options::default()
+    };
+    let mut app = App::new(
+        posts,
+        Theme::default().for_depth(Depth::TrueColor),
+        Keymap::default(),
+        options,
+    );
+    app.update(folio::action::Action::Resize(100, 80));
+    folio::work::settle(&mut app);
+    press(&mut app, "<Enter>");
+    app
+}
+
+#[test]
+fn remote_pictures_when_turned_on_are_fetched_bounded_and_kept() {
+    let png = {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("rb.png");
+        red_over_blue(&path, 40, 20);
+        std::fs::read(path).unwrap()
+    };
+    let mut server = Server::start(png);
+    let cache = tempfile::tempdir().unwrap();
+    let dir = blog(&format!(
+        "![far](<{}>)\n\n![big](<{}>)\n\n![slow](<{}>)",
+        server.url("rb.png"),
+        server.url("big.png"),
+        server.url("slow.png")
+    ));
+    // Off (the default): alt text only, nothing asked of the server.
+    let off = app(dir.path(), Depth::TrueColor, Images::Auto);
+    let far = row_of(&off, "[image: far]");
+    assert_eq!(row_of(&off, "[image: big]"), far + 2);
+    assert_eq!(
+        std::fs::read_dir(cache.path()).map_or(0, Iterator::count),
+        0
+    );
+
+    let app = remote_app(dir.path(), cache.path());
+    let s = screen(&app);
+    let far = row_of(&app, "[image: far]");
+    assert!(red_cells(&app, far + 1) > 0, "{s}");
+    assert!(s.contains("⚠ picture too big (over 20 MB)"), "{s}");
+    assert!(
+        s.contains("⚠ picture not fetched: no answer in time"),
+        "{s}"
+    );
+    // Not known before it was fetched: the usual rows.
+    let width = app.panes().text.width;
+    assert_eq!(
+        row_of(&app, "[image: big]"),
+        far + folio::picture::rows_for(width) + 2
+    );
+
+    // The server gone, the picture comes from the cache, its rows now to
+    // its shape.
+    server.stop();
+    let again = remote_app(dir.path(), cache.path());
+    let far = row_of(&again, "[image: far]");
+    assert!(red_cells(&again, far + 1) > 0, "{}", screen(&again));
+    assert_eq!(
+        row_of(&again, "[image: big]"),
+        far + rows_for_size(width, 40, 20) + 2
+    );
+}
