@@ -447,7 +447,7 @@ impl App {
     }
 
     /// The survey of the selected post's pictures, made when it was read.
-    fn survey(&self) -> Option<&crate::picture::Survey> {
+    pub(crate) fn survey(&self) -> Option<&crate::picture::Survey> {
         match self.reader.current(self.library.selected_key()) {
             Some(Loaded::Ready { source, .. }) => Some(&source.pictures),
             _ => None,

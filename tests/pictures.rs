@@ -527,3 +527,38 @@ fn remote_pictures_when_turned_on_are_fetched_bounded_and_kept() {
         far + rows_for_size(width, 40, 20) + 2
     );
 }
+
+#[test]
+fn in_link_mode_a_picture_opens_in_the_viewer_locally_and_is_copied_over_ssh() {
+    use folio::action::Effect;
+    let dir = blog("![red over blue](img/rb.png)");
+    let file = dir.path().join("hello/img/rb.png");
+    red_over_blue(&file, 40, 20);
+    for remote in [false, true] {
+        let posts = folio::posts::scan(dir.path()).unwrap();
+        let options = Options {
+            remote,
+            ..Options::default()
+        };
+        let mut app = App::new(
+            posts,
+            Theme::default().for_depth(Depth::TrueColor),
+            Keymap::default(),
+            options,
+        );
+        app.update(folio::action::Action::Resize(100, 80));
+        folio::work::settle(&mut app);
+        press(&mut app, "<Enter>");
+        press(&mut app, "F");
+        let hints = app.hints();
+        assert_eq!(hints.len(), 1, "{hints:?}");
+        let label = hints[0].label.clone();
+        press(&mut app, &label);
+        let expected = if remote {
+            Effect::Copy("img/rb.png".into())
+        } else {
+            Effect::OpenUrl(file.display().to_string())
+        };
+        assert_eq!(app.take_effects(), [expected]);
+    }
+}
