@@ -320,7 +320,8 @@ pub enum Effect {
         file: PathBuf,
         line: Option<usize>,
     },
-    /// Open this URL (http, https or mailto) with the system's opener.
+    /// Open this URL (http, https or mailto), or a picture's file, with
+    /// the system's opener.
     OpenUrl(String),
     /// Put this text on the clipboard of the person's terminal (OSC 52).
     Copy(String),

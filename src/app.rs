@@ -75,6 +75,8 @@ pub struct Options {
     pub hyperlinks: bool,
     /// Whether pictures are drawn (in half blocks), given colour.
     pub images: crate::picture::Images,
+    /// Where pictures may come from besides files (remote ones, opt-in).
+    pub sources: crate::picture::Sources,
 }
 
 impl Default for Options {
@@ -86,6 +88,7 @@ impl Default for Options {
             remote: false,
             hyperlinks: true,
             images: crate::picture::Images::Auto,
+            sources: crate::picture::Sources::default(),
         }
     }
 }
@@ -439,14 +442,14 @@ impl App {
         if !self.pictures_shown() {
             return jobs;
         }
-        let (Some(post), Some(doc)) = (self.library.selected_post(), self.document()) else {
+        let Some(doc) = self.document() else {
             return jobs;
         };
         let top = self.reader_top();
         let height = usize::from(self.size.1);
         let wanted: Vec<PictureJob> = doc
             .pictures_on(top.saturating_sub(height)..top + 2 * height)
-            .filter_map(|pic| self.picture_job(post, pic))
+            .filter_map(|pic| self.picture_job(pic).ok())
             .collect();
         for job in wanted {
             if self.pictures.ask(&job.key) {
@@ -456,30 +459,42 @@ impl App {
         jobs
     }
 
-    fn picture_job(&self, post: &Post, pic: &crate::document::Picture) -> Option<PictureJob> {
-        let (root, file) = crate::picture::locate(post, &pic.src)?;
-        Some(PictureJob {
-            key: PictureKey {
-                file,
-                cols: pic.cols,
-                rows: pic.rows,
-                depth: self.theme.depth,
-                graphics: self.graphics.0,
-                cell: self.graphics.1,
-            },
-            root,
-        })
+    /// The survey of the selected post's pictures, made when it was read.
+    pub(crate) fn survey(&self) -> Option<&crate::picture::Survey> {
+        match self.reader.current(self.library.selected_key()) {
+            Some(Loaded::Ready { source, .. }) => Some(&source.pictures),
+            _ => None,
+        }
+    }
+
+    fn picture_job(&self, pic: &crate::document::Picture) -> Result<PictureJob, &str> {
+        match self.survey().and_then(|s| s.get(&pic.src)) {
+            Some(crate::picture::Spot::Found {
+                root, file, url, ..
+            }) => Ok(PictureJob {
+                key: PictureKey {
+                    file: file.clone(),
+                    cols: pic.cols,
+                    rows: pic.rows,
+                    depth: self.theme.depth,
+                    graphics: self.graphics.0,
+                    cell: self.graphics.1,
+                },
+                root: root.clone(),
+                url: url.clone(),
+            }),
+            Some(crate::picture::Spot::Refused(why)) => Err(why),
+            // Rows are kept only for pictures the survey found.
+            None => Err("picture not found"),
+        }
     }
 
     /// What to draw for `pic` of the selected post: `None` while it is
     /// being decoded, else its cells or why it cannot be shown.
     pub fn picture(&self, pic: &crate::document::Picture) -> Option<Result<&Pixels, &str>> {
-        let Some(post) = self.library.selected_post() else {
-            return Some(Err("no post"));
-        };
-        let Some(job) = self.picture_job(post, pic) else {
-            // Rows were kept, so the path leads out of the folder.
-            return Some(Err("picture outside the folder"));
+        let job = match self.picture_job(pic) {
+            Ok(job) => job,
+            Err(why) => return Some(Err(why)),
         };
         let half_blocks = || PictureKey {
             graphics: crate::graphics::Graphics::Halfblocks,

@@ -37,6 +37,9 @@ pub struct Config {
     /// Pictures in posts: `auto` (half blocks when colour is on),
     /// `halfblocks`, `kitty`, `iterm2`, `sixel` or `off`.
     pub images: crate::picture::Images,
+    /// Pictures from `http(s)` URLs are fetched. Off by default: fetching
+    /// tells a picture's server what you read. Never over `folio serve`.
+    pub remote_images: bool,
     /// Remapped commands: action name to keys, as written.
     pub keys: BTreeMap<String, Vec<String>>,
     /// `folio serve`'s settings.
@@ -102,13 +105,14 @@ impl Default for Config {
             wrap_code: true,
             hyperlinks: true,
             images: crate::picture::Images::Auto,
+            remote_images: false,
             keys: BTreeMap::new(),
             serve: Serve::default(),
         }
     }
 }
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "posts",
     "theme",
     "color",
@@ -117,6 +121,7 @@ const KEYS: [&str; 10] = [
     "wrap_code",
     "hyperlinks",
     "images",
+    "remote_images",
     "keys",
     "serve",
 ];
@@ -208,6 +213,10 @@ impl Config {
                     Some(i) => config.images = i,
                     None => bad("must be auto, halfblocks, kitty, iterm2, sixel or off".into()),
                 },
+                "remote_images" => match get::<bool>(&v) {
+                    Ok(b) => config.remote_images = b,
+                    Err(e) => bad(e),
+                },
                 "keys" => match get::<BTreeMap<String, OneOrMany>>(&v) {
                     Ok(keys) => {
                         config.keys = keys.into_iter().map(|(k, v)| (k, v.into_vec())).collect();
@@ -253,6 +262,7 @@ impl Config {
         let _ = writeln!(out, "wrap_code: {}", self.wrap_code);
         let _ = writeln!(out, "hyperlinks: {}", self.hyperlinks);
         let _ = writeln!(out, "images: {}", self.images.name());
+        let _ = writeln!(out, "remote_images: {}", self.remote_images);
         let serve = &self.serve;
         let limits = &serve.limits;
         let opt = |p: &Option<PathBuf>| {

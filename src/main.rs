@@ -80,6 +80,10 @@ struct Cli {
     #[arg(long, value_name = "WHEN", value_parser = ["auto", "halfblocks", "kitty", "iterm2", "sixel", "off"], hide_short_help = true, help_heading = "Display")]
     images: Option<String>,
 
+    /// Fetch pictures from http(s) URLs (off by default: fetching tells their servers what you read).
+    #[arg(long, hide_short_help = true, help_heading = "Display")]
+    remote_images: bool,
+
     /// Leave the mouse to the terminal (its own text selection keeps working).
     #[arg(long, help_heading = "Display")]
     no_mouse: bool,
@@ -368,6 +372,9 @@ fn effective_config(cli: &Cli, paths: &Paths, problems: &mut Vec<String>) -> Con
     {
         config.images = images;
     }
+    if cli.remote_images {
+        config.remote_images = true;
+    }
     if cli.no_hyperlinks {
         config.hyperlinks = false;
     }
@@ -538,6 +545,15 @@ fn app_options(config: &Config, from_stdin: bool) -> Options {
         source_label: label,
         wrap_code: config.wrap_code,
         images: config.images,
+        sources: folio::picture::Sources {
+            // Fetched pictures are kept in the cache folder; without one
+            // they are not fetched.
+            remote: config
+                .remote_images
+                .then(|| folio::paths::Paths::resolve().cache_dir)
+                .flatten()
+                .map(|d| d.join("pictures")),
+        },
         remote: env("SSH_CONNECTION").is_some(),
         // The Linux console and dumb terminals print an OSC 8 they do not
         // know as text.

@@ -8,15 +8,21 @@
 //! in file size and pixel count, and a picture that cannot be had leaves
 //! its alt text and a short reason.
 //!
-//! Only files beside the post are read (`![alt](img/x.png)`, page bundles):
-//! a path leading out of the folder the posts were read from, a
-//! site-absolute path or a URL stays alt text. Nothing is fetched.
+//! Where pictures come from is [`survey`]'s: files beside the post (page
+//! bundles), site-absolute paths in the site's static folder, and URLs only
+//! when remote pictures are on ([`fetch`]).
 
 use std::io::{Cursor, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use ratatui::style::Color;
+
+mod fetch;
+mod survey;
+
+pub use fetch::{CACHE_BYTES, TIMEOUT, cache_file, evict, fetch};
+pub use survey::{Sources, Spot, Survey, is_remote, rows_for_size, survey};
 
 use crate::color::{self, Depth};
 use crate::graphics::{Encoded, Graphics};
@@ -108,6 +114,9 @@ pub struct PictureKey {
 pub struct PictureJob {
     pub key: PictureKey,
     pub root: PathBuf,
+    /// A remote picture: fetched from here into `key.file` (in the cache
+    /// folder, `root`) unless it is there already.
+    pub url: Option<String>,
 }
 
 /// A picture as cells: `rows` rows of `cols` cells, each an upper and a
@@ -190,7 +199,14 @@ pub fn locate(post: &Post, src: &str) -> Option<(PathBuf, PathBuf)> {
     }
     // The folder is the post's path without its `rel_path` components.
     let depth = post.rel_path.components().count();
-    let root = path.ancestors().nth(depth)?.to_path_buf();
+    let root = path.ancestors().nth(depth)?;
+    // `folio post.md`: the folder is the current one, which an empty path
+    // does not name.
+    let root = if root.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        root.to_path_buf()
+    };
     let file = rel.iter().fold(root.clone(), |p, n| p.join(n));
     Some((root, file))
 }
@@ -224,18 +240,20 @@ pub fn load(job: &PictureJob, folder: &Folder) -> Decoded {
 /// `--print`'s pictures: each shown after its alt-text line, in a protocol
 /// the terminal is known to have without asking it (see
 /// [`crate::graphics::Hint::print_protocol`]), decoded as printing goes.
-pub struct Printed<'a> {
-    post: &'a Post,
+pub struct Printed {
+    /// Where the post's pictures are: beside it or in the site's static
+    /// folder (remote ones are not fetched for printing).
+    survey: Survey,
     key: PictureKey,
     /// The post's pictures (alt, source) not yet met, in order.
     images: std::vec::IntoIter<(String, String)>,
     shown: usize,
 }
 
-impl<'a> Printed<'a> {
-    pub fn new(post: &'a Post, source: &str, width: u16, graphics: Graphics, depth: Depth) -> Self {
+impl Printed {
+    pub fn new(post: &Post, source: &str, width: u16, graphics: Graphics, depth: Depth) -> Self {
         Printed {
-            post,
+            survey: survey(post, source, &Sources::default(), None),
             key: PictureKey {
                 file: PathBuf::new(),
                 cols: width,
@@ -271,13 +289,23 @@ impl<'a> Printed<'a> {
         if self.shown >= MAX_PER_POST {
             return None;
         }
-        let (root, file) = locate(self.post, &src)?;
+        let Some(Spot::Found {
+            root,
+            file,
+            size: Some((w, h)),
+            ..
+        }) = self.survey.get(&crate::sanitize::sanitize(&src))
+        else {
+            return None;
+        };
         let job = PictureJob {
             key: PictureKey {
-                file,
+                file: file.clone(),
+                rows: rows_for_size(self.key.cols, *w, *h),
                 ..self.key.clone()
             },
-            root,
+            root: root.clone(),
+            url: None,
         };
         let enc = load_local(&job).ok()?.encoded.clone()?;
         self.shown += 1;
@@ -293,8 +321,12 @@ impl<'a> Printed<'a> {
     }
 }
 
-/// Local runs: the folder at `job.root`, then [`load`].
+/// Local runs: a remote picture fetched into the cache unless it is
+/// there; the folder at `job.root`, then [`load`].
 pub fn load_local(job: &PictureJob) -> Decoded {
+    if let Some(url) = &job.url {
+        fetch(url, &job.key.file, &job.root)?;
+    }
     let folder = Folder::new(&job.root).map_err(|_| "picture cannot be read".to_owned())?;
     load(job, &folder)
 }

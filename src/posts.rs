@@ -98,6 +98,9 @@ pub struct PostSource {
     /// The file's size when it is larger than [`BODY_LIMIT`] and only its
     /// first part was read.
     pub truncated_from: Option<u64>,
+    /// Where its pictures are and their sizes, found when it was read
+    /// (empty until then): the layout keeps rows to their shapes.
+    pub pictures: std::sync::Arc<crate::picture::Survey>,
 }
 
 impl PostSource {
@@ -229,6 +232,7 @@ pub fn read_stdin(input: impl std::io::Read) -> Result<Post, PostsError> {
         body_start,
         lossy,
         truncated_from,
+        pictures: std::sync::Arc::default(),
     };
     // As a folder's scan does: the title and excerpt come from the head.
     let mut head_end = source.text.len().min(HEAD_LIMIT);
@@ -307,6 +311,7 @@ impl Origin {
             body_start,
             lossy,
             truncated_from,
+            pictures: std::sync::Arc::default(),
         })
     }
 }

@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use crate::action::Report;
 use crate::app::{App, LayoutJob};
-use crate::picture::PictureJob;
+use crate::picture::{PictureJob, Sources};
 use crate::posts::Post;
 use crate::sanitize::sanitize;
 use crate::search::{self, SearchJob};
@@ -32,8 +32,9 @@ use crate::search::{self, SearchJob};
 /// One piece of work the app asked for.
 #[derive(Debug)]
 pub enum Work {
-    /// Read this post: [`Report::Loaded`].
-    Load(Post),
+    /// Read this post, and find its pictures where `Sources` allow:
+    /// [`Report::Loaded`].
+    Load(Post, Sources),
     /// Lay a post out with its code highlighted: [`Report::LaidOut`].
     Layout(Box<LayoutJob>),
     /// Search the text of all posts: [`Report::SearchResults`], in batches.
@@ -59,7 +60,7 @@ pub trait Executor {
 /// Hands everything the app asks for to `exec`.
 pub fn submit_pending(app: &mut App, exec: &mut dyn Executor) {
     while let Some(post) = app.pending_load() {
-        exec.submit(Work::Load(post));
+        exec.submit(Work::Load(post, app.options.sources.clone()));
     }
     if let Some(job) = app.pending_layout() {
         exec.submit(Work::Layout(Box::new(job)));
@@ -82,7 +83,7 @@ pub struct Inline {
 impl Executor for Inline {
     fn submit(&mut self, work: Work) {
         match work {
-            Work::Load(post) => self.done.push_back(load(&post)),
+            Work::Load(post, sources) => self.done.push_back(load(&post, &sources)),
             Work::Layout(job) => self.done.push_back(job.run()),
             Work::Search(job) => {
                 run_search(&job, &|| false, &mut |report| self.done.push_back(report));
@@ -108,10 +109,18 @@ pub fn settle(app: &mut App) {
     }
 }
 
-/// Reads a post from disk (or memory, for the built-in ones).
-pub fn load(post: &Post) -> Report {
+/// Reads a post from disk (or memory, for the built-in ones), and where
+/// its pictures are and their sizes (their headers only).
+pub fn load(post: &Post, sources: &Sources) -> Report {
     let start = Instant::now();
-    let result = post.read_source().map_err(|e| e.to_string());
+    let result = post
+        .read_source()
+        .map(|mut source| {
+            let survey = crate::picture::survey(post, source.body(), sources, None);
+            source.pictures = Arc::new(survey);
+            source
+        })
+        .map_err(|e| e.to_string());
     match &result {
         Ok(source) => tracing::debug!(
             post = %post.rel_path.display(),
@@ -205,28 +214,36 @@ pub type Reply = Arc<dyn Fn(Report) -> bool + Send + Sync>;
 /// asked, one lays out the newest post asked for, one runs the newest
 /// search. Reports go to `reply`.
 pub struct Threads {
-    loader: mpsc::Sender<Post>,
+    loader: mpsc::Sender<(Post, Sources)>,
     layouts: Newest<LayoutJob>,
     searches: Newest<SearchJob>,
     latest_search: Arc<AtomicU64>,
     pictures: mpsc::Sender<PictureJob>,
+    /// Remote pictures: [`FETCHERS`] threads, started with the first one.
+    remote: Option<mpsc::Sender<PictureJob>>,
+    reply: Reply,
 }
+
+/// Remote pictures fetched at once: a slow server holds up a few, never
+/// the pictures on disk.
+const FETCHERS: usize = 3;
 
 impl Threads {
     pub fn spawn(reply: &Reply) -> io::Result<Threads> {
-        let (loader, posts) = mpsc::channel::<Post>();
+        let (loader, posts) = mpsc::channel::<(Post, Sources)>();
         let read = Arc::clone(reply);
         thread::Builder::new()
             .name("folio-load".into())
             .spawn(move || {
                 quiet_panics();
-                for post in posts {
-                    let report =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&post)))
-                            .unwrap_or_else(|_| {
-                                let why = "this post could not be read".to_owned();
-                                Report::Loaded(post.rel_path.clone(), Err(why))
-                            });
+                for (post, sources) in posts {
+                    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        load(&post, &sources)
+                    }))
+                    .unwrap_or_else(|_| {
+                        let why = "this post could not be read".to_owned();
+                        Report::Loaded(post.rel_path.clone(), Err(why))
+                    });
                     if !read(report) {
                         return;
                     }
@@ -278,20 +295,59 @@ impl Threads {
             searches,
             latest_search,
             pictures,
+            remote: None,
+            reply: Arc::clone(reply),
         })
+    }
+
+    /// The fetchers' queue, the threads started the first time.
+    fn fetchers(&mut self) -> Option<&mpsc::Sender<PictureJob>> {
+        if self.remote.is_none() {
+            let (send, jobs) = mpsc::channel::<PictureJob>();
+            let jobs = Arc::new(Mutex::new(jobs));
+            for i in 0..FETCHERS {
+                let jobs = Arc::clone(&jobs);
+                let fetched = Arc::clone(&self.reply);
+                let spawned = thread::Builder::new()
+                    .name(format!("folio-fetch-{i}"))
+                    .spawn(move || {
+                        quiet_panics();
+                        loop {
+                            let job = match jobs.lock() {
+                                Ok(jobs) => jobs.recv(),
+                                Err(_) => return,
+                            };
+                            let Ok(job) = job else { return };
+                            if !fetched(decode_picture(&job)) {
+                                return;
+                            }
+                        }
+                    });
+                if spawned.is_err() {
+                    return None;
+                }
+            }
+            self.remote = Some(send);
+        }
+        self.remote.as_ref()
     }
 }
 
 impl Executor for Threads {
     fn submit(&mut self, work: Work) {
         match work {
-            Work::Load(post) => {
-                let _ = self.loader.send(post);
+            Work::Load(post, sources) => {
+                let _ = self.loader.send((post, sources));
             }
             Work::Layout(job) => self.layouts.submit(*job),
             Work::Search(job) => {
                 self.latest_search.store(job.generation, Ordering::Relaxed);
                 self.searches.submit(job);
+            }
+            Work::Picture(job) if job.url.is_some() => {
+                if let Some(fetchers) = self.fetchers() {
+                    let _ = fetchers.send(job);
+                }
             }
             Work::Picture(job) => {
                 let _ = self.pictures.send(job);

@@ -196,8 +196,14 @@ fn a_plain_terminal_gets_half_blocks() {
 /// `folio --print` on the post, with `args`, `TERM=xterm-kitty`, into a
 /// pipe.
 fn print(post: &Path, args: &[&str]) -> String {
+    print_in(Path::new("."), post, args)
+}
+
+/// [`print`], run in folder `cwd` (so `post` may be relative to it).
+fn print_in(cwd: &Path, post: &Path, args: &[&str]) -> String {
     let home = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .current_dir(cwd)
         .arg("--print")
         .args(args)
         .arg(post)
@@ -222,6 +228,14 @@ fn print_shows_pictures_inline_when_forced_and_alt_text_otherwise() {
     let alt = kitty.find("[image: two colours]").expect("alt line");
     let picture = kitty.find("\x1b_Ga=T,f=100").expect("kitty picture");
     assert!(alt < picture && picture < kitty.find("After the picture.").unwrap());
+    // Named relative to the current folder, the post finds its picture
+    // too.
+    let relative = print_in(
+        post.parent().unwrap(),
+        Path::new(post.file_name().unwrap()),
+        &["--color", "always", "--images", "kitty"],
+    );
+    assert!(relative.contains("\x1b_Ga=T,f=100"), "{relative:?}");
     let iterm = print(&post, &["--color", "always", "--images", "iterm2"]);
     assert!(iterm.contains("\x1b]1337;File=inline=1;"), "{iterm:?}");
     // A pipe is no kitty terminal whatever TERM says; no colour, no

@@ -266,13 +266,19 @@ fn unknown_posts_and_anchors_say_so() {
     assert_eq!(app.message(), Some("No heading #nope in this post"));
     assert_eq!(app.reader_top(), 0);
     // A file that is not a post.
-    std::fs::write(dir.path().join("img.md"), "# Img\n\n![a pic](pic.png)\n").unwrap();
+    std::fs::write(dir.path().join("img.md"), "# Img\n\n[a pic](pic.png)\n").unwrap();
     let mut app2 = reading_start_of(dir.path(), "img.md");
     choose(&mut app2, "F", "a pic");
     assert_eq!(
         app2.message(),
         Some("pic.png is not a post; y copies its address")
     );
+    // A picture that is not there says so (a found one opens in the
+    // viewer: tests/pictures.rs).
+    std::fs::write(dir.path().join("img2.md"), "# Img\n\n![a pic](pic.png)\n").unwrap();
+    let mut app3 = reading_start_of(dir.path(), "img2.md");
+    choose(&mut app3, "F", "a pic");
+    assert_eq!(app3.message(), Some("picture not found"));
     // A hint nobody has.
     press(&mut app, "H");
     press(&mut app, "Fl");

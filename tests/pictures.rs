@@ -11,7 +11,7 @@ use fixtures::{press, render, screen};
 use folio::app::{App, Options};
 use folio::color::Depth;
 use folio::keymap::Keymap;
-use folio::picture::{Images, rows_for};
+use folio::picture::{Images, rows_for_size};
 use folio::theme::Theme;
 use ratatui::style::Color;
 
@@ -99,7 +99,9 @@ fn a_picture_shows_its_colours_in_half_blocks_under_its_alt_text() {
     let app = app(dir.path(), Depth::TrueColor, Images::Auto);
     let alt = row_of(&app, "[image: red over blue]");
     let after = row_of(&app, "After the picture.");
-    let rows = rows_for(app.panes().text.width);
+    // Its rows keep its aspect: 40 columns of 40×20 pixels, two a row.
+    let rows = rows_for_size(app.panes().text.width, 40, 20);
+    assert_eq!(rows, 10);
     // The rows kept for it, then the blank line before the next paragraph.
     assert_eq!(after, alt + rows + 2);
     let buf = render(&app);
@@ -215,6 +217,350 @@ fn a_huge_picture_is_refused_from_its_header() {
         s.contains("⚠ picture too large (60000×60000 pixels)"),
         "{s}"
     );
+}
+
+/// The red-over-blue cells the reader shows in screen row `y`.
+fn red_cells(app: &App, y: u16) -> usize {
+    let buf = render(app);
+    let red = Color::Rgb(RED[0], RED[1], RED[2]);
+    (0..buf.area.width)
+        .filter(|&x| buf[(x, y)].symbol() == "▀" && buf[(x, y)].fg == red)
+        .count()
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Pictures named from the site's root, each alone on its line: one in the
+/// static folder, one climbing out of it, one a link inside it leading
+/// out, one at the site's root but not in its static folder.
+const SITE_POST: &str = "---\ntitle: Hello\n---\n\n![served](/images/rb.png)\n\n![climb](/images/../../secret.png)\n\n![linked](/images/out.png)\n\n![rooted](/rb.png)\n\nAfter the picture.\n";
+
+fn site_pictures(site: &Path, open: &Path, post: &str, statics: &str) {
+    write(site, post, SITE_POST);
+    red_over_blue(&site.join(statics).join("images/rb.png"), 40, 20);
+    red_over_blue(&site.join("secret.png"), 40, 20);
+    red_over_blue(&site.join("rb.png"), 40, 20);
+    std::os::unix::fs::symlink(
+        site.join("secret.png"),
+        site.join(statics).join("images/out.png"),
+    )
+    .unwrap();
+    let app = app(open, Depth::TrueColor, Images::Auto);
+    let s = screen(&app);
+    let served = row_of(&app, "[image: served]");
+    assert!(red_cells(&app, served + 1) > 0, "{s}");
+    // Only the one picture is drawn: the others say why not.
+    let drawn = (0..render(&app).area.height)
+        .filter(|&y| red_cells(&app, y) > 0)
+        .count();
+    assert_eq!(
+        drawn,
+        usize::from(rows_for_size(app.panes().text.width, 40, 20)) / 2
+    );
+    assert!(
+        s.contains("⚠ picture outside the site's static folder"),
+        "{s}"
+    );
+    assert!(s.contains("⚠ picture outside the folder"), "{s}");
+    assert!(s.contains("⚠ picture not found"), "{s}");
+    let climb = row_of(&app, "[image: climb]");
+    assert!(
+        s.lines()
+            .nth(usize::from(climb) + 1)
+            .unwrap()
+            .contains("static folder")
+    );
+}
+
+#[test]
+fn a_hugo_sites_pictures_come_from_its_static_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path();
+    write(site, "hugo.toml", "baseURL = 'https://example.org/'\n");
+    site_pictures(site, site, "content/posts/hello.md", "static");
+}
+
+#[test]
+fn an_astro_sites_pictures_come_from_public_also_when_its_posts_folder_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path();
+    write(site, "astro.config.mjs", "export default {};\n");
+    write(site, "package.json", "{}\n");
+    site_pictures(
+        site,
+        &site.join("src/content/blog"),
+        "src/content/blog/hello.md",
+        "public",
+    );
+}
+
+#[test]
+fn outside_a_site_a_path_from_the_root_says_so() {
+    let dir = blog("![rooted](/images/rb.png)");
+    let app = app(dir.path(), Depth::TrueColor, Images::Auto);
+    let s = screen(&app);
+    assert!(s.contains("⚠ no site folder"), "{s}");
+}
+
+/// Does the work the app asks for, but keeps its pictures undecoded.
+#[derive(Default)]
+struct NoPictures {
+    inline: folio::work::Inline,
+    pictures: Vec<folio::picture::PictureJob>,
+}
+
+impl folio::work::Executor for NoPictures {
+    fn submit(&mut self, work: folio::work::Work) {
+        match work {
+            folio::work::Work::Picture(job) => self.pictures.push(job),
+            other => self.inline.submit(other),
+        }
+    }
+    fn ready(&mut self) -> Option<folio::action::Report> {
+        self.inline.ready()
+    }
+}
+
+#[test]
+fn a_picture_takes_rows_to_its_shape_and_nothing_moves_when_it_arrives() {
+    let dir = blog("![tall](img/tall.png)\n\nBetween.\n\n![wide](img/wide.png)");
+    red_over_blue(&dir.path().join("hello/img/tall.png"), 20, 80);
+    red_over_blue(&dir.path().join("hello/img/wide.png"), 80, 20);
+    let posts = folio::posts::scan(dir.path()).unwrap();
+    let mut app = App::new(
+        posts,
+        Theme::default().for_depth(Depth::TrueColor),
+        Keymap::default(),
+        Options::default(),
+    );
+    app.update(folio::action::Action::Resize(100, 80));
+    let mut exec = NoPictures::default();
+    let run = |app: &mut App, exec: &mut NoPictures| {
+        loop {
+            folio::work::submit_pending(app, exec);
+            let Some(report) = folio::work::Executor::ready(exec) else {
+                break;
+            };
+            app.report(report);
+        }
+    };
+    run(&mut app, &mut exec);
+    app.key(folio::keymap::Key::new(folio::keymap::KeyCode::Enter));
+    run(&mut app, &mut exec);
+    let width = app.panes().text.width;
+    let where_ = |app: &App| {
+        [
+            "[image: tall]",
+            "Between.",
+            "[image: wide]",
+            "After the picture.",
+        ]
+        .map(|t| row_of(app, t))
+    };
+    let before = where_(&app);
+    let tall = rows_for_size(width, 20, 80);
+    let wide = rows_for_size(width, 80, 20);
+    assert!(tall > wide, "{tall} {wide}");
+    // Each alt line, its rows, a blank line.
+    assert_eq!(before[1], before[0] + tall + 2);
+    assert_eq!(before[3], before[2] + wide + 2);
+    assert_eq!(exec.pictures.len(), 2);
+    assert_eq!(red_cells(&app, before[0] + 1), 0, "not decoded yet");
+    for job in std::mem::take(&mut exec.pictures) {
+        app.report(folio::work::decode_picture(&job));
+    }
+    assert_eq!(where_(&app), before);
+    assert!(red_cells(&app, before[0] + 1) > 0, "{}", screen(&app));
+    assert!(red_cells(&app, before[2] + 1) > 0, "{}", screen(&app));
+}
+
+/// A tiny HTTP server on 127.0.0.1: `/rb.png` a picture, `/big.png` more
+/// bytes than folio takes, `/slow.png` never an answer. Stopped (the port
+/// closed) by [`Server::stop`].
+struct Server {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(png: Vec<u8>) -> Server {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let png = png.clone();
+                std::thread::spawn(move || {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let request = String::from_utf8_lossy(&request);
+                    if request.starts_with("GET /rb.png ") {
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            png.len()
+                        );
+                        let _ = stream.write_all(head.as_bytes());
+                        let _ = stream.write_all(&png);
+                    } else if request.starts_with("GET /big.png ") {
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n",
+                        );
+                        let chunk = vec![0u8; 1 << 20];
+                        for _ in 0..=(folio::picture::MAX_FILE_BYTES >> 20) + 1 {
+                            if stream.write_all(&chunk).is_err() {
+                                return;
+                            }
+                        }
+                    } else if request.starts_with("GET /slow.png ") {
+                        // Holds the connection, says nothing.
+                        std::thread::sleep(std::time::Duration::from_secs(30));
+                    }
+                });
+            }
+        });
+        Server {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    fn stop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+fn remote_app(dir: &Path, cache: &Path) -> App {
+    let posts = folio::posts::scan(dir).unwrap();
+    let options = Options {
+        sources: folio::picture::Sources {
+            remote: Some(cache.to_path_buf()),
+        },
+        ..Options::default()
+    };
+    let mut app = App::new(
+        posts,
+        Theme::default().for_depth(Depth::TrueColor),
+        Keymap::default(),
+        options,
+    );
+    app.update(folio::action::Action::Resize(100, 80));
+    folio::work::settle(&mut app);
+    press(&mut app, "<Enter>");
+    app
+}
+
+#[test]
+fn remote_pictures_when_turned_on_are_fetched_bounded_and_kept() {
+    let png = {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("rb.png");
+        red_over_blue(&path, 40, 20);
+        std::fs::read(path).unwrap()
+    };
+    let mut server = Server::start(png);
+    let cache = tempfile::tempdir().unwrap();
+    let dir = blog(&format!(
+        "![far](<{}>)\n\n![big](<{}>)\n\n![slow](<{}>)",
+        server.url("rb.png"),
+        server.url("big.png"),
+        server.url("slow.png")
+    ));
+    // Off (the default): alt text only, nothing asked of the server.
+    let off = app(dir.path(), Depth::TrueColor, Images::Auto);
+    let far = row_of(&off, "[image: far]");
+    assert_eq!(row_of(&off, "[image: big]"), far + 2);
+    assert_eq!(
+        std::fs::read_dir(cache.path()).map_or(0, Iterator::count),
+        0
+    );
+
+    let app = remote_app(dir.path(), cache.path());
+    let s = screen(&app);
+    let far = row_of(&app, "[image: far]");
+    assert!(red_cells(&app, far + 1) > 0, "{s}");
+    assert!(s.contains("⚠ picture too big (over 20 MB)"), "{s}");
+    assert!(
+        s.contains("⚠ picture not fetched: no answer in time"),
+        "{s}"
+    );
+    // Not known before it was fetched: the usual rows.
+    let width = app.panes().text.width;
+    assert_eq!(
+        row_of(&app, "[image: big]"),
+        far + folio::picture::rows_for(width) + 2
+    );
+
+    // The server gone, the picture comes from the cache, its rows now to
+    // its shape.
+    server.stop();
+    let again = remote_app(dir.path(), cache.path());
+    let far = row_of(&again, "[image: far]");
+    assert!(red_cells(&again, far + 1) > 0, "{}", screen(&again));
+    assert_eq!(
+        row_of(&again, "[image: big]"),
+        far + rows_for_size(width, 40, 20) + 2
+    );
+}
+
+#[test]
+fn in_link_mode_a_picture_opens_in_the_viewer_locally_and_is_copied_over_ssh() {
+    use folio::action::Effect;
+    let dir = blog("![red over blue](img/rb.png)");
+    let file = dir.path().join("hello/img/rb.png");
+    red_over_blue(&file, 40, 20);
+    for remote in [false, true] {
+        let posts = folio::posts::scan(dir.path()).unwrap();
+        let options = Options {
+            remote,
+            ..Options::default()
+        };
+        let mut app = App::new(
+            posts,
+            Theme::default().for_depth(Depth::TrueColor),
+            Keymap::default(),
+            options,
+        );
+        app.update(folio::action::Action::Resize(100, 80));
+        folio::work::settle(&mut app);
+        press(&mut app, "<Enter>");
+        press(&mut app, "F");
+        let hints = app.hints();
+        assert_eq!(hints.len(), 1, "{hints:?}");
+        let label = hints[0].label.clone();
+        press(&mut app, &label);
+        let expected = if remote {
+            Effect::Copy("img/rb.png".into())
+        } else {
+            Effect::OpenUrl(file.display().to_string())
+        };
+        assert_eq!(app.take_effects(), [expected]);
+    }
 }
 
 /// A session on `dir`'s post, its terminal forced to `images` (a protocol),

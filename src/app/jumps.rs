@@ -15,15 +15,18 @@ use super::{App, Focus};
 impl App {
     /// Follows link `index` of the current post, or copies its URL.
     pub(super) fn activate(&mut self, index: usize, copy: bool) {
-        let Some(url) = self
+        let Some((url, image)) = self
             .document()
             .and_then(|d| d.links.get(index))
-            .map(|l| l.url.clone())
+            .map(|l| (l.url.clone(), l.image))
         else {
             return;
         };
         if copy {
             self.copy(url);
+            return;
+        }
+        if image && self.open_picture(&url) {
             return;
         }
         match links::classify(&url) {
@@ -62,6 +65,51 @@ impl App {
                 self.go_to(target, rel, to);
             }
         }
+    }
+
+    /// Opens picture `src` of the current post in the system's viewer, or
+    /// over SSH copies its URL; false for a picture the post's survey does
+    /// not know (it is followed as a link).
+    fn open_picture(&mut self, src: &str) -> bool {
+        let Some(spot) = self.survey().and_then(|s| s.get(src)).cloned() else {
+            return false;
+        };
+        match spot {
+            crate::picture::Spot::Refused(why) => self.message = Some(why),
+            crate::picture::Spot::Found { url, .. } if self.options.remote => {
+                self.copy(url.unwrap_or_else(|| src.to_owned()));
+            }
+            crate::picture::Spot::Found { file, url, .. } => {
+                let decoded: Option<Result<(), String>> = self
+                    .document()
+                    .into_iter()
+                    .flat_map(|d| d.pictures.iter())
+                    .find(|p| p.src == src)
+                    .and_then(|p| self.picture(p))
+                    .map(|d| d.map(|_| ()).map_err(str::to_owned));
+                // A remote picture not fetched has no file: the browser
+                // shows it from its URL. A file that failed says why.
+                let fetched = matches!(decoded, Some(Ok(())));
+                if url.is_none()
+                    && let Some(Err(why)) = decoded
+                {
+                    self.message = Some(why);
+                    return true;
+                }
+                let target = match url {
+                    Some(url) if !fetched => url,
+                    // Never read as an option by the opener.
+                    _ if file.is_relative() => format!("./{}", file.display()),
+                    _ => file.display().to_string(),
+                };
+                let name = file.file_name().map_or_else(String::new, |n| {
+                    crate::sanitize::sanitize(&n.to_string_lossy()).into_owned()
+                });
+                self.message = Some(format!("Opened the picture {name}"));
+                self.effects.push(Effect::OpenUrl(target));
+            }
+        }
+        true
     }
 
     /// Copies code block `index` of the document, unless it is too long for

@@ -1,38 +1,48 @@
 //! Rows for pictures: a picture that stands alone on its line (its
 //! alt-text line, `[image: alt]`) gets rows kept blank under that line,
-//! for the reader to draw it in once decoded. Pure: the rows depend on the
-//! width only ([`crate::picture::rows_for`]), never on the picture.
+//! for the reader to draw it in once decoded. Pure: how many rows each
+//! picture takes is given (from its size, read before the layout: see
+//! [`crate::picture::Survey`]), so none moves once it is decoded.
 
 use ratatui::text::Line;
 
 use crate::document::{Document, LineFlow, Lines, Picture};
-use crate::picture::{MAX_PER_POST, is_beside, rows_for};
+use crate::picture::MAX_PER_POST;
 
-/// Keeps rows for the pictures of `doc` (see the module).
-pub fn reserve_pictures(doc: &mut Document) {
-    let rows = rows_for(doc.width);
-    // (alt line, link index), in line order.
-    let mut found: Vec<(usize, usize)> = Vec::new();
+/// Keeps rows for the pictures of `doc` (see the module): `rows(src)`
+/// of them, none for a picture it gives `None` (only its alt text shows).
+pub fn reserve_pictures(doc: &mut Document, rows: &dyn Fn(&str) -> Option<u16>) {
+    // (alt line, link index, rows), in line order.
+    let mut found: Vec<(usize, usize, u16)> = Vec::new();
     for (i, link) in doc.links.iter().enumerate() {
         if found.len() >= MAX_PER_POST {
             break;
         }
-        if !link.image || !is_beside(&link.url) || found.last().is_some_and(|f| f.0 == link.line) {
+        if !link.image || found.last().is_some_and(|f| f.0 == link.line) {
             continue;
         }
+        let Some(rows) = rows(&link.url).filter(|&r| r > 0) else {
+            continue;
+        };
         let shown = if link.text.is_empty() {
             "[image]".to_owned()
         } else {
             format!("[image: {}]", link.text)
         };
         if doc.lines.text(link.line).trim() == shown {
-            found.push((link.line, i));
+            found.push((link.line, i, rows));
         }
     }
     if found.is_empty() {
         return;
     }
-    let extra = found.len() * usize::from(rows);
+    // Rows kept above each picture's alt line, and in all.
+    let mut above = Vec::with_capacity(found.len());
+    let mut extra = 0;
+    for f in &found {
+        above.push(extra);
+        extra += usize::from(f.2);
+    }
     let mut lines = Lines::default();
     let mut offsets = Vec::with_capacity(doc.offsets.len() + extra);
     let mut flow = Vec::with_capacity(if doc.flow.is_empty() {
@@ -49,7 +59,7 @@ pub fn reserve_pictures(doc: &mut Document) {
         if !doc.flow.is_empty() {
             flow.push(doc.flow.get(i).copied().unwrap_or_default());
         }
-        if let Some(&&(at, link)) = next.peek()
+        if let Some(&&(at, link, rows)) = next.peek()
             && at == i
         {
             next.next();
@@ -70,8 +80,12 @@ pub fn reserve_pictures(doc: &mut Document) {
             }
         }
     }
-    // Lines after the k-th picture's alt line move down by k pictures' rows.
-    let moved = |line: usize| line + found.partition_point(|f| f.0 < line) * usize::from(rows);
+    // Lines after the k-th picture's alt line move down by the rows of the
+    // first k pictures.
+    let moved = |line: usize| {
+        let k = found.partition_point(|f| f.0 < line);
+        line + if k == found.len() { extra } else { above[k] }
+    };
     for h in &mut doc.headings {
         h.line = moved(h.line);
     }
@@ -109,13 +123,10 @@ mod tests {
         let before = texts(&doc);
         let b_at = src.find("# B").unwrap();
         let b_was = doc.line_for_offset(b_at);
-        reserve_pictures(&mut doc);
-        let rows = usize::from(rows_for(40));
-        assert_eq!(
-            doc.pictures.len(),
-            1,
-            "only the local picture alone on its line"
-        );
+        // As the survey says: the local picture 7 rows, the URL none.
+        reserve_pictures(&mut doc, &|s| (!s.starts_with("https:")).then_some(7));
+        let rows = 7;
+        assert_eq!(doc.pictures.len(), 1, "only a picture alone on its line");
         let p = &doc.pictures[0];
         assert_eq!(
             (p.src.as_str(), p.alt.as_str(), p.cols),

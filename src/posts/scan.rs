@@ -274,6 +274,7 @@ impl Folder {
             body_start,
             lossy,
             truncated_from,
+            pictures: std::sync::Arc::default(),
         })
     }
 }

@@ -242,6 +242,9 @@ struct SiteWork {
     /// The session's latest search: an older one stops at its next post.
     newest_search: Arc<AtomicU64>,
     layouts: Arc<Mutex<Layouts>>,
+    /// Pictures waiting to be decoded, one at a time for the session:
+    /// (waiting, one is being decoded).
+    pictures: Arc<Mutex<(std::collections::VecDeque<crate::picture::PictureJob>, bool)>>,
     stats: Stats,
 }
 
@@ -260,8 +263,43 @@ impl SiteWork {
             work,
             newest_search: Arc::new(AtomicU64::new(0)),
             layouts: Arc::default(),
+            pictures: Arc::default(),
             stats,
         }
+    }
+
+    /// Queues a picture; the session's one decoder starts if idle. When
+    /// the session ends, what waits is dropped.
+    fn picture(&mut self, job: crate::picture::PictureJob) {
+        {
+            let mut queue = lock(&self.pictures);
+            queue.0.push_back(job);
+            if queue.1 {
+                return;
+            }
+            queue.1 = true;
+        }
+        let site = self.site.clone();
+        let work = self.work.clone();
+        let queue = Arc::clone(&self.pictures);
+        tokio::task::spawn_blocking(move || {
+            in_the_background();
+            loop {
+                let job = {
+                    let mut queue = lock(&queue);
+                    match queue.0.pop_front() {
+                        Some(job) if !work.is_closed() => job,
+                        _ => {
+                            queue.0.clear();
+                            queue.1 = false;
+                            return;
+                        }
+                    }
+                };
+                let decoded = site.picture(&job);
+                let _ = work.send(Report::Picture(job.key, decoded));
+            }
+        });
     }
 
     fn layout(&mut self, job: Box<LayoutJob>) {
@@ -367,13 +405,15 @@ impl Drop for SiteWork {
         }
         // A search in flight sees the channel closed at its next post.
         self.newest_search.store(u64::MAX, Ordering::SeqCst);
+        lock(&self.pictures).0.clear();
     }
 }
 
 impl Executor for SiteWork {
     fn submit(&mut self, work: crate::work::Work) {
         match work {
-            crate::work::Work::Load(post) => {
+            // Remote pictures are never fetched for a visitor.
+            crate::work::Work::Load(post, _) => {
                 let site = self.site.clone();
                 let work = self.work.clone();
                 tokio::task::spawn_blocking(move || {
@@ -388,18 +428,7 @@ impl Executor for SiteWork {
                 });
             }
             crate::work::Work::Layout(job) => self.layout(job),
-            crate::work::Work::Picture(job) => {
-                let site = self.site.clone();
-                let work = self.work.clone();
-                tokio::task::spawn_blocking(move || {
-                    if work.is_closed() {
-                        return;
-                    }
-                    in_the_background();
-                    let decoded = site.picture(&job);
-                    let _ = work.send(Report::Picture(job.key, decoded));
-                });
-            }
+            crate::work::Work::Picture(job) => self.picture(job),
             crate::work::Work::Search(job) => {
                 // A visitor typing a query must not leave one full pass
                 // running per key: a newer search of this session, or the
@@ -454,6 +483,8 @@ fn reader(ctx: &SessionCtx, size: (u16, u16)) -> io::Result<Session<Vec<u8>>> {
         source_label: ctx.site.label.clone(),
         wrap_code: ctx.site.wrap_code,
         images: ctx.site.images,
+        // A visitor's pictures are never fetched from elsewhere.
+        sources: crate::picture::Sources::default(),
         remote: true,
         // The Linux console and dumb terminals print an OSC 8 as text.
         hyperlinks: ctx.site.hyperlinks && !matches!(ctx.env.term.as_str(), "linux" | "dumb"),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use tokio::sync::broadcast;
 
@@ -42,9 +42,18 @@ pub struct Site {
     pub images: crate::picture::Images,
     sources: Mutex<SourceCache>,
     pictures: Mutex<PictureCache>,
+    /// Pictures being decoded now, all visitors together (at most
+    /// [`MAX_DECODES`]), and the most there ever were.
+    decoding: (Mutex<(usize, usize)>, Condvar),
     layouts: Mutex<LayoutCache>,
     actions: broadcast::Sender<Report>,
 }
+
+/// Pictures decoded at once for all visitors together: a crowd asking for
+/// pictures waits its turn rather than taking every core and the memory
+/// of many full-size pictures at once. (Each session decodes one at a time
+/// too: see `ssh::session`.)
+pub const MAX_DECODES: usize = 2;
 
 /// Finished layouts, shared: highlighting is the slow part of opening a
 /// post, and visitors at the same width open the same posts.
@@ -65,6 +74,17 @@ struct PictureCache {
 
 /// The memory decoded pictures may hold in the site's cache.
 pub const PICTURE_CACHE_BYTES: usize = 32 << 20;
+
+/// A turn to decode (see [`Site::decode_turn`]).
+struct DecodeTurn<'a>(&'a (Mutex<(usize, usize)>, Condvar));
+
+impl Drop for DecodeTurn<'_> {
+    fn drop(&mut self) {
+        let (count, freed) = self.0;
+        lock(count).0 -= 1;
+        freed.notify_one();
+    }
+}
 
 #[derive(Debug, Default)]
 struct SourceCache {
@@ -96,6 +116,7 @@ impl Site {
             images: crate::picture::Images::Auto,
             sources: Mutex::new(SourceCache::default()),
             pictures: Mutex::new(PictureCache::default()),
+            decoding: (Mutex::new((0, 0)), Condvar::new()),
             layouts: Mutex::new(LayoutCache::default()),
             actions,
         }
@@ -177,6 +198,11 @@ impl Site {
         let Some(folder) = &self.folder else {
             return Err("pictures are shown from a served folder only".into());
         };
+        let _turn = self.decode_turn();
+        // Decoded for another visitor while this one waited.
+        if let Some(done) = lock(&self.pictures).map.get(&job.key) {
+            return done.clone();
+        }
         let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             crate::picture::load(job, folder)
         }))
@@ -190,6 +216,26 @@ impl Site {
         cache.bytes += bytes;
         cache.map.insert(job.key.clone(), decoded.clone());
         decoded
+    }
+
+    /// Waits (on the blocking pool) until fewer than [`MAX_DECODES`]
+    /// pictures are being decoded; the turn ends when the guard is dropped.
+    fn decode_turn(&self) -> DecodeTurn<'_> {
+        let (count, freed) = &self.decoding;
+        let mut now = lock(count);
+        while now.0 >= MAX_DECODES {
+            now = freed
+                .wait(now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        now.0 += 1;
+        now.1 = now.1.max(now.0);
+        DecodeTurn(&self.decoding)
+    }
+
+    /// The most pictures ever decoded at once.
+    pub fn peak_decodes(&self) -> usize {
+        lock(&self.decoding.0).1
     }
 
     pub fn posts(&self) -> Vec<Post> {
@@ -212,7 +258,17 @@ impl Site {
         if let Some(s) = lock(&self.sources).map.get(&post.rel_path) {
             return Ok(s.clone());
         }
-        let source = self.read(&post.origin).map_err(|e| e.to_string())?;
+        let mut source = self.read(&post.origin).map_err(|e| e.to_string())?;
+        // Pictures only from inside the served folder, never remote ones.
+        if let Some(folder) = &self.folder {
+            let survey = crate::picture::survey(
+                post,
+                source.body(),
+                &crate::picture::Sources::default(),
+                Some(folder),
+            );
+            source.pictures = Arc::new(survey);
+        }
         let mut cache = lock(&self.sources);
         if cache.bytes + source.text.len() > SOURCE_CACHE_BYTES {
             cache.map.clear();
@@ -240,5 +296,51 @@ impl Site {
 
     pub(super) fn subscribe(&self) -> broadcast::Receiver<Report> {
         self.actions.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::picture::{PictureJob, PictureKey};
+
+    /// Many visitors asking for pictures at once: never more than
+    /// [`MAX_DECODES`] decoded at a time, and each still arrives.
+    #[test]
+    fn decodes_wait_their_turn_server_wide() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("big.png");
+        image::RgbImage::from_fn(1200, 900, |x, y| image::Rgb([x as u8, y as u8, 0]))
+            .save(&file)
+            .unwrap();
+        let site = Arc::new(Site::new(
+            Vec::new(),
+            Some(dir.path().to_path_buf()),
+            Keymap::default(),
+            Look::Fixed(Box::default()),
+        ));
+        let threads: Vec<_> = (0..6u16)
+            .map(|i| {
+                let site = Arc::clone(&site);
+                let job = PictureJob {
+                    key: PictureKey {
+                        file: file.clone(),
+                        cols: 40 + i,
+                        rows: 10,
+                        depth: crate::color::Depth::TrueColor,
+                        graphics: crate::graphics::Graphics::Halfblocks,
+                        cell: crate::graphics::DEFAULT_CELL,
+                    },
+                    root: dir.path().to_path_buf(),
+                    url: None,
+                };
+                std::thread::spawn(move || site.picture(&job).is_ok())
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().unwrap());
+        }
+        let peak = site.peak_decodes();
+        assert!((1..=MAX_DECODES).contains(&peak), "{peak}");
     }
 }

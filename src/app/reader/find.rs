@@ -314,6 +314,7 @@ mod tests {
             body_start: 0,
             lossy: false,
             truncated_from: None,
+            pictures: std::sync::Arc::default(),
         };
         let s = Settings {
             width: 40,

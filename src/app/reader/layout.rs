@@ -53,6 +53,8 @@ pub struct LayoutKey {
     pub theme: String,
     pub depth: crate::color::Depth,
     pub pictures: bool,
+    /// A hash of the post's pictures' places and sizes, which set their rows.
+    pub survey: u64,
 }
 
 impl LayoutJob {
@@ -66,6 +68,12 @@ impl LayoutJob {
             theme: self.theme.name.clone(),
             depth: self.theme.depth,
             pictures: self.pictures,
+            survey: {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                self.source.pictures.hash(&mut h);
+                h.finish()
+            },
         }
     }
 
@@ -291,7 +299,7 @@ fn lay_out(
     doc.words = words;
     // Built-in posts and standard input have no folder to read pictures from.
     if pictures && matches!(post.origin, crate::posts::Origin::File(_)) {
-        markdown::reserve_pictures(&mut doc);
+        markdown::reserve_pictures(&mut doc, &|src| source.pictures.rows(src, width));
     }
     // Only a title from the frontmatter makes a header: a body's own
     // heading or a file name says nothing new.
@@ -368,6 +376,7 @@ fn quick_part(source: &PostSource) -> (Cow<'_, PostSource>, bool) {
     let cut = body[..cut].rfind("\n\n").map_or(cut, |i| i + 2);
     let quick = PostSource {
         text: source.text[..source.body_start + cut].into(),
+        pictures: std::sync::Arc::clone(&source.pictures),
         ..*source
     };
     (Cow::Owned(quick), false)
@@ -383,6 +392,7 @@ mod tests {
             body_start: 17,
             lossy: false,
             truncated_from: None,
+            pictures: std::sync::Arc::default(),
         }
     }
 
