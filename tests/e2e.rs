@@ -919,3 +919,106 @@ fn without_tmux_a_test_is_skipped_or_fails_when_required() {
         "{out}"
     );
 }
+
+/// The cells of `styled` (tmux's `capture-pane -e`) that show `▀` with
+/// `fg` over `bg` (each `r;g;b`): the picture's pixels as the terminal
+/// holds them.
+fn half_blocks_in(styled: &str, fg: &str, bg: &str) -> usize {
+    let (fg, bg) = (format!("38;2;{fg}"), format!("48;2;{bg}"));
+    // Each run of cells starts with its SGR; tmux writes fg and bg in one
+    // or two sequences before the text they colour.
+    let mut count = 0;
+    let (mut has_fg, mut has_bg) = (false, false);
+    let mut rest = styled;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b' {
+            let end = rest.find('m').map_or(rest.len(), |i| i + 1);
+            let sgr = &rest[..end];
+            if sgr == "\x1b[0m" || sgr == "\x1b[m" {
+                (has_fg, has_bg) = (false, false);
+            }
+            if sgr.contains("38;") {
+                has_fg = sgr.contains(&fg);
+            }
+            if sgr.contains("48;") {
+                has_bg = sgr.contains(&bg);
+            }
+            rest = &rest[end..];
+            continue;
+        }
+        if c == '▀' && has_fg && has_bg {
+            count += 1;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    count
+}
+
+#[test]
+fn a_picture_shows_its_colours_in_half_blocks_in_tmux() {
+    if !tools::have(&["tmux"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Red over blue, 2:1: half-block cells with a red upper and a blue
+    // lower pixel.
+    image::RgbImage::from_fn(80, 40, |_, y| {
+        image::Rgb(if y < 20 { [250, 10, 10] } else { [10, 10, 250] })
+    })
+    .save(dir.path().join("rb.png"))
+    .unwrap();
+    let post = dir.path().join("post.md");
+    std::fs::write(
+        &post,
+        "# Pictures\n\n![red over blue](rb.png)\n\nAfter the picture.\n",
+    )
+    .unwrap();
+    let tmux = folio(
+        None,
+        "COLORTERM=truecolor",
+        &format!("--images halfblocks {}", quoted(&post)),
+        100,
+        30,
+    );
+    tmux.wait_text("After the picture.");
+    let styled = poll(|| {
+        let styled = tmux.styled_screen();
+        if half_blocks_in(&styled, "250;10;10", "250;10;10") > 0 {
+            Ok(styled)
+        } else {
+            Err(format!("no red half blocks yet:\n{}", tmux.screen()))
+        }
+    });
+    // The top half of the picture red, the bottom half blue, in rows of
+    // the same width, under the alt-text line.
+    let rows_of = |fg: &str| -> Vec<usize> {
+        styled
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| half_blocks_in(line, fg, fg) > 0)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (red, blue) = (rows_of("250;10;10"), rows_of("10;10;250"));
+    let alt = tmux
+        .screen()
+        .lines()
+        .position(|l| l.contains("[image: red over blue]"))
+        .unwrap();
+    assert!(!red.is_empty() && red.len() == blue.len(), "{styled:?}");
+    assert_eq!(red[0], alt + 1, "{styled:?}");
+    assert_eq!(*red.last().unwrap() + 1, blue[0], "{styled:?}");
+    let widths: Vec<usize> = styled
+        .lines()
+        .filter(|l| l.contains('▀'))
+        .map(|l| {
+            half_blocks_in(l, "250;10;10", "250;10;10")
+                + half_blocks_in(l, "10;10;250", "10;10;250")
+        })
+        .collect();
+    assert!(
+        widths.iter().all(|&w| w == widths[0] && w > 0),
+        "{widths:?}"
+    );
+    quit(&tmux);
+}
