@@ -51,6 +51,24 @@ fn render(c: &mut Criterion) {
                 },
             );
         }
+        // `--print`: laid out a piece at a time and handed on, the next
+        // piece parsed and highlighted on a second thread meanwhile.
+        group.bench_function(BenchmarkId::new(format!("{name}/w80"), "streamed"), |b| {
+            b.iter(|| {
+                let mut lines = 0;
+                let rest = folio::markdown::render_streaming(
+                    body,
+                    80,
+                    &theme,
+                    folio::markdown::RenderOptions::default(),
+                    &mut |l: &folio::document::Lines, _: &[folio::document::Heading]| {
+                        lines += l.len();
+                        true
+                    },
+                );
+                black_box(lines + rest.lines.len())
+            });
+        });
         // The floors: pulldown-cmark's bare parse of the same input, and
         // syntect highlighting its code blocks one after another.
         group.bench_function(BenchmarkId::new(format!("{name}/parse-floor"), ""), |b| {

@@ -172,8 +172,12 @@ pub fn render_streaming(
     opts: RenderOptions,
     out: &mut dyn FnMut(&Lines, &[Heading]) -> bool,
 ) -> Document {
-    render_in_pieces(source, width, theme, opts, PIECE_BYTES, Some(out))
+    render_in_pieces(source, width, theme, opts, STREAM_PIECE_BYTES, Some(out))
 }
+
+/// Pieces of a streamed render are smaller: two are in memory at once, one
+/// being laid out while the next is parsed and highlighted.
+const STREAM_PIECE_BYTES: usize = PIECE_BYTES / 4;
 
 thread_local! {
     /// The stop flag of the render running on this thread (see
@@ -218,9 +222,16 @@ fn render_in_pieces(
     let rewritten = generator::rewrite(source);
     let text = rewritten.as_ref().map_or(source, |r| r.text.as_str());
     let pieces = pieces::pieces(text, piece_bytes);
-    let mut doc = match render_once(text.len(), &pieces, width, theme, opts, out.as_deref_mut()) {
+    // Room for the lines laid out: all of them, or a piece's when they
+    // are handed on.
+    let room = if out.is_some() {
+        text.len().min(piece_bytes.saturating_mul(2))
+    } else {
+        text.len()
+    };
+    let mut doc = match render_once(room, &pieces, width, theme, opts, out.as_deref_mut()) {
         Some(doc) => doc,
-        None => render_twice(text.len(), &pieces, width, theme, opts, out),
+        None => render_twice(room, &pieces, width, theme, opts, out),
     };
     if let Some(r) = &rewritten {
         for offset in &mut doc.offsets {
@@ -260,6 +271,14 @@ fn render_once(
         return None;
     }
     let collect_code = opts.highlight && !theme.syntax.is_off();
+    if several
+        && let Some(out) = out.as_deref_mut()
+        && two_cores()
+    {
+        return Some(render_pipelined(
+            source_len, pieces, width, theme, opts, out,
+        ));
+    }
     let mut pre = PrePass::new();
     let mut r = Renderer::new(
         theme,
@@ -312,6 +331,113 @@ fn render_once(
     Some(r.finish())
 }
 
+/// Whether a second thread can run beside this one.
+fn two_cores() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
+/// A piece parsed, looked at by the pre-pass and its code highlighted, ready
+/// for layout (see [`render_pipelined`]).
+struct Prepared<'p> {
+    events: Vec<(Event<'p>, std::ops::Range<usize>)>,
+    /// The pre-pass's list sizes for the lists this piece opened.
+    list_last: Vec<u64>,
+    highlighted: Vec<code::Highlighted>,
+}
+
+/// Pieces waiting for layout: each holds its events and highlighted code,
+/// a few times the piece's size, so the queue is short.
+const PIPELINE_DEPTH: usize = 0;
+
+/// [`render_once`] for a streamed render of several pieces: a second thread
+/// parses each piece, runs the pre-pass over it and highlights its code
+/// while this one lays out the piece before. Only for bodies without
+/// footnotes (`render_once` checks): a piece's pre-pass then never needs
+/// what the layout of the pieces before it learnt.
+fn render_pipelined(
+    source_len: usize,
+    pieces: &[Piece<'_>],
+    width: u16,
+    theme: &Theme,
+    opts: RenderOptions,
+    out: HandOn<'_, '_>,
+) -> Document {
+    let collect_code = opts.highlight && !theme.syntax.is_off();
+    let mut r = Renderer::new(
+        theme,
+        usize::from(width.max(1)),
+        opts.highlight,
+        PrePass::new(),
+    );
+    r.sinks[0] = Sink::for_source(source_len);
+    r.wrap_code = opts.wrap_code;
+    r.details_open = opts.details_open;
+    r.cancel = CANCEL.with(|c| c.borrow().clone());
+    let cancel = r.cancel.clone();
+    let mut pre = PrePass::new();
+    lay_out_pipelined(&mut r, pieces, out, |piece| {
+        let events: Vec<_> = Parser::new_ext(&piece.text, options())
+            .into_offset_iter()
+            .filter(|(_, range)| range.start < piece.len)
+            .collect();
+        let known = pre.list_last.len();
+        let blocks = pre.observe(events.iter().map(|(e, _)| e), collect_code);
+        Prepared {
+            events,
+            list_last: pre.list_last[known..].to_vec(),
+            highlighted: code::highlight_each(&blocks, &theme.syntax, cancel.as_deref()),
+        }
+    });
+    r.finish()
+}
+
+/// Lays `pieces` out on this thread, each as `prepare` (run on a second
+/// thread, a piece or two ahead) made it ready, handing the lines of each
+/// to `out`. The work and its order are those of one thread, so are the
+/// lines.
+fn lay_out_pipelined<'p>(
+    r: &mut Renderer<'_>,
+    pieces: &'p [Piece<'_>],
+    out: HandOn<'_, '_>,
+    mut prepare: impl FnMut(&'p Piece<'_>) -> Prepared<'p> + Send,
+) {
+    let cancel = r.cancel.clone();
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Prepared<'p>>(PIPELINE_DEPTH);
+        let producer_cancel = cancel.clone();
+        scope.spawn(move || {
+            for piece in pieces {
+                if stopped(producer_cancel.as_deref()) {
+                    break;
+                }
+                // The layout stopped (its reader has gone): so does this.
+                if tx.send(prepare(piece)).is_err() {
+                    break;
+                }
+            }
+        });
+        for (piece, prepared) in pieces.iter().zip(rx.iter()) {
+            if stopped(cancel.as_deref()) {
+                break;
+            }
+            r.lists.extend(&prepared.list_last);
+            r.begin_piece_highlighted(prepared.highlighted);
+            for (event, range) in prepared.events {
+                if stopped(cancel.as_deref()) {
+                    break;
+                }
+                r.offset = piece.start + range.start;
+                r.event(event, range.len());
+            }
+            if !r.hand_on(out) {
+                break;
+            }
+        }
+        // Returning drops the receiver, which ends a producer waiting to
+        // send.
+    });
+}
+
 /// A pre-pass parse over every piece, then the layout's own: for what
 /// [`render_once`] cannot do.
 fn render_twice(
@@ -322,13 +448,34 @@ fn render_twice(
     opts: RenderOptions,
     mut out: Option<HandOn<'_, '_>>,
 ) -> Document {
-    let (pre, defs) = PrePass::run(pieces, opts.highlight && !theme.syntax.is_off());
+    let pipelined = pieces.len() > 1 && out.is_some() && two_cores();
+    let (mut pre, defs) = PrePass::run(pieces, opts.highlight && !theme.syntax.is_off(), pipelined);
+    let mut code_blocks = if pipelined {
+        std::mem::take(&mut pre.code)
+    } else {
+        Vec::new()
+    };
     let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
     r.sinks[0] = Sink::for_source(source_len);
     r.wrap_code = opts.wrap_code;
     r.details_open = opts.details_open;
     r.cancel = CANCEL.with(|c| c.borrow().clone());
     let cancel = r.cancel.clone();
+    if pipelined && let Some(out) = out {
+        let mut code_blocks = code_blocks.drain(..);
+        lay_out_pipelined(&mut r, pieces, out, |piece| {
+            let blocks = code_blocks.next().unwrap_or_default();
+            Prepared {
+                events: parser(piece, &defs)
+                    .into_offset_iter()
+                    .filter(|(_, range)| range.start < piece.len)
+                    .collect(),
+                list_last: Vec::new(),
+                highlighted: code::highlight_each(&blocks, &theme.syntax, cancel.as_deref()),
+            }
+        });
+        return r.finish();
+    }
     'pieces: for (i, piece) in pieces.iter().enumerate() {
         r.begin_piece(i);
         for (event, range) in parser(piece, &defs).into_offset_iter() {
@@ -802,6 +949,79 @@ mod tests {
             !all.contains("\n.\n"),
             "a stand-in definition was shown:\n{all}"
         );
+    }
+
+    #[test]
+    fn two_threads_lay_out_as_one() {
+        use std::fmt::Write as _;
+        // No footnotes, no link definitions: a streamed render of several
+        // pieces takes the pipelined path.
+        let mut src = String::new();
+        for s in 0..40 {
+            let _ = write!(
+                src,
+                "# Section {s}\n\nSome *text* with `code`, **bold** and a [link](https://e.com/{s}).\n\n"
+            );
+            for i in 1..=(s % 12 + 1) {
+                let _ = writeln!(
+                    src,
+                    "{i}. item {i} of a list that wraps past the width once"
+                );
+            }
+            let lang = ["rust", "python", "sh", "toml", ""][s % 5];
+            let _ = write!(
+                src,
+                "\n```{lang}\nfn main() {{ let x = {s}; }}\n# not a heading\nx = [1, 2]\n```\n\n\
+                 | a | b |\n|---|--:|\n| {s} | 2 |\n\n> - quoted {s}\n\n<details><summary>more</summary>\n\nhidden {s}\n\n</details>\n\n"
+            );
+        }
+        let theme = Theme::default();
+        for opts in [
+            RenderOptions::default(),
+            RenderOptions {
+                wrap_code: false,
+                highlight: false,
+                details_open: true,
+            },
+        ] {
+            let whole = render_in_pieces(&src, 60, &theme, opts, usize::MAX, None);
+            for piece_bytes in [1, 700, 5000] {
+                let pieces = pieces::pieces(&src, piece_bytes);
+                assert!(pieces.len() > 3, "{} pieces", pieces.len());
+                let mut streamed = Lines::default();
+                let mut headings = 0;
+                let rest = render_in_pieces(
+                    &src,
+                    60,
+                    &theme,
+                    opts,
+                    piece_bytes,
+                    Some(&mut |lines: &Lines, h: &[Heading]| {
+                        headings += h.len();
+                        streamed.extend(lines);
+                        true
+                    }),
+                );
+                streamed.extend(&rest.lines);
+                headings += rest.headings.len();
+                assert!(streamed.iter().eq(whole.lines.iter()), "{piece_bytes}");
+                assert_eq!(headings, whole.headings.len());
+            }
+            // A reader that goes away stops both threads.
+            let mut calls = 0;
+            render_in_pieces(
+                &src,
+                60,
+                &theme,
+                opts,
+                1,
+                Some(&mut |_: &Lines, _: &[Heading]| {
+                    calls += 1;
+                    false
+                }),
+            );
+            assert_eq!(calls, 1);
+        }
     }
 
     #[test]

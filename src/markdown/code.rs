@@ -20,7 +20,7 @@ pub(super) struct CodeState {
     offset: usize,
 }
 
-type Highlighted = Option<Vec<Vec<(Style, String)>>>;
+pub(super) type Highlighted = Option<Vec<Vec<(Style, String)>>>;
 
 /// Code blocks highlighted ahead of their layout, a piece at a time.
 pub(super) struct Highlights {
@@ -108,9 +108,27 @@ fn copy_text(raw: &str, lines: Range<usize>, column: usize) -> CodeBlock {
     }
 }
 
+/// Highlights `(lang, raw text)` blocks one after another on this thread
+/// (see [`super::render_pipelined`], where the layout has the other core).
+pub(super) fn highlight_each(
+    blocks: &[(String, String)],
+    syntax: &highlight::SyntaxTheme,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Vec<Highlighted> {
+    blocks
+        .iter()
+        .map(|(lang, text)| {
+            if super::stopped(cancel) {
+                return None;
+            }
+            highlight::highlight_block(&clean_code(text).0, lang, syntax)
+        })
+        .collect()
+}
+
 /// Highlights `(lang, raw text)` blocks on all cores. syntect is the
 /// dominant cost of rendering a code-heavy post and blocks are independent.
-fn highlight_all(
+pub(super) fn highlight_all(
     blocks: &[(String, String)],
     syntax: &highlight::SyntaxTheme,
     cancel: Option<&std::sync::atomic::AtomicBool>,
@@ -177,6 +195,13 @@ impl Renderer<'_> {
             Vec::new()
         };
         ahead.next = 0;
+    }
+
+    /// Piece `i` is next, its code highlighted already (see
+    /// [`super::render_pipelined`]).
+    pub(super) fn begin_piece_highlighted(&mut self, done: Vec<Highlighted>) {
+        self.highlights.done = done;
+        self.highlights.next = 0;
     }
 
     pub(super) fn start_code(&mut self, kind: CodeBlockKind<'_>) {

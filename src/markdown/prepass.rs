@@ -36,24 +36,55 @@ impl PrePass {
     }
 
     /// A parse of its own over every piece, before the layout's (see
-    /// [`super::render_once`] for when one parse does).
-    pub(super) fn run(pieces: &[Piece<'_>], collect_code: bool) -> (PrePass, LinkDefs) {
+    /// [`super::render_once`] for when one parse does). With `two_threads`,
+    /// the first half of the pieces is looked at on this thread and the
+    /// second on another: what one piece shows depends on no other until
+    /// the pieces' findings are put together, in order, as one pass would
+    /// have found them. It costs a second parser's tree in memory, which a
+    /// streamed render (`--print`) has room for and the reader has not.
+    pub(super) fn run(
+        pieces: &[Piece<'_>],
+        collect_code: bool,
+        two_threads: bool,
+    ) -> (PrePass, LinkDefs) {
+        let several = pieces.len() > 1;
+        let see_all = |pieces: &[Piece<'_>]| -> Vec<Seen> {
+            pieces
+                .iter()
+                .map(|p| Seen::piece(p, several, collect_code))
+                .collect()
+        };
+        let seen = if several && two_threads {
+            let (first, second) = pieces.split_at(pieces.len() / 2);
+            std::thread::scope(|scope| {
+                let later = scope.spawn(|| see_all(second));
+                let mut seen = see_all(first);
+                // A panic on the other thread is one on this one.
+                seen.extend(
+                    later
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                );
+                seen
+            })
+        } else {
+            see_all(pieces)
+        };
         let mut pre = PrePass::new();
         pre.code.reserve(pieces.len());
         let mut defs = LinkDefs::default();
-        for piece in pieces {
-            let parser = Parser::new_ext(&piece.text, options());
-            if pieces.len() > 1 {
-                for (label, def) in parser.reference_definitions().iter() {
-                    defs.add(label, &def.dest, def.title.as_deref().unwrap_or(""));
-                }
+        for piece in seen {
+            let mut notes: Vec<(String, usize)> = piece.pre.note_numbers.into_iter().collect();
+            notes.sort_unstable_by_key(|&(_, n)| n);
+            for (key, _) in notes {
+                let next = pre.note_numbers.len() + 1;
+                pre.note_numbers.entry(key).or_insert(next);
             }
-            let events = parser
-                .into_offset_iter()
-                .filter(|(_, range)| range.start < piece.len)
-                .map(|(event, _)| event);
-            let blocks = pre.observe(events, collect_code);
-            pre.code.push(blocks);
+            pre.list_last.extend(piece.pre.list_last);
+            pre.code.extend(piece.pre.code);
+            for (label, dest, title) in &piece.defs {
+                defs.add(label, dest, title);
+            }
         }
         (pre, defs)
     }
@@ -102,5 +133,42 @@ impl PrePass {
             }
         }
         blocks
+    }
+}
+
+/// What the pre-pass finds in one piece, alone.
+struct Seen {
+    /// Footnotes numbered in the piece's own order, its lists and code.
+    pre: PrePass,
+    /// `(label, destination, title)` of its link reference definitions.
+    defs: Vec<(String, String, String)>,
+}
+
+impl Seen {
+    fn piece(piece: &Piece<'_>, several: bool, collect_code: bool) -> Seen {
+        let mut pre = PrePass::new();
+        let parser = Parser::new_ext(&piece.text, options());
+        let defs = if several {
+            parser
+                .reference_definitions()
+                .iter()
+                .map(|(label, def)| {
+                    (
+                        label.to_owned(),
+                        def.dest.to_string(),
+                        def.title.as_deref().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let events = parser
+            .into_offset_iter()
+            .filter(|(_, range)| range.start < piece.len)
+            .map(|(event, _)| event);
+        let blocks = pre.observe(events, collect_code);
+        pre.code.push(blocks);
+        Seen { pre, defs }
     }
 }
