@@ -928,25 +928,25 @@ fn half_blocks_in(styled: &str, fg: &str, bg: &str) -> usize {
     // Each run of cells starts with its SGR; tmux writes fg and bg in one
     // or two sequences before the text they colour.
     let mut count = 0;
-    let (mut has_fg, mut has_bg) = (false, false);
+    let (mut fore_matches, mut back_matches) = (false, false);
     let mut rest = styled;
     while let Some(c) = rest.chars().next() {
         if c == '\x1b' {
             let end = rest.find('m').map_or(rest.len(), |i| i + 1);
             let sgr = &rest[..end];
             if sgr == "\x1b[0m" || sgr == "\x1b[m" {
-                (has_fg, has_bg) = (false, false);
+                (fore_matches, back_matches) = (false, false);
             }
             if sgr.contains("38;") {
-                has_fg = sgr.contains(&fg);
+                fore_matches = sgr.contains(&fg);
             }
             if sgr.contains("48;") {
-                has_bg = sgr.contains(&bg);
+                back_matches = sgr.contains(&bg);
             }
             rest = &rest[end..];
             continue;
         }
-        if c == '▀' && has_fg && has_bg {
+        if c == '▀' && fore_matches && back_matches {
             count += 1;
         }
         rest = &rest[c.len_utf8()..];
