@@ -283,6 +283,9 @@ impl Threads {
             .name("folio-picture".into())
             .spawn(move || {
                 quiet_panics();
+                // Decoding a photo takes a core for tens of milliseconds:
+                // the first frame and keys, on the main thread, come first.
+                in_the_background();
                 for job in jobs {
                     if !decoded(decode_picture(&job)) {
                         return;
@@ -417,6 +420,23 @@ impl<J: Send + 'static> Newest<J> {
 thread_local! {
     /// Set on threads that catch their own panics.
     static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Lowers this thread's CPU priority (nice 10; the threads it starts
+/// inherit it): the work is background work, and keys and frames come
+/// first (a reader's main thread, or every visitor's on `folio serve`'s
+/// runtime). Once per thread; where it cannot be done, nothing changes.
+pub fn in_the_background() {
+    thread_local! {
+        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if LOWERED.with(|l| l.replace(true)) {
+        return;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
+        tracing::debug!(error = %e, "cannot lower a background thread's priority");
+    }
 }
 
 /// Marks this thread as one that catches and reports its own panics, so a

@@ -283,7 +283,7 @@ impl SiteWork {
         let work = self.work.clone();
         let queue = Arc::clone(&self.pictures);
         tokio::task::spawn_blocking(move || {
-            in_the_background();
+            crate::work::in_the_background();
             loop {
                 let job = {
                     let mut queue = lock(&queue);
@@ -333,7 +333,7 @@ impl SiteWork {
 
 /// Runs a session's layout jobs, one after the other, until none waits.
 fn run_layouts(site: &Site, work: &Work, slot: &Mutex<Layouts>, stats: &Stats) {
-    in_the_background();
+    crate::work::in_the_background();
     loop {
         let (job, stop) = {
             let mut layouts = lock(slot);
@@ -376,23 +376,6 @@ fn run_layouts(site: &Site, work: &Work, slot: &Mutex<Layouts>, stats: &Stats) {
             }
             let _ = work.send(report);
         }
-    }
-}
-
-/// Lowers this thread's CPU priority (nice 10; the threads it starts
-/// inherit it): a layout is background work, and every visitor's keys and
-/// frames, on the runtime's threads, come first. Once per thread of the
-/// blocking pool; where it cannot be done, nothing changes.
-fn in_the_background() {
-    thread_local! {
-        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    if LOWERED.with(|l| l.replace(true)) {
-        return;
-    }
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
-        tracing::debug!(error = %e, "cannot lower a layout thread's priority");
     }
 }
 
