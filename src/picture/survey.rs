@@ -239,11 +239,13 @@ fn header_size(
     if opened.metadata().ok()?.len() > MAX_FILE_BYTES {
         return None;
     }
-    let (w, h) = image::ImageReader::new(BufReader::new(opened))
-        .with_guessed_format()
-        .ok()?
-        .into_dimensions()
-        .ok()?;
+    // Only the header: a photo is megabytes, and this runs before the
+    // post's first frame. Formats folio cannot decode are not sized.
+    let size = imagesize::reader_size(BufReader::new(opened)).ok()?;
+    let (w, h) = (
+        u32::try_from(size.width).ok()?,
+        u32::try_from(size.height).ok()?,
+    );
     (w > 0 && h > 0 && u64::from(w) * u64::from(h) <= MAX_PIXELS).then_some((w, h))
 }
 
