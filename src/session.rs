@@ -40,11 +40,12 @@ use crate::app::App;
 use crate::color::Background;
 use crate::graphics::{Answers, Graphics, Hint};
 use crate::input::{Event, Parser};
+use crate::picture::PictureJob;
 use crate::state::ReadingChanges;
 use crate::theme::Theme;
 use crate::ui;
 use crate::wire::{Extras, WireBackend};
-use crate::work::{Executor, submit_pending};
+use crate::work::{Executor, Work, submit_work};
 
 /// How long a lone `Esc` waits for the rest of a sequence.
 pub const ESC_TIMEOUT: Duration = Duration::from_millis(40);
@@ -137,6 +138,9 @@ pub struct Session<W: Write> {
     /// The picture questions: what was known before asking, when they went
     /// out (until DA1 answers), and the answers so far.
     graphics: Option<GraphicsProbe>,
+    /// Pictures asked for since the last frame: decoded once it is out, so
+    /// a post's first screen of text never shares the cores with them.
+    held: Vec<PictureJob>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -167,6 +171,7 @@ impl<W: Write> Session<W> {
             answered: false,
             margins_asked: None,
             graphics: None,
+            held: Vec::new(),
         })
     }
 
@@ -347,9 +352,13 @@ impl<W: Write> Session<W> {
     /// the app until nothing more is asked), changed reading state to be
     /// kept.
     pub fn step(&mut self, exec: &mut dyn Executor, host: &mut dyn Host) -> io::Result<Flow> {
+        // A runner that does not call `after_frame`: the pictures held at
+        // the last frame go now.
+        self.after_frame(exec);
         loop {
             self.perform(host)?;
-            submit_pending(&mut self.app, exec);
+            submit_work(&mut self.app, exec);
+            self.held.extend(self.app.pending_pictures());
             let Some(report) = exec.ready() else { break };
             self.app.report(report);
         }
@@ -361,6 +370,14 @@ impl<W: Write> Session<W> {
         } else {
             Flow::Continue
         })
+    }
+
+    /// After a frame (drawn or not): the pictures asked for before it go
+    /// to `exec`.
+    pub fn after_frame(&mut self, exec: &mut dyn Executor) {
+        for job in self.held.drain(..) {
+            exec.submit(Work::Picture(job));
+        }
     }
 
     fn perform(&mut self, host: &mut dyn Host) -> io::Result<()> {
@@ -447,6 +464,52 @@ mod tests {
             light: Box::new(Theme::builtin("light").unwrap()),
         });
         Session::new(app, Vec::new(), (80, 24), probe).unwrap()
+    }
+
+    /// Does the work inline, counting the pictures handed to it.
+    #[derive(Default)]
+    struct Counting {
+        inline: Inline,
+        pictures: usize,
+    }
+
+    impl Executor for Counting {
+        fn submit(&mut self, work: Work) {
+            self.pictures += usize::from(matches!(work, Work::Picture(_)));
+            self.inline.submit(work);
+        }
+        fn ready(&mut self) -> Option<crate::action::Report> {
+            self.inline.ready()
+        }
+    }
+
+    #[test]
+    fn pictures_are_decoded_after_the_frame_that_shows_the_text_around_them() {
+        let dir = tempfile::tempdir().unwrap();
+        image::RgbImage::new(40, 20)
+            .save(dir.path().join("p.png"))
+            .unwrap();
+        std::fs::write(dir.path().join("post.md"), "# Post\n\n![p](p.png)\n").unwrap();
+        let app = App::new(
+            crate::posts::scan(dir.path()).unwrap(),
+            Theme::builtin("dark").unwrap(),
+            Keymap::default(),
+            Options::default(),
+        );
+        let mut s = Session::new(app, Vec::new(), (80, 24), None).unwrap();
+        let mut exec = Counting::default();
+        let now = Instant::now();
+        // The first frame shows the post beside the list: its picture waits
+        // for it.
+        s.start(now, &mut exec, &mut NoHost).unwrap();
+        assert!(String::from_utf8_lossy(s.writer_mut()).contains("Post"));
+        assert_eq!(exec.pictures, 0, "held until the post's text is out");
+        s.after_frame(&mut exec);
+        assert_eq!(exec.pictures, 1);
+        s.after_frame(&mut exec);
+        s.input(b"\r", now);
+        s.step(&mut exec, &mut NoHost).unwrap();
+        assert_eq!(exec.pictures, 1, "each picture once");
     }
 
     #[test]

@@ -181,6 +181,7 @@ pub fn drive<W: Write>(
                 return Ok(Exit::Quit);
             }
             session.frame(false)?;
+            session.after_frame(exec);
             continue;
         };
         // Apply everything already queued before drawing, so a burst of
@@ -198,6 +199,7 @@ pub fn drive<W: Write>(
             }
         }
         session.frame(false)?;
+        session.after_frame(exec);
     }
 }
 

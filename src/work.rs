@@ -59,6 +59,14 @@ pub trait Executor {
 
 /// Hands everything the app asks for to `exec`.
 pub fn submit_pending(app: &mut App, exec: &mut dyn Executor) {
+    submit_work(app, exec);
+    for job in app.pending_pictures() {
+        exec.submit(Work::Picture(job));
+    }
+}
+
+/// Hands what the app asks for to `exec`, but its pictures.
+pub fn submit_work(app: &mut App, exec: &mut dyn Executor) {
     while let Some(post) = app.pending_load() {
         exec.submit(Work::Load(post, app.options.sources.clone()));
     }
@@ -67,9 +75,6 @@ pub fn submit_pending(app: &mut App, exec: &mut dyn Executor) {
     }
     if let Some(job) = app.pending_search() {
         exec.submit(Work::Search(job));
-    }
-    for job in app.pending_pictures() {
-        exec.submit(Work::Picture(job));
     }
 }
 

@@ -672,6 +672,7 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
             Ok(drawn) => answered(drawn, &mut unanswered, &ctx.stats),
             Err(e) => return End::Failed(e),
         }
+        session.after_frame(&mut exec);
     }
 }
 
