@@ -662,12 +662,6 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
             Ok(Flow::Continue) => {}
             Err(e) => return End::Failed(e.to_string()),
         }
-        // What effects wrote (a copy) is not a frame: it must not be
-        // dropped with one.
-        let extra = std::mem::take(session.writer_mut());
-        if !extra.is_empty() {
-            outbox_append(&outbox, &extra);
-        }
         match draw(&mut session, &outbox) {
             Ok(drawn) => answered(drawn, &mut unanswered, &ctx.stats),
             Err(e) => return End::Failed(e),
@@ -710,6 +704,12 @@ fn send(session: &mut Session<Vec<u8>>, outbox: &Outbox, frame: bool) {
 /// this frame is a full repaint, so the screen is right whichever frames
 /// were skipped. Whether a frame was drawn.
 fn draw(session: &mut Session<Vec<u8>>, outbox: &Outbox) -> Result<bool, String> {
+    // What effects wrote (a copy) is not a frame: it must not be dropped
+    // with one.
+    let extra = std::mem::take(session.writer_mut());
+    if !extra.is_empty() {
+        outbox_append(outbox, &extra);
+    }
     let behind = outbox.waiting();
     if !session.frame(behind).map_err(|e| e.to_string())? {
         return Ok(false);
