@@ -141,6 +141,8 @@ pub struct Session<W: Write> {
     /// Pictures asked for since the last frame: decoded once it is out, so
     /// a post's first screen of text never shares the cores with them.
     held: Vec<PictureJob>,
+    /// A frame was drawn (or nothing needed one) since they were held.
+    held_framed: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -172,6 +174,7 @@ impl<W: Write> Session<W> {
             margins_asked: None,
             graphics: None,
             held: Vec::new(),
+            held_framed: false,
         })
     }
 
@@ -353,8 +356,11 @@ impl<W: Write> Session<W> {
     /// kept.
     pub fn step(&mut self, exec: &mut dyn Executor, host: &mut dyn Host) -> io::Result<Flow> {
         // A runner that does not call `after_frame`: the pictures held at
-        // the last frame go now.
-        self.after_frame(exec);
+        // the last frame go now. Not before that frame: a burst of input
+        // (the post arriving with a terminal's reply) is several steps.
+        if self.held_framed {
+            self.after_frame(exec);
+        }
         loop {
             self.perform(host)?;
             submit_work(&mut self.app, exec);
@@ -378,6 +384,7 @@ impl<W: Write> Session<W> {
         for job in self.held.drain(..) {
             exec.submit(Work::Picture(job));
         }
+        self.held_framed = false;
     }
 
     fn perform(&mut self, host: &mut dyn Host) -> io::Result<()> {
@@ -423,6 +430,7 @@ impl<W: Write> Session<W> {
     /// frame paints the whole screen (the SSH runner dropped a frame the
     /// client never got). Whether a frame was drawn.
     pub fn frame(&mut self, repaint: bool) -> io::Result<bool> {
+        self.held_framed = true;
         if !self.app.take_dirty() {
             return Ok(false);
         }
@@ -503,6 +511,10 @@ mod tests {
         // for it.
         s.start(now, &mut exec, &mut NoHost).unwrap();
         assert!(String::from_utf8_lossy(s.writer_mut()).contains("Post"));
+        assert_eq!(exec.pictures, 0, "held until the post's text is out");
+        // More input before that frame: still held.
+        s.input(b"\x1b[?62;22c", now);
+        s.step(&mut exec, &mut NoHost).unwrap();
         assert_eq!(exec.pictures, 0, "held until the post's text is out");
         s.after_frame(&mut exec);
         assert_eq!(exec.pictures, 1);
