@@ -280,16 +280,7 @@ fn render_once(
         ));
     }
     let mut pre = PrePass::new();
-    let mut r = Renderer::new(
-        theme,
-        usize::from(width.max(1)),
-        opts.highlight,
-        PrePass::new(),
-    );
-    r.sinks[0] = Sink::for_source(source_len);
-    r.wrap_code = opts.wrap_code;
-    r.details_open = opts.details_open;
-    r.cancel = CANCEL.with(|c| c.borrow().clone());
+    let mut r = renderer(theme, width, opts, PrePass::new(), source_len);
     let cancel = r.cancel.clone();
     for (i, piece) in pieces.iter().enumerate() {
         if stopped(cancel.as_deref()) {
@@ -363,16 +354,7 @@ fn render_pipelined(
     out: HandOn<'_, '_>,
 ) -> Document {
     let collect_code = opts.highlight && !theme.syntax.is_off();
-    let mut r = Renderer::new(
-        theme,
-        usize::from(width.max(1)),
-        opts.highlight,
-        PrePass::new(),
-    );
-    r.sinks[0] = Sink::for_source(source_len);
-    r.wrap_code = opts.wrap_code;
-    r.details_open = opts.details_open;
-    r.cancel = CANCEL.with(|c| c.borrow().clone());
+    let mut r = renderer(theme, width, opts, PrePass::new(), source_len);
     let cancel = r.cancel.clone();
     let mut pre = PrePass::new();
     lay_out_pipelined(&mut r, pieces, out, |piece| {
@@ -455,11 +437,7 @@ fn render_twice(
     } else {
         Vec::new()
     };
-    let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
-    r.sinks[0] = Sink::for_source(source_len);
-    r.wrap_code = opts.wrap_code;
-    r.details_open = opts.details_open;
-    r.cancel = CANCEL.with(|c| c.borrow().clone());
+    let mut r = renderer(theme, width, opts, pre, source_len);
     let cancel = r.cancel.clone();
     if pipelined && let Some(out) = out {
         let mut code_blocks = code_blocks.drain(..);
@@ -511,6 +489,23 @@ fn parser<'p>(
             },
         ),
     )
+}
+
+/// A renderer of a post of `source_len` bytes at `width` with `opts`,
+/// knowing what `pre` found, cancelled by this thread's cancel flag.
+fn renderer(
+    theme: &Theme,
+    width: u16,
+    opts: RenderOptions,
+    pre: PrePass,
+    source_len: usize,
+) -> Renderer<'_> {
+    let mut r = Renderer::new(theme, usize::from(width.max(1)), opts.highlight, pre);
+    r.sinks[0] = Sink::for_source(source_len);
+    r.wrap_code = opts.wrap_code;
+    r.details_open = opts.details_open;
+    r.cancel = CANCEL.with(|c| c.borrow().clone());
+    r
 }
 
 /// The state of one render, carried from piece to piece.

@@ -37,11 +37,16 @@ fn blog(body: &str) -> tempfile::TempDir {
 }
 
 fn app(dir: &Path, depth: Depth, images: Images) -> App {
-    let posts = folio::posts::scan(dir).unwrap();
     let options = Options {
         images,
         ..Options::default()
     };
+    app_with(dir, depth, options)
+}
+
+/// The app on `dir`'s posts with `options`, at 100×80, in the post.
+fn app_with(dir: &Path, depth: Depth, options: Options) -> App {
+    let posts = folio::posts::scan(dir).unwrap();
     let mut app = App::new(
         posts,
         Theme::default().for_depth(depth),
@@ -456,23 +461,13 @@ impl Server {
 }
 
 fn remote_app(dir: &Path, cache: &Path) -> App {
-    let posts = folio::posts::scan(dir).unwrap();
     let options = Options {
         sources: folio::picture::Sources {
             remote: Some(cache.to_path_buf()),
         },
         ..Options::default()
     };
-    let mut app = App::new(
-        posts,
-        Theme::default().for_depth(Depth::TrueColor),
-        Keymap::default(),
-        options,
-    );
-    app.update(folio::action::Action::Resize(100, 80));
-    folio::work::settle(&mut app);
-    press(&mut app, "<Enter>");
-    app
+    app_with(dir, Depth::TrueColor, options)
 }
 
 #[test]
@@ -535,20 +530,11 @@ fn in_link_mode_a_picture_opens_in_the_viewer_locally_and_is_copied_over_ssh() {
     let file = dir.path().join("hello/img/rb.png");
     red_over_blue(&file, 40, 20);
     for remote in [false, true] {
-        let posts = folio::posts::scan(dir.path()).unwrap();
         let options = Options {
             remote,
             ..Options::default()
         };
-        let mut app = App::new(
-            posts,
-            Theme::default().for_depth(Depth::TrueColor),
-            Keymap::default(),
-            options,
-        );
-        app.update(folio::action::Action::Resize(100, 80));
-        folio::work::settle(&mut app);
-        press(&mut app, "<Enter>");
+        let mut app = app_with(dir.path(), Depth::TrueColor, options);
         press(&mut app, "F");
         let hints = app.hints();
         assert_eq!(hints.len(), 1, "{hints:?}");
