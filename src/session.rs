@@ -426,6 +426,12 @@ impl<W: Write> Session<W> {
         }
     }
 
+    /// Frees the pictures the terminal keeps for this session (kitty's),
+    /// for the runner to call before it leaves the terminal.
+    pub fn release_pictures(&mut self) -> io::Result<()> {
+        self.terminal.backend_mut().release_pictures()
+    }
+
     /// Draws a frame if anything visible changed; with `repaint`, that
     /// frame paints the whole screen (the SSH runner dropped a frame the
     /// client never got). Whether a frame was drawn.

@@ -133,6 +133,8 @@ pub fn run(app: App, mouse: bool, probe: Option<Probe>, services: Services) -> i
     let mut session = Session::new(app, io::stdout(), size()?, probe)?;
     session.ask_graphics(graphics_hint());
     let exit = drive(&mut session, &rx, &mut threads, &mut host);
+    // kitty would keep the pictures' data after folio has gone.
+    let _ = session.release_pictures();
     // A reply still on its way would land in the shell as typed text: give
     // it the rest of its time to arrive and drop it from the input queue.
     if let Some(left) = session.unanswered(Instant::now()) {

@@ -209,6 +209,24 @@ impl<W: Write> WireBackend<W> {
         &self.placed
     }
 
+    /// Frees every image kitty holds for this backend, before the program
+    /// leaves the terminal: kitty keeps an image's data (megabytes for a
+    /// photo) after the program that sent it has exited, until the window
+    /// closes.
+    pub fn release_pictures(&mut self) -> io::Result<()> {
+        if self.kitty_sent.is_empty() {
+            return Ok(());
+        }
+        let mut out = String::new();
+        for (_, id) in self.kitty_sent.drain(..) {
+            kitty::forget(&mut out, id);
+        }
+        self.placed
+            .retain(|p| p.encoded.graphics != Graphics::Kitty);
+        self.emit(&out)?;
+        self.out.flush()
+    }
+
     /// The screen was cleared: in-grid pictures went with it, kitty's
     /// placements are removed (into `out`).
     fn forget_placed(&mut self, out: &mut String) {
@@ -1408,6 +1426,22 @@ mod tests {
         let cleared =
             String::from_utf8(std::mem::take(terminal.backend_mut().writer_mut())).unwrap();
         assert!(cleared.contains(kitty::UNPLACE_ALL));
+    }
+
+    #[test]
+    fn kitty_images_are_freed_before_leaving() {
+        let mut terminal = Terminal::new(WireBackend::new(Vec::new(), 40, 10)).unwrap();
+        let pic = picture(Graphics::Kitty);
+        draw_with_picture(&mut terminal, 0, &pic);
+        // Scrolled off: kitty still keeps the image, to place it again.
+        let off = draw_with_picture(&mut terminal, 9, &pic);
+        assert!(!off.contains("d=I"), "{off:?}");
+        terminal.backend_mut().release_pictures().unwrap();
+        let freed = String::from_utf8(std::mem::take(terminal.backend_mut().writer_mut())).unwrap();
+        assert_eq!(freed, "\x1b_Ga=d,d=I,i=1,q=2\x1b\\");
+        // Nothing held: nothing more to free.
+        terminal.backend_mut().release_pictures().unwrap();
+        assert!(terminal.backend().writer().is_empty());
     }
 
     #[test]

@@ -171,7 +171,13 @@ fn a_terminal_answering_like_kitty_gets_kitty_graphics() {
         |o| o.contains(KITTY),
     );
     assert!(!out.contains(SIXEL));
-    // Never a key: the reply moved nothing, `q` still quit.
+    // Never a key: the reply moved nothing, `q` still quit. On the way out
+    // the image is freed (kitty would keep it after folio has gone), before
+    // the main screen comes back.
+    let freed = out
+        .rfind("\x1b_Ga=d,d=I,i=1,q=2\x1b\\")
+        .expect("image freed");
+    assert!(freed < out.rfind("\x1b[?1049l").expect("main screen back"));
 }
 
 #[test]
