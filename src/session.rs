@@ -11,7 +11,7 @@
 //! (`take_effects`, `pending_*`, `take_dirty`, `take_reading_changes`).
 //!
 //! A session has no clock of its own: the runner passes the time with the
-//! input, and asks [`Session::esc_deadline`] when to call
+//! input, and asks [`Session::deadline`] when to call
 //! [`Session::timeout`] (a lone `Esc` is a key only once nothing follows it).
 //!
 //! The background-colour question (OSC 11, for `theme: auto`) is asked right
@@ -26,7 +26,11 @@
 //! terminal), the picture questions ([`crate::graphics::QUERY`]) go out with
 //! them; the DA1 reply, whenever it comes, settles the protocol (see
 //! [`crate::graphics::choose`]) and pictures switch from half blocks to it.
-//! A second DA1 reply (typed, or a terminal's own) changes nothing.
+//! A second DA1 reply (typed, or a terminal's own) changes nothing. Until
+//! that reply (or [`REPLY_DEADLINE`]), pictures wait: they are then decoded
+//! once, for the protocol chosen, and only after the terminal has taken in
+//! the text drawn before them (a terminal answers in order), so a post's
+//! first screen of text never shares the cores with them.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -59,6 +63,11 @@ pub const OSC11_QUERY: &str = "\x1b]11;?\x1b\\";
 /// The question whether the terminal knows left/right margin mode
 /// (DECRQM for mode 69, DECLRMM); the answer is `CSI ? 69 ; Ps $ y`.
 pub const MARGINS_QUERY: &str = "\x1b[?69$p";
+/// Primary device attributes (DA1), asked after the other questions: every
+/// terminal answers it, and answers in order, so once its reply is in, no
+/// answer to an earlier question is still on its way (a question the
+/// terminal does not know gets none).
+pub const SENTINEL: &str = "\x1b[c";
 
 /// The longest text copied with OSC 52: terminals cap what they take
 /// (xterm and tmux among them), and over SSH a huge copy is a huge write.
@@ -138,11 +147,19 @@ pub struct Session<W: Write> {
     /// The picture questions: what was known before asking, when they went
     /// out (until DA1 answers), and the answers so far.
     graphics: Option<GraphicsProbe>,
+    /// The terminal answered the [`SENTINEL`] after the questions: nothing
+    /// more is on its way.
+    settled: bool,
     /// Pictures asked for since the last frame: decoded once it is out, so
     /// a post's first screen of text never shares the cores with them.
     held: Vec<PictureJob>,
     /// A frame was drawn (or nothing needed one) since they were held.
     held_framed: bool,
+    /// Until when held pictures wait for the terminal to answer the
+    /// picture questions (DA1): its answer says which protocol to encode
+    /// them for, and that it has taken in the frame before them, so their
+    /// decoding does not hold up the terminal's drawing of the text.
+    pictures_wait: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -173,8 +190,10 @@ impl<W: Write> Session<W> {
             answered: false,
             margins_asked: None,
             graphics: None,
+            settled: false,
             held: Vec::new(),
             held_framed: false,
+            pictures_wait: None,
         })
     }
 
@@ -218,6 +237,7 @@ impl<W: Write> Session<W> {
         let ask = match (&mut self.graphics, Graphics::forced(images)) {
             (Some(g), None) if images == crate::picture::Images::Auto => {
                 g.asked = Some(now);
+                self.pictures_wait = Some(now + REPLY_DEADLINE);
                 true
             }
             (Some(g), Some(forced)) => {
@@ -232,8 +252,11 @@ impl<W: Write> Session<W> {
             out.write_all(OSC11_QUERY.as_bytes())?;
         }
         out.write_all(MARGINS_QUERY.as_bytes())?;
+        // The picture questions end with DA1 themselves.
         if ask {
             out.write_all(crate::graphics::QUERY.as_bytes())?;
+        } else {
+            out.write_all(SENTINEL.as_bytes())?;
         }
         out.flush()?;
         if probe {
@@ -251,16 +274,28 @@ impl<W: Write> Session<W> {
     }
 
     /// When [`Session::timeout`] should be called, if at all: a lone `Esc`
-    /// becomes a key once nothing has followed it for [`ESC_TIMEOUT`].
-    pub fn esc_deadline(&self) -> Option<Instant> {
-        self.pending_since.map(|since| since + ESC_TIMEOUT)
+    /// becomes a key once nothing has followed it for [`ESC_TIMEOUT`], and
+    /// pictures stop waiting for a terminal that has not answered within
+    /// [`REPLY_DEADLINE`].
+    pub fn deadline(&self) -> Option<Instant> {
+        let esc = self.pending_since.map(|since| since + ESC_TIMEOUT);
+        [esc, self.pictures_wait].into_iter().flatten().min()
     }
 
-    /// Nothing more came: what is pending is what it looked like.
+    /// [`Session::deadline`] has come: what is pending is what it looked
+    /// like, and held pictures wait no more.
     pub fn timeout(&mut self, now: Instant) {
-        self.pending_since = None;
-        let events = self.parser.flush();
-        self.apply(events, now);
+        if self.pictures_wait.is_some_and(|until| until <= now) {
+            self.pictures_wait = None;
+        }
+        if self
+            .pending_since
+            .is_some_and(|since| since + ESC_TIMEOUT <= now)
+        {
+            self.pending_since = None;
+            let events = self.parser.flush();
+            self.apply(events, now);
+        }
     }
 
     fn apply(&mut self, events: Vec<Event>, now: Instant) {
@@ -287,6 +322,8 @@ impl<W: Write> Session<W> {
                     }
                 }
                 Event::DeviceAttributes { sixel } => {
+                    self.pictures_wait = None;
+                    self.settled = true;
                     if let Some(g) = self.graphics.as_mut()
                         && g.asked.take().is_some()
                     {
@@ -319,10 +356,14 @@ impl<W: Write> Session<W> {
         self.app.report(Report::SetTheme(theme));
     }
 
-    /// How much longer an unanswered background-colour question may still
-    /// be answered (a runner leaving the terminal waits that long, then
-    /// drops the reply so it does not land in the shell as typed text).
+    /// How much longer an answer to one of the questions may still come (a
+    /// runner leaving the terminal waits that long, then drops the reply so
+    /// it does not land in the shell as typed text); none once the
+    /// terminal has answered the [`SENTINEL`] that followed them.
     pub fn unanswered(&self, now: Instant) -> Option<Duration> {
+        if self.settled {
+            return None;
+        }
         let colour = self.asked.filter(|_| !self.answered);
         let graphics = self.graphics.and_then(|g| g.asked);
         // They went out together: the earliest bounds the wait.
@@ -379,8 +420,14 @@ impl<W: Write> Session<W> {
     }
 
     /// After a frame (drawn or not): the pictures asked for before it go
-    /// to `exec`.
+    /// to `exec`, unless they wait for the terminal's answer (then they go
+    /// at the first step after it, or after [`Session::deadline`]).
     pub fn after_frame(&mut self, exec: &mut dyn Executor) {
+        if self.pictures_wait.is_some() {
+            // The frame is out: the first step after the wait sends them.
+            self.held_framed = true;
+            return;
+        }
         for job in self.held.drain(..) {
             exec.submit(Work::Picture(job));
         }
@@ -530,6 +577,67 @@ mod tests {
         assert_eq!(exec.pictures, 1, "each picture once");
     }
 
+    /// A session on a post with one picture, that asks the terminal about
+    /// pictures, started at `now`.
+    fn asking_about_pictures(dir: &Path, now: Instant, exec: &mut Counting) -> Session<Vec<u8>> {
+        image::RgbImage::new(40, 20)
+            .save(dir.join("p.png"))
+            .unwrap();
+        std::fs::write(dir.join("post.md"), "# Post\n\n![p](p.png)\n").unwrap();
+        let app = App::new(
+            crate::posts::scan(dir).unwrap(),
+            Theme::builtin("dark").unwrap(),
+            Keymap::default(),
+            Options::default(),
+        );
+        let mut s = Session::new(app, Vec::new(), (80, 24), None).unwrap();
+        s.ask_graphics(crate::graphics::Hint::default());
+        s.start(now, exec, &mut NoHost).unwrap();
+        s.after_frame(exec);
+        s
+    }
+
+    #[test]
+    fn pictures_wait_for_the_terminal_to_answer_what_it_can_draw() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut exec = Counting::default();
+        let t0 = Instant::now();
+        let mut s = asking_about_pictures(dir.path(), t0, &mut exec);
+        assert_eq!(exec.pictures, 0, "the terminal has not answered");
+        assert_eq!(s.deadline(), Some(t0 + REPLY_DEADLINE));
+        // Keys meanwhile: still waiting.
+        s.input(b"j", t0 + Duration::from_millis(5));
+        s.step(&mut exec, &mut NoHost).unwrap();
+        s.frame(false).unwrap();
+        s.after_frame(&mut exec);
+        assert_eq!(exec.pictures, 0);
+        // DA1: the terminal has read everything before the question.
+        s.input(b"\x1b[?62;22c", t0 + Duration::from_millis(30));
+        assert_eq!(s.deadline(), None);
+        s.step(&mut exec, &mut NoHost).unwrap();
+        assert_eq!(exec.pictures, 1);
+    }
+
+    #[test]
+    fn pictures_stop_waiting_for_a_terminal_that_does_not_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut exec = Counting::default();
+        let t0 = Instant::now();
+        let mut s = asking_about_pictures(dir.path(), t0, &mut exec);
+        // A lone Esc meanwhile keeps its own, earlier deadline.
+        s.input(b"\x1b", t0 + Duration::from_millis(10));
+        let esc = t0 + Duration::from_millis(10) + ESC_TIMEOUT;
+        assert_eq!(s.deadline(), Some(esc));
+        s.timeout(esc);
+        s.step(&mut exec, &mut NoHost).unwrap();
+        assert_eq!(exec.pictures, 0, "the Esc's deadline is not the pictures'");
+        assert_eq!(s.deadline(), Some(t0 + REPLY_DEADLINE));
+        s.timeout(t0 + REPLY_DEADLINE);
+        s.step(&mut exec, &mut NoHost).unwrap();
+        assert_eq!(exec.pictures, 1);
+        assert_eq!(s.deadline(), None);
+    }
+
     #[test]
     fn the_question_follows_the_first_frame() {
         let mut s = session(true);
@@ -564,12 +672,30 @@ mod tests {
     }
 
     #[test]
+    fn once_the_sentinel_is_answered_nothing_more_is_awaited() {
+        let mut s = session(true);
+        let t0 = Instant::now();
+        s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
+        let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
+        assert!(out.ends_with(SENTINEL), "{out:?}");
+        // A terminal that knows neither OSC 11 nor DECRQM answers DA1 alone:
+        // a runner leaving need not wait for the others.
+        assert_eq!(s.unanswered(t0), Some(REPLY_DEADLINE));
+        s.input(b"\x1b[?62;22c", t0 + Duration::from_millis(3));
+        assert_eq!(s.unanswered(t0 + Duration::from_millis(3)), None);
+        assert_eq!(s.app().selected(), Some(0), "not read as keys");
+    }
+
+    #[test]
     fn the_margins_question_is_asked_and_only_its_answer_counts() {
         let mut s = session(false);
         let t0 = Instant::now();
         s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
         let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
-        assert!(out.ends_with(MARGINS_QUERY), "{out:?}");
+        assert!(
+            out.ends_with(&format!("{MARGINS_QUERY}{SENTINEL}")),
+            "{out:?}"
+        );
         assert_eq!(s.unanswered(t0), Some(REPLY_DEADLINE));
         let selected = s.app().selected();
         s.input(b"\x1b[?69;2$y", t0 + Duration::from_secs(2));
@@ -591,10 +717,10 @@ mod tests {
         s.step(&mut Inline::default(), &mut NoHost).unwrap();
         assert_eq!(s.app().focus(), crate::app::Focus::Reader);
         s.input(b"\x1b", t0);
-        assert_eq!(s.esc_deadline(), Some(t0 + ESC_TIMEOUT));
+        assert_eq!(s.deadline(), Some(t0 + ESC_TIMEOUT));
         assert_eq!(s.app().focus(), crate::app::Focus::Reader);
         s.timeout(t0 + ESC_TIMEOUT);
-        assert_eq!(s.esc_deadline(), None);
+        assert_eq!(s.deadline(), None);
         assert_eq!(s.app().focus(), crate::app::Focus::List);
     }
 

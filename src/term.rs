@@ -165,7 +165,7 @@ pub fn drive<W: Write>(
         return Ok(Exit::Quit);
     }
     loop {
-        let first = match session.esc_deadline() {
+        let first = match session.deadline() {
             Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
                 Ok(input) => Some(input),
                 Err(RecvTimeoutError::Timeout) => None,

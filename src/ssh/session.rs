@@ -601,8 +601,8 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
     }
     send(&mut session, &outbox, false);
     loop {
-        let esc_wait = session
-            .esc_deadline()
+        let due = session
+            .deadline()
             .map_or(started + max_time, Instant::from_std);
         let resize_due = resize
             .as_ref()
@@ -618,7 +618,7 @@ async fn run_session(mut ctx: SessionCtx, outbox: Arc<Outbox>) -> End {
                     session.input(&more, now());
                 }
             }
-            () = tokio::time::sleep_until(esc_wait), if session.esc_deadline().is_some() => {
+            () = tokio::time::sleep_until(due), if session.deadline().is_some() => {
                 session.timeout(now());
             }
             changed = ctx.size.changed() => {
