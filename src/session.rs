@@ -544,20 +544,25 @@ mod tests {
         }
     }
 
-    #[test]
-    fn pictures_are_decoded_after_the_frame_that_shows_the_text_around_them() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A session on a post with one picture (in `dir`).
+    fn pictured(dir: &Path) -> Session<Vec<u8>> {
         image::RgbImage::new(40, 20)
-            .save(dir.path().join("p.png"))
+            .save(dir.join("p.png"))
             .unwrap();
-        std::fs::write(dir.path().join("post.md"), "# Post\n\n![p](p.png)\n").unwrap();
+        std::fs::write(dir.join("post.md"), "# Post\n\n![p](p.png)\n").unwrap();
         let app = App::new(
-            crate::posts::scan(dir.path()).unwrap(),
+            crate::posts::scan(dir).unwrap(),
             Theme::builtin("dark").unwrap(),
             Keymap::default(),
             Options::default(),
         );
-        let mut s = Session::new(app, Vec::new(), (80, 24), None).unwrap();
+        Session::new(app, Vec::new(), (80, 24), None).unwrap()
+    }
+
+    #[test]
+    fn pictures_are_decoded_after_the_frame_that_shows_the_text_around_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = pictured(dir.path());
         let mut exec = Counting::default();
         let now = Instant::now();
         // The first frame shows the post beside the list: its picture waits
@@ -577,32 +582,22 @@ mod tests {
         assert_eq!(exec.pictures, 1, "each picture once");
     }
 
-    /// A session on a post with one picture, that asks the terminal about
-    /// pictures, started at `now`.
-    fn asking_about_pictures(dir: &Path, now: Instant, exec: &mut Counting) -> Session<Vec<u8>> {
-        image::RgbImage::new(40, 20)
-            .save(dir.join("p.png"))
-            .unwrap();
-        std::fs::write(dir.join("post.md"), "# Post\n\n![p](p.png)\n").unwrap();
-        let app = App::new(
-            crate::posts::scan(dir).unwrap(),
-            Theme::builtin("dark").unwrap(),
-            Keymap::default(),
-            Options::default(),
-        );
-        let mut s = Session::new(app, Vec::new(), (80, 24), None).unwrap();
+    /// [`pictured`], asking the terminal about pictures, started at `t0`
+    /// and its first frame out.
+    fn asking_about_pictures() -> (tempfile::TempDir, Session<Vec<u8>>, Counting, Instant) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = pictured(dir.path());
+        let mut exec = Counting::default();
+        let t0 = Instant::now();
         s.ask_graphics(crate::graphics::Hint::default());
-        s.start(now, exec, &mut NoHost).unwrap();
-        s.after_frame(exec);
-        s
+        s.start(t0, &mut exec, &mut NoHost).unwrap();
+        s.after_frame(&mut exec);
+        (dir, s, exec, t0)
     }
 
     #[test]
     fn pictures_wait_for_the_terminal_to_answer_what_it_can_draw() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut exec = Counting::default();
-        let t0 = Instant::now();
-        let mut s = asking_about_pictures(dir.path(), t0, &mut exec);
+        let (_dir, mut s, mut exec, t0) = asking_about_pictures();
         assert_eq!(exec.pictures, 0, "the terminal has not answered");
         assert_eq!(s.deadline(), Some(t0 + REPLY_DEADLINE));
         // Keys meanwhile: still waiting.
@@ -620,10 +615,7 @@ mod tests {
 
     #[test]
     fn pictures_stop_waiting_for_a_terminal_that_does_not_answer() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut exec = Counting::default();
-        let t0 = Instant::now();
-        let mut s = asking_about_pictures(dir.path(), t0, &mut exec);
+        let (_dir, mut s, mut exec, t0) = asking_about_pictures();
         // A lone Esc meanwhile keeps its own, earlier deadline.
         s.input(b"\x1b", t0 + Duration::from_millis(10));
         let esc = t0 + Duration::from_millis(10) + ESC_TIMEOUT;
@@ -646,7 +638,13 @@ mod tests {
         let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
         let query = out.find(OSC11_QUERY).expect("asked");
         assert!(query > 100, "the frame comes first");
+        assert!(out.ends_with(SENTINEL), "{out:?}");
         assert_eq!(s.unanswered(t0), Some(REPLY_DEADLINE));
+        // A terminal that knows neither OSC 11 nor DECRQM answers DA1 alone:
+        // a runner leaving need not wait for the others.
+        s.input(b"\x1b[?62;22c", t0 + Duration::from_millis(3));
+        assert_eq!(s.unanswered(t0 + Duration::from_millis(3)), None);
+        assert_eq!(s.app().selected(), Some(0), "not read as keys");
     }
 
     #[test]
@@ -669,21 +667,6 @@ mod tests {
         assert_ne!(late.app().theme().name, light.name);
         // Swallowed, not read as keys: nothing moved.
         assert_eq!(late.app().selected(), Some(0));
-    }
-
-    #[test]
-    fn once_the_sentinel_is_answered_nothing_more_is_awaited() {
-        let mut s = session(true);
-        let t0 = Instant::now();
-        s.start(t0, &mut Inline::default(), &mut NoHost).unwrap();
-        let out = String::from_utf8_lossy(s.writer_mut()).into_owned();
-        assert!(out.ends_with(SENTINEL), "{out:?}");
-        // A terminal that knows neither OSC 11 nor DECRQM answers DA1 alone:
-        // a runner leaving need not wait for the others.
-        assert_eq!(s.unanswered(t0), Some(REPLY_DEADLINE));
-        s.input(b"\x1b[?62;22c", t0 + Duration::from_millis(3));
-        assert_eq!(s.unanswered(t0 + Duration::from_millis(3)), None);
-        assert_eq!(s.app().selected(), Some(0), "not read as keys");
     }
 
     #[test]
