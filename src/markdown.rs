@@ -911,21 +911,7 @@ mod tests {
             assert_eq!(cut, whole);
             // Handed on piece by piece (`--print`): the same lines, styles
             // and all, in the same order.
-            let mut streamed = Lines::default();
-            let mut handed = 0;
-            let rest = render_in_pieces(
-                &src,
-                72,
-                &theme,
-                opts,
-                1,
-                Some(&mut |lines: &Lines, _: &[Heading]| {
-                    handed += 1;
-                    streamed.extend(lines);
-                    true
-                }),
-            );
-            streamed.extend(&rest.lines);
+            let (streamed, _, handed) = streamed(&src, 72, opts, 1);
             assert!(handed > 3, "{handed} hand-overs");
             let lines = |l: &Lines| l.iter().map(|l| l.to_string()).collect::<Vec<_>>();
             assert_eq!(lines(&streamed), lines(&whole.lines));
@@ -944,6 +930,34 @@ mod tests {
             !all.contains("\n.\n"),
             "a stand-in definition was shown:\n{all}"
         );
+    }
+
+    /// A streamed render of `src` (as `--print` makes it): the lines handed
+    /// on and those left at the end, in order; the headings handed with
+    /// them; how many hand-overs there were.
+    fn streamed(
+        src: &str,
+        width: u16,
+        opts: RenderOptions,
+        piece_bytes: usize,
+    ) -> (Lines, usize, usize) {
+        let mut lines = Lines::default();
+        let (mut headings, mut handed) = (0, 0);
+        let rest = render_in_pieces(
+            src,
+            width,
+            &Theme::default(),
+            opts,
+            piece_bytes,
+            Some(&mut |l: &Lines, h: &[Heading]| {
+                handed += 1;
+                headings += h.len();
+                lines.extend(l);
+                true
+            }),
+        );
+        lines.extend(&rest.lines);
+        (lines, headings + rest.headings.len(), handed)
     }
 
     #[test]
@@ -983,22 +997,7 @@ mod tests {
             for piece_bytes in [1, 700, 5000] {
                 let pieces = pieces::pieces(&src, piece_bytes);
                 assert!(pieces.len() > 3, "{} pieces", pieces.len());
-                let mut streamed = Lines::default();
-                let mut headings = 0;
-                let rest = render_in_pieces(
-                    &src,
-                    60,
-                    &theme,
-                    opts,
-                    piece_bytes,
-                    Some(&mut |lines: &Lines, h: &[Heading]| {
-                        headings += h.len();
-                        streamed.extend(lines);
-                        true
-                    }),
-                );
-                streamed.extend(&rest.lines);
-                headings += rest.headings.len();
+                let (streamed, headings, _) = streamed(&src, 60, opts, piece_bytes);
                 assert!(streamed.iter().eq(whole.lines.iter()), "{piece_bytes}");
                 assert_eq!(headings, whole.headings.len());
             }
