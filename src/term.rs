@@ -153,8 +153,9 @@ pub fn run(app: App, mouse: bool, probe: Option<Probe>, services: Services) -> i
 }
 
 /// The loop: wait for input, apply everything that has arrived, and draw
-/// once if anything visible changed. The only timer is a lone `Esc`'s: an
-/// idle reader writes nothing.
+/// once if anything visible changed. The only timers are a lone `Esc`'s
+/// and, at start, the pictures' wait for the terminal's answer (see
+/// [`Session::deadline`]): an idle reader writes nothing.
 pub fn drive<W: Write>(
     session: &mut Session<W>,
     rx: &Receiver<Input>,
@@ -177,7 +178,8 @@ pub fn drive<W: Write>(
             },
         };
         let Some(first) = first else {
-            // Nothing followed a lone Esc: it was the key.
+            // A deadline came: nothing followed a lone Esc (it was the key),
+            // or pictures stop waiting for the terminal's answer.
             session.timeout(Instant::now());
             if session.step(exec, host)? == Flow::Quit {
                 return Ok(Exit::Quit);
