@@ -68,7 +68,7 @@ pub const DEFAULT_CELL: (u16, u16) = (10, 20);
 /// a trick to make folio encode huge pictures.
 const MAX_CELL: (u16, u16) = (64, 128);
 
-/// A cell size, as told or assumed, within [`MAX_CELL`].
+/// A cell size, as told or assumed, within `MAX_CELL`.
 pub fn cell_size(told: Option<(u16, u16)>) -> (u16, u16) {
     match told {
         Some((w, h)) if w > 0 && h > 0 => (w.min(MAX_CELL.0), h.min(MAX_CELL.1)),

@@ -42,7 +42,7 @@ pub const MAX_PER_POST: usize = 64;
 
 /// The rows a picture takes at `width` columns: a quarter of the width (a
 /// landscape picture's shape, with cells twice as tall as wide) between
-/// [`MIN_ROWS`] and [`MAX_ROWS`]. It does not depend on the picture, which
+/// `MIN_ROWS` and [`MAX_ROWS`]. It does not depend on the picture, which
 /// is known only once decoded: the picture is fitted into these rows with
 /// its aspect kept.
 pub fn rows_for(width: u16) -> u16 {

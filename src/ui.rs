@@ -320,7 +320,7 @@ fn draw_reader(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// The pictures shown with a protocol, for the backend to place: those
 /// wholly on screen in the reader and encoded; the others are half blocks
-/// (see [`draw_picture`]). Overlays hide them.
+/// (see `draw_picture`). Overlays hide them.
 pub fn placements(app: &App) -> Vec<crate::wire::Placement> {
     let covered = matches!(
         app.overlay(),
