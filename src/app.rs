@@ -56,6 +56,7 @@ pub use links::{HINT_KEYS, Hint, HintTarget, LinkMode, hint_labels};
 pub use marks::{SNIPPET_BYTES, find_near, snippet_at};
 pub use mode::{Focus, Overlay, Prompt};
 pub use panes::{NARROW, Panes};
+pub use pictures::KEPT_BYTES as PICTURE_BYTES;
 
 pub use reader::{Find, LayoutJob, LayoutKey, Loaded, post_header};
 pub use search_all::SearchAll;
@@ -77,6 +78,9 @@ pub struct Options {
     pub images: crate::picture::Images,
     /// Where pictures may come from besides files (remote ones, opt-in).
     pub sources: crate::picture::Sources,
+    /// The most memory decoded pictures may hold before the older ones are
+    /// dropped (they are decoded again when needed).
+    pub picture_bytes: usize,
 }
 
 impl Default for Options {
@@ -89,6 +93,7 @@ impl Default for Options {
             hyperlinks: true,
             images: crate::picture::Images::Auto,
             sources: crate::picture::Sources::default(),
+            picture_bytes: pictures::KEPT_BYTES,
         }
     }
 }
@@ -167,6 +172,7 @@ pub struct App {
 
 impl App {
     pub fn new(posts: Vec<Post>, theme: Theme, keymap: Keymap, options: Options) -> App {
+        let pictures = pictures::Pictures::holding(options.picture_bytes);
         App {
             theme,
             keymap,
@@ -180,7 +186,7 @@ impl App {
             details_open: false,
             library: Library::new(posts),
             reader: Reader::default(),
-            pictures: pictures::Pictures::default(),
+            pictures,
             graphics: (
                 crate::graphics::Graphics::Halfblocks,
                 crate::graphics::DEFAULT_CELL,

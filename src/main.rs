@@ -554,6 +554,7 @@ fn app_options(config: &Config, from_stdin: bool) -> Options {
                 .flatten()
                 .map(|d| d.join("pictures")),
         },
+        picture_bytes: folio::app::PICTURE_BYTES,
         remote: env("SSH_CONNECTION").is_some(),
         // The Linux console and dumb terminals print an OSC 8 they do not
         // know as text.

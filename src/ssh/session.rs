@@ -19,7 +19,7 @@ use super::{GOODBYE_TIMEOUT, Look, Site, Stats, lock};
 use crate::action::Report;
 use crate::app::{App, LayoutJob, Options};
 use crate::color::Depth;
-use crate::limits::{Limits, Screens};
+use crate::limits::{Limits, MAX_CELLS, Screens};
 use crate::sanitize::sanitize;
 use crate::session::{ENTER, Flow, Host, LEAVE, MOUSE_ON, Probe, Session};
 use crate::work::Executor;
@@ -35,6 +35,13 @@ const RESIZE_EVERY: Duration = Duration::from_millis(250);
 
 /// Past this, a frame is not counted as the answer to the input before it.
 const UNANSWERED: Duration = Duration::from_secs(10);
+/// The decoded pictures one visitor's session may hold (past it, those not
+/// on screen are dropped and decoded again when they come back): a few
+/// screens' worth, so a visitor reading post after post cannot make the
+/// server keep every picture they saw, while a full screen of pictures
+/// (at most [`MAX_CELLS`] cells, 8 bytes each in half blocks) always fits.
+pub const SESSION_PICTURE_BYTES: usize = 1 << 20;
+const _: () = assert!(SESSION_PICTURE_BYTES >= 3 * MAX_CELLS * 8);
 
 pub(super) struct SessionCtx {
     pub(super) site: Arc<Site>,
@@ -468,6 +475,7 @@ fn reader(ctx: &SessionCtx, size: (u16, u16)) -> io::Result<Session<Vec<u8>>> {
         images: ctx.site.images,
         // A visitor's pictures are never fetched from elsewhere.
         sources: crate::picture::Sources::default(),
+        picture_bytes: SESSION_PICTURE_BYTES,
         remote: true,
         // The Linux console and dumb terminals print an OSC 8 as text.
         hyperlinks: ctx.site.hyperlinks && !matches!(ctx.env.term.as_str(), "linux" | "dumb"),
@@ -982,8 +990,16 @@ mod tests {
         assert!(String::from_utf8_lossy(&lock(&again.0).0).contains("Goodbye."));
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_client_that_stops_reading_holds_one_frame_at_most() {
+    /// What the runner keeps of a visitor's channel: where their bytes,
+    /// their window size and the server's shutdown go in.
+    struct Channel {
+        input: mpsc::Sender<Vec<u8>>,
+        _size: watch::Sender<(u16, u16)>,
+        _stop: watch::Sender<bool>,
+    }
+
+    /// A visitor of the built-in posts in an xterm of 120×40.
+    fn visitor() -> (SessionCtx, Channel) {
         let site = Arc::new(Site::new(
             posts::embedded(),
             None,
@@ -991,8 +1007,8 @@ mod tests {
             Look::Fixed(Box::default()),
         ));
         let (input, input_rx) = mpsc::channel(64);
-        let (_size, size_rx) = watch::channel((120, 40));
-        let (_stop, stop_rx) = watch::channel(false);
+        let (resizes, size_rx) = watch::channel((120, 40));
+        let (stop, stop_rx) = watch::channel(false);
         let ctx = SessionCtx {
             site,
             env: Env {
@@ -1007,6 +1023,25 @@ mod tests {
             screens: Arc::new(Mutex::new(Screens::new(1_000_000))),
             stats: Stats::default(),
         };
+        let channel = Channel {
+            input,
+            _size: resizes,
+            _stop: stop,
+        };
+        (ctx, channel)
+    }
+
+    #[test]
+    fn a_visitor_keeps_few_decoded_pictures() {
+        let (ctx, _channel) = visitor();
+        let session = reader(&ctx, (120, 40)).unwrap();
+        assert_eq!(session.app().options.picture_bytes, SESSION_PICTURE_BYTES);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_stops_reading_holds_one_frame_at_most() {
+        let (ctx, channel) = visitor();
+        let input = &channel.input;
         // Nobody takes frames from this outbox: the writer is stuck on a
         // client that reads nothing.
         let outbox = Arc::new(Outbox::default());
