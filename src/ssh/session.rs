@@ -35,13 +35,19 @@ const RESIZE_EVERY: Duration = Duration::from_millis(250);
 
 /// Past this, a frame is not counted as the answer to the input before it.
 const UNANSWERED: Duration = Duration::from_secs(10);
-/// The decoded pictures one visitor's session may hold (past it, those not
-/// on screen are dropped and decoded again when they come back): a few
+/// The decoded pictures one visitor's session may hold (past it, those it
+/// holds are dropped, and those still on screen are asked for again, most
+/// often from the site's cache): a few
 /// screens' worth, so a visitor reading post after post cannot make the
 /// server keep every picture they saw, while a full screen of pictures
-/// (at most [`MAX_CELLS`] cells, 8 bytes each in half blocks) always fits.
+/// (at most [`MAX_CELLS`] cells, 8 bytes each in half blocks) fits three
+/// times over.
 pub const SESSION_PICTURE_BYTES: usize = 1 << 20;
-const _: () = assert!(SESSION_PICTURE_BYTES >= 3 * MAX_CELLS * 8);
+const _: () = assert!(
+    SESSION_PICTURE_BYTES
+        >= 3 * MAX_CELLS
+            * std::mem::size_of::<(Option<ratatui::style::Color>, Option<ratatui::style::Color>)>()
+);
 
 pub(super) struct SessionCtx {
     pub(super) site: Arc<Site>,
