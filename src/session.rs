@@ -27,10 +27,8 @@
 //! them; the DA1 reply, whenever it comes, settles the protocol (see
 //! [`crate::graphics::choose`]) and pictures switch from half blocks to it.
 //! A second DA1 reply (typed, or a terminal's own) changes nothing. Until
-//! that reply (or [`REPLY_DEADLINE`]), pictures wait: they are then decoded
-//! once, for the protocol chosen, and only after the terminal has taken in
-//! the text drawn before them (a terminal answers in order), so a post's
-//! first screen of text never shares the cores with them.
+//! that reply (or [`REPLY_DEADLINE`]), pictures wait, to be decoded once,
+//! for the protocol chosen.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -156,9 +154,8 @@ pub struct Session<W: Write> {
     /// A frame was drawn (or nothing needed one) since they were held.
     held_framed: bool,
     /// Until when held pictures wait for the terminal to answer the
-    /// picture questions (DA1): its answer says which protocol to encode
-    /// them for, and that it has taken in the frame before them, so their
-    /// decoding does not hold up the terminal's drawing of the text.
+    /// picture questions (DA1): its answer says which protocol to decode
+    /// them for.
     pictures_wait: Option<Instant>,
 }
 
